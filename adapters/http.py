@@ -1,0 +1,122 @@
+"""Shared HTTP plumbing for the REST adapters: a thread-safe OAuth token cache and a JSON call
+that classifies failures and refreshes an expired token once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from adapters.errors import (
+    AdapterError,
+    AuthenticationError,
+    classify_status,
+    from_transport_error,
+    retry_after_seconds,
+)
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@dataclass
+class Token:
+    value: str
+    expires_at: float
+
+
+class TokenCache:
+    """Holds one bearer token; `get()` refreshes it `margin` seconds before expiry.
+
+    Under concurrency exactly one thread fetches a new token; the others wait for it.
+    """
+
+    def __init__(self, fetch: Callable[[], tuple[str, float]], margin: float = 300) -> None:
+        self._fetch = fetch
+        self._margin = margin
+        self._token: Token | None = None
+        self._lock = threading.Lock()
+        self.refresh_count = 0
+
+    def get(self) -> str:
+        token = self._token
+        if token and token.expires_at - self._margin > time.time():
+            return token.value
+        with self._lock:
+            token = self._token
+            if token and token.expires_at - self._margin > time.time():
+                return token.value
+            return self._refresh_locked()
+
+    def invalidate(self, stale: str) -> None:
+        """Forget `stale` so the next `get()` fetches a new one (unless already replaced)."""
+        with self._lock:
+            if self._token and self._token.value == stale:
+                self._token = None
+
+    def _refresh_locked(self) -> str:
+        value, expires_in = self._fetch()
+        self._token = Token(value, time.time() + expires_in)
+        self.refresh_count += 1
+        return value
+
+
+ErrorParser = Callable[[httpx.Response], tuple[str, str | None, Any]]
+"""Extracts (message, code, details) from a vendor's error body."""
+
+
+def call_json(
+    client: httpx.Client,
+    service: str,
+    method: str,
+    url: str,
+    *,
+    tokens: TokenCache | None,
+    parse_error: ErrorParser,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    expected: tuple[int, ...] = (200, 201, 204, 207),
+) -> httpx.Response:
+    """One API call. A 401 refreshes the token once and retries; other failures raise
+    `AdapterError` subclasses (retryable or permanent)."""
+    for attempt in (1, 2):
+        request_headers = dict(headers or {})
+        token = tokens.get() if tokens else None
+        if token:
+            request_headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = client.request(
+                method, url, json=json, params=params, headers=request_headers
+            )
+        except httpx.TransportError as exc:
+            raise from_transport_error(service, exc) from exc
+        if response.status_code in expected:
+            return response
+        if response.status_code == 401 and tokens and token and attempt == 1:
+            tokens.invalidate(token)
+            continue
+        message, code, details = _safe_parse(parse_error, response)
+        error = classify_status(
+            service,
+            response.status_code,
+            message,
+            code=code,
+            retry_after=retry_after_seconds(response),
+            details=details,
+        )
+        raise error
+    raise AuthenticationError(service, "token refused after refresh", status=401)
+
+
+def _safe_parse(parse_error: ErrorParser, response: httpx.Response) -> tuple[str, str | None, Any]:
+    try:
+        return parse_error(response)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return (response.text[:500] or f"HTTP {response.status_code}", None, None)
+
+
+__all__ = ["AdapterError", "DEFAULT_TIMEOUT", "TokenCache", "call_json"]

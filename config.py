@@ -1,0 +1,376 @@
+"""Settings for every process (API, worker, CLI, sandbox) and the production safety checks.
+
+Variable names are the seed's (`DATABASE_URL`, `EBAY_CLIENT_ID`, `FEDEX_*`, `SENDGRID_*`, `AWS_*`,
+...). In development every secret and sandbox credential is generated once into `var/` and read
+back on every start, so there is no fixed secret in the code and a restart keeps sessions valid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMAIL_TEMPLATES = (
+    "welcome",
+    "password_reset",
+    "two_factor_code",
+    "order_confirmation",
+    "shipping_notification",
+    "order_cancelled",
+    "listing_approval_reminder",
+    "inspection_escalation",
+)
+"""Dynamic templates by name. The first five are the seed's; the last three serve the workflows."""
+
+DEV_PREFIX = "dev-"
+"""Every generated development credential starts with this, so production can refuse it."""
+
+KNOWN_DEV_VALUES = {"password123", "dev-secret-key", "changeme", "changethis", "secret", ""}
+
+SANDBOX_HOST = "127.0.0.1"
+
+
+def _default_var_dir() -> Path:
+    return Path(os.environ.get("WORLDDOOR_VAR_DIR", "var")).resolve()
+
+
+def load_dev_secrets(var_dir: Path) -> dict[str, str]:
+    """Generate the development secrets once and keep them under `var_dir`."""
+    path = var_dir / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    var_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe
+    values = {
+        "JWT_SECRET": token(64),
+        "EBAY_CLIENT_ID": f"{DEV_PREFIX}ebay-app-{token(6)}",
+        "EBAY_CLIENT_SECRET": f"{DEV_PREFIX}ebay-cert-{token(16)}",
+        "EBAY_OAUTH_REFRESH_TOKEN": f"{DEV_PREFIX}ebay-refresh-{token(24)}",
+        "EBAY_VERIFICATION_TOKEN": f"{DEV_PREFIX}ebay-verify-{token(24)}",
+        "FEDEX_API_KEY": f"{DEV_PREFIX}fedex-key-{token(12)}",
+        "FEDEX_SECRET_KEY": f"{DEV_PREFIX}fedex-secret-{token(16)}",
+        "FEDEX_ACCOUNT_NUMBER": "7" + "".join(secrets.choice("0123456789") for _ in range(8)),
+        "SENDGRID_API_KEY": f"SG.{DEV_PREFIX}{token(16)}.{token(24)}",
+        "OPENAI_API_KEY": f"sk-{DEV_PREFIX}{token(24)}",
+        "AWS_ACCESS_KEY_ID": f"{DEV_PREFIX}AKIA{secrets.token_hex(6).upper()}",
+        "AWS_SECRET_ACCESS_KEY": f"{DEV_PREFIX}{token(30)}",
+        "YAMATO_CUSTOMER_CODE": "01234567890",
+        "SAGAWA_CUSTOMER_CODE": "123456789012",
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+class Settings(BaseSettings):
+    """All configuration. Field names map to the upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    app_env: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Field(default_factory=_default_var_dir, alias="WORLDDOOR_VAR_DIR")
+    log_level: str = "INFO"
+    log_json: bool | None = None
+
+    # Storage of our own state
+    database_url: str = ""
+    redis_url: str = ""
+
+    # API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    jwt_secret: SecretStr = SecretStr("")
+    jwt_audience: str = "worlddoor-api"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    cors_allow_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
+    trusted_proxies: list[str] = Field(default_factory=list)
+    max_request_body_bytes: int = 10 * 1024 * 1024
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "worlddoor"
+    temporal_tls: bool = False
+    temporal_api_key: SecretStr = SecretStr("")
+    temporal_ui_port: int = 8233
+    temporal_db_file: str = ""
+
+    # Sandbox (development emulators)
+    sandbox_port: int = 8900
+    sandbox_s3_port: int = 8901
+    sandbox_webhook_url: str = ""
+
+    # eBay
+    ebay_client_id: str = ""
+    ebay_client_secret: SecretStr = SecretStr("")
+    ebay_oauth_refresh_token: SecretStr = SecretStr("")
+    ebay_environment: Literal["sandbox", "production", "SANDBOX", "PRODUCTION"] = "sandbox"
+    ebay_base_url: str = ""
+    ebay_marketplace_id: str = "EBAY_US"
+    ebay_currency: str = "USD"
+    ebay_merchant_location_key: str = "worlddoor-tokyo"
+    ebay_fulfillment_policy_id: str = "fulfillment-default"
+    ebay_payment_policy_id: str = "payment-default"
+    ebay_return_policy_id: str = "return-default"
+    ebay_verification_token: SecretStr = SecretStr("")
+    ebay_deletion_endpoint_url: str = ""
+    jpy_per_usd: float = 150.0
+
+    # FedEx REST. The seed's SOAP-era FEDEX_KEY / FEDEX_PASSWORD map to the REST key pair.
+    fedex_api_key: str = Field("", validation_alias=AliasChoices("FEDEX_API_KEY", "FEDEX_KEY"))
+    fedex_secret_key: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("FEDEX_SECRET_KEY", "FEDEX_PASSWORD")
+    )
+    fedex_account_number: str = ""
+    fedex_meter_number: str = ""
+    fedex_environment: Literal["sandbox", "production"] = "sandbox"
+    fedex_base_url: str = ""
+
+    # Yamato (B2 Cloud CSV) and Sagawa (e-Hiden III CSV)
+    yamato_customer_code: str = ""
+    yamato_freight_code: str = "01"
+    yamato_base_url: str = ""
+    yamato_tracking_enabled: bool = False
+    sagawa_customer_code: str = ""
+    sagawa_base_url: str = ""
+    sagawa_tracking_enabled: bool = False
+    shipper_name: str = "The World Door"
+    shipper_phone: str = "0312345678"
+    shipper_postal_code: str = "1000001"
+    shipper_prefecture: str = "東京都"
+    shipper_city: str = "千代田区"
+    shipper_address_line1: str = "千代田1-1"
+    shipper_country_code: str = "JP"
+
+    # SendGrid
+    sendgrid_api_key: SecretStr = SecretStr("")
+    sendgrid_from_email: str = "noreply@theworlddoor.example"
+    sendgrid_from_name: str = "The World Door"
+    sendgrid_base_url: str = ""
+    sendgrid_webhook_public_key: str = ""
+    sendgrid_template_welcome: str = "d-welcome"
+    sendgrid_template_password_reset: str = "d-password-reset"
+    sendgrid_template_two_factor_code: str = "d-two-factor-code"
+    sendgrid_template_order_confirmation: str = "d-order-confirmation"
+    sendgrid_template_shipping_notification: str = "d-shipping-notification"
+    sendgrid_template_order_cancelled: str = "d-order-cancelled"
+    sendgrid_template_listing_approval_reminder: str = "d-listing-approval-reminder"
+    sendgrid_template_inspection_escalation: str = "d-inspection-escalation"
+    staff_notification_email: str = "staff@theworlddoor.example"
+
+    # S3
+    aws_access_key_id: str = ""
+    aws_secret_access_key: SecretStr = SecretStr("")
+    aws_region: str = "ap-northeast-1"
+    aws_s3_bucket: str = "fbt-development"
+    aws_endpoint_url: str = ""
+
+    # OpenAI
+    openai_api_key: SecretStr = SecretStr("")
+    openai_model: str = "gpt-4"
+    openai_base_url: str = ""
+
+    # Monitoring
+    sentry_dsn: str = ""
+    sentry_environment: str = ""
+    sentry_traces_sample_rate: float = 0.1
+
+    # Business rules
+    listing_requires_approval: bool = True
+    listing_approval_reminder_hours: float = 24
+    inspection_escalation_hours: float = 24
+    max_transit_days: int = 7
+
+    @model_validator(mode="after")
+    def _fill_development_defaults(self) -> Settings:
+        """Outside production, point everything at the sandbox and the generated secrets."""
+        if self.app_env == "production":
+            return self
+        dev = load_dev_secrets(self.var_dir)
+        sandbox = f"http://{SANDBOX_HOST}:{self.sandbox_port}"
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'worlddoor.db'}"
+        defaults: dict[str, object] = {
+            "jwt_secret": SecretStr(dev["JWT_SECRET"]),
+            "ebay_client_id": dev["EBAY_CLIENT_ID"],
+            "ebay_client_secret": SecretStr(dev["EBAY_CLIENT_SECRET"]),
+            "ebay_oauth_refresh_token": SecretStr(dev["EBAY_OAUTH_REFRESH_TOKEN"]),
+            "ebay_verification_token": SecretStr(dev["EBAY_VERIFICATION_TOKEN"]),
+            "ebay_base_url": f"{sandbox}/ebay",
+            "ebay_deletion_endpoint_url": f"{self.public_base_url}/api/webhooks/ebay/account-deletion",
+            "fedex_api_key": dev["FEDEX_API_KEY"],
+            "fedex_secret_key": SecretStr(dev["FEDEX_SECRET_KEY"]),
+            "fedex_account_number": dev["FEDEX_ACCOUNT_NUMBER"],
+            "fedex_base_url": f"{sandbox}/fedex",
+            "yamato_customer_code": dev["YAMATO_CUSTOMER_CODE"],
+            "yamato_base_url": f"{sandbox}/yamato",
+            "sagawa_customer_code": dev["SAGAWA_CUSTOMER_CODE"],
+            "sagawa_base_url": f"{sandbox}/sagawa",
+            "sendgrid_api_key": SecretStr(dev["SENDGRID_API_KEY"]),
+            "sendgrid_base_url": f"{sandbox}/sendgrid",
+            "sandbox_webhook_url": f"{self.public_base_url}/api/webhooks/sendgrid",
+            "openai_api_key": SecretStr(dev["OPENAI_API_KEY"]),
+            "openai_base_url": f"{sandbox}/openai/v1",
+            "aws_access_key_id": dev["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": SecretStr(dev["AWS_SECRET_ACCESS_KEY"]),
+            "aws_endpoint_url": f"http://{SANDBOX_HOST}:{self.sandbox_s3_port}",
+        }
+        for name, value in defaults.items():
+            current = getattr(self, name)
+            empty = not (
+                current.get_secret_value() if isinstance(current, SecretStr) else current
+            )
+            if empty:
+                setattr(self, name, value)
+        if not self.temporal_db_file:
+            self.temporal_db_file = str(self.var_dir / "temporal.db")
+        return self
+
+    # Derived values -------------------------------------------------------------------------
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """`postgres://` and `postgresql://` become the psycopg 3 driver URL."""
+        url = self.database_url
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def ebay_api_url(self) -> str:
+        if self.ebay_base_url:
+            return self.ebay_base_url.rstrip("/")
+        if self.ebay_environment.lower() == "production":
+            return "https://api.ebay.com"
+        return "https://api.sandbox.ebay.com"
+
+    @property
+    def fedex_api_url(self) -> str:
+        if self.fedex_base_url:
+            return self.fedex_base_url.rstrip("/")
+        if self.fedex_environment == "production":
+            return "https://apis.fedex.com"
+        return "https://apis-sandbox.fedex.com"
+
+    @property
+    def sendgrid_api_url(self) -> str:
+        return (self.sendgrid_base_url or "https://api.sendgrid.com").rstrip("/")
+
+    @property
+    def openai_api_url(self) -> str:
+        return (self.openai_base_url or "https://api.openai.com/v1").rstrip("/")
+
+    def email_template_id(self, template: str) -> str:
+        if template not in EMAIL_TEMPLATES:
+            raise KeyError(f"unknown email template {template!r}")
+        return getattr(self, f"sendgrid_template_{template}")
+
+    def provider_urls(self) -> dict[str, str]:
+        return {
+            "EBAY_BASE_URL": self.ebay_api_url,
+            "FEDEX_BASE_URL": self.fedex_api_url,
+            "SENDGRID_BASE_URL": self.sendgrid_api_url,
+            "OPENAI_BASE_URL": self.openai_api_url,
+            "AWS_ENDPOINT_URL": self.aws_endpoint_url,
+            "YAMATO_BASE_URL": self.yamato_base_url,
+            "SAGAWA_BASE_URL": self.sagawa_base_url,
+        }
+
+    # Production safety ------------------------------------------------------------------------
+
+    def production_problems(self) -> list[str]:
+        """Every reason this configuration must not serve production, one line each."""
+        problems: list[str] = []
+        generated = _generated_dev_values(self.var_dir)
+        secret = self.jwt_secret.get_secret_value()
+        if not secret:
+            problems.append("JWT_SECRET is missing (64 bytes or more required)")
+        elif len(secret.encode()) < 64:
+            problems.append(f"JWT_SECRET is {len(secret.encode())} bytes; 64 or more required")
+        elif _is_dev_value(secret, generated):
+            problems.append("JWT_SECRET is a development value")
+        if not self.database_url:
+            problems.append("DATABASE_URL is missing (PostgreSQL 14+ required)")
+        elif self.uses_sqlite:
+            problems.append("DATABASE_URL points at SQLite; production requires PostgreSQL")
+        if not self.redis_url:
+            problems.append("REDIS_URL is missing (Redis 6.2+ required for stores and limits)")
+        for name, url in self.provider_urls().items():
+            if url and _is_local_url(url):
+                problems.append(f"{name} points at the sandbox or localhost ({url})")
+        credentials = {
+            "EBAY_CLIENT_ID": self.ebay_client_id,
+            "EBAY_CLIENT_SECRET": self.ebay_client_secret.get_secret_value(),
+            "EBAY_OAUTH_REFRESH_TOKEN": self.ebay_oauth_refresh_token.get_secret_value(),
+            "EBAY_VERIFICATION_TOKEN": self.ebay_verification_token.get_secret_value(),
+            "FEDEX_API_KEY": self.fedex_api_key,
+            "FEDEX_SECRET_KEY": self.fedex_secret_key.get_secret_value(),
+            "FEDEX_ACCOUNT_NUMBER": self.fedex_account_number,
+            "SENDGRID_API_KEY": self.sendgrid_api_key.get_secret_value(),
+            "SENDGRID_WEBHOOK_PUBLIC_KEY": self.sendgrid_webhook_public_key,
+            "AWS_ACCESS_KEY_ID": self.aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key.get_secret_value(),
+            "OPENAI_API_KEY": self.openai_api_key.get_secret_value(),
+        }
+        for name, value in credentials.items():
+            if not value:
+                problems.append(f"{name} is missing")
+            elif _is_dev_value(value, generated):
+                problems.append(f"{name} is a development value")
+        if self.fedex_meter_number:
+            problems.append(
+                "FEDEX_METER_NUMBER is set but unused: the FedEx REST API authenticates with "
+                "FEDEX_API_KEY and FEDEX_SECRET_KEY (remove it)"
+            )
+        if self.ebay_environment.lower() != "production":
+            problems.append("EBAY_ENVIRONMENT must be PRODUCTION")
+        if self.fedex_environment != "production":
+            problems.append("FEDEX_ENVIRONMENT must be production")
+        if "*" in self.allowed_hosts:
+            problems.append("ALLOWED_HOSTS must list the production host names, not '*'")
+        return problems
+
+
+def _is_dev_value(value: str, generated: set[str] | None = None) -> bool:
+    lowered = value.lower()
+    return (
+        lowered in KNOWN_DEV_VALUES
+        or lowered.startswith((DEV_PREFIX, "sg.dev-", "sk-dev-"))
+        or value in (generated or set())
+    )
+
+
+def _generated_dev_values(var_dir: Path) -> set[str]:
+    """The values in an existing `var/dev-secrets.json` (never creates one)."""
+    path = var_dir / "dev-secrets.json"
+    return set(json.loads(path.read_text()).values()) if path.exists() else set()
+
+
+def _is_local_url(url: str) -> bool:
+    host = (urlparse(url).hostname or "").lower()
+    return host in {"localhost", "127.0.0.1", "::1", "0.0.0.0", "sandbox"} or host.startswith("127.")  # noqa: S104
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

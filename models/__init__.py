@@ -1,0 +1,30 @@
+"""SQLModel tables, the engine and sessions, and the Alembic migrations (`models/migrations/`)."""
+
+from models.accounts import PasswordResetToken, RefreshToken, Role, User
+from models.catalog import Condition, Product, ProductStatus
+from models.email import EmailMessage, Suppression, WebhookEvent
+from models.inspections import Inspection, InspectionResult
+from models.ops import SyncState
+from models.orders import Order, OrderStatus
+from models.shipping import LabelPurchase, Shipment, ShipmentStatus
+
+__all__ = [
+    "Condition",
+    "EmailMessage",
+    "Inspection",
+    "InspectionResult",
+    "LabelPurchase",
+    "Order",
+    "OrderStatus",
+    "PasswordResetToken",
+    "Product",
+    "ProductStatus",
+    "RefreshToken",
+    "Role",
+    "Shipment",
+    "ShipmentStatus",
+    "Suppression",
+    "SyncState",
+    "User",
+    "WebhookEvent",
+]

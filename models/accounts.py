@@ -1,0 +1,64 @@
+"""Staff accounts, their two-factor state and refresh-token families."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from models.types import json_field, timestamp, uuid_pk
+
+
+class Role(StrEnum):
+    admin = "admin"
+    staff = "staff"
+    inspector = "inspector"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: uuid.UUID = uuid_pk()
+    email: str = Field(max_length=320, unique=True, index=True)
+    full_name: str = Field(default="", max_length=200)
+    role: Role = Field(default=Role.staff, max_length=20)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    failed_login_count: int = 0
+    locked_until: datetime | None = timestamp(nullable=True)
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_enabled: bool = False
+    totp_last_timecode: int | None = None
+    totp_failed_count: int = 0
+    recovery_code_hashes: list[str | None] = json_field(list)
+    password_changed_at: datetime = timestamp()
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class RefreshToken(SQLModel, table=True):
+    """Opaque refresh tokens stored as SHA-256 hashes; a reused one revokes its family."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: uuid.UUID = uuid_pk()
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    family_id: uuid.UUID = Field(index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = timestamp()
+    used_at: datetime | None = timestamp(nullable=True)
+    revoked_at: datetime | None = timestamp(nullable=True)
+    created_at: datetime = timestamp()
+
+
+class PasswordResetToken(SQLModel, table=True):
+    __tablename__ = "password_reset_tokens"
+
+    id: uuid.UUID = uuid_pk()
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = timestamp()
+    used_at: datetime | None = timestamp(nullable=True)
+    created_at: datetime = timestamp()

@@ -1,0 +1,61 @@
+"""Shipments and the label purchases behind them (the intent row comes before the purchase)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from models.types import json_field, timestamp, uuid_pk
+
+
+class ShipmentStatus(StrEnum):
+    pending = "pending"
+    rated = "rated"
+    awaiting_tracking = "awaiting_tracking"
+    label_ready = "label_ready"
+    in_transit = "in_transit"
+    delivered = "delivered"
+    cancelled = "cancelled"
+    exception = "exception"
+
+
+class Shipment(SQLModel, table=True):
+    __tablename__ = "shipments"
+
+    id: uuid.UUID = uuid_pk()
+    order_id: uuid.UUID = Field(foreign_key="orders.id", index=True)
+    carrier: str = Field(default="", max_length=20)
+    service: str = Field(default="", max_length=60)
+    tracking_number: str = Field(default="", max_length=40, index=True)
+    label_key: str = Field(default="", max_length=500)
+    handoff_key: str = Field(default="", max_length=500)
+    cost_amount: str = Field(default="", max_length=20)
+    cost_currency: str = Field(default="", max_length=3)
+    status: ShipmentStatus = Field(default=ShipmentStatus.pending, max_length=20, index=True)
+    quotes: list[dict[str, Any]] = json_field(list)
+    events: list[dict[str, Any]] = json_field(list)
+    ebay_fulfillment_id: str = Field(default="", max_length=60)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class LabelPurchase(SQLModel, table=True):
+    """One row per attempt to buy a label, written before the carrier is called."""
+
+    __tablename__ = "label_purchases"
+
+    id: uuid.UUID = uuid_pk()
+    shipment_id: uuid.UUID = Field(foreign_key="shipments.id", index=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    carrier: str = Field(max_length=20)
+    service: str = Field(default="", max_length=60)
+    status: str = Field(default="intent", max_length=20)  # intent | bought | cancelled | failed
+    tracking_number: str = Field(default="", max_length=40)
+    label_key: str = Field(default="", max_length=500)
+    detail: dict[str, Any] = json_field(dict)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()

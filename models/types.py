@@ -1,0 +1,32 @@
+"""Column types that are native on PostgreSQL and fall back cleanly on SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+"""JSONB on PostgreSQL (indexable), JSON text on SQLite."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def uuid_pk() -> Any:
+    return Field(default_factory=uuid.uuid4, primary_key=True)
+
+
+def json_field(default_factory: Any = dict, **kwargs: Any) -> Any:
+    return Field(default_factory=default_factory, sa_type=JSONType, **kwargs)
+
+
+def timestamp(nullable: bool = False, **kwargs: Any) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=sa.DateTime(timezone=True), **kwargs)
+    return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kwargs)

@@ -1,0 +1,130 @@
+"""One ASGI app serving every emulator under its prefix, plus the `/_sandbox/` controls.
+
+Each emulator module (`sandbox/ebay.py`, `sandbox/fedex.py`, ...) exposes:
+- `create_app(ctx: SandboxContext) -> ASGIApp`: a Litestar app for that service;
+- `error_body(status: int, message: str) -> dict`: the vendor's error shape, used for faults;
+- optionally `control_handlers(ctx) -> list`: extra Litestar handlers mounted under `/_sandbox/`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, delete, get, post
+from litestar.exceptions import HTTPException
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from config import Settings
+from sandbox.core import FaultMiddleware, FaultRule, SandboxContext
+
+SERVICES = ("ebay", "fedex", "yamato", "sagawa", "sendgrid", "openai")
+
+
+def _generic_error(status: int, message: str) -> dict[str, Any]:
+    return {"error": {"status": status, "message": message}}
+
+
+def _load(service: str) -> Any | None:
+    try:
+        return importlib.import_module(f"sandbox.{service}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"sandbox.{service}":
+            return None
+        raise
+
+
+def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
+    @get("/_sandbox/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "services": list(SERVICES)}
+
+    @get("/_sandbox/ledger")
+    async def ledger() -> dict[str, Any]:
+        return {"ledger": ctx.ledger.snapshot(), "duplicates": ctx.ledger.duplicates()}
+
+    @post("/_sandbox/faults", status_code=200)
+    async def set_faults(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Body: `{"fedex": {"error_rate": 0.5, "error_status": 503, ...}, ...}`."""
+        allowed = set(FaultRule.__dataclass_fields__)
+        for service, rule in data.items():
+            if service not in SERVICES:
+                raise HTTPException(status_code=400, detail=f"unknown service {service!r}")
+            unknown = set(rule) - allowed
+            if unknown:
+                raise HTTPException(status_code=400, detail=f"unknown fault fields {sorted(unknown)}")
+            ctx.faults[service] = FaultRule(**rule)
+        return {"faults": {s: asdict(r) for s, r in ctx.faults.items()}}
+
+    @get("/_sandbox/faults")
+    async def get_faults() -> dict[str, Any]:
+        return {"faults": {s: asdict(r) for s, r in ctx.faults.items()}}
+
+    @delete("/_sandbox/faults", status_code=200)
+    async def clear_faults() -> dict[str, Any]:
+        ctx.faults.clear()
+        return {"faults": {}}
+
+    @post("/_sandbox/reset", status_code=200)
+    async def reset() -> dict[str, str]:
+        ctx.reset()
+        return {"status": "reset"}
+
+    @post("/_sandbox/tokens/expire", status_code=200)
+    async def expire_tokens() -> dict[str, str]:
+        for book in ctx.tokens.values():
+            book.expire_all()
+        return {"status": "expired"}
+
+    return Litestar(
+        [health, ledger, set_faults, get_faults, clear_faults, reset, expire_tokens, *extra],
+        openapi_config=None,
+    )
+
+
+def create_sandbox_app(settings: Settings, ctx: SandboxContext | None = None) -> SandboxDispatcher:
+    ctx = ctx or SandboxContext(settings=settings)
+    apps: dict[str, ASGIApp] = {}
+    extra: list[Any] = []
+    for service in SERVICES:
+        module = _load(service)
+        if module is None:
+            continue
+        error_body = getattr(module, "error_body", _generic_error)
+        apps[service] = FaultMiddleware(module.create_app(ctx), ctx, service, error_body)
+        if hasattr(module, "control_handlers"):
+            extra.extend(module.control_handlers(ctx))
+    return SandboxDispatcher(ctx, apps, _control_app(ctx, extra))
+
+
+class SandboxDispatcher:
+    """Routes `/ebay/...` to the eBay emulator (with the prefix stripped), and so on."""
+
+    def __init__(self, ctx: SandboxContext, apps: dict[str, ASGIApp], control: ASGIApp) -> None:
+        self.ctx, self.apps, self.control = ctx, apps, control
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.control(scope, receive, send)
+            return
+        path: str = scope.get("path", "/")
+        prefix = path.split("/", 2)[1] if path.count("/") >= 1 else ""
+        app = self.apps.get(prefix)
+        if app is None:
+            if prefix == "_sandbox":
+                await self.control(scope, receive, send)
+                return
+            response = Response(
+                {"error": f"no emulator at /{prefix}"}, status_code=404, media_type=MediaType.JSON
+            )
+            await response(scope, receive, send)
+            return
+        child = dict(scope)
+        child["path"] = path[len(prefix) + 1 :] or "/"
+        child["raw_path"] = child["path"].encode()
+        child["root_path"] = scope.get("root_path", "") + "/" + prefix
+        await app(child, receive, send)
+
+
+__all__ = ["Request", "SandboxDispatcher", "create_sandbox_app"]

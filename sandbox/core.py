@@ -1,0 +1,233 @@
+"""What every emulator shares: the side-effect ledger, fault injection and bearer tokens.
+
+Faults are set per service through `POST /_sandbox/faults` and applied by `FaultMiddleware`
+before the emulator sees the request (errors, 429, latency) or after it has committed
+("lost response": the change is kept, the connection is cut before the answer arrives).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from config import Settings
+
+ErrorBody = Callable[[int, str], dict[str, Any]]
+
+
+class Ledger:
+    """Counts of side effects per service, kind and business key (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, dict[str, dict[str, int]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(int))
+        )
+
+    def record(self, service: str, kind: str, key: str) -> None:
+        with self._lock:
+            self._counts[service][kind][key] += 1
+
+    def count(self, service: str, kind: str, key: str | None = None) -> int:
+        with self._lock:
+            by_key = self._counts.get(service, {}).get(kind, {})
+            return by_key.get(key, 0) if key is not None else sum(by_key.values())
+
+    def snapshot(self) -> dict[str, dict[str, dict[str, Any]]]:
+        with self._lock:
+            return {
+                service: {
+                    kind: {"total": sum(by_key.values()), "by_key": dict(by_key)}
+                    for kind, by_key in kinds.items()
+                }
+                for service, kinds in self._counts.items()
+            }
+
+    def duplicates(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Keys recorded more than once, per service and kind."""
+        return {
+            service: {
+                kind: {k: n for k, n in data["by_key"].items() if n > 1}
+                for kind, data in kinds.items()
+                if any(n > 1 for n in data["by_key"].values())
+            }
+            for service, kinds in self.snapshot().items()
+        }
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+@dataclass
+class FaultRule:
+    """One service's faults. `times` limits a rule to the next N matching requests."""
+
+    error_rate: float = 0.0
+    error_status: int = 500
+    rate_limit_rate: float = 0.0
+    retry_after: int = 1
+    latency_ms: int = 0
+    lost_response_rate: float = 0.0
+    times: int | None = None
+    path_contains: str = ""
+    method: str = ""
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times is not None and self.times <= 0:
+            return False
+        if self.method and self.method.upper() != method.upper():
+            return False
+        return not self.path_contains or self.path_contains in path
+
+
+class TokenBook:
+    """Bearer tokens an emulator issued, with expiry; tests can expire them all at once."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, ttl_seconds: int, prefix: str = "") -> str:
+        token = prefix + secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = time.time() + ttl_seconds
+        return token
+
+    def valid(self, authorization: str | None) -> bool:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return False
+        token = authorization.split(" ", 1)[1].strip()
+        with self._lock:
+            expiry = self._tokens.get(token)
+        return expiry is not None and expiry > time.time()
+
+    def expire_all(self) -> None:
+        with self._lock:
+            self._tokens = {t: 0.0 for t in self._tokens}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+@dataclass
+class SandboxContext:
+    """State shared by all emulators in one sandbox process."""
+
+    settings: Settings
+    ledger: Ledger = field(default_factory=Ledger)
+    faults: dict[str, FaultRule] = field(default_factory=dict)
+    tokens: dict[str, TokenBook] = field(default_factory=lambda: defaultdict(TokenBook))
+    reset_hooks: list[Callable[[], None]] = field(default_factory=list)
+    rng: random.Random = field(default_factory=random.Random)
+    fault_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        self.ledger.reset()
+        self.faults.clear()
+        for book in self.tokens.values():
+            book.reset()
+        for hook in self.reset_hooks:
+            hook()
+
+    def take_fault(self, service: str, method: str, path: str) -> tuple[str, FaultRule] | None:
+        """Decide, atomically, which fault (if any) this request gets."""
+        with self.fault_lock:
+            rule = self.faults.get(service)
+            if rule is None or not rule.matches(method, path):
+                return None
+            roll = self.rng.random()
+            kind = ""
+            if roll < rule.error_rate:
+                kind = "error"
+            elif roll < rule.error_rate + rule.rate_limit_rate:
+                kind = "rate_limit"
+            elif roll < rule.error_rate + rule.rate_limit_rate + rule.lost_response_rate:
+                kind = "lost_response"
+            elif rule.latency_ms:
+                kind = "latency"
+            if kind and rule.times is not None:
+                rule.times -= 1
+            return (kind, rule) if kind else None
+
+
+class FaultMiddleware:
+    """ASGI wrapper applying the service's fault rule around an emulator app."""
+
+    def __init__(
+        self, app: ASGIApp, ctx: SandboxContext, service: str, error_body: ErrorBody
+    ) -> None:
+        self.app, self.ctx, self.service, self.error_body = app, ctx, service, error_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        decision = self.ctx.take_fault(self.service, scope["method"], scope["path"])
+        if decision is None:
+            await self.app(scope, receive, send)
+            return
+        kind, rule = decision
+        if rule.latency_ms:
+            await asyncio.sleep(rule.latency_ms / 1000)
+        if kind == "error":
+            await _send_json(send, rule.error_status, self.error_body(rule.error_status, "Injected fault"))
+        elif kind == "rate_limit":
+            await _send_json(
+                send,
+                429,
+                self.error_body(429, "Too many requests"),
+                [(b"retry-after", str(rule.retry_after).encode())],
+            )
+        elif kind == "lost_response":
+            await self._commit_then_drop(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _commit_then_drop(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request to completion, discard its answer and cut the connection."""
+
+        async def swallow(_message: Message) -> None:
+            return None
+
+        await self.app(scope, receive, swallow)
+        # Promise a body that never comes: the server aborts the connection mid-response,
+        # which the client sees as a dropped connection (RemoteProtocolError / ReadError).
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"lost', "more_body": False})
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    import json
+
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

