@@ -1,0 +1,52 @@
+"""The adapters an activity may use, created lazily so a worker starts without the network."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from config import Settings
+
+if TYPE_CHECKING:
+    from adapters.ai import ListingWriter
+    from adapters.carriers import Carrier
+    from adapters.ebay import EbayClient
+    from adapters.mail import Mailer
+    from adapters.storage import Storage
+
+
+class Dependencies:
+    """One per worker process; adapters are thread-safe and shared by all activities."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def ebay(self) -> EbayClient:
+        from adapters.ebay import EbayClient
+
+        return EbayClient(self.settings)
+
+    @cached_property
+    def carriers(self) -> dict[str, Carrier]:
+        from adapters.carriers_registry import all_carriers
+
+        return all_carriers(self.settings)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from adapters.mail import Mailer
+
+        return Mailer(self.settings)
+
+    @cached_property
+    def storage(self) -> Storage:
+        from adapters.storage import Storage
+
+        return Storage(self.settings)
+
+    @cached_property
+    def ai(self) -> ListingWriter:
+        from adapters.ai import ListingWriter
+
+        return ListingWriter(self.settings)

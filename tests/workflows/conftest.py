@@ -1,0 +1,53 @@
+"""A real worker (all workflows, all activities, real adapters -> sandbox over HTTP, real
+database) on the real Temporal dev server, one per test session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from temporalio.client import Client
+
+
+@dataclass
+class RunningWorker:
+    client: Client
+    task_queue: str
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal_env, settings, migrated_db, sandbox) -> AsyncIterator[RunningWorker]:  # type: ignore[no-untyped-def]
+    from worker import build_worker
+
+    task_queue = f"test-{uuid.uuid4().hex[:8]}"
+    settings.temporal_task_queue = task_queue
+    w = build_worker(temporal_env.client, settings, task_queue=task_queue)
+    async with w:
+        yield RunningWorker(temporal_env.client, task_queue)
+
+
+@pytest.fixture(scope="session")
+async def ts_worker(time_skipping_env, settings, migrated_db, sandbox) -> AsyncIterator[RunningWorker]:  # type: ignore[no-untyped-def]
+    """A worker on the time-skipping server: timers fire when the test fast-forwards."""
+    from worker import build_worker
+
+    task_queue = f"ts-{uuid.uuid4().hex[:8]}"
+    w = build_worker(time_skipping_env.client, settings, task_queue=task_queue)
+    async with w:
+        yield RunningWorker(time_skipping_env.client, task_queue)
+
+
+async def record_history(handle, name: str) -> None:  # type: ignore[no-untyped-def]
+    """With RECORD_HISTORIES=1, save a finished workflow's history under tests/histories/ so
+    the replay test (tests/workflows/test_replay.py) can prove later code still replays it."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    target = Path(__file__).parent.parent / "histories" / f"{name}.json"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(history.to_json())

@@ -1,0 +1,70 @@
+"""Temporal worker entry point: registers workflows and activities, ensures schedules, and
+shuts down gracefully (running activities get time to finish) on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities import build_activities
+from activities.deps import Dependencies
+from config import Settings, get_settings
+from observability import configure_logging, configure_sentry, get_logger
+from temporal_client import connect, ensure_search_attributes
+from workflows import all_workflows
+
+log = get_logger(__name__)
+
+ACTIVITY_THREADS = 32
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    deps: Dependencies | None = None,
+    task_queue: str | None = None,
+) -> Worker:
+    executor = ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity")
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=all_workflows(),
+        activities=build_activities(settings, deps),
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    from schedules import ensure_schedules
+
+    client = await connect(settings)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    await ensure_schedules(client, settings)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.temporal_task_queue)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping: waiting for running activities")
+    log.info("worker stopped")
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings, "worker")
+    configure_sentry(settings, "worker")
+    asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Activity options shared by the workflows: every call has a timeout and an explicit policy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.common import RetryPolicy
+
+PERMANENT_ERRORS = [
+    "PermanentError",
+    "AuthenticationError",
+    "NotFoundError",
+    "ValidationFailed",
+]
+"""Error types never retried (the adapters' permanent classes plus our own validation)."""
+
+EXTERNAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=25,
+    non_retryable_error_types=PERMANENT_ERRORS,
+)
+"""Outside services: back off up to two minutes, about half an hour of trying in all."""
+
+DATABASE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=50,
+    non_retryable_error_types=PERMANENT_ERRORS,
+)
+
+EXTERNAL: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": EXTERNAL_RETRY,
+}
+"""Options for one call to an outside service."""
+
+DATABASE: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=15),
+    "retry_policy": DATABASE_RETRY,
+}
+"""Options for a projection write to our own database."""

@@ -1,0 +1,33 @@
+"""The email workflow's contract: one email per business event, the workflow ID is the key."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+SEND_EMAIL_ACTIVITY = "email.send"
+RECORD_SUPPRESSED_ACTIVITY = "email.record_suppressed"
+IS_SUPPRESSED_ACTIVITY = "email.is_suppressed"
+
+
+class SendEmail(BaseModel):
+    template: str  # a name from config.EMAIL_TEMPLATES
+    to_email: str
+    to_name: str = ""
+    key: str  # business key, e.g. the eBay order id; with the template it is the dedupe key
+    data: dict[str, Any] = Field(default_factory=dict)
+    categories: list[str] = Field(default_factory=list)
+
+    @property
+    def dedupe_key(self) -> str:
+        return email_workflow_id(self.template, self.key)
+
+
+class EmailResult(BaseModel):
+    status: Literal["sent", "suppressed"]
+    message_id: str = ""
+
+
+def email_workflow_id(template: str, key: str) -> str:
+    return f"email-{template}-{key}"
