@@ -1,0 +1,45 @@
+# The World Door back office. `make run` and `make test` create .venv on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test bench chaos lint format migration clean-var
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## Everything locally on the embedded defaults (SQLite, file store, sandbox, Temporal dev server)
+run: $(STAMP)
+	$(BIN)/worlddoor dev
+
+## The test suite (PostgreSQL and Redis are used when they answer; REQUIRE_SERVICES=1 insists)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## Benchmarks: ratios against ceilings measured in the same run
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+## Kill the worker and the Temporal server at random moments, inject faults, count the ledger
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## A new Alembic revision from the model changes: make migration m="add x"
+migration: $(STAMP)
+	$(BIN)/python -m models.new_revision "$(m)"
+
+clean-var:
+	rm -rf var

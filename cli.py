@@ -1,0 +1,250 @@
+"""The `worlddoor` command: dev, api, worker, sandbox, migrate, create-admin, doctor, schedules.
+
+Configuration problems are reported one line per problem with a non-zero exit, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from config import Settings, get_settings
+
+EXIT_CONFIG = 2
+
+
+def load_settings(service: str) -> Settings:
+    """Settings for a command, or one line per problem and exit code 2."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"]).upper() or "configuration"
+            click.echo(f"config error: {name}: {error['msg']}", err=True)
+        sys.exit(EXIT_CONFIG)
+    if settings.is_production and service in {"api", "worker", "dev", "migrate"}:
+        problems = settings.production_problems()
+        if problems:
+            for problem in problems:
+                click.echo(f"refusing to start in production: {problem}", err=True)
+            sys.exit(EXIT_CONFIG)
+    from observability import configure_logging, configure_sentry
+
+    configure_logging(settings, service)
+    if service in {"api", "worker"}:
+        configure_sentry(settings, service)
+    return settings
+
+
+@click.group()
+def main() -> None:
+    """The World Door back office."""
+
+
+@main.command()
+def dev() -> None:
+    """Run everything locally: Temporal dev server + UI, sandbox, worker and API."""
+    from ops.dev import run_dev
+
+    settings = load_settings("dev")
+    if settings.is_production:
+        raise click.UsageError("`worlddoor dev` is for development; use api/worker in production")
+    sys.exit(run_dev(settings))
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default API_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default API_PORT).")
+@click.option("--workers", default=1, show_default=True, help="Uvicorn worker processes.")
+def api(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the staff API."""
+    import uvicorn
+
+    settings = load_settings("api")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        proxy_headers=False,  # client identity comes from TRUSTED_PROXIES, not any header
+        log_config=None,
+        access_log=False,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run a Temporal worker (scale by running more)."""
+    from worker import run_worker
+
+    settings = load_settings("worker")
+    asyncio.run(run_worker(settings))
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def sandbox(ctx: click.Context) -> None:
+    """Run the local emulators (eBay, FedEx, Yamato, Sagawa, SendGrid, OpenAI) and S3."""
+    if ctx.invoked_subcommand is None:
+        from sandbox.server import run_sandbox
+
+        settings = load_settings("sandbox")
+        run_sandbox(settings)
+
+
+@sandbox.command("env")
+def sandbox_env() -> None:
+    """Print `export` lines pointing any client at the sandbox."""
+    import shlex
+
+    settings = load_settings("sandbox-env")
+    for name, value in sandbox_environment(settings).items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
+def sandbox_environment(settings: Settings) -> dict[str, str]:
+    from config import EMAIL_TEMPLATES
+
+    values: dict[str, str] = {
+        "EBAY_BASE_URL": settings.ebay_api_url,
+        "EBAY_CLIENT_ID": settings.ebay_client_id,
+        "EBAY_CLIENT_SECRET": settings.ebay_client_secret.get_secret_value(),
+        "EBAY_OAUTH_REFRESH_TOKEN": settings.ebay_oauth_refresh_token.get_secret_value(),
+        "EBAY_ENVIRONMENT": "sandbox",
+        "FEDEX_BASE_URL": settings.fedex_api_url,
+        "FEDEX_API_KEY": settings.fedex_api_key,
+        "FEDEX_SECRET_KEY": settings.fedex_secret_key.get_secret_value(),
+        "FEDEX_ACCOUNT_NUMBER": settings.fedex_account_number,
+        "SENDGRID_BASE_URL": settings.sendgrid_api_url,
+        "SENDGRID_API_KEY": settings.sendgrid_api_key.get_secret_value(),
+        "SENDGRID_FROM_EMAIL": settings.sendgrid_from_email,
+        "SENDGRID_FROM_NAME": settings.sendgrid_from_name,
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": settings.sendgrid_webhook_public_key,
+    }
+    for template in EMAIL_TEMPLATES:
+        values[f"SENDGRID_TEMPLATE_{template.upper()}"] = settings.email_template_id(template)
+    values.update(
+        {
+            "OPENAI_BASE_URL": settings.openai_api_url,
+            "OPENAI_API_KEY": settings.openai_api_key.get_secret_value(),
+            "OPENAI_MODEL": settings.openai_model,
+            "AWS_ENDPOINT_URL": settings.aws_endpoint_url,
+            "AWS_ACCESS_KEY_ID": settings.aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": settings.aws_secret_access_key.get_secret_value(),
+            "AWS_REGION": settings.aws_region,
+            "AWS_S3_BUCKET": settings.aws_s3_bucket,
+            "YAMATO_BASE_URL": settings.yamato_base_url,
+            "YAMATO_CUSTOMER_CODE": settings.yamato_customer_code,
+            "YAMATO_FREIGHT_CODE": settings.yamato_freight_code,
+            "SAGAWA_BASE_URL": settings.sagawa_base_url,
+            "SAGAWA_CUSTOMER_CODE": settings.sagawa_customer_code,
+        }
+    )
+    return values
+
+
+@main.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic upgrade head)."""
+    from models.migrate import current_revision, upgrade
+
+    settings = load_settings("migrate")
+    upgrade(settings)
+    click.echo(f"database at revision {current_revision(settings)}")
+
+
+@main.command("create-admin")
+@click.option("--email", required=True, help="The admin's email address.")
+@click.option(
+    "--prompt-password", is_flag=True, help="Type the password instead of generating one."
+)
+def create_admin(email: str, prompt_password: bool) -> None:
+    """Create an admin account; a generated password is printed once."""
+    from api.accounts import create_admin as create
+
+    settings = load_settings("create-admin")
+    password = (
+        click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if prompt_password
+        else None
+    )
+    try:
+        user, used = create(settings, email, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"admin created: {user.email}")
+    if password is None:
+        click.echo(f"password (shown once): {used}")
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """List every reason the current configuration could not run in production."""
+    settings = load_settings("check-config")
+    problems = settings.production_problems()
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        sys.exit(1)
+    click.echo("configuration is fit for production")
+
+
+@main.command()
+@click.option("--fix", is_flag=True, help="Create the bucket rules and schedules that are missing.")
+def doctor(fix: bool) -> None:
+    """Check a live deployment against the seed's checklist and print a pass/fail table."""
+    from ops.doctor import run_checks
+
+    settings = load_settings("doctor")
+    results = asyncio.run(run_checks(settings, fix=fix))
+    width = max(len(r.name) for r in results)
+    for result in results:
+        mark = "PASS" if result.ok else "FAIL"
+        click.echo(f"{mark}  {result.name.ljust(width)}  {result.detail}")
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
+@main.group()
+def schedules() -> None:
+    """Temporal Schedules for the periodic jobs."""
+
+
+@schedules.command("sync")
+def schedules_sync() -> None:
+    """Create or update the schedules (idempotent)."""
+    from schedules import ensure_schedules
+    from temporal_client import connect
+
+    settings = load_settings("schedules")
+
+    async def run() -> Any:
+        client = await connect(settings)
+        return await ensure_schedules(client, settings)
+
+    click.echo(f"schedules in place: {asyncio.run(run())}")
+
+
+@schedules.command("list")
+def schedules_list() -> None:
+    """Show the schedules and their next run."""
+    from schedules import list_schedules
+    from temporal_client import connect
+
+    settings = load_settings("schedules")
+
+    async def run() -> Any:
+        return await list_schedules(await connect(settings))
+
+    for item in asyncio.run(run()):
+        click.echo(str(item))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Operations tooling behind the CLI: the local supervisor (`worlddoor dev`) and `doctor`."""

@@ -1,0 +1,237 @@
+"""`worlddoor dev`: everything on the embedded defaults under one supervisor.
+
+Starts the Temporal dev server (state in var/temporal.db, UI), the sandbox (emulators + S3),
+the worker and the API as child processes; applies migrations, creates the first admin, prints
+the addresses, and on Ctrl-C (or when any child dies) stops them all in reverse order.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import httpx
+
+from config import Settings
+from observability import get_logger
+
+log = get_logger(__name__)
+
+STOP_GRACE_SECONDS = 15
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def wait_for_http(url: str, timeout: float) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def required_ports(settings: Settings) -> dict[str, tuple[str, int, str]]:
+    temporal = urlparse(f"//{settings.temporal_address}")
+    return {
+        "Temporal gRPC": (temporal.hostname or "127.0.0.1", temporal.port or 7233, "TEMPORAL_ADDRESS"),
+        "Temporal UI": ("127.0.0.1", settings.temporal_ui_port, "TEMPORAL_UI_PORT"),
+        "sandbox": ("127.0.0.1", settings.sandbox_port, "SANDBOX_PORT"),
+        "sandbox S3": ("127.0.0.1", settings.sandbox_s3_port, "SANDBOX_S3_PORT"),
+        "API": (settings.api_host, settings.api_port, "API_PORT"),
+    }
+
+
+def busy_ports(settings: Settings) -> list[str]:
+    return [
+        f"port {port} ({name}) is already in use: stop what holds it or set {variable}"
+        for name, (host, port, variable) in required_ports(settings).items()
+        if port_in_use(host, port)
+    ]
+
+
+def prepare_database(settings: Settings) -> str | None:
+    """Migrate, then create the first admin. Returns the generated password, if any."""
+    from sqlmodel import Session, select
+
+    from api.accounts import create_admin
+    from models import Role, User
+    from models.db import get_engine
+    from models.migrate import upgrade
+
+    upgrade(settings)
+    with Session(get_engine(settings)) as session:
+        has_admin = session.exec(select(User).where(User.role == Role.admin)).first()
+    if has_admin:
+        return None
+    _, password = create_admin(settings, "admin@theworlddoor.example", None)
+    return password
+
+
+def build_children(settings: Settings) -> list[Child]:
+    from temporal_client import search_attribute_flags, temporal_binary
+
+    temporal = urlparse(f"//{settings.temporal_address}")
+    python = sys.executable
+    return [
+        Child(
+            "temporal",
+            [
+                temporal_binary(),
+                "server",
+                "start-dev",
+                "--db-filename",
+                settings.temporal_db_file,
+                "--ip",
+                temporal.hostname or "127.0.0.1",
+                "--port",
+                str(temporal.port or 7233),
+                "--ui-port",
+                str(settings.temporal_ui_port),
+                "--namespace",
+                settings.temporal_namespace,
+                "--log-level",
+                "warn",
+                *search_attribute_flags(),
+            ],
+        ),
+        Child("sandbox", [python, "-m", "cli", "sandbox"]),
+        Child("worker", [python, "-m", "cli", "worker"]),
+        Child("api", [python, "-m", "cli", "api"]),
+    ]
+
+
+def start(child: Child) -> None:
+    env = {**os.environ, **child.env}
+    # Own process group, so Ctrl-C reaches the supervisor first and it stops children in order.
+    child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)  # noqa: S603
+    log.info("started", process=child.name, pid=child.process.pid)
+
+
+def stop_all(children: list[Child]) -> None:
+    for child in reversed(children):
+        if child.process and child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
+    deadline = time.time() + STOP_GRACE_SECONDS
+    for child in reversed(children):
+        if not child.process:
+            continue
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
+        log.info("stopped", process=child.name, code=child.process.returncode)
+
+
+def run_dev(settings: Settings) -> int:
+    problems = busy_ports(settings)
+    if problems:
+        for problem in problems:
+            print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    password = prepare_database(settings)
+    children = build_children(settings)
+    stopping = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        temporal, sandbox, worker, api = children
+        start(temporal)
+        start(sandbox)
+        host, port, _ = required_ports(settings)["Temporal gRPC"]
+        if not wait_for_port(host, port, 60):
+            print("Temporal dev server did not come up within 60 s", file=sys.stderr)
+            return 1
+        if not wait_for_http(f"http://127.0.0.1:{settings.sandbox_port}/_sandbox/health", 30):
+            print("sandbox did not come up within 30 s", file=sys.stderr)
+            return 1
+        ensure_bucket(settings)
+        start(worker)
+        start(api)
+        api_url = f"http://{settings.api_host}:{settings.api_port}"
+        if not wait_for_http(f"{api_url}/api/health", 60):
+            print("API did not come up within 60 s", file=sys.stderr)
+            return 1
+        print_banner(settings, password)
+        while not stopping:
+            for child in children:
+                if child.process and child.process.poll() is not None:
+                    print(f"{child.name} exited with code {child.process.returncode}; stopping",
+                          file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        stop_all(children)
+
+
+def ensure_bucket(settings: Settings) -> None:
+    from adapters.storage import Storage
+
+    Storage(settings).ensure_bucket()
+
+
+def print_banner(settings: Settings, password: str | None) -> None:
+    api_url = f"http://{settings.api_host}:{settings.api_port}"
+    lines = [
+        "",
+        "The World Door back office is running (Ctrl-C stops everything)",
+        f"  API               {api_url}/api",
+        f"  API docs          {api_url}/schema",
+        f"  Readiness         {api_url}/api/ready",
+        f"  Temporal web UI   http://127.0.0.1:{settings.temporal_ui_port}",
+        f"  Temporal gRPC     {settings.temporal_address}",
+        f"  Sandbox           http://127.0.0.1:{settings.sandbox_port}/_sandbox/ledger",
+        f"  Sandbox S3        http://127.0.0.1:{settings.sandbox_s3_port}",
+        f"  Data              {settings.var_dir}",
+    ]
+    if password:
+        lines += [
+            "",
+            "  First admin: admin@theworlddoor.example",
+            f"  Password (shown once, change it): {password}",
+        ]
+    print("\n".join(lines), flush=True)
