@@ -183,6 +183,24 @@ def create_admin(email: str, prompt_password: bool) -> None:
         click.echo(f"password (shown once): {used}")
 
 
+@main.command("copy-data")
+@click.option("--source", required=True, help="Database URL to copy from, e.g. sqlite:///var/worlddoor.db")
+@click.option("--target", default=None, help="Database URL to copy into (default DATABASE_URL).")
+def copy_data(source: str, target: str | None) -> None:
+    """Copy all rows from one database into another, migrated and empty (SQLite -> PostgreSQL)."""
+    from models.copy_data import copy_data as copy
+
+    settings = load_settings("copy-data")
+    src = settings.model_copy(update={"database_url": source})
+    dst = settings.model_copy(update={"database_url": target or settings.database_url})
+    try:
+        counts = copy(src, dst)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for table, count in counts.items():
+        click.echo(f"{table}: {count} rows")
+
+
 @main.command("check-config")
 def check_config() -> None:
     """List every reason the current configuration could not run in production."""
