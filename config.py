@@ -96,6 +96,23 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     max_request_body_bytes: int = 10 * 1024 * 1024
     public_base_url: str = "http://127.0.0.1:8000"
+    # API stores, limits and account protection (per client; windows in seconds)
+    store_namespace: str = "worlddoor"
+    rate_limit_public: int = 100
+    rate_limit_public_window: int = 15 * 60
+    rate_limit_login: int = 20
+    rate_limit_login_window: int = 15 * 60
+    rate_limit_two_factor: int = 10
+    rate_limit_two_factor_window: int = 15 * 60
+    rate_limit_api: int = 600
+    rate_limit_api_window: int = 60
+    rate_limit_webhooks: int = 600
+    rate_limit_webhooks_window: int = 60
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    totp_max_failures: int = 5
+    two_factor_step_minutes: int = 5
+    password_reset_minutes: int = 60
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -175,6 +192,8 @@ class Settings(BaseSettings):
     aws_region: str = "ap-northeast-1"
     aws_s3_bucket: str = "fbt-development"
     aws_endpoint_url: str = ""
+    # Public base URL serving product-images/ (e.g. CloudFront); empty -> 7-day presigned GETs
+    product_image_base_url: str = ""
 
     # OpenAI
     openai_api_key: SecretStr = SecretStr("")
@@ -233,6 +252,10 @@ class Settings(BaseSettings):
             )
             if empty:
                 setattr(self, name, value)
+        if not self.sendgrid_webhook_public_key:  # the sandbox signs events with this key pair
+            from sandbox.sendgrid_signing import public_key_b64
+
+            self.sendgrid_webhook_public_key = public_key_b64(self.var_dir)
         if not self.temporal_db_file:
             self.temporal_db_file = str(self.var_dir / "temporal.db")
         return self

@@ -69,6 +69,15 @@ class Spec:
             raise KeyError(f"{method.upper()} {template} is not in the spec")
         return template, op
 
+    def _resolve(self, node: dict[str, Any], pointer: str) -> tuple[dict[str, Any], str]:
+        """Follow a local `$ref` (`#/components/requestBodies/X`) to the object it names."""
+        while "$ref" in node and node["$ref"].startswith("#/"):
+            pointer = node["$ref"][2:]
+            node = self.document
+            for part in pointer.split("/"):
+                node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node, pointer
+
     def _pointer(self, *parts: str) -> str:
         return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
@@ -81,14 +90,16 @@ class Spec:
 
     def validate_request(self, method: str, path: str, body: Any) -> None:
         template, op = self.operation(method, path)
-        content = (op.get("requestBody") or {}).get("content", {})
+        if "requestBody" not in op:
+            return
+        request_body, base = self._resolve(
+            op["requestBody"], self._pointer("paths", template, method.lower(), "requestBody")
+        )
+        content = request_body.get("content", {})
         media = next((m for m in content if "json" in m), None)
         if media is None or "schema" not in content[media]:
             return
-        pointer = self._pointer(
-            "paths", template, method.lower(), "requestBody", "content", media, "schema"
-        )
-        self._validate(pointer, body)
+        self._validate(f"{base}/{self._pointer('content', media, 'schema')}", body)
 
     def validate_response(self, method: str, path: str, status: int, body: Any) -> None:
         template, op = self.operation(method, path)
@@ -96,14 +107,14 @@ class Spec:
         code = str(status) if str(status) in responses else "default"
         if code not in responses:
             raise SpecViolation([f"status {status} is not documented for {method} {template}"])
-        content = responses[code].get("content", {})
+        response, base = self._resolve(
+            responses[code], self._pointer("paths", template, method.lower(), "responses", code)
+        )
+        content = response.get("content", {})
         media = next((m for m in content if "json" in m), None)
         if media is None or "schema" not in content[media]:
             return
-        pointer = self._pointer(
-            "paths", template, method.lower(), "responses", code, "content", media, "schema"
-        )
-        self._validate(pointer, body)
+        self._validate(f"{base}/{self._pointer('content', media, 'schema')}", body)
 
 
 def _describe(error: ValidationError) -> str:

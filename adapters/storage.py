@@ -1,0 +1,209 @@
+"""Object storage on S3 (moto's server in development): product images, shipping labels,
+inspection videos, documents and temporary uploads, each under its own key prefix.
+
+Path-style addressing and SigV4 so the same code works against AWS and local S3 servers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+from adapters.errors import (
+    AdapterError,
+    AuthenticationError,
+    NotFoundError,
+    PermanentError,
+    RateLimitedError,
+    RetryableError,
+)
+from config import Settings
+
+SERVICE = "s3"
+PREFIXES = ("product-images/", "shipping-labels/", "inspection-videos/", "documents/", "temp/")
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
+THROTTLING = {"Throttling", "ThrottlingException", "SlowDown", "RequestLimitExceeded",
+              "TooManyRequestsException", "RequestThrottled", "RequestTimeout",
+              "InternalError", "ServiceUnavailable"}
+NOT_FOUND = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "NotFound", "404"}
+DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+          "InvalidToken", "AllAccessDisabled", "403"}
+LIFECYCLE_RULES: list[dict[str, Any]] = [
+    {"ID": "temp-expire-1d", "Filter": {"Prefix": "temp/"}, "Status": "Enabled",
+     "Expiration": {"Days": 1}},
+    {"ID": "noncurrent-expire-90d", "Filter": {"Prefix": ""}, "Status": "Enabled",
+     "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
+    {"ID": "abort-multipart-7d", "Filter": {"Prefix": ""}, "Status": "Enabled",
+     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+]
+
+
+def check_key(key: str) -> str:
+    """Every object lives under one of PREFIXES; anything else is refused."""
+    if not key.startswith(PREFIXES) or key in PREFIXES:
+        raise ValueError(f"storage key {key!r} must start with one of {', '.join(PREFIXES)}")
+    if ".." in key.split("/") or "//" in key:
+        raise ValueError(f"storage key {key!r} has an empty or '..' path segment")
+    return key
+
+
+def classify_s3_error(exc: Exception) -> AdapterError:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message") or code or exc)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in NOT_FOUND:
+            return NotFoundError(SERVICE, message, status=status, code=code)
+        if code in DENIED:
+            return AuthenticationError(SERVICE, message, status=status, code=code)
+        if code in ("SlowDown", "Throttling", "ThrottlingException") or status == 429:
+            return RateLimitedError(SERVICE, message, status=status, code=code, retry_after=1.0)
+        if code in THROTTLING or (status is not None and status >= 500):
+            return RetryableError(SERVICE, message, status=status, code=code)
+        return PermanentError(SERVICE, message, status=status, code=code)
+    if isinstance(exc, (ConnectionError, HTTPClientError)):
+        return RetryableError(SERVICE, f"{type(exc).__name__}: {exc}")
+    return PermanentError(SERVICE, f"{type(exc).__name__}: {exc}")
+
+
+class Storage:
+    def __init__(self, settings: Settings, client: BaseClient | None = None) -> None:
+        self.settings = settings
+        self.bucket = settings.aws_s3_bucket
+        self.client = client or boto3.client(
+            "s3",
+            region_name=settings.aws_region,
+            endpoint_url=settings.aws_endpoint_url or None,
+            aws_access_key_id=settings.aws_access_key_id or None,
+            aws_secret_access_key=settings.aws_secret_access_key.get_secret_value() or None,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 1, "mode": "standard"},  # Temporal owns retries
+            ),
+        )
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        try:
+            return getattr(self.client, operation)(Bucket=self.bucket, **params)
+        except (ClientError, BotoCoreError) as exc:
+            raise classify_s3_error(exc) from exc
+
+    # Objects ------------------------------------------------------------------------------------
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> str:
+        """Store `data`; returns the new version id ("" when versioning is off)."""
+        result = self._call(
+            "put_object", Key=check_key(key), Body=data, ContentType=content_type
+        )
+        version = result.get("VersionId") or ""
+        return "" if version == "null" else version
+
+    def get_bytes(self, key: str) -> bytes:
+        result = self._call("get_object", Key=check_key(key))
+        try:
+            return result["Body"].read()
+        except (BotoCoreError, OSError) as exc:
+            raise RetryableError(SERVICE, f"reading {key}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call("head_object", Key=check_key(key))
+        except NotFoundError:
+            return False
+        return True
+
+    def delete(self, key: str) -> None:
+        """Deleting a missing key is not an error (S3 answers 204 either way)."""
+        self._call("delete_object", Key=check_key(key))
+
+    def list_keys(self, prefix: str) -> list[str]:
+        return [item["Key"] for item in self._iter_objects(prefix)]
+
+    def _iter_objects(self, prefix: str) -> list[dict[str, Any]]:
+        if not prefix.startswith(PREFIXES):
+            raise ValueError(f"prefix {prefix!r} must start with one of {', '.join(PREFIXES)}")
+        items: list[dict[str, Any]] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                items.extend(page.get("Contents", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise classify_s3_error(exc) from exc
+        return items
+
+    # Presigned URLs ---------------------------------------------------------------------------
+
+    def presign_put(self, key: str, content_type: str, expires: int = 900) -> str:
+        """A URL the browser PUTs the file to; it must send the same Content-Type."""
+        return self._presign(
+            "put_object", {"Key": check_key(key), "ContentType": content_type}, expires
+        )
+
+    def presign_get(self, key: str, expires: int = 900) -> str:
+        return self._presign("get_object", {"Key": check_key(key)}, expires)
+
+    def _presign(self, operation: str, params: dict[str, Any], expires: int) -> str:
+        if not 1 <= expires <= MAX_PRESIGN_SECONDS:
+            raise ValueError(f"expires must be 1..{MAX_PRESIGN_SECONDS} seconds, got {expires}")
+        try:
+            return self.client.generate_presigned_url(
+                operation, Params={"Bucket": self.bucket, **params}, ExpiresIn=expires
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise classify_s3_error(exc) from exc
+
+    # Bucket and housekeeping --------------------------------------------------------------------
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket if missing, then (re)apply versioning and the lifecycle rules."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            error = classify_s3_error(exc)
+            if not isinstance(error, NotFoundError):
+                raise error from exc
+            params: dict[str, Any] = {}
+            if self.settings.aws_region != "us-east-1":
+                params["CreateBucketConfiguration"] = {
+                    "LocationConstraint": self.settings.aws_region
+                }
+            try:
+                self._call("create_bucket", **params)
+            except PermanentError as created:
+                if created.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+        except BotoCoreError as exc:
+            raise classify_s3_error(exc) from exc
+        self._call("put_bucket_versioning", VersioningConfiguration={"Status": "Enabled"})
+        self._call(
+            "put_bucket_lifecycle_configuration",
+            LifecycleConfiguration={"Rules": LIFECYCLE_RULES},
+        )
+
+    def delete_older_than(self, prefix: str, age: timedelta) -> int:
+        """Delete objects under `prefix` last modified more than `age` ago; returns the count.
+
+        Lifecycle rules do this on AWS about daily (and never on local servers); the
+        storage-cleanup job calls this so short-lived files go on time everywhere."""
+        cutoff = datetime.now(UTC) - age
+        old = [item["Key"] for item in self._iter_objects(prefix) if item["LastModified"] < cutoff]
+        for start in range(0, len(old), 1000):  # DeleteObjects takes at most 1000 keys
+            batch = [{"Key": key} for key in old[start : start + 1000]]
+            result = self._call("delete_objects", Delete={"Objects": batch, "Quiet": True})
+            if result.get("Errors"):
+                first = result["Errors"][0]
+                raise RetryableError(
+                    SERVICE, f"{first.get('Key')}: {first.get('Message')}", code=first.get("Code")
+                )
+        return len(old)
