@@ -197,7 +197,8 @@ class Settings(BaseSettings):
 
     # OpenAI
     openai_api_key: SecretStr = SecretStr("")
-    openai_model: str = "gpt-4"
+    # The seed says gpt-4, which has no structured outputs (json_schema); gpt-4o does.
+    openai_model: str = "gpt-4o"
     openai_base_url: str = ""
 
     # Monitoring
