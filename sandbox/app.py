@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Litestar, MediaType, Request, Response, delete, get, post
+from litestar.params import Body
 from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -45,7 +46,7 @@ def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
         return {"ledger": ctx.ledger.snapshot(), "duplicates": ctx.ledger.duplicates()}
 
     @post("/_sandbox/faults", status_code=200)
-    async def set_faults(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    async def set_faults(data: Annotated[dict[str, dict[str, Any]], Body()]) -> dict[str, Any]:
         """Body: `{"fedex": {"error_rate": 0.5, "error_status": 503, ...}, ...}`."""
         allowed = set(FaultRule.__dataclass_fields__)
         for service, rule in data.items():
