@@ -77,6 +77,7 @@ def call_json(
     tokens: TokenCache | None,
     parse_error: ErrorParser,
     json: Any = None,
+    data: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     expected: tuple[int, ...] = (200, 201, 204, 207),
@@ -90,7 +91,7 @@ def call_json(
             request_headers["Authorization"] = f"Bearer {token}"
         try:
             response = client.request(
-                method, url, json=json, params=params, headers=request_headers
+                method, url, json=json, data=data, params=params, headers=request_headers
             )
         except httpx.TransportError as exc:
             raise from_transport_error(service, exc) from exc

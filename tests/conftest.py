@@ -77,6 +77,9 @@ os.environ.update(
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import shutil
+
+    shutil.rmtree(_TMP, ignore_errors=True)
     if _PG_DB_NAME:
         import psycopg
 
