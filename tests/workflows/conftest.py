@@ -29,7 +29,9 @@ async def worker(temporal_env, settings, migrated_db, sandbox) -> AsyncIterator[
 
 
 @pytest.fixture(scope="session")
-async def ts_worker(time_skipping_env, settings, migrated_db, sandbox) -> AsyncIterator[RunningWorker]:  # type: ignore[no-untyped-def]
+async def ts_worker(
+    time_skipping_env, settings, migrated_db, sandbox
+) -> AsyncIterator[RunningWorker]:  # type: ignore[no-untyped-def]
     """A worker on the time-skipping server: timers fire when the test fast-forwards."""
     from worker import build_worker
 

@@ -27,6 +27,10 @@ class SendEmail(BaseModel):
 class EmailResult(BaseModel):
     status: Literal["sent", "suppressed"]
     message_id: str = ""
+    # False when an earlier attempt's request may have reached SendGrid but its answer was lost:
+    # we do not send again (SendGrid has no idempotency key); the Event Webhook, matched on the
+    # dedupe_key custom arg, confirms it later.
+    confirmed: bool = True
 
 
 def email_workflow_id(template: str, key: str) -> str:

@@ -1,0 +1,382 @@
+"""Catalog activities: the product row, the AI copy, images and the eBay listing calls.
+
+Idempotency: the AI copy is generated once and kept on the product (a retry reuses it instead of
+paying for a second completion); the inventory item PUT is idempotent by SKU; the offer id and the
+listing id are stored on the product and checked before acting, and the adapter itself reuses an
+existing offer (eBay error 25002) and treats an already-published offer as published.
+
+Image URLs for eBay: product images stay private in S3 and eBay gets presigned GET URLs valid for
+7 days (the SigV4 maximum). eBay copies the pictures to its own picture service when the offer is
+published, so the URL only has to live until then; each (re)publication presigns afresh. When
+`settings.product_image_base_url` is set (e.g. a CloudFront distribution in front of
+`product-images/`), plain `{base}/{key}` URLs are used instead.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.base import external_call
+from activities.deps import Dependencies
+from adapters.errors import AdapterError
+from models import Product, ProductStatus
+from models.db import session_scope
+from models.types import utcnow
+from workflows.contracts.listing import (
+    APPLY_EDIT_ACTIVITY,
+    BULK_CHUNK_SIZE,
+    CREATE_OFFER_ACTIVITY,
+    ENSURE_LOCATION_ACTIVITY,
+    GENERATE_COPY_ACTIVITY,
+    LOAD_PRODUCT_ACTIVITY,
+    PREPARE_CHUNK_ACTIVITY,
+    PUBLISH_OFFER_ACTIVITY,
+    PUT_INVENTORY_ITEM_ACTIVITY,
+    RESOLVE_IMAGES_ACTIVITY,
+    SET_PRODUCT_STATUS_ACTIVITY,
+    ApplyEdit,
+    ChunkItem,
+    ChunkResult,
+    ImageUrls,
+    ListingCopyResult,
+    PrepareChunk,
+    ProductRef,
+    ProductSnapshot,
+    PublishOffer,
+    PutInventoryItem,
+    SetProductStatus,
+)
+
+IMAGE_PREFIX = "product-images/"
+IMAGE_URL_LIFETIME = timedelta(days=7)  # SigV4's maximum for presigned URLs
+AI_THREADS = 8  # parallel completions inside one bulk chunk
+
+
+def _permanent(message: str, kind: str = "ValidationFailed") -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+
+
+def _product(session: Any, product_id: str) -> Product:
+    try:
+        key = uuid.UUID(product_id)
+    except ValueError:
+        raise _permanent(f"invalid product id {product_id!r}") from None
+    product = session.get(Product, key)
+    if product is None:
+        raise _permanent(f"product {product_id} not found", "NotFoundError")
+    return product
+
+
+def _copy_of(product: Product) -> ListingCopyResult:
+    return ListingCopyResult(
+        title=product.title_en,
+        description_html=product.description_html,
+        item_specifics=product.item_specifics,
+        category_id=product.ebay_category_id,
+        price_usd=product.price_usd,
+        generation=product.ai_generation,
+    )
+
+
+def activities(deps: Dependencies) -> list[Callable[..., Any]]:
+    settings = deps.settings
+
+    def _price_usd(price_jpy: int) -> str:
+        usd = Decimal(price_jpy) / Decimal(str(settings.jpy_per_usd))
+        return str(max(usd, Decimal("0.99")).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+    def _write_copy(product_id: str) -> ListingCopyResult:
+        """The AI copy, generated once: a retry or a second workflow reuses the stored copy."""
+        from adapters.ai import JapaneseListingSource
+
+        with session_scope(settings) as session:
+            product = _product(session, product_id)
+            if product.title_en and product.ai_generation.get("response_id"):
+                return _copy_of(product)
+            source = JapaneseListingSource(
+                sku=product.sku,
+                title_ja=product.title_ja,
+                description_ja=product.description_ja,
+                brand=product.brand,
+                condition=str(product.condition),
+                condition_notes=product.condition_notes,
+                category_hint=product.category_hint,
+                price_jpy=product.price_jpy,
+                item_specifics_hint={},
+            )
+        copy = deps.ai.write_listing(source)
+        with session_scope(settings) as session:
+            product = _product(session, product_id)
+            product.title_en = copy.title[:80]
+            product.description_html = copy.description_html
+            product.item_specifics = copy.item_specifics
+            product.ebay_category_id = copy.category_id
+            product.price_usd = product.price_usd or _price_usd(product.price_jpy)
+            product.ai_generation = {
+                "model": copy.model,
+                "prompt_version": copy.prompt_version,
+                "schema_version": copy.schema_version,
+                "response_id": copy.response_id,
+                "category_name": copy.category_name,
+                "generated_at": utcnow().isoformat(),
+            }
+            product.updated_at = utcnow()
+            session.add(product)
+            return _copy_of(product)
+
+    def _image_urls(keys: list[str], known: dict[str, bool] | None = None) -> list[str]:
+        if not keys:
+            raise _permanent(f"no images: upload at least one under {IMAGE_PREFIX}")
+        known = known if known is not None else {}
+        urls: list[str] = []
+        for key in keys:
+            if not key.startswith(IMAGE_PREFIX):
+                raise _permanent(f"image key {key!r} is not under {IMAGE_PREFIX}")
+            if key not in known:
+                known[key] = deps.storage.exists(key)
+            if not known[key]:
+                raise _permanent(f"image {key} is missing in S3: upload it first", "NotFoundError")
+            base = settings.product_image_base_url.rstrip("/")
+            lifetime = int(IMAGE_URL_LIFETIME.total_seconds())
+            url = f"{base}/{key}" if base else deps.storage.presign_get(key, expires=lifetime)
+            urls.append(url)
+        return urls
+
+    def _inventory_item(product: Product, image_urls: list[str]) -> Any:
+        from adapters.ebay import InventoryItem, PackageDims
+
+        try:
+            return InventoryItem(
+                title=product.title_en,
+                description=product.description_html,
+                aspects={k: [str(x) for x in v] for k, v in product.item_specifics.items()},
+                image_urls=image_urls,
+                condition=str(product.condition),
+                quantity=product.quantity,
+                weight_g=product.weight_g,
+                dims=PackageDims(length_cm=product.length_cm, width_cm=product.width_cm,
+                                 height_cm=product.height_cm),
+            )
+        except ValidationError as error:
+            raise _permanent(f"{product.sku} is not listable: {_first_error(error)}") from None
+
+    @activity.defn(name=LOAD_PRODUCT_ACTIVITY)
+    def load_product(ref: ProductRef) -> ProductSnapshot:
+        with session_scope(settings) as session:
+            p = _product(session, ref.product_id)
+            return ProductSnapshot(
+                product_id=str(p.id),
+                sku=p.sku,
+                status=str(p.status),
+                title_ja=p.title_ja,
+                title_en=p.title_en,
+                image_keys=list(p.image_keys),
+                offer_id=p.ebay_offer_id,
+                listing_id=p.ebay_listing_id,
+            )
+
+    @activity.defn(name=SET_PRODUCT_STATUS_ACTIVITY)
+    def set_status(change: SetProductStatus) -> None:
+        with session_scope(settings) as session:
+            product = _product(session, change.product_id)
+            product.status = ProductStatus(change.status)
+            product.last_error = change.error[:2000]
+            if change.workflow_id:
+                product.listing_workflow_id = change.workflow_id
+            product.updated_at = utcnow()
+            session.add(product)
+
+    @activity.defn(name=GENERATE_COPY_ACTIVITY)
+    @external_call
+    def generate_copy(ref: ProductRef) -> ListingCopyResult:
+        return _write_copy(ref.product_id)
+
+    @activity.defn(name=APPLY_EDIT_ACTIVITY)
+    def apply_edit(edit: ApplyEdit) -> ListingCopyResult:
+        review = edit.review
+        with session_scope(settings) as session:
+            product = _product(session, edit.product_id)
+            if review.title is not None:
+                product.title_en = review.title
+            if review.description_html is not None:
+                product.description_html = review.description_html
+            if review.item_specifics is not None:
+                product.item_specifics = review.item_specifics
+            if review.price_usd is not None:
+                product.price_usd = review.price_usd
+            product.ai_generation = {**product.ai_generation, "edited_by": review.reviewer}
+            product.updated_at = utcnow()
+            session.add(product)
+            return _copy_of(product)
+
+    @activity.defn(name=RESOLVE_IMAGES_ACTIVITY)
+    @external_call
+    def resolve_images(ref: ProductRef) -> ImageUrls:
+        with session_scope(settings) as session:
+            keys = list(_product(session, ref.product_id).image_keys)
+        return ImageUrls(urls=_image_urls(keys))
+
+    @activity.defn(name=ENSURE_LOCATION_ACTIVITY)
+    @external_call
+    def ensure_location() -> None:
+        deps.ebay.ensure_inventory_location()
+
+    @activity.defn(name=PUT_INVENTORY_ITEM_ACTIVITY)
+    @external_call
+    def put_inventory_item(request: PutInventoryItem) -> None:
+        with session_scope(settings) as session:
+            product = _product(session, request.product_id)
+            item = _inventory_item(product, request.image_urls)
+            sku = product.sku
+        deps.ebay.put_inventory_item(sku, item)
+
+    @activity.defn(name=CREATE_OFFER_ACTIVITY)
+    @external_call
+    def create_offer(ref: ProductRef) -> str:
+        from adapters.ebay import OfferDraft
+
+        with session_scope(settings) as session:
+            product = _product(session, ref.product_id)
+            if product.ebay_offer_id:
+                return product.ebay_offer_id
+            try:
+                draft = OfferDraft(
+                    sku=product.sku,
+                    price_value=product.price_usd or _price_usd(product.price_jpy),
+                    currency=settings.ebay_currency,
+                    quantity=product.quantity,
+                    category_id=product.ebay_category_id,
+                    listing_description=product.description_html,
+                )
+            except ValidationError as error:
+                raise _permanent(f"{product.sku}: no valid offer: {_first_error(error)}") from None
+        offer_id = deps.ebay.create_or_get_offer(draft)
+        with session_scope(settings) as session:
+            product = _product(session, ref.product_id)
+            product.ebay_offer_id = offer_id
+            product.updated_at = utcnow()
+            session.add(product)
+        return offer_id
+
+    @activity.defn(name=PUBLISH_OFFER_ACTIVITY)
+    @external_call
+    def publish_offer(request: PublishOffer) -> str:
+        with session_scope(settings) as session:
+            product = _product(session, request.product_id)
+            if product.ebay_listing_id and product.ebay_offer_id == request.offer_id:
+                return product.ebay_listing_id
+        listing_id = deps.ebay.publish_offer(request.offer_id)
+        with session_scope(settings) as session:
+            product = _product(session, request.product_id)
+            product.ebay_offer_id = request.offer_id
+            product.ebay_listing_id = listing_id
+            product.status = ProductStatus.listed
+            product.last_error = ""
+            product.updated_at = utcnow()
+            session.add(product)
+        return listing_id
+
+    @activity.defn(name=PREPARE_CHUNK_ACTIVITY)
+    @external_call
+    def prepare_chunk(request: PrepareChunk) -> ChunkResult:
+        """Images checked, AI copy for each product (in parallel), then ONE bulk inventory call.
+        Permanent per-product problems fail that product only (and cost no AI call when the
+        images are missing); a retryable one retries the whole chunk, which then skips the
+        copies already written."""
+        from adapters.ebay import InventoryItemWithSku
+
+        items: dict[str, ChunkItem] = {}
+        errors: dict[str, str] = {}
+        urls: dict[str, list[str]] = {}
+        known_images: dict[str, bool] = {}
+        todo: list[str] = []
+        with session_scope(settings) as session:
+            for pid in request.product_ids:
+                product = _product(session, pid)
+                if product.ebay_listing_id:
+                    items[pid] = ChunkItem(product_id=pid, sku=product.sku, ok=True,
+                                           already_listed=True)
+                    continue
+                product.status = ProductStatus.publishing
+                product.listing_workflow_id = request.workflow_id or product.listing_workflow_id
+                session.add(product)
+                todo.append(pid)
+                try:
+                    urls[pid] = _image_urls(list(product.image_keys), known_images)
+                except ApplicationError as error:
+                    errors[pid] = str(error)
+
+        def write(pid: str) -> tuple[str, str]:
+            try:
+                _write_copy(pid)
+            except AdapterError as error:
+                if error.retryable:
+                    raise
+                return pid, str(error)
+            except ApplicationError as error:
+                return pid, str(error)
+            return pid, ""
+
+        with ThreadPoolExecutor(max_workers=AI_THREADS) as pool:
+            outcomes = list(pool.map(write, [pid for pid in todo if pid not in errors]))
+        activity.heartbeat("copies written")
+        errors.update(o for o in outcomes if o[1])
+        bulk: list[Any] = []
+        with session_scope(settings) as session:
+            for pid in todo:
+                product = _product(session, pid)
+                if pid not in errors:
+                    try:
+                        item = _inventory_item(product, urls[pid])
+                    except ApplicationError as error:
+                        errors[pid] = str(error)
+                    else:
+                        bulk.append(InventoryItemWithSku(sku=product.sku, item=item))
+                items[pid] = ChunkItem(product_id=pid, sku=product.sku, ok=pid not in errors,
+                                       error=errors.get(pid, ""))
+        calls = 0
+        if bulk:
+            results = deps.ebay.bulk_put_inventory_items(bulk)
+            calls = math.ceil(len(bulk) / BULK_CHUNK_SIZE)
+            by_sku = {r.sku: r for r in results}
+            for item in items.values():
+                result = by_sku.get(item.sku)
+                if item.ok and not item.already_listed and result is not None and not result.ok:
+                    item.ok = False
+                    item.error = "; ".join(result.errors) or f"eBay status {result.status_code}"
+        with session_scope(settings) as session:
+            for item in items.values():
+                if not item.ok:
+                    product = _product(session, item.product_id)
+                    product.status = ProductStatus.failed
+                    product.last_error = item.error[:2000]
+                    session.add(product)
+        return ChunkResult(items=[items[pid] for pid in request.product_ids], inventory_calls=calls)
+
+    return [
+        load_product,
+        set_status,
+        generate_copy,
+        apply_edit,
+        resolve_images,
+        ensure_location,
+        put_inventory_item,
+        create_offer,
+        publish_offer,
+        prepare_chunk,
+    ]

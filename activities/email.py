@@ -1,0 +1,186 @@
+"""Email activities: suppression checks and the one send per business event.
+
+SendGrid's mail send has no idempotency key, so "exactly once" is built around it:
+1. an intent row (`EmailMessage`, unique `dedupe_key` = the workflow id) is committed with status
+   `sending` right before the HTTP call;
+2. the call is made (`custom_args.dedupe_key` lets the Event Webhook match events to the row);
+3. the row is marked `sent` with SendGrid's X-Message-Id.
+A retry that finds `sent` returns without sending. A retry that finds `sending` knows an earlier
+attempt may have reached SendGrid with its answer lost (or the worker died mid-call): it does NOT
+send again, marks the row `unconfirmed` and reports `confirmed=False` (at most once: a duplicate
+customer email is the failure we refuse; the webhook's `processed`/`delivered` event for the
+dedupe key confirms the row later, and an `unconfirmed` row without events is visible for a manual
+resend). When SendGrid answered with an error, or the connection was refused, nothing was
+accepted, so the row goes back to `queued` and the retry sends normally. The remaining window is
+therefore only "request sent, no answer" — and it costs a possibly missing email, never a double.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.base import to_application_error
+from activities.deps import Dependencies
+from adapters.errors import AdapterError
+from config import EMAIL_TEMPLATES
+from models import EmailMessage, Suppression
+from models.db import session_scope
+from models.types import utcnow
+from workflows.contracts.email import (
+    IS_SUPPRESSED_ACTIVITY,
+    RECORD_SUPPRESSED_ACTIVITY,
+    SEND_EMAIL_ACTIVITY,
+    EmailResult,
+    SendEmail,
+)
+
+DONE_STATUSES = {"sent", "delivered", "opened", "clicked", "bounced", "spamreport", "dropped"}
+"""Statuses meaning SendGrid accepted the message (the later ones come from the webhook)."""
+
+IN_DOUBT_STATUSES = {"sending", "unconfirmed"}
+
+
+def _is_suppressed(session: Any, email: str) -> bool:
+    found = session.exec(
+        select(Suppression).where(sa.func.lower(Suppression.email) == email.strip().lower())
+    ).first()
+    return found is not None
+
+
+def _answer_was_received(error: AdapterError) -> bool:
+    """True when SendGrid (or the network before it) certainly did not accept the request:
+    an HTTP error answer, or a connection that was never made."""
+    if error.status is not None and error.status >= 400:  # (a cut-off 2xx was accepted)
+        return True
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError) or type(cause).__name__ == "ConnectError":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def activities(deps: Dependencies) -> list[Callable[..., Any]]:
+    settings = deps.settings
+
+    def _row(session: Any, request: SendEmail) -> EmailMessage | None:
+        return session.exec(
+            select(EmailMessage).where(EmailMessage.dedupe_key == request.dedupe_key)
+        ).first()
+
+    def _set_status(request: SendEmail, status: str, message_id: str = "") -> None:
+        with session_scope(settings) as session:
+            row = _row(session, request)
+            if row is not None:
+                row.status = status
+                if message_id:
+                    row.provider_message_id = message_id
+                row.updated_at = utcnow()
+                session.add(row)
+
+    @activity.defn(name=IS_SUPPRESSED_ACTIVITY)
+    def is_suppressed(email: str) -> bool:
+        with session_scope(settings) as session:
+            return _is_suppressed(session, email)
+
+    @activity.defn(name=RECORD_SUPPRESSED_ACTIVITY)
+    def record_suppressed(request: SendEmail) -> EmailResult:
+        with session_scope(settings) as session:
+            row = _row(session, request)
+            if row is None:
+                session.add(
+                    EmailMessage(
+                        dedupe_key=request.dedupe_key,
+                        template=request.template,
+                        recipient=request.to_email,
+                        data=request.data,
+                        status="suppressed",
+                    )
+                )
+            elif row.status not in DONE_STATUSES:
+                row.status = "suppressed"
+                row.updated_at = utcnow()
+                session.add(row)
+        return EmailResult(status="suppressed")
+
+    def _claim(request: SendEmail) -> EmailResult | None:
+        """Write the intent (status `sending`) or say why no send is needed."""
+        try:
+            with session_scope(settings) as session:
+                row = _row(session, request)
+                if row is None:
+                    row = EmailMessage(
+                        dedupe_key=request.dedupe_key,
+                        template=request.template,
+                        recipient=request.to_email,
+                        data=request.data,
+                    )
+                elif row.status in DONE_STATUSES:
+                    return EmailResult(status="sent", message_id=row.provider_message_id)
+                elif row.status == "suppressed":
+                    return EmailResult(status="suppressed")
+                elif row.status in IN_DOUBT_STATUSES:
+                    activity.logger.warning(
+                        "email %s: an earlier attempt may have been accepted; not resending",
+                        request.dedupe_key,
+                    )
+                    row.status = "unconfirmed"
+                    row.updated_at = utcnow()
+                    session.add(row)
+                    return EmailResult(status="sent", message_id="", confirmed=False)
+                if _is_suppressed(session, request.to_email):
+                    row.status = "suppressed"
+                    session.add(row)
+                    return EmailResult(status="suppressed")
+                row.status = "sending"
+                row.updated_at = utcnow()
+                session.add(row)
+        except sa.exc.IntegrityError:
+            # A concurrent attempt inserted the row first: its outcome decides.
+            raise ApplicationError(
+                f"email {request.dedupe_key} is being sent concurrently", type="Conflict"
+            ) from None
+        return None
+
+    @activity.defn(name=SEND_EMAIL_ACTIVITY)
+    def send_email(request: SendEmail) -> EmailResult:
+        if request.template not in EMAIL_TEMPLATES:
+            raise ApplicationError(
+                f"unknown email template {request.template!r}",
+                type="ValidationFailed",
+                non_retryable=True,
+            )
+        decided = _claim(request)
+        if decided is not None:
+            return decided
+        try:
+            message_id = deps.mailer.send_template(
+                request.template,
+                request.to_email,
+                request.to_name,
+                request.data,
+                request.dedupe_key,
+                request.categories or [request.template],
+            )
+        except ValueError as error:  # refused before any request: bad address or template
+            _set_status(request, "failed")
+            raise ApplicationError(
+                str(error), type="ValidationFailed", non_retryable=True
+            ) from error
+        except AdapterError as error:
+            if not error.retryable:
+                _set_status(request, "failed")
+            elif _answer_was_received(error):
+                _set_status(request, "queued")  # nothing accepted: the retry may send
+            # else: left `sending` -> the retry will not resend (see the module docstring)
+            raise to_application_error(error) from error
+        _set_status(request, "sent", message_id)
+        return EmailResult(status="sent", message_id=message_id)
+
+    return [is_suppressed, record_suppressed, send_email]

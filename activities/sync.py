@@ -1,0 +1,217 @@
+"""Scheduled sync activities: eBay orders by modified date, tracking, price/quantity to eBay.
+
+All of them are safe to repeat: orders are upserted by eBay order id, the watermark only moves
+forward, tracking refresh rewrites the same projection, and price/quantity updates are absolute.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import col, select
+from temporalio import activity
+
+from activities.base import external_call
+from activities.deps import Dependencies
+from adapters.errors import AdapterError
+from models import Order, Product, ProductStatus, Shipment, ShipmentStatus, SyncState
+from models.db import session_scope
+from models.types import utcnow
+from workflows.contracts.listing import BULK_CHUNK_SIZE
+from workflows.contracts.ops import (
+    ADVANCE_WATERMARK_ACTIVITY,
+    FETCH_ORDERS_ACTIVITY,
+    MARK_ORDERS_STARTED_ACTIVITY,
+    READ_WATERMARK_ACTIVITY,
+    REFRESH_TRACKING_ACTIVITY,
+    SYNC_INVENTORY_PAGE_ACTIVITY,
+    AdvanceWatermark,
+    FetchedOrders,
+    FetchOrders,
+    InventoryPageResult,
+    MarkOrdersStarted,
+    ReadWatermark,
+    RefreshedTracking,
+    RefreshTracking,
+    SyncInventoryPage,
+    TrackingChange,
+    Watermark,
+)
+from workflows.contracts.orders import fulfillment_workflow_id
+
+FINISHED_ON_EBAY = {"FULFILLED"}
+TRACKED = (ShipmentStatus.label_ready, ShipmentStatus.in_transit)
+TRACKING_TO_SHIPMENT = {
+    "delivered": ShipmentStatus.delivered,
+    "delivery_failed": ShipmentStatus.exception,
+    "return_to_sender": ShipmentStatus.exception,
+    "on_hold": ShipmentStatus.exception,
+    "cancelled": ShipmentStatus.cancelled,
+    "pending": ShipmentStatus.label_ready,
+    "unknown": None,  # e.g. Yamato/Sagawa page reading disabled: keep what we have
+}
+
+
+def _aware(value: Any) -> Any:
+    """SQLite hands datetimes back naive; they are stored in UTC."""
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def activities(deps: Dependencies) -> list[Callable[..., Any]]:
+    settings = deps.settings
+
+    @activity.defn(name=READ_WATERMARK_ACTIVITY)
+    def read_watermark(request: ReadWatermark) -> Watermark:
+        with session_scope(settings) as session:
+            state = session.get(SyncState, request.name)
+            return Watermark(name=request.name, value=_aware(state.watermark) if state else None)
+
+    @activity.defn(name=ADVANCE_WATERMARK_ACTIVITY)
+    def advance_watermark(request: AdvanceWatermark) -> Watermark:
+        with session_scope(settings) as session:
+            state = session.get(SyncState, request.name) or SyncState(name=request.name)
+            current = _aware(state.watermark)
+            if current is None or request.value > current:  # never moves back
+                state.watermark = request.value
+            state.updated_at = utcnow()
+            session.add(state)
+            return Watermark(name=request.name, value=_aware(state.watermark))
+
+    @activity.defn(name=FETCH_ORDERS_ACTIVITY)
+    @external_call
+    def fetch_orders(request: FetchOrders) -> FetchedOrders:
+        fetched = 0
+        to_start: list[str] = []
+        newest = None
+        for order in deps.ebay.iter_orders_modified(request.start, request.end):
+            fetched += 1
+            if fetched % 50 == 0:
+                activity.heartbeat(fetched)
+            newest = max(newest, order.modified_at) if newest else order.modified_at
+            with session_scope(settings) as session:
+                row = session.exec(
+                    select(Order).where(Order.ebay_order_id == order.order_id)
+                ).first()
+                if row is None:
+                    row = Order(ebay_order_id=order.order_id)
+                row.buyer_username = order.buyer_username
+                row.buyer_email = order.buyer_email or order.ship_to.email or ""
+                row.ship_to = order.ship_to.model_dump(mode="json")
+                row.line_items = [li.model_dump(mode="json") for li in order.line_items]
+                row.total_value = str(order.total_value)
+                row.total_currency = order.total_currency
+                row.ebay_created_at = order.created_at
+                row.ebay_modified_at = order.modified_at
+                row.updated_at = utcnow()
+                session.add(row)
+                if not row.workflow_id and order.fulfillment_status not in FINISHED_ON_EBAY:
+                    to_start.append(order.order_id)
+        return FetchedOrders(fetched=fetched, to_start=to_start, max_modified=newest)
+
+    @activity.defn(name=MARK_ORDERS_STARTED_ACTIVITY)
+    def mark_orders_started(request: MarkOrdersStarted) -> None:
+        if not request.ebay_order_ids:
+            return
+        with session_scope(settings) as session:
+            rows = session.exec(
+                select(Order).where(col(Order.ebay_order_id).in_(request.ebay_order_ids))
+            ).all()
+            for row in rows:
+                if not row.workflow_id:
+                    row.workflow_id = fulfillment_workflow_id(row.ebay_order_id)
+                    session.add(row)
+
+    @activity.defn(name=REFRESH_TRACKING_ACTIVITY)
+    def refresh_tracking(request: RefreshTracking) -> RefreshedTracking:
+        query = (
+            select(Shipment, Order.ebay_order_id)
+            .join(Order, col(Order.id) == col(Shipment.order_id))
+            .where(col(Shipment.status).in_(TRACKED), Shipment.tracking_number != "")
+            .order_by(col(Shipment.id))
+            .limit(request.limit)
+        )
+        if request.after_id:
+            query = query.where(col(Shipment.id) > uuid.UUID(request.after_id))
+        with session_scope(settings) as session:
+            batch = [(s.id, s.carrier, s.tracking_number, s.status, e)
+                     for s, e in session.exec(query).all()]
+        changed: list[TrackingChange] = []
+        errors = 0
+        for shipment_id, carrier_name, tracking, old_status, ebay_order_id in batch:
+            carrier = deps.carriers.get(carrier_name)
+            if carrier is None:
+                errors += 1
+                continue
+            try:
+                info = carrier.track(tracking)
+            except AdapterError as error:  # one carrier's hiccup must not stop the others
+                activity.logger.warning("tracking %s failed: %s", tracking, error)
+                errors += 1
+                continue
+            status = str(info.status)
+            new_status = TRACKING_TO_SHIPMENT.get(status, ShipmentStatus.in_transit)
+            with session_scope(settings) as session:
+                shipment = session.get(Shipment, shipment_id)
+                if shipment is None:
+                    continue
+                shipment.events = [e.model_dump(mode="json") for e in info.events]
+                if new_status is not None and new_status != old_status:
+                    shipment.status = new_status
+                    changed.append(TrackingChange(ebay_order_id=ebay_order_id,
+                                                  shipment_id=str(shipment_id),
+                                                  tracking_number=tracking, status=status))
+                shipment.updated_at = utcnow()
+                session.add(shipment)
+            activity.heartbeat(str(shipment_id))
+        next_after = str(batch[-1][0]) if len(batch) == request.limit else ""
+        return RefreshedTracking(checked=len(batch), changed=changed, errors=errors,
+                                 next_after_id=next_after)
+
+    @activity.defn(name=SYNC_INVENTORY_PAGE_ACTIVITY)
+    @external_call
+    def sync_inventory_page(request: SyncInventoryPage) -> InventoryPageResult:
+        from adapters.ebay import PriceQuantityUpdate
+
+        with session_scope(settings) as session:
+            products = session.exec(
+                select(Product)
+                .where(Product.status == ProductStatus.listed, Product.ebay_offer_id != "",
+                       Product.sku > request.after_sku)
+                .order_by(col(Product.sku))
+                .limit(request.limit)
+            ).all()
+            updates = [
+                PriceQuantityUpdate(
+                    sku=p.sku,
+                    offer_id=p.ebay_offer_id,
+                    quantity=p.quantity,
+                    price_value=p.price_usd or None,
+                    currency=settings.ebay_currency if p.price_usd else None,
+                )
+                for p in products
+            ]
+        if not updates:
+            return InventoryPageResult(updated=0, failed=0, calls=0)
+        results = deps.ebay.bulk_update_price_quantity(updates)
+        failed = sum(1 for r in results if not r.ok)
+        next_after = updates[-1].sku if len(updates) == request.limit else ""
+        return InventoryPageResult(
+            updated=len(results) - failed,
+            failed=failed,
+            calls=math.ceil(len(updates) / BULK_CHUNK_SIZE),
+            next_after_sku=next_after,
+        )
+
+    return [
+        read_watermark,
+        advance_watermark,
+        fetch_orders,
+        mark_orders_started,
+        refresh_tracking,
+        sync_inventory_page,
+    ]

@@ -1,0 +1,183 @@
+"""BulkListingWorkflow: N products cost ceil(N/25) eBay inventory calls, and continue-as-new
+keeps each run's history bounded. A dedicated worker with its own `Dependencies` lets the test
+read the eBay adapter's `api_calls` counter (HTTP calls by operation)."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from tests.workflows.conftest import record_history
+from workflows.bulk_listing import BulkListingWorkflow
+from workflows.contracts.listing import (
+    BulkListingInput,
+    BulkListingResult,
+    bulk_listing_workflow_id,
+)
+
+INVENTORY_WRITES = ("bulk_create_or_replace_inventory_item", "put_inventory_item")
+HISTORY_BUDGET = 4_000  # events per run; the server suggests continue-as-new at 4K, warns at 10K
+
+
+@dataclass
+class CountingWorker:
+    client: Client
+    task_queue: str
+    deps: Any
+
+
+@pytest.fixture(scope="module")
+async def counting_worker(  # type: ignore[no-untyped-def]
+    temporal_env, settings, migrated_db, sandbox
+) -> AsyncIterator[CountingWorker]:
+    from activities.deps import Dependencies
+    from worker import build_worker
+
+    deps = Dependencies(settings)
+    task_queue = f"bulk-{uuid.uuid4().hex[:8]}"
+    async with build_worker(temporal_env.client, settings, deps=deps, task_queue=task_queue):
+        yield CountingWorker(temporal_env.client, task_queue, deps)
+
+
+@pytest.fixture(scope="module")
+def image_key(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
+    from adapters.storage import Storage
+
+    storage = Storage(settings)
+    storage.ensure_bucket()
+    key = f"product-images/bulk-{uuid.uuid4().hex}.jpg"
+    url = storage.presign_put(key, "image/jpeg")
+    httpx.put(
+        url, content=b"\xff\xd8\xff\xe0" + b"\x00" * 64, headers={"content-type": "image/jpeg"}
+    ).raise_for_status()
+    return key
+
+
+def bulk_insert_products(settings, n: int, image_keys: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """One multi-row INSERT: the catalogue as staff would have imported it."""
+    from models import Product
+    from models.db import session_scope
+
+    batch = uuid.uuid4().hex[:6].upper()
+    rows = [
+        Product(
+            sku=f"B{batch}-{i:05d}",
+            title_ja=f"中古 カメラレンズ {i} 番",
+            description_ja="動作確認済み。",
+            brand="Nikon",
+            price_jpy=10000 + i,
+            image_keys=image_keys,
+        ).model_dump()
+        for i in range(n)
+    ]
+    with session_scope(settings) as session:
+        session.execute(sa.insert(Product), rows)
+    return [str(r["id"]) for r in rows]
+
+
+def inventory_calls(deps: Any) -> int:
+    """HTTP calls that write eBay inventory items, made by this worker's adapter."""
+    return sum(deps.ebay.api_calls[op] for op in INVENTORY_WRITES)
+
+
+async def run_chain(client: Client, workflow_id: str, first_run_id: str) -> list[int]:
+    """History length of each run, following continue-as-new from the first run."""
+    lengths: list[int] = []
+    run_id: str | None = first_run_id
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        lengths.append(len(history.events))
+        last = history.events[-1]
+        if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+        else:
+            run_id = None
+    return lengths
+
+
+async def list_batch(
+    worker: CountingWorker, ids: list[str], chunks_per_run: int
+) -> tuple[BulkListingResult, list[int], int, float]:
+    batch_id = uuid.uuid4().hex[:12]
+    before = inventory_calls(worker.deps)
+    started = time.monotonic()
+    handle = await worker.client.start_workflow(
+        BulkListingWorkflow.run,
+        BulkListingInput(batch_id=batch_id, product_ids=ids, chunks_per_run=chunks_per_run),
+        id=bulk_listing_workflow_id(batch_id),
+        task_queue=worker.task_queue,
+    )
+    progress = await handle.query(BulkListingWorkflow.progress)
+    assert progress.total in (0, len(ids))  # 0 only before the first task ran
+    result: BulkListingResult = await handle.result()
+    elapsed = time.monotonic() - started
+    final = await handle.query(BulkListingWorkflow.progress)
+    assert (final.done, final.failed, final.remaining) == (result.done, result.failed, 0)
+    lengths = await run_chain(worker.client, handle.id, handle.first_execution_run_id or "")
+    if len(ids) <= 100:  # the 1,000-product histories are too big to commit
+        await record_history(handle, f"bulk_listing_{len(ids)}")
+    return result, lengths, inventory_calls(worker.deps) - before, elapsed
+
+
+def statuses(settings, ids: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from models import Product
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        rows = session.exec(
+            select(Product.status, sa.func.count())
+            .where(col(Product.id).in_([uuid.UUID(i) for i in ids]))
+            .group_by(Product.status)
+        ).all()
+    return {str(s): n for s, n in rows}
+
+
+@pytest.mark.timeout(120)
+async def test_100_products_in_4_inventory_calls(
+    counting_worker, clean_sandbox, settings, image_key
+) -> None:
+    ids = bulk_insert_products(settings, 99, [image_key])
+    broken = bulk_insert_products(settings, 1, [f"product-images/missing-{uuid.uuid4().hex}.jpg"])
+    ids = ids[:50] + broken + ids[50:]
+    result, lengths, calls, _ = await list_batch(counting_worker, ids, chunks_per_run=2)
+    assert calls == math.ceil(100 / 25) == 4
+    assert (result.total, result.done, result.failed) == (100, 99, 1)
+    assert result.failures[0].product_id == broken[0] and "missing" in result.failures[0].error
+    assert len(lengths) == result.runs == 2  # continued as new after 2 chunks
+    assert max(lengths) < HISTORY_BUDGET
+    assert statuses(settings, ids) == {"listed": 99, "failed": 1}
+    assert clean_sandbox.ctx.ledger.count("ebay", "offer_published") == 99
+    assert clean_sandbox.ctx.ledger.duplicates().get("ebay", {}) == {}
+
+    # The same products again: nothing new on eBay, no inventory call at all for listed ones.
+    again, _, calls_again, _ = await list_batch(counting_worker, ids, chunks_per_run=10)
+    assert (again.done, again.failed, calls_again) == (99, 1, 0)
+    assert clean_sandbox.ctx.ledger.count("ebay", "offer_published") == 99
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+async def test_1000_products_in_40_inventory_calls(
+    counting_worker, clean_sandbox, settings, image_key
+) -> None:
+    ids = bulk_insert_products(settings, 1000, [image_key])
+    result, lengths, calls, elapsed = await list_batch(counting_worker, ids, chunks_per_run=10)
+    print(
+        f"\n1,000 products listed in {elapsed:.1f} s, {calls} inventory calls, "
+        f"{len(lengths)} runs, history per run {lengths}"
+    )
+    assert calls == math.ceil(1000 / 25) == 40
+    assert result.done == 1000 and result.failed == 0
+    assert len(lengths) >= 4 and max(lengths) < HISTORY_BUDGET
+    assert clean_sandbox.ctx.ledger.count("ebay", "offer_published") == 1000

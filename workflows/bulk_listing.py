@@ -1,0 +1,147 @@
+"""BulkListingWorkflow (id `bulk-listing-{batch_id}`): many products, few eBay calls.
+
+Per chunk of 25 products one activity writes the AI copy (skipping copies already written) and
+makes ONE `bulkCreateOrReplaceInventoryItem` call, so N products cost ceil(N/25) inventory calls;
+then each product's offer is created and published by its own activities, at most
+`max_concurrency` in flight. Bulk batches skip staff approval. After `chunks_per_run` chunks (or
+when Temporal suggests it) the workflow continues as new with the remaining ids and the progress,
+so a batch of 10,000 products keeps every run's history small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.listing import (
+        CREATE_OFFER_ACTIVITY,
+        ENSURE_LOCATION_ACTIVITY,
+        PREPARE_CHUNK_ACTIVITY,
+        PUBLISH_OFFER_ACTIVITY,
+        SET_PRODUCT_STATUS_ACTIVITY,
+        BulkFailure,
+        BulkListingInput,
+        BulkListingResult,
+        BulkProgress,
+        ChunkItem,
+        ChunkResult,
+        PrepareChunk,
+        ProductRef,
+        PublishOffer,
+        SetProductStatus,
+    )
+
+CHUNK_OPTIONS = {**EXTERNAL, "start_to_close_timeout": timedelta(minutes=10)}
+"""Up to 25 AI completions (8 at a time) plus one bulk call."""
+
+RECENT_FAILURES = 20  # kept in the progress (bounded: it travels through continue-as-new)
+
+
+def _message(error: BaseException) -> str:
+    while isinstance(error, ActivityError) and error.cause is not None:
+        error = error.cause
+    return str(error.message if isinstance(error, ApplicationError) else error)
+
+
+@workflow.defn
+class BulkListingWorkflow:
+    def __init__(self) -> None:
+        self._progress = BulkProgress(batch_id="", total=0)
+
+    @workflow.run
+    async def run(self, request: BulkListingInput) -> BulkListingResult:
+        if request.progress is None:
+            ids = list(dict.fromkeys(request.product_ids))  # a product listed once per batch
+            self._progress = BulkProgress(batch_id=request.batch_id, total=len(ids))
+        else:
+            ids = list(request.product_ids)
+            self._progress = request.progress.model_copy()
+        self._progress.remaining = len(ids)
+        workflow.set_current_details(self._details())
+        if ids:
+            await workflow.execute_activity(ENSURE_LOCATION_ACTIVITY, **EXTERNAL)
+        limit = asyncio.Semaphore(request.max_concurrency)
+        chunks = 0
+        while ids:
+            if chunks >= request.chunks_per_run or workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self._progress.runs += 1
+                workflow.continue_as_new(
+                    request.model_copy(update={"product_ids": ids, "progress": self._progress})
+                )
+            chunk, ids = ids[: request.chunk_size], ids[request.chunk_size :]
+            await self._run_chunk(chunk, limit)
+            chunks += 1
+            self._progress.remaining = len(ids)
+            workflow.set_current_details(self._details())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return BulkListingResult(
+            batch_id=request.batch_id,
+            total=self._progress.total,
+            done=self._progress.done,
+            failed=self._progress.failed,
+            runs=self._progress.runs,
+            failures=self._progress.recent_failures,
+        )
+
+    async def _run_chunk(self, chunk: list[str], limit: asyncio.Semaphore) -> None:
+        prepared = await workflow.execute_activity(
+            PREPARE_CHUNK_ACTIVITY,
+            PrepareChunk(product_ids=chunk, workflow_id=workflow.info().workflow_id),
+            result_type=ChunkResult,
+            summary=f"AI copy + bulk inventory for {len(chunk)} products",
+            **CHUNK_OPTIONS,
+        )
+        await asyncio.gather(*(self._list_one(item, limit) for item in prepared.items))
+
+    async def _list_one(self, item: ChunkItem, limit: asyncio.Semaphore) -> None:
+        if item.already_listed:
+            self._progress.done += 1
+            return
+        if not item.ok:
+            self._fail(item.product_id, item.error)
+            return
+        async with limit:
+            ref = ProductRef(product_id=item.product_id)
+            try:
+                offer_id = await workflow.execute_activity(
+                    CREATE_OFFER_ACTIVITY, ref, result_type=str, **EXTERNAL
+                )
+                await workflow.execute_activity(
+                    PUBLISH_OFFER_ACTIVITY,
+                    PublishOffer(product_id=item.product_id, offer_id=offer_id),
+                    result_type=str,
+                    **EXTERNAL,
+                )
+            except ActivityError as error:
+                message = _message(error)
+                await workflow.execute_activity(
+                    SET_PRODUCT_STATUS_ACTIVITY,
+                    SetProductStatus(product_id=item.product_id, status="failed", error=message),
+                    **DATABASE,
+                )
+                self._fail(item.product_id, message)
+                return
+        self._progress.done += 1
+
+    def _fail(self, product_id: str, error: str) -> None:
+        self._progress.failed += 1
+        failures = self._progress.recent_failures
+        failures.append(BulkFailure(product_id=product_id, error=error[:500]))
+        del failures[:-RECENT_FAILURES]
+
+    def _details(self) -> str:
+        p = self._progress
+        return f"{p.done} listed, {p.failed} failed, {p.remaining} of {p.total} to go"
+
+    @workflow.query(name="progress")
+    def progress(self) -> BulkProgress:
+        return self._progress
+
+
+WORKFLOWS = [BulkListingWorkflow]

@@ -1,0 +1,256 @@
+"""Contracts of the listing workflows: ListingWorkflow (one product) and BulkListingWorkflow.
+
+IDs: `product_id` is our database `Product.id` (a UUID string); the eBay SKU is `Product.sku`.
+Images are S3 keys under `product-images/` that staff upload through presigned PUT URLs.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+# --- workflow ids, names ----------------------------------------------------------------------
+
+
+def listing_workflow_id(product_id: str) -> str:
+    return f"listing-{product_id}"
+
+
+def bulk_listing_workflow_id(batch_id: str) -> str:
+    return f"bulk-listing-{batch_id}"
+
+
+STATUS_QUERY = "status"
+PROGRESS_QUERY = "progress"
+REVIEW_UPDATE = "review"
+
+MAX_TITLE_LENGTH = 80
+BULK_CHUNK_SIZE = 25  # eBay's bulkCreateOrReplaceInventoryItem limit
+
+# --- activity names ---------------------------------------------------------------------------
+
+LOAD_PRODUCT_ACTIVITY = "catalog.load_product"
+SET_PRODUCT_STATUS_ACTIVITY = "catalog.set_status"
+GENERATE_COPY_ACTIVITY = "catalog.generate_copy"
+APPLY_EDIT_ACTIVITY = "catalog.apply_edit"
+RESOLVE_IMAGES_ACTIVITY = "catalog.resolve_images"
+ENSURE_LOCATION_ACTIVITY = "catalog.ensure_location"
+PUT_INVENTORY_ITEM_ACTIVITY = "catalog.put_inventory_item"
+CREATE_OFFER_ACTIVITY = "catalog.create_offer"
+PUBLISH_OFFER_ACTIVITY = "catalog.publish_offer"
+PREPARE_CHUNK_ACTIVITY = "catalog.prepare_chunk"
+
+# --- ListingWorkflow -------------------------------------------------------------------------
+
+ListingStep = Literal[
+    "loading",
+    "generating",
+    "awaiting_approval",
+    "publishing",
+    "listed",
+    "rejected",
+    "failed",
+]
+
+
+class ListingInput(BaseModel):
+    """Input of ListingWorkflow (id `listing-{product_id}`). The starter reads the settings and
+    passes them here, so a running workflow never depends on configuration."""
+
+    product_id: str
+    requires_approval: bool = True  # settings.listing_requires_approval
+    staff_email: str = "staff@theworlddoor.example"  # settings.staff_notification_email
+    reminder_hours: float = Field(default=24, gt=0)  # settings.listing_approval_reminder_hours
+    max_reminders: int = Field(default=14, ge=0)  # then it keeps waiting, silently
+
+
+def _check_price(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        price = Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"price {value!r} is not a number") from exc
+    if price <= 0 or price != price.quantize(Decimal("0.01")):
+        raise ValueError(f"price {value!r} must be positive with at most 2 decimals")
+    return f"{price:.2f}"
+
+
+class ListingReview(BaseModel):
+    """Update `review`: a staff decision on the AI copy."""
+
+    action: Literal["approve", "edit", "reject"]
+    title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
+    description_html: str | None = None
+    item_specifics: dict[str, list[str]] | None = None
+    price_usd: str | None = None
+    reason: str = Field(default="", max_length=1000)
+    reviewer: str = ""
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("title must not be empty")
+        return value.strip() if value is not None else None
+
+    @field_validator("description_html")
+    @classmethod
+    def _description(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("description must not be empty")
+        return value
+
+    @field_validator("price_usd")
+    @classmethod
+    def _price(cls, value: str | None) -> str | None:
+        return _check_price(value)
+
+    @model_validator(mode="after")
+    def _edit_changes_something(self) -> ListingReview:
+        edits = (self.title, self.description_html, self.item_specifics, self.price_usd)
+        if self.action == "edit" and all(v is None for v in edits):
+            raise ValueError("an edit must change the title, description, specifics or price")
+        if self.action != "edit" and any(v is not None for v in edits):
+            raise ValueError(f"{self.action!r} takes no edits; use action 'edit'")
+        return self
+
+
+class ListingStatus(BaseModel):
+    """Query `status` of ListingWorkflow."""
+
+    product_id: str
+    step: ListingStep
+    sku: str = ""
+    offer_id: str = ""
+    listing_id: str = ""
+    error: str = ""
+    reminders_sent: int = 0
+    title: str = ""
+
+
+class ListingResult(BaseModel):
+    product_id: str
+    sku: str
+    status: Literal["listed", "rejected"]
+    offer_id: str = ""
+    listing_id: str = ""
+
+
+# --- catalog activities -----------------------------------------------------------------------
+
+
+class ProductRef(BaseModel):
+    product_id: str
+
+
+class ProductSnapshot(BaseModel):
+    product_id: str
+    sku: str
+    status: str
+    title_ja: str
+    title_en: str = ""
+    image_keys: list[str] = Field(default_factory=list)
+    offer_id: str = ""
+    listing_id: str = ""
+
+
+class SetProductStatus(BaseModel):
+    product_id: str
+    status: str  # models.ProductStatus value
+    error: str = ""
+    workflow_id: str = ""
+
+
+class ListingCopyResult(BaseModel):
+    """The English copy as stored on the product (AI output, possibly edited by staff)."""
+
+    title: str
+    description_html: str
+    item_specifics: dict[str, list[str]] = Field(default_factory=dict)
+    category_id: str = ""
+    price_usd: str = ""
+    generation: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApplyEdit(BaseModel):
+    product_id: str
+    review: ListingReview
+
+
+class ImageUrls(BaseModel):
+    urls: list[str] = Field(default_factory=list)
+
+
+class PutInventoryItem(BaseModel):
+    product_id: str
+    image_urls: list[str]
+
+
+class PublishOffer(BaseModel):
+    product_id: str
+    offer_id: str
+
+
+class PrepareChunk(BaseModel):
+    """Bulk: AI copy for each product lacking it, then ONE bulk inventory call for the chunk."""
+
+    product_ids: list[str] = Field(max_length=BULK_CHUNK_SIZE)
+    workflow_id: str = ""
+
+
+class ChunkItem(BaseModel):
+    product_id: str
+    sku: str = ""
+    ok: bool
+    already_listed: bool = False
+    error: str = ""
+
+
+class ChunkResult(BaseModel):
+    items: list[ChunkItem]
+    inventory_calls: int = 0
+
+
+# --- BulkListingWorkflow ----------------------------------------------------------------------
+
+
+class BulkFailure(BaseModel):
+    product_id: str
+    error: str
+
+
+class BulkProgress(BaseModel):
+    """Query `progress` of BulkListingWorkflow (totals across continue-as-new runs)."""
+
+    batch_id: str
+    total: int
+    done: int = 0
+    failed: int = 0
+    remaining: int = 0
+    runs: int = 1
+    recent_failures: list[BulkFailure] = Field(default_factory=list)  # the last few, bounded
+
+
+class BulkListingInput(BaseModel):
+    """Input of BulkListingWorkflow (id `bulk-listing-{batch_id}`); on continue-as-new the
+    remaining ids and the progress so far are carried over."""
+
+    batch_id: str
+    product_ids: list[str]  # still to do
+    chunk_size: int = Field(default=BULK_CHUNK_SIZE, ge=1, le=BULK_CHUNK_SIZE)
+    max_concurrency: int = Field(default=10, ge=1, le=100)  # offer/publish activities in flight
+    chunks_per_run: int = Field(default=10, ge=1)  # continue-as-new after this many chunks
+    progress: BulkProgress | None = None
+
+
+class BulkListingResult(BaseModel):
+    batch_id: str
+    total: int
+    done: int
+    failed: int
+    runs: int
+    failures: list[BulkFailure] = Field(default_factory=list)
+

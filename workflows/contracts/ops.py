@@ -1,0 +1,146 @@
+"""Contracts of the scheduled workflows: order sync, tracking refresh, inventory sync, cleanup.
+
+Schedule IDs are fixed (ops and the CLI refer to them); see `schedules.py` for the timing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+ORDER_SYNC_SCHEDULE = "order-sync"
+TRACKING_REFRESH_SCHEDULE = "tracking-refresh"
+INVENTORY_SYNC_SCHEDULE = "inventory-sync"
+STORAGE_CLEANUP_SCHEDULE = "storage-cleanup"
+
+ORDER_SYNC_STATE = "ebay-orders"  # SyncState.name of the order watermark
+
+# --- activity names ---------------------------------------------------------------------------
+
+READ_WATERMARK_ACTIVITY = "sync.read_watermark"
+FETCH_ORDERS_ACTIVITY = "sync.fetch_orders"
+MARK_ORDERS_STARTED_ACTIVITY = "sync.mark_orders_started"
+ADVANCE_WATERMARK_ACTIVITY = "sync.advance_watermark"
+REFRESH_TRACKING_ACTIVITY = "sync.refresh_tracking"
+SYNC_INVENTORY_PAGE_ACTIVITY = "sync.inventory_page"
+CLEANUP_STORAGE_ACTIVITY = "storage.cleanup"
+
+# --- order sync -------------------------------------------------------------------------------
+
+
+class OrderSyncInput(BaseModel):
+    overlap_minutes: float = Field(default=5, ge=0)  # eBay indexes modifications with a delay
+    initial_lookback_hours: float = Field(default=24, gt=0)  # first run, no watermark yet
+    state_name: str = ORDER_SYNC_STATE
+    # passed on to each OrderFulfillmentWorkflow (the schedule fills them from the settings)
+    staff_email: str = "staff@theworlddoor.example"
+    inspection_escalation_hours: float = Field(default=24, gt=0)
+    max_transit_days: int = Field(default=7, ge=1)
+
+
+class ReadWatermark(BaseModel):
+    name: str
+
+
+class Watermark(BaseModel):
+    name: str
+    value: datetime | None = None
+
+
+class FetchOrders(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class FetchedOrders(BaseModel):
+    fetched: int
+    to_start: list[str] = Field(default_factory=list)  # ebay order ids without a workflow yet
+    max_modified: datetime | None = None
+
+
+class MarkOrdersStarted(BaseModel):
+    ebay_order_ids: list[str]
+
+
+class AdvanceWatermark(BaseModel):
+    name: str
+    value: datetime
+
+
+class OrderSyncResult(BaseModel):
+    window_start: datetime
+    window_end: datetime
+    fetched: int
+    started: list[str] = Field(default_factory=list)
+    already_running: list[str] = Field(default_factory=list)
+
+
+# --- tracking refresh -------------------------------------------------------------------------
+
+
+class TrackingRefreshInput(BaseModel):
+    page_size: int = Field(default=200, ge=1, le=1000)
+
+
+class RefreshTracking(BaseModel):
+    after_id: str = ""  # keyset paging over shipments in transit
+    limit: int = 200
+
+
+class TrackingChange(BaseModel):
+    ebay_order_id: str
+    shipment_id: str
+    tracking_number: str
+    status: str
+
+
+class RefreshedTracking(BaseModel):
+    checked: int
+    changed: list[TrackingChange] = Field(default_factory=list)
+    errors: int = 0
+    next_after_id: str = ""  # empty when done
+
+
+class TrackingRefreshResult(BaseModel):
+    checked: int
+    changed: int
+    signalled: int
+    errors: int
+
+
+# --- inventory sync ---------------------------------------------------------------------------
+
+
+class InventorySyncInput(BaseModel):
+    page_size: int = Field(default=500, ge=1, le=5000)  # products per activity (20 eBay calls)
+
+
+class SyncInventoryPage(BaseModel):
+    after_sku: str = ""
+    limit: int = 500
+
+
+class InventoryPageResult(BaseModel):
+    updated: int
+    failed: int
+    calls: int
+    next_after_sku: str = ""
+
+
+class InventorySyncResult(BaseModel):
+    updated: int
+    failed: int
+    calls: int
+
+
+# --- storage cleanup --------------------------------------------------------------------------
+
+
+class StorageCleanupInput(BaseModel):
+    prefix: str = "temp/"
+    max_age_hours: float = Field(default=24, gt=0)
+
+
+class StorageCleanupResult(BaseModel):
+    deleted: int

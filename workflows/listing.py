@@ -1,0 +1,216 @@
+"""ListingWorkflow (id `listing-{product_id}`): from the Japanese record to a live eBay listing.
+
+Steps: load the product; AI copy (stored on the product); optional staff review through the
+`review` update (approve / edit / reject) with reminder emails every `reminder_hours`; image URLs
+for the S3 keys; inventory location, inventory item, offer, publish; product marked listed.
+A permanent failure marks the product failed with the error and fails the workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from temporal_client import BUSINESS_STATUS, SKU
+    from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.email import SendEmail, email_workflow_id
+    from workflows.contracts.listing import (
+        APPLY_EDIT_ACTIVITY,
+        CREATE_OFFER_ACTIVITY,
+        ENSURE_LOCATION_ACTIVITY,
+        GENERATE_COPY_ACTIVITY,
+        LOAD_PRODUCT_ACTIVITY,
+        PUBLISH_OFFER_ACTIVITY,
+        PUT_INVENTORY_ITEM_ACTIVITY,
+        RESOLVE_IMAGES_ACTIVITY,
+        SET_PRODUCT_STATUS_ACTIVITY,
+        ApplyEdit,
+        ImageUrls,
+        ListingCopyResult,
+        ListingInput,
+        ListingResult,
+        ListingReview,
+        ListingStatus,
+        ListingStep,
+        ProductRef,
+        ProductSnapshot,
+        PublishOffer,
+        PutInventoryItem,
+        SetProductStatus,
+    )
+
+
+def _error_message(error: BaseException) -> str:
+    """The innermost message: the vendor's text, not Temporal's wrapping."""
+    while isinstance(error, ActivityError | ChildWorkflowError) and error.cause is not None:
+        error = error.cause
+    return str(error.message if isinstance(error, ApplicationError) else error)
+
+
+@workflow.defn
+class ListingWorkflow:
+    def __init__(self) -> None:
+        self._status = ListingStatus(product_id="", step="loading")
+        self._review: ListingReview | None = None
+        self._review_started = False
+
+    @workflow.run
+    async def run(self, request: ListingInput) -> ListingResult:
+        self._status.product_id = request.product_id
+        ref = ProductRef(product_id=request.product_id)
+        try:
+            product = await workflow.execute_activity(
+                LOAD_PRODUCT_ACTIVITY, ref, result_type=ProductSnapshot, **DATABASE
+            )
+            self._status.sku = product.sku
+            workflow.upsert_search_attributes([SKU.value_set(product.sku)])
+            if product.listing_id:  # already live (e.g. listed by a bulk batch)
+                self._status.offer_id = product.offer_id
+                self._status.listing_id = product.listing_id
+                await self._step("listed")
+                return self._result("listed")
+
+            await self._step("generating", request)
+            copy = await workflow.execute_activity(
+                GENERATE_COPY_ACTIVITY, ref, result_type=ListingCopyResult, **EXTERNAL
+            )
+            self._status.title = copy.title
+
+            if request.requires_approval:
+                await self._step("awaiting_approval", request)
+                review = await self._await_review(request)
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if review.action == "reject":
+                    await self._step("rejected", request, error=review.reason)
+                    return self._result("rejected")
+
+            await self._step("publishing", request)
+            await self._publish(ref)
+            await self._step("listed", request)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return self._result("listed")
+        except (ActivityError, ChildWorkflowError, ApplicationError) as error:
+            message = _error_message(error)
+            self._status.error = message
+            await self._step("failed", request, error=message)
+            raise ApplicationError(
+                f"listing {self._status.sku or request.product_id} failed: {message}",
+                type="ListingFailed",
+                non_retryable=True,
+            ) from error
+
+    async def _publish(self, ref: ProductRef) -> None:
+        images = await workflow.execute_activity(
+            RESOLVE_IMAGES_ACTIVITY, ref, result_type=ImageUrls, **EXTERNAL
+        )
+        await workflow.execute_activity(ENSURE_LOCATION_ACTIVITY, **EXTERNAL)
+        await workflow.execute_activity(
+            PUT_INVENTORY_ITEM_ACTIVITY,
+            PutInventoryItem(product_id=ref.product_id, image_urls=images.urls),
+            **EXTERNAL,
+        )
+        self._status.offer_id = await workflow.execute_activity(
+            CREATE_OFFER_ACTIVITY, ref, result_type=str, **EXTERNAL
+        )
+        self._status.listing_id = await workflow.execute_activity(
+            PUBLISH_OFFER_ACTIVITY,
+            PublishOffer(product_id=ref.product_id, offer_id=self._status.offer_id),
+            result_type=str,
+            **EXTERNAL,
+        )
+
+    async def _await_review(self, request: ListingInput) -> ListingReview:
+        """Wait for staff; remind them every `reminder_hours` (up to `max_reminders` emails)."""
+        every = timedelta(hours=request.reminder_hours)
+        while True:
+            try:
+                await workflow.wait_condition(lambda: self._review is not None, timeout=every)
+            except TimeoutError:
+                if self._status.reminders_sent < request.max_reminders:
+                    await self._remind(request)
+                continue
+            assert self._review is not None
+            return self._review
+
+    async def _remind(self, request: ListingInput) -> None:
+        self._status.reminders_sent += 1
+        n = self._status.reminders_sent
+        email = SendEmail(
+            template="listing_approval_reminder",
+            to_email=request.staff_email,
+            key=f"{request.product_id}-{n}",
+            data={
+                "product_id": request.product_id,
+                "sku": self._status.sku,
+                "title": self._status.title,
+                "reminder": n,
+                "waiting_hours": request.reminder_hours * n,
+            },
+        )
+        # ABANDON: the reminder still goes out if staff answer while it is being sent.
+        await workflow.start_child_workflow(
+            "EmailWorkflow",
+            email,
+            id=email_workflow_id(email.template, email.key),
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            static_summary=f"approval reminder {n} for {self._status.sku}",
+        )
+
+    async def _step(
+        self, step: ListingStep, request: ListingInput | None = None, error: str = ""
+    ) -> None:
+        self._status.step = step
+        workflow.set_current_details(f"{self._status.sku}: {step}")
+        workflow.upsert_search_attributes([BUSINESS_STATUS.value_set(step)])
+        if request is None:
+            return
+        await workflow.execute_activity(
+            SET_PRODUCT_STATUS_ACTIVITY,
+            SetProductStatus(
+                product_id=request.product_id,
+                status=step,
+                error=error,
+                workflow_id=workflow.info().workflow_id,
+            ),
+            **DATABASE,
+        )
+
+    def _result(self, status: str) -> ListingResult:
+        return ListingResult(
+            product_id=self._status.product_id,
+            sku=self._status.sku,
+            status=status,  # type: ignore[arg-type]
+            offer_id=self._status.offer_id,
+            listing_id=self._status.listing_id,
+        )
+
+    @workflow.query(name="status")
+    def status(self) -> ListingStatus:
+        return self._status
+
+    @workflow.update(name="review")
+    async def review(self, decision: ListingReview) -> ListingStatus:
+        self._review_started = True
+        if decision.action == "edit":
+            copy = await workflow.execute_activity(
+                APPLY_EDIT_ACTIVITY,
+                ApplyEdit(product_id=self._status.product_id, review=decision),
+                result_type=ListingCopyResult,
+                **DATABASE,
+            )
+            self._status.title = copy.title
+        self._review = decision
+        return self._status
+
+    @review.validator
+    def _validate_review(self, decision: ListingReview) -> None:
+        if self._status.step != "awaiting_approval":
+            raise ValueError(f"the listing is not awaiting approval (step: {self._status.step})")
+        if self._review_started:
+            raise ValueError("this listing has already been reviewed")
+
+
+WORKFLOWS = [ListingWorkflow]
