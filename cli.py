@@ -67,7 +67,7 @@ def api(host: str | None, port: int | None, workers: int) -> None:
 
     settings = load_settings("api")
     uvicorn.run(
-        "api.app:create_app",
+        "cli:asgi_app",
         factory=True,
         host=host or settings.api_host,
         port=port or settings.api_port,
@@ -76,6 +76,13 @@ def api(host: str | None, port: int | None, workers: int) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def asgi_app() -> Any:
+    """The API application for uvicorn's factory mode (each worker process builds its own)."""
+    from api.app import create_app
+
+    return create_app(get_settings())
 
 
 @main.command()
@@ -262,6 +269,43 @@ def schedules_list() -> None:
 
     for item in asyncio.run(run()):
         click.echo(str(item))
+
+
+def _schedule_action(action: str, schedule_id: str) -> None:
+    import schedules as jobs
+    from temporal_client import connect
+
+    settings = load_settings("schedules")
+    if schedule_id not in jobs.SCHEDULE_IDS:
+        raise click.BadParameter(f"unknown schedule; one of {', '.join(jobs.SCHEDULE_IDS)}")
+
+    async def run() -> None:
+        client = await connect(settings)
+        await getattr(jobs, f"{action}_schedule")(client, schedule_id)
+
+    asyncio.run(run())
+    click.echo(f"{schedule_id}: {action}d" if action != "trigger" else f"{schedule_id}: triggered")
+
+
+@schedules.command("pause")
+@click.argument("schedule_id")
+def schedules_pause(schedule_id: str) -> None:
+    """Pause one schedule (e.g. order-sync during an eBay outage)."""
+    _schedule_action("pause", schedule_id)
+
+
+@schedules.command("unpause")
+@click.argument("schedule_id")
+def schedules_unpause(schedule_id: str) -> None:
+    """Resume a paused schedule."""
+    _schedule_action("unpause", schedule_id)
+
+
+@schedules.command("trigger")
+@click.argument("schedule_id")
+def schedules_trigger(schedule_id: str) -> None:
+    """Run one schedule's job now."""
+    _schedule_action("trigger", schedule_id)
 
 
 if __name__ == "__main__":
