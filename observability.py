@@ -93,7 +93,7 @@ def configure_logging(settings: Settings, service: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "botocore", "urllib3", "werkzeug"):
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2", "botocore", "urllib3", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 

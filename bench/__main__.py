@@ -1,0 +1,97 @@
+"""`make bench`: every benchmark prints its figure and the ceiling measured in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bench.util import free_port
+
+
+@dataclass
+class RunningWorker:
+    client: Any
+    task_queue: str
+    deps: Any
+
+
+def _environment(var_dir: str) -> None:
+    os.environ.update(
+        {
+            "APP_ENV": "development",
+            "WORLDDOOR_VAR_DIR": var_dir,
+            "SANDBOX_PORT": str(free_port()),
+            "SANDBOX_S3_PORT": str(free_port()),
+            "LOG_LEVEL": "WARNING",
+            "AWS_S3_BUCKET": "worlddoor-bench",
+        }
+    )
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{var_dir}/bench.db")
+
+
+async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from adapters.storage import Storage
+    from bench import bulk_bench, fulfillment_bench
+    from config import Settings
+    from models.migrate import upgrade
+    from observability import configure_logging
+    from sandbox.server import start_sandbox_in_thread
+    from temporal_client import search_attribute_flags, temporal_binary
+    from worker import build_worker
+
+    settings = Settings()
+    configure_logging(settings, "bench")
+    upgrade(settings)
+    sandbox = start_sandbox_in_thread(settings)
+    Storage(settings).ensure_bucket()
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        dev_server_startup_timeout=timedelta(seconds=60),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=search_attribute_flags(),
+    )
+    results: dict[str, float] = {}
+    try:
+        from activities.deps import Dependencies
+
+        queue, deps = "bench", Dependencies(settings)
+        async with build_worker(env.client, settings, deps=deps, task_queue=queue):
+            worker = RunningWorker(env.client, queue, deps)
+            results |= await fulfillment_bench.run(env, worker, sandbox.base_url, settings, orders)
+            results |= await bulk_bench.run(env, worker, sandbox, settings, bulk_items)
+    finally:
+        await env.shutdown()
+        sandbox.stop()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=20)
+    parser.add_argument("--bulk-items", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    from bench import api_bench
+
+    results = api_bench.run(args.requests)
+    with tempfile.TemporaryDirectory(prefix="worlddoor-bench-") as var_dir:
+        _environment(var_dir)
+        results |= asyncio.run(workflow_benchmarks(args.orders, args.bulk_items))
+    print(
+        f"bench done in {time.perf_counter() - started:.0f} s: "
+        + ", ".join(f"{k}={v:.2f}" for k, v in results.items())
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Plays the humans and the outside world for one order, as staff and a courier would:
+import on eBay, inspection with a real upload, courier delivery, then the workflow's result.
+Shared by the fulfillment benchmark and the chaos run."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+
+from workflows.contracts.orders import (
+    FulfillmentStatus,
+    FulfillOrder,
+    InspectionSubmission,
+    RequestUpload,
+    fulfillment_workflow_id,
+    inspection_workflow_id,
+)
+
+QUERY_INTERVAL = 0.1
+
+
+def make_product(settings: Any) -> str:
+    from models import Product
+    from models.db import session_scope
+
+    sku = f"BENCH-{uuid.uuid4().hex[:8]}"
+    with session_scope(settings) as session:
+        session.add(
+            Product(
+                sku=sku,
+                title_ja="ビンテージ腕時計",
+                price_jpy=30000,
+                quantity=0,
+                weight_g=400,
+                hs_code="910211",
+            )
+        )
+    return sku
+
+
+async def import_orders(sandbox_url: str, skus: list[str]) -> list[str]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(
+            f"{sandbox_url}/_sandbox/orders", json={"orders": [{"sku": s} for s in skus]}
+        )
+        answer.raise_for_status()
+        return [o["orderId"] for o in answer.json()["orders"]]
+
+
+async def start_order(client: Client, task_queue: str, ebay_order_id: str) -> WorkflowHandle:
+    return await client.start_workflow(
+        "OrderFulfillmentWorkflow",
+        FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600),
+        id=fulfillment_workflow_id(ebay_order_id),
+        task_queue=task_queue,
+    )
+
+
+async def _query(handle: WorkflowHandle, name: str, result_type: Any) -> Any:
+    try:
+        return await handle.query(name, result_type=result_type)
+    except RPCError:
+        return None  # not started yet, or the worker is down: ask again
+
+
+async def _until(
+    handle: WorkflowHandle, name: str, result_type: Any, done: Any, timeout: float
+) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        status = await _query(handle, name, result_type)
+        if status is not None and done(status):
+            return status
+        await asyncio.sleep(QUERY_INTERVAL)
+    raise TimeoutError(f"{handle.id}: {name} never satisfied the condition")
+
+
+async def inspect(client: Client, order_id: str, timeout: float) -> None:
+    from workflows.contracts.orders import InspectionStatus, UploadTarget
+
+    handle = client.get_workflow_handle(inspection_workflow_id(order_id))
+    status = await _until(
+        handle, "status", InspectionStatus, lambda s: s.step == "awaiting_result", timeout
+    )
+    targets = await handle.execute_update(
+        "request_upload", RequestUpload(file_names=["check.mp4"]), result_type=list[UploadTarget]
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        for target in targets:
+            (
+                await http.put(
+                    target.url, content=b"\x00" * 256, headers={"Content-Type": target.content_type}
+                )
+            ).raise_for_status()
+    await handle.execute_update(
+        "submit_result",
+        InspectionSubmission(
+            answers={item.key: True for item in status.checklist},
+            media_keys=[t.key for t in targets],
+            inspector_id=str(uuid.uuid4()),
+        ),
+    )
+
+
+async def fulfil(client: Client, sandbox_url: str, ebay_order_id: str, timeout: float = 120) -> Any:
+    """Drive one started order to its result."""
+    handle = client.get_workflow_handle(fulfillment_workflow_id(ebay_order_id))
+    status = await _until(handle, "status", FulfillmentStatus, lambda s: bool(s.order_id), timeout)
+    await inspect(client, status.order_id, timeout)
+    status = await _until(
+        handle,
+        "status",
+        FulfillmentStatus,
+        lambda s: s.step == "in_transit" and bool(s.tracking_number),
+        timeout,
+    )
+    async with httpx.AsyncClient(timeout=30) as http:
+        (
+            await http.post(
+                f"{sandbox_url}/_sandbox/fedex/advance",
+                json={"tracking_number": status.tracking_number, "to": "delivered"},
+            )
+        ).raise_for_status()
+    await handle.signal("tracking_refresh")
+    from workflows.contracts.orders import FulfillmentResult
+
+    # The latest run (the tracking loop may have continued as new).
+    latest = client.get_workflow_handle(handle.id, result_type=FulfillmentResult)
+    while True:
+        try:
+            return await asyncio.wait_for(latest.result(), timeout)
+        except RPCError:
+            await asyncio.sleep(0.5)  # server restarting: ask again
