@@ -1,0 +1,194 @@
+"""Inspection activities: the checklist, presigned upload URLs, checking a submission against S3
+and the users table, and recording the verdict."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.base import external_call
+from activities.deps import Dependencies
+from activities.orders import load_order, parse_uuid
+from models import Condition, Inspection, InspectionResult, OrderStatus, Product, User
+from models.db import session_scope
+from models.types import utcnow
+from workflows.contracts.orders import (
+    CHECK_MEDIA_ACTIVITY,
+    CREATE_INSPECTION_ACTIVITY,
+    PRESIGN_UPLOADS_ACTIVITY,
+    RECORD_ESCALATION_ACTIVITY,
+    RECORD_INSPECTION_ACTIVITY,
+    ChecklistItem,
+    CheckMedia,
+    CreateInspection,
+    InspectionSetup,
+    PresignUploads,
+    RecordEscalation,
+    RecordInspection,
+    UploadTarget,
+)
+
+ALLOWED_CONTENT_TYPES = (
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+)
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+ELECTRONIC_HINTS = (
+    "camera",
+    "lens",
+    "electronic",
+    "game",
+    "console",
+    "audio",
+    "watch",
+    "radio",
+    "player",
+)
+
+
+def media_prefix(order_id: str) -> str:
+    return f"inspection-videos/{order_id}/"
+
+
+def safe_file_name(name: str) -> str:
+    cleaned = SAFE_NAME.sub("-", name.strip()).strip(".-")
+    if not cleaned:
+        raise ApplicationError(
+            f"file name {name!r} is empty once cleaned", type="ValidationFailed", non_retryable=True
+        )
+    return cleaned[:120]
+
+
+def checklist_for(products: list[Product]) -> list[ChecklistItem]:
+    """The questions for these items: always photos/condition/packaging; function checks unless
+    the item is sold for parts; sealed-box check for new items; accessories for used ones."""
+    items = [
+        ChecklistItem(key="matches_photos", label="Item matches the listing photos"),
+        ChecklistItem(key="condition_as_described", label="Condition is as described"),
+    ]
+    conditions = {p.condition for p in products}
+    categories = " ".join(f"{p.category_hint} {' '.join(p.tags)}".lower() for p in products)
+    if Condition.new in conditions:
+        items.append(ChecklistItem(key="sealed_unused", label="New item is sealed / unused"))
+    if conditions != {Condition.for_parts}:
+        label = (
+            "Powers on and every function works"
+            if any(h in categories for h in ELECTRONIC_HINTS)
+            else ("Functions as intended")
+        )
+        items.append(ChecklistItem(key="functions", label=label))
+    if conditions - {Condition.new}:
+        items.append(
+            ChecklistItem(key="accessories_complete", label="Accessories listed are all present")
+        )
+    items.append(
+        ChecklistItem(key="packaging_safe", label="Packed safely for international transit")
+    )
+    return items
+
+
+def activities(deps: Dependencies) -> list[Callable[..., Any]]:
+    settings = deps.settings
+
+    @activity.defn(name=CREATE_INSPECTION_ACTIVITY)
+    def create_inspection(request: CreateInspection) -> InspectionSetup:
+        """One inspection per order (unique order_id): a rerun finds the existing row."""
+        order_uuid = parse_uuid(request.order_id, "order id")
+        with session_scope(settings) as session:
+            order = load_order(session, request.order_id)
+            inspection = session.exec(
+                select(Inspection).where(Inspection.order_id == order_uuid)
+            ).first()
+            if inspection is None:
+                skus = [str(li.get("sku", "")) for li in order.line_items]
+                products = (
+                    list(session.exec(select(Product).where(Product.sku.in_(skus)))) if skus else []
+                )  # type: ignore[attr-defined]
+                inspection = Inspection(
+                    order_id=order_uuid,
+                    checklist=[c.model_dump() for c in checklist_for(products)],
+                    workflow_id=request.workflow_id,
+                )
+                session.add(inspection)
+            if order.status == OrderStatus.received:
+                order.status = OrderStatus.inspecting
+                order.updated_at = utcnow()
+                session.add(order)
+            session.flush()
+            return InspectionSetup(
+                inspection_id=str(inspection.id),
+                checklist=[ChecklistItem.model_validate(c) for c in inspection.checklist],
+                result=str(inspection.result),  # type: ignore[arg-type]
+            )
+
+    @activity.defn(name=PRESIGN_UPLOADS_ACTIVITY)
+    @external_call
+    def presign_uploads(request: PresignUploads) -> list[UploadTarget]:
+        if request.content_type not in ALLOWED_CONTENT_TYPES:
+            raise ApplicationError(
+                f"content type {request.content_type!r} is not accepted",
+                type="ValidationFailed",
+                non_retryable=True,
+            )
+        targets = []
+        for name in request.file_names:
+            key = media_prefix(request.order_id) + safe_file_name(name)
+            url = deps.storage.presign_put(key, request.content_type)
+            targets.append(
+                UploadTarget(file_name=name, key=key, url=url, content_type=request.content_type)
+            )
+        return targets
+
+    @activity.defn(name=CHECK_MEDIA_ACTIVITY)
+    @external_call
+    def check_media(request: CheckMedia) -> list[str]:
+        """The problems with a submission (empty when fine): media keys missing in S3."""
+        return [
+            f"media {key} was not uploaded" for key in request.keys if not deps.storage.exists(key)
+        ]
+
+    @activity.defn(name=RECORD_INSPECTION_ACTIVITY)
+    def record_inspection(request: RecordInspection) -> None:
+        order_uuid = parse_uuid(request.order_id, "order id")
+        inspector = parse_uuid(request.inspector_id, "inspector id")
+        with session_scope(settings) as session:
+            user = session.get(User, inspector)
+            inspection = session.exec(
+                select(Inspection).where(Inspection.order_id == order_uuid)
+            ).one()
+            inspection.result = (
+                InspectionResult.passed if request.passed else InspectionResult.failed
+            )
+            inspection.answers = dict(request.answers)
+            inspection.media_keys = list(request.media_keys)
+            # the API passes the signed-in user's id; an unknown id is kept in the notes, not lost
+            inspection.inspector_id = user.id if user else None
+            notes = (
+                request.notes
+                if user
+                else f"{request.notes}\n[inspector {request.inspector_id}]".strip()
+            )
+            inspection.notes = notes[:5000]
+            inspection.completed_at = inspection.completed_at or utcnow()
+            session.add(inspection)
+
+    @activity.defn(name=RECORD_ESCALATION_ACTIVITY)
+    def record_escalation(request: RecordEscalation) -> None:
+        order_uuid = parse_uuid(request.order_id, "order id")
+        with session_scope(settings) as session:
+            inspection = session.exec(
+                select(Inspection).where(Inspection.order_id == order_uuid)
+            ).one()
+            inspection.escalations = max(inspection.escalations, request.count)
+            session.add(inspection)
+
+    return [create_inspection, presign_uploads, check_media, record_inspection, record_escalation]

@@ -1,0 +1,532 @@
+"""Shipping activities: the shipment row, rate quotes, exactly one label, the CSV hand-off,
+tracking numbers, the upload to eBay and tracking.
+
+Exactly one billable label, even when the worker dies between the carrier's answer and our write:
+1. the intent row (`LabelPurchase`, unique idempotency key `label:{shipment_id}`) is committed
+   before the carrier is called, and the same key is sent to the carrier as our reference;
+2. a retry that finds the row not yet `bought` first asks the carrier for a label already bought
+   under that reference (`find_label`) and keeps it instead of buying again;
+3. after recording the label we keep, any other label the carrier reports for our reference
+   (an orphan from a racing attempt) is cancelled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import select
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.base import external_call
+from activities.deps import Dependencies
+from activities.orders import load_order, parse_uuid
+from adapters.carriers import (
+    Address,
+    Commodity,
+    Customs,
+    Label,
+    Parcel,
+    ShipmentRequest,
+    TrackingStatus,
+)
+from adapters.errors import AdapterError
+from config import Settings
+from models import LabelPurchase, Order, OrderStatus, Product, Shipment, ShipmentStatus
+from models.db import session_scope
+from models.types import utcnow
+from workflows.contracts.orders import (
+    BUY_LABEL_ACTIVITY,
+    ENSURE_SHIPMENT_ACTIVITY,
+    IMPORT_ISSUED_HISTORY_ACTIVITY,
+    QUOTE_RATES_ACTIVITY,
+    RECORD_TRACKING_ACTIVITY,
+    TRACK_SHIPMENT_ACTIVITY,
+    UPLOAD_TRACKING_ACTIVITY,
+    BoughtLabel,
+    BuyLabel,
+    EnsureShipment,
+    ImportHistoryRequest,
+    Quote,
+    QuoteRates,
+    RecordTracking,
+    ShipmentRef,
+    TrackingSnapshot,
+    TrackShipment,
+    UploadTracking,
+    label_reference,
+)
+
+SHIPMENT_NAMESPACE = uuid.UUID("6f1c4c1e-2b53-4a8e-9a57-4d2f0c1e7a10")
+"""Shipment ids are uuid5(order id): creating the shipment twice finds the same row."""
+
+MAX_ORPHANS = 5
+"""More labels than this under one reference means something else is wrong: stop and look."""
+
+EBAY_CARRIER_CODES = {"fedex": "FEDEX", "yamato": "YAMATO", "sagawa": "SAGAWA"}
+"""Our carrier names -> the carrier codes sent in eBay shipping fulfillments."""
+
+
+def shipment_id_for(order_id: str) -> uuid.UUID:
+    return uuid.uuid5(SHIPMENT_NAMESPACE, f"shipment:{order_id}")
+
+
+def label_key(shipment_id: str) -> str:
+    return f"shipping-labels/{shipment_id}.pdf"
+
+
+def handoff_key(carrier: str, shipment_id: str) -> str:
+    return f"documents/{carrier}/{shipment_id}.csv"
+
+
+def shipper_address(settings: Settings) -> Address:
+    return Address(
+        name=settings.shipper_name,
+        phone=settings.shipper_phone,
+        line1=settings.shipper_address_line1,
+        city=settings.shipper_city,
+        state=settings.shipper_prefecture,
+        postal_code=settings.shipper_postal_code,
+        country_code=settings.shipper_country_code,
+        residential=False,
+    )
+
+
+def recipient_address(order: Order) -> Address:
+    to = order.ship_to
+    country = str(to.get("country_code", "")).upper()
+    if len(country) != 2 or not to.get("line1") or not to.get("postal_code"):
+        raise ApplicationError(
+            f"order {order.ebay_order_id} has no usable ship-to address",
+            type="ValidationFailed",
+            non_retryable=True,
+        )
+    return Address(
+        name=str(to.get("full_name", "")) or order.buyer_username or "Customer",
+        phone=str(to.get("phone", "")),
+        email=str(to.get("email", "")) or order.buyer_email,
+        line1=str(to["line1"]),
+        line2=str(to.get("line2", "")),
+        city=str(to.get("city", "")),
+        state=str(to.get("state", "")),
+        postal_code=str(to["postal_code"]),
+        country_code=country,
+    )
+
+
+def _unit_value(line: dict[str, Any]) -> str:
+    """eBay's line value is the line total; customs wants the unit value."""
+    try:
+        total = Decimal(str(line.get("value", "0")))
+    except InvalidOperation:
+        total = Decimal(0)
+    qty = max(int(line.get("quantity", 1)), 1)
+    return str((total / qty).quantize(Decimal("0.01")))
+
+
+def build_request(
+    session: Any, settings: Settings, shipment: Shipment, service: str = ""
+) -> ShipmentRequest:
+    """The carrier-neutral shipment built from our rows (never carried through Temporal)."""
+    order = session.get(Order, shipment.order_id)
+    recipient = recipient_address(order)
+    weight = 0
+    length = width = height = 0.0
+    commodities: list[Commodity] = []
+    for line in order.line_items:
+        qty = max(int(line.get("quantity", 1)), 1)
+        product = session.exec(select(Product).where(Product.sku == line.get("sku", ""))).first()
+        unit_weight = product.weight_g if product else 500
+        weight += unit_weight * qty
+        if product:
+            length = max(length, product.length_cm)
+            width = max(width, product.width_cm)
+            height += product.height_cm * qty
+        commodities.append(
+            Commodity(
+                description=str(line.get("title", "") or line.get("sku", "item"))[:100],
+                quantity=qty,
+                unit_value=_unit_value(line),
+                currency=str(line.get("currency", order.total_currency)),
+                weight_g=unit_weight,
+                hs_code=product.hs_code if product else "",
+                sku=str(line.get("sku", "")),
+            )
+        )
+    shipper = shipper_address(settings)
+    international = recipient.country_code != shipper.country_code
+    return ShipmentRequest(
+        reference=label_reference(str(shipment.id)),
+        shipper=shipper,
+        recipient=recipient,
+        parcel=Parcel(
+            weight_g=max(weight, 1),
+            length_cm=length or 20,
+            width_cm=width or 15,
+            height_cm=height or 10,
+        ),
+        service=service,
+        customs=Customs(commodities=commodities) if international and commodities else None,
+        item_description=", ".join(c.description for c in commodities)[:200],
+    )
+
+
+def load_shipment(session: Any, shipment_id: str) -> Shipment:
+    shipment = session.get(Shipment, parse_uuid(shipment_id, "shipment id"))
+    if shipment is None:
+        raise ApplicationError(
+            f"shipment {shipment_id} not found", type="NotFoundError", non_retryable=True
+        )
+    return shipment
+
+
+def activities(deps: Dependencies) -> list[Callable[..., Any]]:
+    settings = deps.settings
+
+    def carrier(name: str) -> Any:
+        found = deps.carriers.get(name)
+        if found is None:
+            raise ApplicationError(
+                f"unknown carrier {name!r}", type="ValidationFailed", non_retryable=True
+            )
+        return found
+
+    @activity.defn(name=ENSURE_SHIPMENT_ACTIVITY)
+    def ensure_shipment(request: EnsureShipment) -> ShipmentRef:
+        order_uuid = parse_uuid(request.order_id, "order id")
+        shipment_uuid = shipment_id_for(request.order_id)
+        with session_scope(settings) as session:
+            order = load_order(session, request.order_id)
+            shipment = session.get(Shipment, shipment_uuid)
+            if shipment is None:
+                shipment = Shipment(id=shipment_uuid, order_id=order_uuid)
+                session.add(shipment)
+            domestic = (
+                str(order.ship_to.get("country_code", "")).upper() == settings.shipper_country_code
+            )
+            return ShipmentRef(
+                shipment_id=str(shipment_uuid), domestic=domestic, status=str(shipment.status)
+            )
+
+    @activity.defn(name=QUOTE_RATES_ACTIVITY)
+    @external_call
+    def quote_rates(request: QuoteRates) -> list[Quote]:
+        """Quotes from every carrier that serves the route; one carrier failing does not hide the
+        others (its error is raised only when nobody could quote)."""
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            ship = build_request(session, settings, shipment)
+        quotes: list[Quote] = []
+        errors: list[AdapterError] = []
+        for name, adapter in sorted(deps.carriers.items()):
+            if not adapter.serves(ship.shipper, ship.recipient):
+                continue
+            try:
+                rates = adapter.rate(ship)
+            except AdapterError as error:
+                activity.logger.warning("%s could not quote: %s", name, error)
+                errors.append(error)
+                continue
+            quotes += [
+                Quote(
+                    carrier=r.carrier or name,
+                    service=r.service,
+                    service_name=r.service_name,
+                    amount=r.amount,
+                    currency=r.currency,
+                    transit_days=r.transit_days,
+                )
+                for r in rates
+            ]
+        if not quotes and errors:
+            raise errors[0]
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            shipment.quotes = [q.model_dump(mode="json") for q in quotes]
+            if shipment.status == ShipmentStatus.pending:
+                shipment.status = ShipmentStatus.rated
+            shipment.updated_at = utcnow()
+            session.add(shipment)
+        return quotes
+
+    @activity.defn(name=BUY_LABEL_ACTIVITY)
+    @external_call
+    def buy_label(request: BuyLabel) -> BoughtLabel:
+        reference = label_reference(request.shipment_id)
+        kept = _record_intent(request, reference)
+        if kept is not None:  # a retry after our write: only look for an orphan to cancel
+            if kept.tracking_number:
+                kept.orphans_cancelled = _cancel_found(
+                    carrier(kept.carrier), reference, keep=kept.tracking_number
+                )
+            return kept
+        # The intent is committed; only now talk to the carrier.
+        adapter = carrier(request.carrier)
+        label: Label | None = adapter.find_label(reference)
+        if label is not None:
+            activity.logger.info("label for %s already bought: keeping it", reference)
+        else:
+            with session_scope(settings) as session:
+                ship = build_request(
+                    session, settings, load_shipment(session, request.shipment_id), request.service
+                )
+            label = adapter.ship(ship)
+        bought = _store_label(request, label)
+        _record_bought(request, reference, bought)
+        if bought.tracking_number:
+            bought.orphans_cancelled = _cancel_found(
+                adapter, reference, keep=bought.tracking_number
+            )
+        return bought
+
+    def _record_intent(request: BuyLabel, reference: str) -> BoughtLabel | None:
+        """Commit the intent row before any carrier call; the recorded label if already bought."""
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            purchase = session.exec(
+                select(LabelPurchase).where(LabelPurchase.idempotency_key == reference)
+            ).first()
+            if purchase is not None and purchase.status == "bought":
+                return _bought_from_rows(purchase, shipment)
+            if purchase is None:
+                purchase = LabelPurchase(
+                    shipment_id=shipment.id,
+                    idempotency_key=reference,
+                    carrier=request.carrier,
+                    service=request.service,
+                )
+            elif purchase.carrier != request.carrier:
+                # an earlier attempt chose another carrier: whatever it bought is an orphan now
+                _cancel_found(carrier(purchase.carrier), reference, keep="")
+                purchase.carrier, purchase.service = request.carrier, request.service
+            purchase.updated_at = utcnow()
+            session.add(purchase)
+        return None
+
+    def _record_bought(request: BuyLabel, reference: str, bought: BoughtLabel) -> None:
+        with session_scope(settings) as session:
+            purchase = session.exec(
+                select(LabelPurchase).where(LabelPurchase.idempotency_key == reference)
+            ).one()
+            shipment = load_shipment(session, request.shipment_id)
+            purchase.status = "bought"
+            purchase.service = bought.service
+            purchase.tracking_number = bought.tracking_number
+            purchase.label_key = bought.label_key or bought.handoff_key
+            purchase.detail = {"amount": bought.cost_amount, "currency": bought.cost_currency}
+            purchase.updated_at = utcnow()
+            shipment.carrier, shipment.service = bought.carrier, bought.service
+            shipment.tracking_number = bought.tracking_number
+            shipment.label_key, shipment.handoff_key = bought.label_key, bought.handoff_key
+            shipment.cost_amount = bought.cost_amount
+            shipment.cost_currency = bought.cost_currency
+            shipment.status = (
+                ShipmentStatus.label_ready
+                if bought.tracking_number
+                else ShipmentStatus.awaiting_tracking
+            )
+            shipment.updated_at = utcnow()
+            session.add(purchase)
+            session.add(shipment)
+
+    def _store_label(request: BuyLabel, label: Label) -> BoughtLabel:
+        """Put the label bytes in S3; only the key goes back to the workflow."""
+        result = BoughtLabel(
+            carrier=label.carrier or request.carrier,
+            service=label.service or request.service,
+            tracking_number=label.tracking_number,
+            cost_amount=label.amount or request.amount,
+            cost_currency=label.currency or request.currency,
+        )
+        if label.label_format.upper() == "CSV":
+            key = handoff_key(result.carrier, request.shipment_id)
+            if label.label_data:
+                deps.storage.put_bytes(key, label.label_data, "text/csv")
+            elif not deps.storage.exists(key):
+                raise ApplicationError(
+                    f"{result.carrier} returned no hand-off CSV", type="LabelMissing"
+                )
+            result.handoff_key = key
+        else:
+            key = label_key(request.shipment_id)
+            if label.label_data:
+                deps.storage.put_bytes(key, label.label_data, "application/pdf")
+            elif not deps.storage.exists(key):
+                # found at the carrier after a lost response: the carrier has no reprint, so the
+                # label stays ours and staff reprint it from the carrier's site
+                activity.logger.warning("label %s kept without its PDF", label.tracking_number)
+                key = ""
+            result.label_key = key
+            if label.invoice_data:
+                deps.storage.put_bytes(
+                    f"documents/{result.carrier}/{request.shipment_id}-invoice.pdf",
+                    label.invoice_data,
+                    "application/pdf",
+                )
+        return result
+
+    def _cancel_found(adapter: Any, reference: str, keep: str) -> list[str]:
+        """Cancel every label the carrier holds for our reference but the one we keep.
+
+        `find_labels` (all labels for a reference) is used when the adapter has it; otherwise
+        `find_label` answers the first live one, so cancelling it reveals the next."""
+        cancelled: list[str] = []
+        list_all = getattr(adapter, "find_labels", None)
+        if list_all is not None:
+            found = [label.tracking_number for label in list_all(reference)]
+        else:
+            found = []
+        for _ in range(MAX_ORPHANS):
+            if list_all is None:
+                first = adapter.find_label(reference)
+                found = [first.tracking_number] if first is not None else []
+            orphans = [n for n in found if n and n != keep and n not in cancelled]
+            if not orphans:
+                break
+            for number in orphans:
+                activity.logger.warning("cancelling orphan label %s for %s", number, reference)
+                adapter.cancel(number)
+                cancelled.append(number)
+            if list_all is not None:
+                break
+        return cancelled
+
+    @activity.defn(name=RECORD_TRACKING_ACTIVITY)
+    def record_tracking(request: RecordTracking) -> None:
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            shipment.tracking_number = request.tracking_number
+            if shipment.status in (
+                ShipmentStatus.pending,
+                ShipmentStatus.rated,
+                ShipmentStatus.awaiting_tracking,
+            ):
+                shipment.status = ShipmentStatus.label_ready
+            shipment.updated_at = utcnow()
+            session.add(shipment)
+            purchase = session.exec(
+                select(LabelPurchase).where(
+                    LabelPurchase.idempotency_key == label_reference(request.shipment_id)
+                )
+            ).first()
+            if purchase is not None:
+                purchase.tracking_number = request.tracking_number
+                purchase.updated_at = utcnow()
+                session.add(purchase)
+
+    @activity.defn(name=IMPORT_ISSUED_HISTORY_ACTIVITY)
+    @external_call
+    def import_issued_history(request: ImportHistoryRequest) -> str:
+        """The tracking number the carrier issued for our reference, read from its history file."""
+        data = deps.storage.get_bytes(request.key)
+        reference = label_reference(request.shipment_id)
+        try:
+            pairs = carrier(request.carrier).parse_issued_history(data)
+        except ValueError as error:
+            raise ApplicationError(
+                f"{request.key} is not a {request.carrier} issued-history file: {error}",
+                type="ValidationFailed",
+                non_retryable=True,
+            ) from error
+        for ref, tracking in pairs:
+            if ref == reference:
+                return tracking
+        raise ApplicationError(
+            f"{request.key} has no tracking number for {reference} ({len(pairs)} rows)",
+            type="ValidationFailed",
+            non_retryable=True,
+        )
+
+    @activity.defn(name=UPLOAD_TRACKING_ACTIVITY)
+    @external_call
+    def upload_tracking(request: UploadTracking) -> str:
+        """Create the shipping fulfillment on eBay (the adapter reuses one with the same tracking
+        number, so a retry after a lost response does not create a second)."""
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            order = session.get(Order, shipment.order_id)
+            if not shipment.tracking_number:
+                raise ApplicationError(
+                    "shipment has no tracking number yet",
+                    type="ValidationFailed",
+                    non_retryable=True,
+                )
+            lines = [
+                (str(li["line_item_id"]), int(li.get("quantity", 1))) for li in order.line_items
+            ]
+            tracking, carrier_name = shipment.tracking_number, shipment.carrier
+        fulfillment_id = deps.ebay.create_shipping_fulfillment(
+            request.ebay_order_id,
+            lines,
+            EBAY_CARRIER_CODES.get(carrier_name, carrier_name.upper()),
+            tracking,
+            datetime.now(UTC),
+        )
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            shipment.ebay_fulfillment_id = fulfillment_id
+            if shipment.status in (ShipmentStatus.label_ready, ShipmentStatus.awaiting_tracking):
+                shipment.status = ShipmentStatus.in_transit
+            shipment.updated_at = utcnow()
+            order = session.get(Order, shipment.order_id)
+            if order.status in (
+                OrderStatus.received,
+                OrderStatus.inspecting,
+                OrderStatus.labelling,
+            ):
+                order.status = OrderStatus.shipped
+                order.updated_at = utcnow()
+            session.add(shipment)
+            session.add(order)
+        return fulfillment_id
+
+    @activity.defn(name=TRACK_SHIPMENT_ACTIVITY)
+    @external_call
+    def track_shipment(request: TrackShipment) -> TrackingSnapshot:
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            tracking, carrier_name = shipment.tracking_number, shipment.carrier
+        info = carrier(carrier_name).track(tracking)
+        last = info.events[-1].description if info.events else ""
+        with session_scope(settings) as session:
+            shipment = load_shipment(session, request.shipment_id)
+            shipment.events = [e.model_dump(mode="json") for e in info.events]
+            if info.delivered:
+                shipment.status = ShipmentStatus.delivered
+            elif info.status in (TrackingStatus.delivery_failed, TrackingStatus.return_to_sender):
+                shipment.status = ShipmentStatus.exception
+            shipment.updated_at = utcnow()
+            session.add(shipment)
+            if info.delivered:
+                order = session.get(Order, shipment.order_id)
+                if order.status == OrderStatus.shipped:
+                    order.status = OrderStatus.delivered
+                    order.updated_at = utcnow()
+                    session.add(order)
+        return TrackingSnapshot(status=str(info.status), delivered=info.delivered, last_event=last)
+
+    return [
+        ensure_shipment,
+        quote_rates,
+        buy_label,
+        record_tracking,
+        import_issued_history,
+        upload_tracking,
+        track_shipment,
+    ]
+
+
+def _bought_from_rows(purchase: LabelPurchase, shipment: Shipment) -> BoughtLabel:
+    return BoughtLabel(
+        carrier=purchase.carrier,
+        service=purchase.service,
+        tracking_number=shipment.tracking_number or purchase.tracking_number,
+        label_key=shipment.label_key,
+        handoff_key=shipment.handoff_key,
+        cost_amount=shipment.cost_amount,
+        cost_currency=shipment.cost_currency,
+    )

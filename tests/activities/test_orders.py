@@ -1,0 +1,148 @@
+"""Order activities against the eBay emulator over HTTP and the real database: each side effect
+run twice, and under a lost response, leaves one effect on the emulator's ledger."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from workflows.contracts.orders import (
+    RECORD_ORDER_ACTIVITY,
+    REFUND_ORDER_ACTIVITY,
+    RESTORE_STOCK_ACTIVITY,
+    SET_ORDER_STATUS_ACTIVITY,
+    RecordOrder,
+    RefundOrder,
+    RestoreStock,
+    SetOrderStatus,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from activities.deps import Dependencies
+    from activities.orders import activities
+
+    return {
+        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
+        for fn in activities(Dependencies(settings))
+    }
+
+
+def new_order(sandbox, sku: str, quantity: int = 1) -> str:  # type: ignore[no-untyped-def]
+    answer = httpx.post(
+        f"{sandbox.base_url}/_sandbox/orders",
+        json={"orders": [{"sku": sku, "quantity": quantity, "country_code": "US"}]},
+    )
+    answer.raise_for_status()
+    return answer.json()["orders"][0]["orderId"]
+
+
+def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    answer = httpx.post(
+        f"{sandbox.base_url}/_sandbox/faults",
+        json={service: {"lost_response_rate": 1.0, "times": 1, "path_contains": path}},
+    )
+    answer.raise_for_status()
+
+
+def product(settings, sku: str):  # type: ignore[no-untyped-def]
+    from models import Product
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        return session.exec(select(Product).where(Product.sku == sku)).first()
+
+
+def test_record_order_upserts_one_row(acts, settings, sandbox) -> None:
+    from models import Order
+    from models.db import session_scope
+
+    ebay_order_id = new_order(sandbox, f"ORD-{uuid.uuid4().hex[:8]}", quantity=2)
+    env = ActivityEnvironment()
+    first = env.run(
+        acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id, workflow_id="wf-1")
+    )
+    env.run(
+        acts[SET_ORDER_STATUS_ACTIVITY],
+        SetOrderStatus(order_id=first.order_id, status="inspecting"),
+    )
+    again = env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
+    assert again.order_id == first.order_id
+    assert again.status == "inspecting"  # a re-import never moves our status back
+    assert first.lines[0].quantity == 2 and first.buyer_email and first.country_code == "US"
+    with session_scope(settings) as session:
+        rows = session.exec(select(Order).where(Order.ebay_order_id == ebay_order_id)).all()
+        assert len(rows) == 1 and rows[0].workflow_id == "wf-1"
+
+
+def test_record_unknown_order_is_permanent(acts) -> None:
+    with pytest.raises(ApplicationError) as err:
+        ActivityEnvironment().run(
+            acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id="00-00000-00000")
+        )
+    assert err.value.non_retryable
+
+
+def test_set_status_of_missing_order_is_permanent(acts) -> None:
+    with pytest.raises(ApplicationError) as err:
+        ActivityEnvironment().run(
+            acts[SET_ORDER_STATUS_ACTIVITY],
+            SetOrderStatus(order_id=str(uuid.uuid4()), status="completed"),
+        )
+    assert err.value.non_retryable and err.value.type == "NotFoundError"
+
+
+def test_refund_twice_and_lost_response_refund_once(acts, sandbox) -> None:
+    ebay_order_id = new_order(sandbox, f"ORD-{uuid.uuid4().hex[:8]}")
+    record = ActivityEnvironment().run(
+        acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id)
+    )
+    refund = RefundOrder(
+        ebay_order_id=ebay_order_id,
+        amount=record.total_value,
+        currency=record.total_currency,
+        reason="OTHER",
+        comment="inspection failed",
+    )
+    lose_next(sandbox, "ebay", "/issue_refund")
+    with pytest.raises(ApplicationError) as err:  # committed on eBay, answer lost
+        ActivityEnvironment().run(acts[REFUND_ORDER_ACTIVITY], refund)
+    assert not err.value.non_retryable
+    first = ActivityEnvironment().run(acts[REFUND_ORDER_ACTIVITY], refund)
+    second = ActivityEnvironment().run(acts[REFUND_ORDER_ACTIVITY], refund)
+    assert first == second and first
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+
+
+def test_restore_stock_once_in_db_and_on_ebay(acts, settings, sandbox) -> None:
+    from adapters.ebay import EbayClient
+    from models import Product
+    from models.db import session_scope
+    from tests.workflows.test_fulfillment import list_on_ebay
+
+    sku = f"ORD-{uuid.uuid4().hex[:8]}"
+    offer_id = list_on_ebay(settings, sku, quantity=2)
+    with session_scope(settings) as session:
+        session.add(
+            Product(sku=sku, title_ja="急須", price_jpy=8000, quantity=0, ebay_offer_id=offer_id)
+        )
+    ebay_order_id = new_order(sandbox, sku, quantity=2)
+    env = ActivityEnvironment()
+    record = env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
+    first = env.run(acts[RESTORE_STOCK_ACTIVITY], RestoreStock(order_id=record.order_id))
+    assert first.restored == {sku: 2} and not first.already_done
+    # the order sync re-imports the order meanwhile: the restock flag survives
+    env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
+    second = env.run(acts[RESTORE_STOCK_ACTIVITY], RestoreStock(order_id=record.order_id))
+    assert second.restored == {} and second.already_done
+    assert product(settings, sku).quantity == 2
+    assert EbayClient(settings).get_offers(sku)[0]["availableQuantity"] == 2

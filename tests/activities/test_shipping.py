@@ -1,0 +1,311 @@
+"""Shipping activities against the FedEx / Yamato / Sagawa / eBay emulators over HTTP, S3 (moto)
+and the real database: exactly one label and one eBay fulfillment whatever is retried or lost."""
+
+from __future__ import annotations
+
+import importlib.util
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from workflows.contracts.orders import (
+    BUY_LABEL_ACTIVITY,
+    ENSURE_SHIPMENT_ACTIVITY,
+    IMPORT_ISSUED_HISTORY_ACTIVITY,
+    QUOTE_RATES_ACTIVITY,
+    RECORD_ORDER_ACTIVITY,
+    TRACK_SHIPMENT_ACTIVITY,
+    UPLOAD_TRACKING_ACTIVITY,
+    BuyLabel,
+    EnsureShipment,
+    ImportHistoryRequest,
+    QuoteRates,
+    RecordOrder,
+    TrackShipment,
+    UploadTracking,
+    label_reference,
+)
+
+FEDEX_READY = all(
+    importlib.util.find_spec(name) is not None
+    for name in (
+        "adapters.carriers_registry",
+        "adapters.fedex",
+        "adapters.yamato",
+        "adapters.sagawa",
+        "sandbox.fedex",
+    )
+)
+JP_READY = FEDEX_READY and all(
+    importlib.util.find_spec(name) is not None for name in ("sandbox.yamato", "sandbox.sagawa")
+)
+needs_fedex = pytest.mark.skipif(
+    not FEDEX_READY, reason="the FedEx adapter/emulator is not in the tree yet"
+)
+needs_jp = pytest.mark.skipif(
+    not JP_READY, reason="the Yamato/Sagawa emulators are not in the tree yet"
+)
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from activities.deps import Dependencies
+    from activities.orders import activities as order_activities
+    from activities.shipping import activities
+    from adapters.storage import Storage
+
+    Storage(settings).ensure_bucket()
+    deps = Dependencies(settings)
+    return {
+        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
+        for fn in [*activities(deps), *order_activities(deps)]
+    }
+
+
+def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    answer = httpx.post(
+        f"{sandbox.base_url}/_sandbox/faults",
+        json={service: {"lost_response_rate": 1.0, "times": 1, "path_contains": path}},
+    )
+    answer.raise_for_status()
+
+
+def shipment_for(acts, sandbox, **spec: Any) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    """An imported, recorded eBay order and its shipment: (ebay order id, order id, shipment id)."""
+    created = httpx.post(
+        f"{sandbox.base_url}/_sandbox/orders",
+        json={"orders": [{"sku": f"SHP-{uuid.uuid4().hex[:8]}", **spec}]},
+    )
+    created.raise_for_status()
+    ebay_order_id = created.json()["orders"][0]["orderId"]
+    env = ActivityEnvironment()
+    order = env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
+    ref = env.run(acts[ENSURE_SHIPMENT_ACTIVITY], EnsureShipment(order_id=order.order_id))
+    return ebay_order_id, order.order_id, ref.shipment_id
+
+
+def rows(settings, shipment_id: str):  # type: ignore[no-untyped-def]
+    from models import LabelPurchase, Shipment
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        shipment = session.get(Shipment, uuid.UUID(shipment_id))
+        purchases = session.exec(
+            select(LabelPurchase).where(LabelPurchase.shipment_id == uuid.UUID(shipment_id))
+        ).all()
+        return shipment, purchases
+
+
+def fedex_label(acts, shipment_id: str) -> BuyLabel:  # type: ignore[no-untyped-def]
+    quotes = ActivityEnvironment().run(
+        acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=shipment_id)
+    )
+    quote = next(q for q in quotes if q.carrier == "fedex")
+    return BuyLabel(
+        shipment_id=shipment_id,
+        carrier="fedex",
+        service=quote.service,
+        amount=quote.amount,
+        currency=quote.currency,
+    )
+
+
+def test_shipment_is_created_once_per_order(acts, sandbox) -> None:
+    _, order_id, shipment_id = shipment_for(acts, sandbox, country_code="US")
+    again = ActivityEnvironment().run(
+        acts[ENSURE_SHIPMENT_ACTIVITY], EnsureShipment(order_id=order_id)
+    )
+    assert again.shipment_id == shipment_id and not again.domestic
+
+
+@needs_jp
+def test_quotes_only_from_carriers_serving_the_route(acts, sandbox, settings) -> None:
+    _, _, international = shipment_for(acts, sandbox, country_code="GB")
+    quotes = ActivityEnvironment().run(
+        acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=international)
+    )
+    assert quotes and {q.carrier for q in quotes} == {"fedex"}
+    _, _, domestic = shipment_for(acts, sandbox, domestic=True)
+    quotes = ActivityEnvironment().run(acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=domestic))
+    assert {"yamato", "sagawa"} <= {q.carrier for q in quotes}
+    shipment, _ = rows(settings, domestic)
+    assert shipment.status == "rated" and len(shipment.quotes) == len(quotes)
+
+
+@needs_fedex
+def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> None:
+    from adapters.storage import Storage
+
+    _, _, shipment_id = shipment_for(acts, sandbox, country_code="US")
+    request = fedex_label(acts, shipment_id)
+    reference = label_reference(shipment_id)
+    lose_next(sandbox, "fedex", "/ship/v1/shipments")
+    with pytest.raises(ApplicationError) as err:  # FedEx bought it; the answer never came
+        ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
+    assert not err.value.non_retryable
+    _, purchases = rows(settings, shipment_id)
+    assert [p.status for p in purchases] == ["intent"]  # the intent was written first
+
+    bought = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)  # Temporal's retry
+    again = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)  # and once more
+    assert again.tracking_number == bought.tracking_number and bought.tracking_number
+    assert sandbox.ctx.ledger.count("fedex", "label_bought", reference) == 1
+    assert sandbox.ctx.ledger.count("fedex", "label_cancelled") == 0 or not bought.orphans_cancelled
+    shipment, purchases = rows(settings, shipment_id)
+    assert len(purchases) == 1 and purchases[0].status == "bought"
+    assert purchases[0].idempotency_key == reference
+    assert shipment.tracking_number == bought.tracking_number and shipment.status == "label_ready"
+    if bought.label_key:  # found after a lost answer: FedEx has no reprint, so no PDF may exist
+        assert Storage(settings).get_bytes(bought.label_key).startswith(b"%PDF")
+
+
+@needs_fedex
+def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, settings) -> None:
+    from activities.deps import Dependencies
+    from activities.shipping import build_request
+    from adapters.storage import Storage
+    from models import Shipment
+    from models.db import session_scope
+
+    _, _, shipment_id = shipment_for(acts, sandbox, country_code="DE")
+    request = fedex_label(acts, shipment_id)
+    reference = label_reference(shipment_id)
+    first = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
+    second = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
+    assert first.tracking_number == second.tracking_number
+    assert first.label_key == f"shipping-labels/{shipment_id}.pdf"
+    assert Storage(settings).get_bytes(first.label_key).startswith(b"%PDF")
+    assert sandbox.ctx.ledger.count("fedex", "label_bought", reference) == 1
+
+    # Two attempts raced (the first one's worker died after FedEx answered, before our write):
+    # FedEx holds an orphan bought first and the label we recorded. A retry keeps ours and
+    # cancels the orphan.
+    from models import LabelPurchase
+
+    _, _, raced_id = shipment_for(acts, sandbox, country_code="DE")
+    raced = fedex_label(acts, raced_id)
+    fedex = Dependencies(settings).carriers["fedex"]
+    with session_scope(settings) as session:
+        ship = build_request(
+            session, settings, session.get(Shipment, uuid.UUID(raced_id)), raced.service
+        )
+    orphan = fedex.ship(ship)
+    ours = fedex.ship(ship)
+    with session_scope(settings) as session:
+        session.add(
+            LabelPurchase(
+                shipment_id=uuid.UUID(raced_id),
+                idempotency_key=label_reference(raced_id),
+                carrier="fedex",
+                service=raced.service,
+                status="bought",
+                tracking_number=ours.tracking_number,
+            )
+        )
+        shipment = session.get(Shipment, uuid.UUID(raced_id))
+        shipment.carrier, shipment.tracking_number = "fedex", ours.tracking_number
+        session.add(shipment)
+    kept = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], raced)
+    assert kept.tracking_number == ours.tracking_number
+    assert kept.orphans_cancelled == [orphan.tracking_number]
+    ledger = sandbox.ctx.ledger
+    assert ledger.count("fedex", "label_cancelled", orphan.tracking_number) == 1
+    assert ledger.count("fedex", "label_cancelled", ours.tracking_number) == 0
+    assert fedex.find_label(label_reference(raced_id)).tracking_number == ours.tracking_number
+
+
+@needs_fedex
+def test_tracking_upload_twice_and_lost_is_one_fulfillment(acts, sandbox, settings) -> None:
+    ebay_order_id, order_id, shipment_id = shipment_for(acts, sandbox, country_code="US")
+    ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], fedex_label(acts, shipment_id))
+    upload = UploadTracking(ebay_order_id=ebay_order_id, shipment_id=shipment_id)
+    lose_next(sandbox, "ebay", "/shipping_fulfillment")
+    with pytest.raises(ApplicationError):
+        ActivityEnvironment().run(acts[UPLOAD_TRACKING_ACTIVITY], upload)
+    first = ActivityEnvironment().run(acts[UPLOAD_TRACKING_ACTIVITY], upload)
+    second = ActivityEnvironment().run(acts[UPLOAD_TRACKING_ACTIVITY], upload)
+    assert first == second and first
+    assert sandbox.ctx.ledger.count("ebay", "fulfillment", ebay_order_id) == 1
+    shipment, _ = rows(settings, shipment_id)
+    assert shipment.status == "in_transit" and shipment.ebay_fulfillment_id == first
+
+    # Tracking: FedEx advances to delivered, the rows follow.
+    snapshot = ActivityEnvironment().run(
+        acts[TRACK_SHIPMENT_ACTIVITY], TrackShipment(shipment_id=shipment_id)
+    )
+    assert not snapshot.delivered
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/fedex/advance",
+        json={"tracking_number": shipment.tracking_number, "to": "delivered"},
+    ).raise_for_status()
+    snapshot = ActivityEnvironment().run(
+        acts[TRACK_SHIPMENT_ACTIVITY], TrackShipment(shipment_id=shipment_id)
+    )
+    assert snapshot.delivered and snapshot.status == "delivered"
+    shipment, _ = rows(settings, shipment_id)
+    assert shipment.status == "delivered" and shipment.events
+
+    from models import Order
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        assert session.get(Order, uuid.UUID(order_id)).status == "delivered"
+
+
+def test_upload_without_tracking_is_permanent(acts, sandbox) -> None:
+    ebay_order_id, _, shipment_id = shipment_for(acts, sandbox, country_code="US")
+    with pytest.raises(ApplicationError) as err:
+        ActivityEnvironment().run(
+            acts[UPLOAD_TRACKING_ACTIVITY],
+            UploadTracking(ebay_order_id=ebay_order_id, shipment_id=shipment_id),
+        )
+    assert err.value.non_retryable and "no tracking number" in str(err.value)
+
+
+@needs_jp
+def test_yamato_handoff_csv_and_issued_history(acts, sandbox, settings) -> None:
+    from adapters.storage import Storage
+
+    _, _, shipment_id = shipment_for(acts, sandbox, domestic=True)
+    quotes = ActivityEnvironment().run(
+        acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=shipment_id)
+    )
+    quote = next(q for q in quotes if q.carrier == "yamato")
+    request = BuyLabel(shipment_id=shipment_id, carrier="yamato", service=quote.service)
+    bought = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
+    assert (
+        not bought.tracking_number and bought.handoff_key == f"documents/yamato/{shipment_id}.csv"
+    )
+    shipment, _ = rows(settings, shipment_id)
+    assert shipment.status == "awaiting_tracking"
+    storage = Storage(settings)
+    csv = storage.get_bytes(bought.handoff_key)
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/yamato/b2/import",
+        content=csv,
+        headers={"Content-Type": "text/csv"},
+    ).raise_for_status()
+    history = httpx.get(f"{sandbox.base_url}/_sandbox/yamato/b2/history")
+    history.raise_for_status()
+    key = f"documents/yamato/history-{uuid.uuid4().hex[:8]}.csv"
+    storage.put_bytes(key, history.content, "text/csv")
+    tracking = ActivityEnvironment().run(
+        acts[IMPORT_ISSUED_HISTORY_ACTIVITY],
+        ImportHistoryRequest(shipment_id=shipment_id, carrier="yamato", key=key),
+    )
+    assert len(tracking) == 12 and int(tracking[:11]) % 7 == int(tracking[11])
+
+    # A history file without our reference is a clear, permanent refusal.
+    _, _, other = shipment_for(acts, sandbox, domestic=True)
+    with pytest.raises(ApplicationError) as err:
+        ActivityEnvironment().run(
+            acts[IMPORT_ISSUED_HISTORY_ACTIVITY],
+            ImportHistoryRequest(shipment_id=other, carrier="yamato", key=key),
+        )
+    assert err.value.non_retryable and "no tracking number for" in str(err.value)

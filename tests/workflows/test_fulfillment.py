@@ -1,0 +1,396 @@
+"""OrderFulfillmentWorkflow end to end: an order imported on the eBay emulator, the real worker on
+the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (moto) and the real database."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from tests.workflows.conftest import record_history
+from workflows.contracts.email import email_workflow_id
+from workflows.contracts.orders import (
+    CancelOrder,
+    FulfillmentStatus,
+    FulfillOrder,
+    InspectionSubmission,
+    RequestUpload,
+    fulfillment_workflow_id,
+    inspection_workflow_id,
+    label_workflow_id,
+)
+from workflows.fulfillment import OrderFulfillmentWorkflow
+from workflows.inspection import InspectionWorkflow
+from workflows.label import LabelWorkflow
+
+pytestmark = pytest.mark.timeout(120)
+
+
+FEDEX_READY = all(
+    importlib.util.find_spec(name) is not None
+    for name in (
+        "adapters.carriers_registry",
+        "adapters.fedex",
+        "adapters.yamato",
+        "adapters.sagawa",
+        "sandbox.fedex",
+    )
+)
+JP_READY = FEDEX_READY and all(
+    importlib.util.find_spec(name) is not None for name in ("sandbox.yamato", "sandbox.sagawa")
+)
+needs_fedex = pytest.mark.skipif(
+    not FEDEX_READY, reason="the FedEx adapter/emulator is not in the tree yet"
+)
+needs_jp = pytest.mark.skipif(
+    not JP_READY, reason="the Yamato/Sagawa emulators are not in the tree yet"
+)
+
+
+@pytest.fixture(scope="module")
+def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
+    from adapters.storage import Storage
+
+    Storage(settings).ensure_bucket()
+
+
+def make_product(settings, quantity: int = 0, offer_id: str = "") -> str:  # type: ignore[no-untyped-def]
+    from models import Product
+    from models.db import session_scope
+
+    sku = f"FUL-{uuid.uuid4().hex[:8]}"
+    with session_scope(settings) as session:
+        session.add(
+            Product(
+                sku=sku,
+                title_ja="ビンテージ腕時計",
+                price_jpy=30000,
+                quantity=quantity,
+                weight_g=400,
+                category_hint="watch",
+                hs_code="910211",
+                ebay_offer_id=offer_id,
+            )
+        )
+    return sku
+
+
+def list_on_ebay(settings, sku: str, quantity: int) -> str:  # type: ignore[no-untyped-def]
+    """A published offer on the eBay emulator, through the real adapter; returns the offer id."""
+    from adapters.ebay import EbayClient, InventoryItem, OfferDraft
+
+    ebay = EbayClient(settings)
+    ebay.ensure_inventory_location()
+    ebay.put_inventory_item(
+        sku,
+        InventoryItem(
+            title=f"Vintage Seiko watch {sku}",
+            description="A vintage automatic watch.",
+            aspects={"Brand": ["Seiko"]},
+            image_urls=["https://example.com/watch.jpg"],
+            condition="USED_EXCELLENT",
+            quantity=quantity,
+        ),
+    )
+    offer_id = ebay.create_or_get_offer(
+        OfferDraft(
+            sku=sku,
+            price_value="150.00",
+            currency="USD",
+            quantity=quantity,
+            category_id="31387",
+            listing_description="A vintage automatic watch.",
+        )
+    )
+    ebay.publish_offer(offer_id)
+    return offer_id
+
+
+def import_order(sandbox, sku: str, **spec: Any) -> str:  # type: ignore[no-untyped-def]
+    answer = httpx.post(
+        f"{sandbox.base_url}/_sandbox/orders", json={"orders": [{"sku": sku, **spec}]}
+    )
+    answer.raise_for_status()
+    return answer.json()["orders"][0]["orderId"]
+
+
+async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:  # type: ignore[no-untyped-def]
+    return await worker.client.start_workflow(
+        OrderFulfillmentWorkflow.run,
+        FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600, **options),
+        id=fulfillment_workflow_id(ebay_order_id),
+        task_queue=worker.task_queue,
+    )
+
+
+async def wait_for(handle, predicate, what: str, query=OrderFulfillmentWorkflow.status):  # type: ignore[no-untyped-def]
+    status = None
+    for _ in range(300):
+        try:
+            status = await handle.query(query)
+        except RPCError:  # a child workflow not started yet
+            status = None
+        if status is not None and predicate(status):
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never reached {what}: {status}")
+
+
+async def inspect(worker, order_id: str, passed: bool) -> None:  # type: ignore[no-untyped-def]
+    """The inspector: presigned upload of a real file, then the verdict through the update."""
+    handle = worker.client.get_workflow_handle(inspection_workflow_id(order_id))
+    status = await wait_for(
+        handle, lambda s: s.step == "awaiting_result", "inspection", InspectionWorkflow.status
+    )
+    targets = await handle.execute_update(
+        InspectionWorkflow.request_upload, RequestUpload(file_names=["check.mp4"])
+    )
+    async with httpx.AsyncClient() as http:
+        for target in targets:
+            put = await http.put(
+                target.url, content=b"\x00" * 128, headers={"Content-Type": target.content_type}
+            )
+            put.raise_for_status()
+    answers = {item.key: passed or item.key != "functions" for item in status.checklist}
+    await handle.execute_update(
+        InspectionWorkflow.submit_result,
+        InspectionSubmission(
+            answers=answers,
+            media_keys=[t.key for t in targets],
+            inspector_id=str(uuid.uuid4()),
+            notes="" if passed else "movement stops after an hour",
+        ),
+    )
+
+
+async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        return await http.request(method, url, **kwargs)
+
+
+def order_row(settings, ebay_order_id: str):  # type: ignore[no-untyped-def]
+    from models import Order
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        return session.exec(select(Order).where(Order.ebay_order_id == ebay_order_id)).one()
+
+
+def shipment_row(settings, shipment_id: str):  # type: ignore[no-untyped-def]
+    from models import Shipment
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        return session.get(Shipment, uuid.UUID(shipment_id))
+
+
+def product_row(settings, sku: str):  # type: ignore[no-untyped-def]
+    from models import Product
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        return session.exec(select(Product).where(Product.sku == sku)).one()
+
+
+async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ignore[no-untyped-def]
+    key = email_workflow_id(template, ebay_order_id)
+    for _ in range(100):  # the email child is abandoned, it may finish just after the parent
+        if sandbox.ctx.ledger.count("sendgrid", "email_accepted", key):
+            break
+        await asyncio.sleep(0.05)
+    return sandbox.ctx.ledger.count("sendgrid", "email_accepted", key)
+
+
+@needs_fedex
+async def test_international_order_from_import_to_delivered(
+    worker, settings, sandbox, bucket
+) -> None:
+    from adapters.storage import Storage
+
+    sku = make_product(settings)
+    ebay_order_id = import_order(sandbox, sku, country_code="US", buyer_email="pat@example.com")
+    # one tracking check per run: the refresh after FedEx's advance continues as new
+    handle = await start(worker, ebay_order_id, polls_per_run=1)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    assert order_row(settings, ebay_order_id).status == "inspecting"
+    await inspect(worker, status.order_id, passed=True)
+
+    status = await wait_for(handle, lambda s: s.step == "in_transit", "in transit")
+    assert (
+        status.carrier == "fedex"
+        and status.tracking_number
+        and status.inspection_result == "passed"
+    )
+    # Too late to cancel once the label is bought.
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            OrderFulfillmentWorkflow.cancel, CancelOrder(reason="buyer asked")
+        )
+    assert "too late" in str(err.value.cause)
+
+    advance = await call(
+        "POST",
+        f"{sandbox.base_url}/_sandbox/fedex/advance",
+        json={"tracking_number": status.tracking_number, "to": "delivered"},
+    )
+    advance.raise_for_status()
+    await handle.signal(OrderFulfillmentWorkflow.tracking_refresh)
+    result = await handle.result()
+    assert result.outcome == "completed" and result.tracking_number == status.tracking_number
+
+    ledger = sandbox.ctx.ledger
+    assert ledger.count("ebay", "fulfillment", ebay_order_id) == 1
+    assert ledger.count("ebay", "refund", ebay_order_id) == 0
+    assert await emails(sandbox, "order_confirmation", ebay_order_id) == 1
+    assert await emails(sandbox, "shipping_notification", ebay_order_id) == 1
+    order = order_row(settings, ebay_order_id)
+    assert order.status == "completed" and order.completed_at is not None
+    shipment = shipment_row(settings, result.shipment_id)
+    assert shipment.status == "delivered" and shipment.tracking_number == result.tracking_number
+    assert shipment.label_key == f"shipping-labels/{result.shipment_id}.pdf"
+    assert Storage(settings).get_bytes(shipment.label_key).startswith(b"%PDF")
+    assert shipment.ebay_fulfillment_id
+
+    latest = worker.client.get_workflow_handle(fulfillment_workflow_id(ebay_order_id))
+    assert (await latest.describe()).run_id != handle.result_run_id  # continued as new
+    final: FulfillmentStatus = await latest.query(OrderFulfillmentWorkflow.status)
+    assert final.step == "completed" and final.tracking_status == "delivered"
+    first_run = worker.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    await record_history(first_run, "order_delivered")  # first run: up to continue-as-new
+    await record_history(latest, "order_tracking_resumed")
+    await record_history(
+        worker.client.get_workflow_handle(label_workflow_id(result.shipment_id)), "label_fedex"
+    )
+
+
+@needs_jp
+async def test_domestic_order_through_yamato_csv_handoff(worker, settings, sandbox, bucket) -> None:
+    from adapters.storage import Storage
+
+    sku = make_product(settings)
+    ebay_order_id = import_order(sandbox, sku, domestic=True, buyer_email="taro@example.jp")
+    handle = await start(worker, ebay_order_id, preferred_carrier="yamato", max_tracking_polls=1)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    await inspect(worker, status.order_id, passed=True)
+    status = await wait_for(handle, lambda s: s.step == "labelling" and s.shipment_id, "labelling")
+    label = worker.client.get_workflow_handle(label_workflow_id(status.shipment_id))
+    label_status = await wait_for(
+        label, lambda s: s.step == "awaiting_tracking", "hand-off", LabelWorkflow.status
+    )
+    assert label_status.carrier == "yamato"
+    assert label_status.handoff_key == f"documents/yamato/{status.shipment_id}.csv"
+    csv = Storage(settings).get_bytes(label_status.handoff_key)
+
+    # Staff upload the CSV to B2 Cloud (the carrier side) and get the issued number back.
+    imported = await call(
+        "POST",
+        f"{sandbox.base_url}/_sandbox/yamato/b2/import",
+        content=csv,
+        headers={"Content-Type": "text/csv"},
+    )
+    imported.raise_for_status()
+    history = await call("GET", f"{sandbox.base_url}/_sandbox/yamato/b2/history")
+    history.raise_for_status()
+    from adapters.yamato import YamatoCarrier
+
+    issued = dict(YamatoCarrier(settings).parse_issued_history(history.content))
+    tracking = issued[f"label:{status.shipment_id}"]
+
+    with pytest.raises(WorkflowUpdateFailedError) as err:  # wrong check digit
+        bad = tracking[:11] + str((int(tracking[11]) + 1) % 10)
+        await label.execute_update(LabelWorkflow.submit_tracking, {"tracking_number": bad})
+    assert "not a yamato tracking number" in str(err.value.cause)
+    await label.execute_update(LabelWorkflow.submit_tracking, {"tracking_number": tracking})
+
+    result = await handle.result()
+    assert (
+        result.outcome == "in_transit"
+        and result.carrier == "yamato"
+        and result.tracking_number == tracking
+    )
+    assert sandbox.ctx.ledger.count("ebay", "fulfillment", ebay_order_id) == 1
+    assert await emails(sandbox, "shipping_notification", ebay_order_id) == 1
+    assert order_row(settings, ebay_order_id).status == "shipped"
+    await record_history(handle, "order_domestic_in_transit")
+    await record_history(label, "label_yamato_handoff")
+
+
+async def test_failed_inspection_refunds_apologises_and_restocks(
+    worker, settings, sandbox, bucket
+) -> None:
+    from adapters.ebay import EbayClient
+
+    sku = make_product(settings, quantity=0)
+    offer_id = list_on_ebay(settings, sku, quantity=1)
+    _set_offer(settings, sku, offer_id)
+    ebay_order_id = import_order(sandbox, sku, country_code="GB", buyer_email="sam@example.co.uk")
+    handle = await start(worker, ebay_order_id)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    await inspect(worker, status.order_id, passed=False)
+    result = await handle.result()
+    assert result.outcome == "refunded"
+
+    final = await handle.query(OrderFulfillmentWorkflow.status)
+    assert final.inspection_result == "failed" and final.compensation is not None
+    assert (
+        final.compensation.refunded
+        and final.compensation.apology_sent
+        and final.compensation.stock_restored
+    )
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    assert sandbox.ctx.ledger.count("ebay", "fulfillment", ebay_order_id) == 0
+    assert await emails(sandbox, "order_cancelled", ebay_order_id) == 1
+    assert product_row(settings, sku).quantity == 1
+    offers = EbayClient(settings).get_offers(sku)
+    assert offers[0]["availableQuantity"] == 1
+    order = order_row(settings, ebay_order_id)
+    assert order.status == "refunded" and "inspection failed" in order.cancel_reason
+    await record_history(handle, "order_inspection_failed")
+
+
+async def test_staff_cancel_compensates(worker, settings, sandbox, bucket) -> None:
+    sku = make_product(settings, quantity=2)
+    ebay_order_id = import_order(sandbox, sku, country_code="DE", buyer_email="kim@example.de")
+    handle = await start(worker, ebay_order_id)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(OrderFulfillmentWorkflow.cancel, CancelOrder(reason="  "))
+    assert "reason is required" in str(err.value.cause)
+    accepted = await handle.execute_update(
+        OrderFulfillmentWorkflow.cancel,
+        CancelOrder(reason="out of stock at the warehouse", staff_id="s1"),
+    )
+    assert accepted.cancel_reason == "out of stock at the warehouse"
+    result = await handle.result()
+    assert result.outcome == "cancelled"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    assert await emails(sandbox, "order_cancelled", ebay_order_id) == 1
+    assert product_row(settings, sku).quantity == 3
+    order = order_row(settings, ebay_order_id)
+    assert order.status == "cancelled" and "out of stock" in order.cancel_reason
+    inspection = worker.client.get_workflow_handle(inspection_workflow_id(status.order_id))
+    assert (await inspection.describe()).status.name == "CANCELED"
+    await record_history(handle, "order_cancelled_by_staff")
+
+    # The order sync starting the workflow again for this order changes nothing.
+    rerun = await start(worker, ebay_order_id)
+    assert (await rerun.result()).outcome == "cancelled"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    assert product_row(settings, sku).quantity == 3
+
+
+def _set_offer(settings, sku: str, offer_id: str) -> None:  # type: ignore[no-untyped-def]
+    from models import Product
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        product = session.exec(select(Product).where(Product.sku == sku)).one()
+        product.ebay_offer_id = offer_id
+        session.add(product)

@@ -1,0 +1,184 @@
+"""LabelWorkflow: the rate policy, staff overriding it within the window, and the Sagawa CSV
+hand-off closed by the carrier's issued-history file (real worker, emulators, S3, database)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import uuid
+
+import httpx
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import ActivityEnvironment
+
+from tests.workflows.conftest import record_history
+from workflows.contracts.orders import (
+    ENSURE_SHIPMENT_ACTIVITY,
+    RECORD_ORDER_ACTIVITY,
+    ChooseRate,
+    EnsureShipment,
+    ImportIssuedHistory,
+    LabelInput,
+    LabelStatus,
+    Quote,
+    RecordOrder,
+    label_workflow_id,
+)
+from workflows.label import LabelWorkflow, jp_tracking_number_ok, pick_quote
+
+pytestmark = pytest.mark.timeout(90)
+
+
+FEDEX_READY = all(
+    importlib.util.find_spec(name) is not None
+    for name in (
+        "adapters.carriers_registry",
+        "adapters.fedex",
+        "adapters.yamato",
+        "adapters.sagawa",
+        "sandbox.fedex",
+    )
+)
+JP_READY = FEDEX_READY and all(
+    importlib.util.find_spec(name) is not None for name in ("sandbox.yamato", "sandbox.sagawa")
+)
+needs_fedex = pytest.mark.skipif(
+    not FEDEX_READY, reason="the FedEx adapter/emulator is not in the tree yet"
+)
+needs_jp = pytest.mark.skipif(
+    not JP_READY, reason="the Yamato/Sagawa emulators are not in the tree yet"
+)
+
+
+def q(carrier: str, service: str, amount: str, days: int | None) -> Quote:
+    return Quote(carrier=carrier, service=service, amount=amount, currency="JPY", transit_days=days)
+
+
+def test_policy_cheapest_within_transit_limit() -> None:
+    quotes = [
+        q("fedex", "INTERNATIONAL_PRIORITY", "9800", 3),
+        q("fedex", "INTERNATIONAL_ECONOMY", "6200", 6),
+        q("yamato", "TA-Q-BIN", "1200", 9),
+    ]
+    assert pick_quote(quotes, 7).service == "INTERNATIONAL_ECONOMY"
+    assert pick_quote(quotes, 4).service == "INTERNATIONAL_PRIORITY"
+    assert pick_quote(quotes, 1).service == "INTERNATIONAL_PRIORITY"  # nothing in time: fastest
+    assert pick_quote(quotes, 7, "yamato").carrier == "yamato"  # preferred wins
+    assert pick_quote(quotes, 7, "sagawa").service == "INTERNATIONAL_ECONOMY"  # not offered
+
+
+def test_jp_tracking_check_digit() -> None:
+    assert jp_tracking_number_ok("123456789013")  # 12345678901 % 7 == 3
+    assert not jp_tracking_number_ok("123456789012")
+    assert not jp_tracking_number_ok("12345678901")
+    assert not jp_tracking_number_ok("12345678901a")
+
+
+async def domestic_shipment(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
+    from activities.deps import Dependencies
+    from activities.orders import activities as order_activities
+    from activities.shipping import activities as shipping_activities
+
+    async with httpx.AsyncClient() as http:
+        created = await http.post(
+            f"{sandbox.base_url}/_sandbox/orders",
+            json={"orders": [{"sku": f"LBL-{uuid.uuid4().hex[:8]}", "domestic": True}]},
+        )
+    created.raise_for_status()
+    deps = Dependencies(settings)
+    acts = {
+        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
+        for fn in [*order_activities(deps), *shipping_activities(deps)]
+    }
+    env = ActivityEnvironment()
+    order = await asyncio.to_thread(
+        env.run,
+        acts[RECORD_ORDER_ACTIVITY],
+        RecordOrder(ebay_order_id=created.json()["orders"][0]["orderId"]),
+    )
+    ref = env.run(acts[ENSURE_SHIPMENT_ACTIVITY], EnsureShipment(order_id=order.order_id))
+    return ref.shipment_id
+
+
+async def wait_step(handle, step: str) -> LabelStatus:  # type: ignore[no-untyped-def]
+    status = None
+    for _ in range(300):
+        status = await handle.query(LabelWorkflow.status)
+        if status.step == step:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never reached {step}: {status}")
+
+
+@needs_jp
+async def test_staff_choose_sagawa_and_import_issued_history(worker, settings, sandbox) -> None:
+    from adapters.storage import Storage
+
+    storage = Storage(settings)
+    await asyncio.to_thread(storage.ensure_bucket)
+    shipment_id = await domestic_shipment(settings, sandbox)
+    handle = await worker.client.start_workflow(
+        LabelWorkflow.run,
+        LabelInput(shipment_id=shipment_id, rate_choice_seconds=60),
+        id=label_workflow_id(shipment_id),
+        task_queue=worker.task_queue,
+    )
+    status = await wait_step(handle, "choosing")
+    carriers = {quote.carrier for quote in status.quotes}
+    assert {"yamato", "sagawa"} <= carriers and status.chosen is not None
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            LabelWorkflow.choose_rate, ChooseRate(carrier="dhl", service="x")
+        )
+    assert "was not quoted" in str(err.value.cause)
+    sagawa = next(quote for quote in status.quotes if quote.carrier == "sagawa")
+    chosen = await handle.execute_update(
+        LabelWorkflow.choose_rate, ChooseRate(carrier="sagawa", service=sagawa.service)
+    )
+    assert chosen.step == "choosing"
+
+    status = await wait_step(handle, "awaiting_tracking")
+    assert (
+        status.carrier == "sagawa" and status.handoff_key == f"documents/sagawa/{shipment_id}.csv"
+    )
+    with pytest.raises(WorkflowUpdateFailedError):  # the window closed with the purchase
+        await handle.execute_update(
+            LabelWorkflow.choose_rate, ChooseRate(carrier="sagawa", service=sagawa.service)
+        )
+
+    # Staff upload the CSV to e-Hiden, then hand us the carrier's issued-history file.
+    csv = await asyncio.to_thread(storage.get_bytes, status.handoff_key)
+    async with httpx.AsyncClient() as http:
+        imported = await http.post(
+            f"{sandbox.base_url}/_sandbox/sagawa/ehiden/import",
+            content=csv,
+            headers={"Content-Type": "text/csv"},
+        )
+        imported.raise_for_status()
+        history = await http.get(f"{sandbox.base_url}/_sandbox/sagawa/ehiden/history")
+        history.raise_for_status()
+    key = f"documents/sagawa/history-{uuid.uuid4().hex[:8]}.csv"
+    await asyncio.to_thread(storage.put_bytes, key, history.content, "text/csv")
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            LabelWorkflow.import_issued_history, ImportIssuedHistory(key="product-images/x")
+        )
+    assert "must start with" in str(err.value.cause)
+    updated = await handle.execute_update(
+        LabelWorkflow.import_issued_history, ImportIssuedHistory(key=key)
+    )
+    assert jp_tracking_number_ok(updated.tracking_number)
+
+    result = await handle.result()
+    assert result.carrier == "sagawa" and result.tracking_number == updated.tracking_number
+    assert result.handoff_key == status.handoff_key and not result.label_key
+    from models import Shipment
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        shipment = session.get(Shipment, uuid.UUID(shipment_id))
+        assert (
+            shipment.tracking_number == result.tracking_number and shipment.status == "label_ready"
+        )
+    await record_history(handle, "label_sagawa_history")

@@ -1,0 +1,442 @@
+"""OrderFulfillmentWorkflow (id `order-{ebay_order_id}`): from a paid eBay order to delivery.
+
+Record the order, confirmation email, inspection (child), shipment + label (child), tracking
+uploaded to eBay, shipping email, then follow the tracking until delivered (poll timer, the
+`tracking_refresh` signal checks now, continue-as-new on long loops) and mark the order complete.
+A failed inspection, a failed label step or a staff `cancel` (only before the label stage) runs
+the saga's compensations in reverse: refund on eBay, apology email, stock back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from temporal_client import BUSINESS_STATUS, ORDER_ID, TRACKING_NUMBER
+    from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
+    from workflows.contracts.orders import (
+        CANCEL_UPDATE,
+        ENSURE_SHIPMENT_ACTIVITY,
+        RECORD_ORDER_ACTIVITY,
+        REFUND_ORDER_ACTIVITY,
+        RESTORE_STOCK_ACTIVITY,
+        SET_ORDER_STATUS_ACTIVITY,
+        STATUS_QUERY,
+        TRACK_SHIPMENT_ACTIVITY,
+        TRACKING_REFRESH_SIGNAL,
+        UPLOAD_TRACKING_ACTIVITY,
+        CancelOrder,
+        CompensationState,
+        EnsureShipment,
+        FulfillmentResult,
+        FulfillmentResume,
+        FulfillmentStatus,
+        FulfillOrder,
+        InspectionInput,
+        InspectionOutcome,
+        LabelInput,
+        LabelResult,
+        OrderRecord,
+        RecordOrder,
+        RefundOrder,
+        RestoredStock,
+        RestoreStock,
+        SetOrderStatus,
+        ShipmentRef,
+        TrackingSnapshot,
+        TrackShipment,
+        UploadTracking,
+        inspection_workflow_id,
+        label_workflow_id,
+    )
+
+FINISHED = ("completed", "cancelled", "refunded")
+"""Order statuses after which a new run of the workflow has nothing to do."""
+
+CANCELLABLE_STEPS = ("recording", "confirming", "inspecting")
+"""Staff may cancel until the label stage starts (after that a label may be bought)."""
+
+
+class OrderStopped(Exception):
+    """Internal: the order will not ship (inspection failed, cancelled, label impossible)."""
+
+    def __init__(self, reason: str, outcome: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.outcome = outcome
+
+
+@workflow.defn
+class OrderFulfillmentWorkflow:
+    def __init__(self) -> None:
+        self._status = FulfillmentStatus(ebay_order_id="", step="recording")
+        self._cancel: CancelOrder | None = None
+        self._refresh = False
+        self._compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+
+    @workflow.run
+    async def run(self, request: FulfillOrder) -> FulfillmentResult:
+        self._status.ebay_order_id = request.ebay_order_id
+        workflow.upsert_search_attributes([ORDER_ID.value_set(request.ebay_order_id)])
+        if request.resume is not None:
+            return await self._follow_tracking(request, request.resume)
+        order = await self._record(request)
+        if order.status in FINISHED:  # started again for an order already done: nothing to redo
+            self._set_step(order.status)
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return FulfillmentResult(
+                ebay_order_id=order.ebay_order_id,
+                order_id=order.order_id,
+                outcome=order.status,  # type: ignore[arg-type]
+            )
+        try:
+            self._raise_if_cancelled()
+            await self._confirm(order)
+            outcome = await self._inspect(request, order)
+            if not outcome.passed:
+                raise OrderStopped(f"inspection failed: {outcome.notes}", "refunded")
+            self._raise_if_cancelled()
+            label = await self._label(request, order)
+        except OrderStopped as stop:
+            return await self._stop(order, stop)
+        except (ActivityError, ChildWorkflowError) as error:
+            # nothing shipped yet: the buyer gets their money back rather than a stuck order
+            workflow.logger.error("order %s cannot ship: %s", request.ebay_order_id, error)
+            return await self._stop(
+                order, OrderStopped(f"could not ship: {error.cause or error}", "refunded")
+            )
+        await self._ship(request, order, label)
+        resume = FulfillmentResume(
+            order_id=order.order_id,
+            shipment_id=self._status.shipment_id,
+            carrier=label.carrier,
+            tracking_number=label.tracking_number,
+        )
+        return await self._follow_tracking(request, resume)
+
+    # --- steps --------------------------------------------------------------------------------
+
+    async def _record(self, request: FulfillOrder) -> OrderRecord:
+        self._set_step("recording")
+        order = await workflow.execute_activity(
+            RECORD_ORDER_ACTIVITY,
+            RecordOrder(
+                ebay_order_id=request.ebay_order_id, workflow_id=workflow.info().workflow_id
+            ),
+            result_type=OrderRecord,
+            summary="fetch order from eBay",
+            **EXTERNAL,
+        )
+        self._status.order_id = order.order_id
+        # Saga: the buyer has paid and eBay took the stock, so these undo the sale from here on.
+        # Registered before the steps; they run in reverse (refund, apology, stock back).
+        self._compensations = [
+            ("stock", lambda: self._restore_stock(order)),
+            ("apology", lambda: self._apologise(order)),
+            ("refund", lambda: self._refund(order)),
+        ]
+        return order
+
+    async def _confirm(self, order: OrderRecord) -> None:
+        self._set_step("confirming")
+        await self._email(
+            order, "order_confirmation", {"items": [line.title for line in order.lines]}
+        )
+
+    async def _inspect(self, request: FulfillOrder, order: OrderRecord) -> InspectionOutcome:
+        self._raise_if_cancelled()
+        self._set_step("inspecting")
+        await self._set_order_status(order, "inspecting")
+        handle = await workflow.start_child_workflow(
+            "InspectionWorkflow",
+            InspectionInput(
+                order_id=order.order_id,
+                ebay_order_id=order.ebay_order_id,
+                staff_email=request.staff_email,
+                escalation_hours=request.inspection_escalation_hours,
+            ),
+            id=inspection_workflow_id(order.order_id),
+            result_type=InspectionOutcome,
+            parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+            static_summary=f"inspection of {order.ebay_order_id}",
+        )
+        await workflow.wait_condition(lambda: handle.done() or self._cancel is not None)
+        if not handle.done():
+            handle.cancel()  # staff cancelled while waiting for the inspector
+            self._raise_if_cancelled()
+        outcome = await handle
+        self._status.inspection_result = "passed" if outcome.passed else "failed"
+        self._status.inspection_notes = outcome.notes
+        return outcome
+
+    async def _label(self, request: FulfillOrder, order: OrderRecord) -> LabelResult:
+        self._set_step("labelling")
+        await self._set_order_status(order, "labelling")
+        shipment = await workflow.execute_activity(
+            ENSURE_SHIPMENT_ACTIVITY,
+            EnsureShipment(order_id=order.order_id),
+            result_type=ShipmentRef,
+            **DATABASE,
+        )
+        self._status.shipment_id = shipment.shipment_id
+        label = await workflow.execute_child_workflow(
+            "LabelWorkflow",
+            LabelInput(
+                shipment_id=shipment.shipment_id,
+                order_id=order.order_id,
+                max_transit_days=request.max_transit_days,
+                preferred_carrier=request.preferred_carrier,
+                preferred_service=request.preferred_service,
+                rate_choice_seconds=request.rate_choice_seconds,
+            ),
+            id=label_workflow_id(shipment.shipment_id),
+            result_type=LabelResult,
+            parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
+            static_summary=f"label for {order.ebay_order_id}",
+        )
+        self._status.carrier = label.carrier
+        self._status.tracking_number = label.tracking_number
+        workflow.upsert_search_attributes([TRACKING_NUMBER.value_set(label.tracking_number)])
+        return label
+
+    async def _ship(self, request: FulfillOrder, order: OrderRecord, label: LabelResult) -> None:
+        self._set_step("uploading_tracking")
+        await workflow.execute_activity(
+            UPLOAD_TRACKING_ACTIVITY,
+            UploadTracking(ebay_order_id=order.ebay_order_id, shipment_id=self._status.shipment_id),
+            result_type=str,
+            summary="tracking to eBay",
+            **EXTERNAL,
+        )
+        self._set_step("notifying")
+        await self._email(
+            order,
+            "shipping_notification",
+            {
+                "carrier": label.carrier,
+                "service": label.service,
+                "tracking_number": label.tracking_number,
+            },
+        )
+
+    async def _follow_tracking(
+        self, request: FulfillOrder, resume: FulfillmentResume
+    ) -> FulfillmentResult:
+        self._status.order_id = resume.order_id
+        self._status.shipment_id = resume.shipment_id
+        self._status.carrier = resume.carrier
+        self._status.tracking_number = resume.tracking_number
+        self._status.inspection_result = "passed" if resume.inspection_passed else "failed"
+        workflow.upsert_search_attributes([TRACKING_NUMBER.value_set(resume.tracking_number)])
+        self._set_step("in_transit")
+        polls_this_run = 0
+        while True:
+            self._refresh = False  # a signal during the check below asks for the next one
+            snapshot = await workflow.execute_activity(
+                TRACK_SHIPMENT_ACTIVITY,
+                TrackShipment(shipment_id=resume.shipment_id),
+                result_type=TrackingSnapshot,
+                **EXTERNAL,
+            )
+            resume.polls += 1
+            polls_this_run += 1
+            self._status.tracking_status = snapshot.status
+            workflow.set_current_details(
+                f"{resume.carrier} {resume.tracking_number}: {snapshot.status}"
+            )
+            if snapshot.delivered:
+                break
+            if resume.polls >= request.max_tracking_polls:
+                # stop polling; the scheduled tracking refresh keeps the shipment row current
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                return self._result(resume, "in_transit")
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._refresh,
+                    timeout=timedelta(seconds=request.tracking_poll_seconds),
+                    timeout_summary="next tracking check",
+                )
+            if (
+                polls_this_run >= request.polls_per_run
+                or workflow.info().is_continue_as_new_suggested()
+            ):
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(request.model_copy(update={"resume": resume}))
+        await workflow.execute_activity(
+            SET_ORDER_STATUS_ACTIVITY,
+            SetOrderStatus(order_id=resume.order_id, status="completed"),
+            **DATABASE,
+        )
+        self._set_step("completed")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._result(resume, "completed")
+
+    # --- compensation -------------------------------------------------------------------------
+
+    async def _stop(self, order: OrderRecord, stop: OrderStopped) -> FulfillmentResult:
+        self._set_step("compensating")
+        self._status.compensation = CompensationState(reason=stop.reason)
+        failures: list[str] = []
+        for name, compensate in reversed(self._compensations):
+            try:
+                await compensate()
+            except (ActivityError, ChildWorkflowError) as error:
+                failures.append(f"{name}: {error.cause or error}")
+        final = "cancelled" if stop.outcome == "cancelled" else "refunded"
+        await workflow.execute_activity(
+            SET_ORDER_STATUS_ACTIVITY,
+            SetOrderStatus(order_id=order.order_id, status=final, cancel_reason=stop.reason),
+            **DATABASE,
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if failures:
+            raise ApplicationError(
+                "compensation incomplete: " + "; ".join(failures),
+                type="CompensationFailed",
+                non_retryable=True,
+            )
+        self._status.compensation.done = True
+        self._set_step(final)  # type: ignore[arg-type]
+        return FulfillmentResult(
+            ebay_order_id=order.ebay_order_id,
+            order_id=order.order_id,
+            outcome=final,  # type: ignore[arg-type]
+            shipment_id=self._status.shipment_id,
+        )
+
+    async def _refund(self, order: OrderRecord) -> None:
+        assert self._status.compensation is not None
+        self._status.compensation.refund_id = await workflow.execute_activity(
+            REFUND_ORDER_ACTIVITY,
+            RefundOrder(
+                ebay_order_id=order.ebay_order_id,
+                amount=order.total_value,
+                currency=order.total_currency,
+                reason="OTHER",
+                comment=self._status.compensation.reason[:100],
+            ),
+            result_type=str,
+            summary="refund on eBay",
+            **EXTERNAL,
+        )
+        self._status.compensation.refunded = True
+
+    async def _apologise(self, order: OrderRecord) -> None:
+        assert self._status.compensation is not None
+        reason = self._cancel.reason if self._cancel else "the item did not pass our inspection"
+        await self._email(
+            order, "order_cancelled", {"reason": reason, "refund_amount": order.total_value}
+        )
+        self._status.compensation.apology_sent = True
+
+    async def _restore_stock(self, order: OrderRecord) -> None:
+        assert self._status.compensation is not None
+        await workflow.execute_activity(
+            RESTORE_STOCK_ACTIVITY,
+            RestoreStock(order_id=order.order_id),
+            result_type=RestoredStock,
+            **EXTERNAL,
+        )
+        self._status.compensation.stock_restored = True
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    async def _email(self, order: OrderRecord, template: str, data: dict[str, object]) -> None:
+        """One email per (template, order) via the EmailWorkflow child; never fails the order."""
+        if not order.buyer_email:
+            workflow.logger.warning(
+                "order %s has no buyer email: %s skipped", order.ebay_order_id, template
+            )
+            return
+        email = SendEmail(
+            template=template,
+            to_email=order.buyer_email,
+            to_name=order.buyer_name,
+            key=order.ebay_order_id,
+            data={"buyer_name": order.buyer_name, "ebay_order_id": order.ebay_order_id, **data},
+            categories=["order"],
+        )
+        try:
+            await workflow.execute_child_workflow(
+                "EmailWorkflow",
+                email,
+                id=email_workflow_id(template, order.ebay_order_id),
+                result_type=EmailResult,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # this email was already sent for this order
+        except ChildWorkflowError as error:
+            workflow.logger.warning(
+                "%s email for %s failed: %s", template, order.ebay_order_id, error
+            )
+
+    async def _set_order_status(self, order: OrderRecord, status: str) -> None:
+        await workflow.execute_activity(
+            SET_ORDER_STATUS_ACTIVITY,
+            SetOrderStatus(order_id=order.order_id, status=status),
+            **DATABASE,
+        )
+
+    def _set_step(self, step: str) -> None:
+        self._status.step = step  # type: ignore[assignment]
+        workflow.upsert_search_attributes([BUSINESS_STATUS.value_set(step)])
+        workflow.set_current_details(f"order {self._status.ebay_order_id}: {step}")
+
+    def _raise_if_cancelled(self) -> None:
+        if self._cancel is not None:
+            raise OrderStopped(f"cancelled by staff: {self._cancel.reason}", "cancelled")
+
+    def _result(self, resume: FulfillmentResume, outcome: str) -> FulfillmentResult:
+        return FulfillmentResult(
+            ebay_order_id=self._status.ebay_order_id,
+            order_id=resume.order_id,
+            outcome=outcome,  # type: ignore[arg-type]
+            shipment_id=resume.shipment_id,
+            carrier=resume.carrier,
+            tracking_number=resume.tracking_number,
+        )
+
+    # --- messages -----------------------------------------------------------------------------
+
+    @workflow.update(name=CANCEL_UPDATE)
+    def cancel(self, request: CancelOrder) -> FulfillmentStatus:
+        self._cancel = request
+        self._status.cancel_reason = request.reason.strip()
+        return self._status
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelOrder) -> None:
+        if not request.reason.strip():
+            raise ApplicationError(
+                "a reason is required to cancel an order", type="ValidationFailed"
+            )
+        if self._cancel is not None:
+            raise ApplicationError("the order is already being cancelled", type="ValidationFailed")
+        if self._status.step not in CANCELLABLE_STEPS:
+            raise ApplicationError(
+                f"too late to cancel: the order is at {self._status.step} (label stage reached)",
+                type="ValidationFailed",
+            )
+
+    @workflow.signal(name=TRACKING_REFRESH_SIGNAL)
+    def tracking_refresh(self) -> None:
+        self._refresh = True
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> FulfillmentStatus:
+        return self._status
+
+
+WORKFLOWS = [OrderFulfillmentWorkflow]

@@ -1,0 +1,246 @@
+"""InspectionWorkflow (id `inspection-{order_id}`): an inspector checks the item before it ships.
+
+The checklist comes from the products (condition, category). The inspector asks for presigned
+upload URLs (update `request_upload`), uploads photos/video straight to S3 under
+`inspection-videos/{order_id}/`, then submits the verdict (update `submit_result`): the validator
+does the cheap checks, the handler checks S3 in an activity. While nobody inspects, staff get an
+escalation email every `escalation_hours`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from temporal_client import BUSINESS_STATUS, ORDER_ID
+    from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
+    from workflows.contracts.orders import (
+        CHECK_MEDIA_ACTIVITY,
+        CREATE_INSPECTION_ACTIVITY,
+        PRESIGN_UPLOADS_ACTIVITY,
+        RECORD_ESCALATION_ACTIVITY,
+        RECORD_INSPECTION_ACTIVITY,
+        REQUEST_UPLOAD_UPDATE,
+        STATUS_QUERY,
+        SUBMIT_RESULT_UPDATE,
+        ChecklistItem,
+        CheckMedia,
+        CreateInspection,
+        InspectionInput,
+        InspectionOutcome,
+        InspectionSetup,
+        InspectionStatus,
+        InspectionSubmission,
+        PresignUploads,
+        RecordEscalation,
+        RecordInspection,
+        RequestUpload,
+        UploadTarget,
+    )
+
+MAX_FILES_PER_REQUEST = 20
+
+
+@workflow.defn
+class InspectionWorkflow:
+    def __init__(self) -> None:
+        self._order_id = ""
+        self._step = "creating"
+        self._checklist: list[ChecklistItem] = []
+        self._escalations = 0
+        self._outcome: InspectionOutcome | None = None
+        self._submitting = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, request: InspectionInput) -> InspectionOutcome:
+        self._order_id = request.order_id
+        workflow.upsert_search_attributes(
+            [
+                ORDER_ID.value_set(request.ebay_order_id or request.order_id),
+                BUSINESS_STATUS.value_set("inspecting"),
+            ]
+        )
+        setup = await workflow.execute_activity(
+            CREATE_INSPECTION_ACTIVITY,
+            CreateInspection(order_id=request.order_id, workflow_id=workflow.info().workflow_id),
+            result_type=InspectionSetup,
+            **DATABASE,
+        )
+        self._checklist = setup.checklist
+        self._step = "awaiting_result"
+        workflow.set_current_details(f"waiting for the inspector ({len(self._checklist)} checks)")
+        while self._outcome is None:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._outcome is not None,
+                    timeout=timedelta(hours=request.escalation_hours),
+                    timeout_summary="inspection escalation",
+                )
+            except TimeoutError:
+                await self._escalate(request)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._step = "done"
+        verdict = "passed" if self._outcome.passed else "failed"
+        workflow.upsert_search_attributes([BUSINESS_STATUS.value_set(f"inspection_{verdict}")])
+        workflow.set_current_details(f"inspection {verdict}")
+        return self._outcome
+
+    async def _escalate(self, request: InspectionInput) -> None:
+        self._escalations += 1
+        count = self._escalations
+        workflow.set_current_details(f"not inspected yet: escalation {count} sent")
+        email = SendEmail(
+            template="inspection_escalation",
+            to_email=request.staff_email,
+            to_name="Staff",
+            key=f"{request.order_id}-{count}",
+            data={
+                "order_id": request.order_id,
+                "ebay_order_id": request.ebay_order_id,
+                "hours_waiting": round(request.escalation_hours * count, 1),
+                "escalation": count,
+            },
+            categories=["inspection"],
+        )
+        try:
+            await workflow.execute_child_workflow(
+                "EmailWorkflow",
+                email,
+                id=email_workflow_id(email.template, email.key),
+                result_type=EmailResult,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # this reminder was already sent
+        except ChildWorkflowError as error:  # a lost reminder must not stop the inspection
+            workflow.logger.warning("escalation email failed: %s", error)
+        await workflow.execute_activity(
+            RECORD_ESCALATION_ACTIVITY,
+            RecordEscalation(order_id=request.order_id, count=count),
+            **DATABASE,
+        )
+
+    # --- updates ----------------------------------------------------------------------------
+
+    @workflow.update(name=REQUEST_UPLOAD_UPDATE)
+    async def request_upload(self, request: RequestUpload) -> list[UploadTarget]:
+        return await workflow.execute_activity(
+            PRESIGN_UPLOADS_ACTIVITY,
+            PresignUploads(
+                order_id=self._order_id,
+                file_names=request.file_names,
+                content_type=request.content_type,
+            ),
+            result_type=list[UploadTarget],
+            **EXTERNAL,
+        )
+
+    @request_upload.validator
+    def _validate_request_upload(self, request: RequestUpload) -> None:
+        if self._step != "awaiting_result" or self._outcome is not None:
+            raise ApplicationError(
+                f"uploads are closed (step {self._step})", type="ValidationFailed"
+            )
+        if not request.file_names:
+            raise ApplicationError("give at least one file name", type="ValidationFailed")
+        if len(request.file_names) > MAX_FILES_PER_REQUEST:
+            raise ApplicationError(
+                f"at most {MAX_FILES_PER_REQUEST} files per request", type="ValidationFailed"
+            )
+
+    @workflow.update(name=SUBMIT_RESULT_UPDATE)
+    async def submit_result(self, submission: InspectionSubmission) -> InspectionOutcome:
+        async with self._submitting:  # two inspectors at once: the first one wins
+            if self._outcome is not None:
+                raise ApplicationError("the result was already submitted", type="ValidationFailed")
+            problems = await workflow.execute_activity(
+                CHECK_MEDIA_ACTIVITY,
+                CheckMedia(order_id=self._order_id, keys=submission.media_keys),
+                result_type=list[str],
+                **EXTERNAL,
+            )
+            if problems:
+                raise ApplicationError("; ".join(problems), type="MediaMissing")
+            passed = all(submission.answers.values())
+            self._step = "recording"
+            await workflow.execute_activity(
+                RECORD_INSPECTION_ACTIVITY,
+                RecordInspection(
+                    order_id=self._order_id,
+                    passed=passed,
+                    answers=submission.answers,
+                    media_keys=submission.media_keys,
+                    inspector_id=submission.inspector_id,
+                    notes=submission.notes,
+                ),
+                **DATABASE,
+            )
+            self._outcome = InspectionOutcome(
+                order_id=self._order_id,
+                passed=passed,
+                notes=submission.notes,
+                inspector_id=submission.inspector_id,
+                media_keys=submission.media_keys,
+            )
+            return self._outcome
+
+    @submit_result.validator
+    def _validate_submit_result(self, submission: InspectionSubmission) -> None:
+        if self._step != "awaiting_result" or self._outcome is not None:
+            raise ApplicationError(
+                f"no result expected now (step {self._step})", type="ValidationFailed"
+            )
+        keys = {item.key for item in self._checklist}
+        missing = sorted(keys - submission.answers.keys())
+        unknown = sorted(submission.answers.keys() - keys)
+        if missing:
+            raise ApplicationError(
+                f"checklist items not answered: {', '.join(missing)}", type="ValidationFailed"
+            )
+        if unknown:
+            raise ApplicationError(
+                f"not on the checklist: {', '.join(unknown)}", type="ValidationFailed"
+            )
+        if not submission.media_keys:
+            raise ApplicationError(
+                "at least one photo or video is required", type="ValidationFailed"
+            )
+        prefix = f"inspection-videos/{self._order_id}/"
+        outside = [k for k in submission.media_keys if not k.startswith(prefix) or k == prefix]
+        if outside:
+            raise ApplicationError(
+                f"media keys must be under {prefix}: {', '.join(outside)}", type="ValidationFailed"
+            )
+        try:
+            uuid.UUID(submission.inspector_id)
+        except ValueError:
+            raise ApplicationError(
+                "inspector_id must be the inspector's user id", type="ValidationFailed"
+            ) from None
+        if not all(submission.answers.values()) and not submission.notes.strip():
+            raise ApplicationError(
+                "a failed inspection needs notes saying what is wrong", type="ValidationFailed"
+            )
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> InspectionStatus:
+        result = (
+            "pending" if self._outcome is None else ("passed" if self._outcome.passed else "failed")
+        )
+        return InspectionStatus(
+            order_id=self._order_id,
+            step=self._step,  # type: ignore[arg-type]
+            checklist=self._checklist,
+            escalations=self._escalations,
+            result=result,
+            notes=self._outcome.notes if self._outcome else "",
+        )
+
+
+WORKFLOWS = [InspectionWorkflow]

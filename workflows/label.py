@@ -1,0 +1,269 @@
+"""LabelWorkflow (id `label-{shipment_id}`): rate shopping and exactly one label.
+
+Quotes come from every carrier that serves the route; the policy picks the cheapest quote within
+`max_transit_days` unless the input prefers a carrier/service or staff choose one through the
+`choose_rate` update while the window is open. The purchase activity guarantees one billable
+label (see activities/shipping.py). FedEx returns a PDF (stored in S3, only its key comes back);
+Yamato and Sagawa return the CSV hand-off (documents/{carrier}/{shipment_id}.csv) and the workflow
+waits for the tracking number: typed in by staff (`submit_tracking`) or read from the carrier's
+issued-history file (`import_issued_history`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from temporal_client import BUSINESS_STATUS, TRACKING_NUMBER
+    from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.orders import (
+        BUY_LABEL_ACTIVITY,
+        CHOOSE_RATE_UPDATE,
+        IMPORT_ISSUED_HISTORY_ACTIVITY,
+        IMPORT_ISSUED_HISTORY_UPDATE,
+        QUOTE_RATES_ACTIVITY,
+        RECORD_TRACKING_ACTIVITY,
+        STATUS_QUERY,
+        SUBMIT_TRACKING_UPDATE,
+        BoughtLabel,
+        BuyLabel,
+        ChooseRate,
+        ImportHistoryRequest,
+        ImportIssuedHistory,
+        LabelInput,
+        LabelResult,
+        LabelStatus,
+        Quote,
+        QuoteRates,
+        RecordTracking,
+        SubmitTracking,
+    )
+
+JP_TRACKING = re.compile(r"^\d{12}$")
+HISTORY_KEY_PREFIXES = ("documents/", "temp/")
+
+
+def jp_tracking_number_ok(number: str) -> bool:
+    """Yamato and Sagawa: 12 digits, the last one is the first eleven modulo 7."""
+    return bool(JP_TRACKING.match(number)) and int(number[:11]) % 7 == int(number[11])
+
+
+def pick_quote(
+    quotes: list[Quote], max_transit_days: int, carrier: str = "", service: str = ""
+) -> Quote:
+    """The preferred quote when it was offered; else the cheapest arriving within the limit;
+    else the fastest. Ties go to the quicker, then the carrier name (deterministic)."""
+    if carrier:
+        preferred = [
+            q for q in quotes if q.carrier == carrier and (not service or q.service == service)
+        ]
+        if preferred:
+            return min(preferred, key=lambda q: Decimal(q.amount))
+    in_time = [
+        q for q in quotes if q.transit_days is not None and q.transit_days <= max_transit_days
+    ]
+    if in_time:
+        return min(
+            in_time, key=lambda q: (Decimal(q.amount), q.transit_days or 0, q.carrier, q.service)
+        )
+    return min(
+        quotes,
+        key=lambda q: (q.transit_days if q.transit_days is not None else 999, Decimal(q.amount)),
+    )
+
+
+@workflow.defn
+class LabelWorkflow:
+    def __init__(self) -> None:
+        self._shipment_id = ""
+        self._step = "quoting"
+        self._quotes: list[Quote] = []
+        self._chosen: Quote | None = None
+        self._staff_choice: Quote | None = None
+        self._bought: BoughtLabel | None = None
+        self._tracking = ""
+
+    @workflow.run
+    async def run(self, request: LabelInput) -> LabelResult:
+        self._shipment_id = request.shipment_id
+        workflow.upsert_search_attributes([BUSINESS_STATUS.value_set("label_quoting")])
+        self._quotes = await workflow.execute_activity(
+            QUOTE_RATES_ACTIVITY,
+            QuoteRates(shipment_id=request.shipment_id),
+            result_type=list[Quote],
+            summary="quote every carrier",
+            **EXTERNAL,
+        )
+        if not self._quotes:
+            raise ApplicationError(
+                "no carrier serves this route", type="NoCarrier", non_retryable=True
+            )
+        self._chosen = pick_quote(
+            self._quotes,
+            request.max_transit_days,
+            request.preferred_carrier,
+            request.preferred_service,
+        )
+        if request.rate_choice_seconds > 0:
+            self._step = "choosing"
+            workflow.set_current_details(
+                f"policy: {self._chosen.carrier} {self._chosen.service}; staff may choose another"
+            )
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._staff_choice is not None,
+                    timeout=timedelta(seconds=request.rate_choice_seconds),
+                    timeout_summary="rate choice window",
+                )
+            if self._staff_choice is not None:
+                self._chosen = self._staff_choice
+        chosen = self._chosen
+        self._step = "buying"
+        workflow.set_current_details(
+            f"buying {chosen.carrier} {chosen.service} ({chosen.amount} {chosen.currency})"
+        )
+        self._bought = await workflow.execute_activity(
+            BUY_LABEL_ACTIVITY,
+            BuyLabel(
+                shipment_id=request.shipment_id,
+                carrier=chosen.carrier,
+                service=chosen.service,
+                amount=chosen.amount,
+                currency=chosen.currency,
+            ),
+            result_type=BoughtLabel,
+            summary=f"buy {chosen.carrier} label",
+            **EXTERNAL,
+        )
+        self._tracking = self._bought.tracking_number
+        if not self._tracking:
+            self._step = "awaiting_tracking"
+            workflow.upsert_search_attributes([BUSINESS_STATUS.value_set("awaiting_tracking")])
+            workflow.set_current_details(
+                f"{chosen.carrier} CSV at {self._bought.handoff_key}: waiting for tracking"
+            )
+            await workflow.wait_condition(lambda: bool(self._tracking))
+            await workflow.execute_activity(
+                RECORD_TRACKING_ACTIVITY,
+                RecordTracking(
+                    shipment_id=request.shipment_id,
+                    carrier=chosen.carrier,
+                    tracking_number=self._tracking,
+                ),
+                **DATABASE,
+            )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._step = "done"
+        workflow.upsert_search_attributes(
+            [TRACKING_NUMBER.value_set(self._tracking), BUSINESS_STATUS.value_set("label_ready")]
+        )
+        workflow.set_current_details(f"{self._bought.carrier} {self._tracking}")
+        return LabelResult(
+            shipment_id=request.shipment_id,
+            carrier=self._bought.carrier,
+            service=self._bought.service,
+            tracking_number=self._tracking,
+            label_key=self._bought.label_key,
+            handoff_key=self._bought.handoff_key,
+            cost_amount=self._bought.cost_amount,
+            cost_currency=self._bought.cost_currency,
+        )
+
+    # --- updates ----------------------------------------------------------------------------
+
+    @workflow.update(name=CHOOSE_RATE_UPDATE)
+    def choose_rate(self, choice: ChooseRate) -> LabelStatus:
+        self._staff_choice = next(
+            q for q in self._quotes if q.carrier == choice.carrier and q.service == choice.service
+        )
+        return self.status()
+
+    @choose_rate.validator
+    def _validate_choose_rate(self, choice: ChooseRate) -> None:
+        if self._step != "choosing" or self._staff_choice is not None:
+            raise ApplicationError(
+                f"the rate can no longer be chosen (step {self._step})", type="ValidationFailed"
+            )
+        if not any(
+            q.carrier == choice.carrier and q.service == choice.service for q in self._quotes
+        ):
+            offered = ", ".join(f"{q.carrier}/{q.service}" for q in self._quotes)
+            raise ApplicationError(
+                f"{choice.carrier}/{choice.service} was not quoted (quoted: {offered})",
+                type="ValidationFailed",
+            )
+
+    @workflow.update(name=SUBMIT_TRACKING_UPDATE)
+    def submit_tracking(self, submission: SubmitTracking) -> LabelStatus:
+        self._tracking = submission.tracking_number.strip()
+        return self.status()
+
+    @submit_tracking.validator
+    def _validate_submit_tracking(self, submission: SubmitTracking) -> None:
+        self._expect_tracking()
+        number = submission.tracking_number.strip()
+        if not jp_tracking_number_ok(number):
+            carrier = self._bought.carrier if self._bought else "the carrier"
+            raise ApplicationError(
+                f"{number!r} is not a {carrier} tracking number (12 digits, last = first 11 mod 7)",
+                type="ValidationFailed",
+            )
+
+    @workflow.update(name=IMPORT_ISSUED_HISTORY_UPDATE)
+    async def import_issued_history(self, request: ImportIssuedHistory) -> LabelStatus:
+        assert self._bought is not None  # guaranteed by the validator
+        try:
+            tracking = await workflow.execute_activity(
+                IMPORT_ISSUED_HISTORY_ACTIVITY,
+                ImportHistoryRequest(
+                    shipment_id=self._shipment_id, carrier=self._bought.carrier, key=request.key
+                ),
+                result_type=str,
+                **EXTERNAL,
+            )
+        except ActivityError as error:  # reject the update with the activity's own message
+            cause = error.cause
+            message = cause.message if isinstance(cause, ApplicationError) else str(error)
+            raise ApplicationError(message, type="ValidationFailed") from error
+        if not self._tracking:
+            self._tracking = tracking
+        return self.status()
+
+    @import_issued_history.validator
+    def _validate_import(self, request: ImportIssuedHistory) -> None:
+        self._expect_tracking()
+        if not request.key.startswith(HISTORY_KEY_PREFIXES):
+            raise ApplicationError(
+                f"the history file key must start with {' or '.join(HISTORY_KEY_PREFIXES)}",
+                type="ValidationFailed",
+            )
+
+    def _expect_tracking(self) -> None:
+        if self._step != "awaiting_tracking" or self._tracking:
+            raise ApplicationError(
+                f"no tracking number expected now (step {self._step})", type="ValidationFailed"
+            )
+
+    @workflow.query(name=STATUS_QUERY)
+    def status(self) -> LabelStatus:
+        bought = self._bought
+        return LabelStatus(
+            shipment_id=self._shipment_id,
+            step=self._step,  # type: ignore[arg-type]
+            quotes=self._quotes,
+            chosen=self._chosen,
+            carrier=bought.carrier if bought else "",
+            service=bought.service if bought else "",
+            tracking_number=self._tracking,
+            label_key=bought.label_key if bought else "",
+            handoff_key=bought.handoff_key if bought else "",
+        )
+
+
+WORKFLOWS = [LabelWorkflow]
