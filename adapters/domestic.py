@@ -122,6 +122,9 @@ class DomesticCsvCarrier(ABC):
     def find_label(self, reference: str) -> Label | None:
         return None  # the carrier issues numbers only when staff import the file
 
+    def find_labels(self, reference: str) -> list[Label]:
+        return []
+
     def cancel(self, tracking_number: str) -> bool:
         return True  # nothing is billed before the carrier scans the parcel
 

@@ -240,6 +240,11 @@ class FedexCarrier:
         )
 
     def find_label(self, reference: str) -> Label | None:
+        labels = self.find_labels(reference)
+        return labels[0] if labels else None
+
+    def find_labels(self, reference: str) -> list[Label]:
+        """Every live (not cancelled) label bought under our reference, oldest first."""
         today = datetime.now(UTC).date()
         body = {
             "referencesInformation": {
@@ -253,18 +258,21 @@ class FedexCarrier:
             "includeDetailedScans": False,
         }
         output = self._call("POST", "/track/v1/referencenumbers", body).get("output", {})
+        labels = []
         for complete in output.get("completeTrackResults", []):
             for result in complete.get("trackResults", []):
                 number = (result.get("trackingNumberInfo") or {}).get("trackingNumber")
                 status = (result.get("latestStatusDetail") or {}).get("derivedCode", "")
                 if number and result.get("error") is None and status != "CA":
-                    return Label(
-                        carrier=SERVICE,
-                        service=(result.get("serviceDetail") or {}).get("type", ""),
-                        tracking_number=number,
-                        reference=reference,
+                    labels.append(
+                        Label(
+                            carrier=SERVICE,
+                            service=(result.get("serviceDetail") or {}).get("type", ""),
+                            tracking_number=number,
+                            reference=reference,
+                        )
                     )
-        return None
+        return labels
 
     def cancel(self, tracking_number: str) -> bool:
         output = self._call(

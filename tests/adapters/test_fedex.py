@@ -107,6 +107,11 @@ def test_lost_ship_response_is_retryable_and_find_label_recovers_it(
     assert found is not None and is_fedex_tracking_number(found.tracking_number)
     assert clean_sandbox.ctx.ledger.count("fedex", "label_bought", req.reference) == 1
     assert fedex.find_label("label:never-bought") is None
+    second = fedex.ship(req)  # a racing attempt buys another label under the same reference
+    assert [lbl.tracking_number for lbl in fedex.find_labels(req.reference)] == [
+        found.tracking_number,
+        second.tracking_number,
+    ]
 
 
 def test_cancel_then_the_label_is_no_longer_found(fedex: FedexCarrier, clean_sandbox) -> None:
