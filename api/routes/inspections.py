@@ -1,0 +1,236 @@
+"""Inspections (admin, inspector; staff may read the queue): the queue from the database, media
+uploads by presigned PUT under inspection-videos/{order_id}/, and the result submitted through
+the InspectionWorkflow's validated update."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK
+from pydantic import BaseModel, Field
+from sqlmodel import Session, func, select
+
+from api import workflows as wf
+from api.db import in_session
+from api.pagination import MAX_LIMIT, Page
+from api.security.guards import ANY_ROLE, INSPECTOR
+from api.security.tokens import AuthUser
+from api.services import Services
+from api.temporal import TemporalGateway
+from config import Settings
+from models import Inspection, InspectionResult, Order
+from workflows.contracts.orders import (
+    STATUS_QUERY,
+    SUBMIT_RESULT_UPDATE,
+    InspectionOutcome,
+    InspectionStatus,
+    InspectionSubmission,
+    inspection_workflow_id,
+)
+
+AuthRequest = Request[AuthUser, Token, Any]
+MEDIA_TYPES = {"video/mp4", "video/quicktime", "video/webm", "image/jpeg", "image/png"}
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class QueueItem(BaseModel):
+    order_id: uuid.UUID
+    ebay_order_id: str
+    result: str
+    items: list[str]
+    escalations: int
+    media_count: int
+    created_at: datetime
+
+
+class InspectionDetail(BaseModel):
+    order_id: uuid.UUID
+    ebay_order_id: str
+    result: str
+    checklist: list[dict[str, Any]]
+    answers: dict[str, Any]
+    media_keys: list[str]
+    notes: str
+    escalations: int
+    created_at: datetime
+    completed_at: datetime | None
+    live: InspectionStatus | None = None
+
+
+class MediaRequest(BaseModel):
+    file_names: list[str] = Field(min_length=1, max_length=20)
+    content_type: str = Field(default="video/mp4", max_length=100)
+
+
+class MediaTarget(BaseModel):
+    file_name: str
+    key: str
+    url: str
+    content_type: str
+    expires_in: int
+
+
+class ResultRequest(BaseModel):
+    answers: dict[str, bool] = Field(min_length=1, max_length=50)
+    media_keys: list[str] = Field(min_length=1, max_length=50)
+    notes: str = Field(default="", max_length=5000)
+
+
+def _load(session: Session, order_id: uuid.UUID) -> tuple[Inspection, Order]:
+    inspection = session.exec(select(Inspection).where(Inspection.order_id == order_id)).first()
+    order = session.get(Order, order_id)
+    if inspection is None or order is None:
+        raise NotFoundException(f"no inspection for order {order_id}")
+    return inspection, order
+
+
+@get("/", summary="Inspection queue (pending first, oldest first)")
+async def queue(
+    settings: NamedDependency[Settings],
+    result: FromQuery[InspectionResult | None] = InspectionResult.pending,
+    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
+    offset: int = Parameter(default=0, ge=0),
+) -> Page[QueueItem]:
+    def run(session: Session) -> Page[QueueItem]:
+        query = select(Inspection, Order).join(Order, Order.id == Inspection.order_id)
+        if result is not None:
+            query = query.where(Inspection.result == result)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(Inspection.created_at, Inspection.id).offset(offset).limit(limit)  # type: ignore[arg-type]
+        ).all()
+        items = [
+            QueueItem(
+                order_id=order.id,
+                ebay_order_id=order.ebay_order_id,
+                result=str(inspection.result),
+                items=[
+                    str(line.get("title") or line.get("sku") or "") for line in order.line_items
+                ],
+                escalations=inspection.escalations,
+                media_count=len(inspection.media_keys),
+                created_at=inspection.created_at,
+            )
+            for inspection, order in rows
+        ]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    return await in_session(settings, run)
+
+
+@get("/{order_id:uuid}", summary="One inspection with its checklist and live status")
+async def detail(
+    order_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> InspectionDetail:
+    def run(session: Session) -> InspectionDetail:
+        inspection, order = _load(session, order_id)
+        return InspectionDetail(
+            order_id=order.id,
+            ebay_order_id=order.ebay_order_id,
+            result=str(inspection.result),
+            checklist=inspection.checklist,
+            answers=inspection.answers,
+            media_keys=inspection.media_keys,
+            notes=inspection.notes,
+            escalations=inspection.escalations,
+            created_at=inspection.created_at,
+            completed_at=inspection.completed_at,
+        )
+
+    body = await in_session(settings, run)
+    try:
+        client = await temporal.client()
+    except Exception:  # noqa: BLE001 - the database view is still useful
+        return body
+    body.live = await wf.query_or_none(
+        client, inspection_workflow_id(str(order_id)), STATUS_QUERY, InspectionStatus
+    )
+    return body
+
+
+@post(
+    "/{order_id:uuid}/media/upload-urls",
+    guards=[INSPECTOR],
+    status_code=HTTP_200_OK,
+    summary="Presigned PUT URLs for inspection photos and videos",
+)
+async def media_upload_urls(
+    order_id: FromPath[uuid.UUID],
+    data: JSONBody[MediaRequest],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> list[MediaTarget]:
+    if data.content_type not in MEDIA_TYPES:
+        raise ClientException(
+            status_code=422, detail=f"content_type must be one of {sorted(MEDIA_TYPES)}"
+        )
+    await in_session(settings, lambda s: _load(s, order_id))
+    targets = []
+    for name in data.file_names:
+        safe = SAFE_NAME.sub("_", name)[-80:].strip("._") or "media"
+        key = f"inspection-videos/{order_id}/{uuid.uuid4().hex[:12]}-{safe}"
+        url = await anyio.to_thread.run_sync(
+            lambda k=key: services.storage.presign_put(k, data.content_type, expires=900)
+        )
+        targets.append(
+            MediaTarget(
+                file_name=name, key=key, url=url, content_type=data.content_type, expires_in=900
+            )
+        )
+    return targets
+
+
+@post(
+    "/{order_id:uuid}/result",
+    guards=[INSPECTOR],
+    status_code=HTTP_200_OK,
+    summary="Submit the verdict (every checklist key answered; media must be uploaded)",
+)
+async def submit_result(
+    request: AuthRequest,
+    order_id: FromPath[uuid.UUID],
+    data: JSONBody[ResultRequest],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> InspectionOutcome:
+    prefix = f"inspection-videos/{order_id}/"
+    if any(not key.startswith(prefix) for key in data.media_keys):
+        raise ClientException(status_code=422, detail=f"media keys must start with {prefix}")
+    await in_session(settings, lambda s: _load(s, order_id))
+    client = await temporal.client()
+    submission = InspectionSubmission(
+        answers=data.answers,
+        media_keys=data.media_keys,
+        inspector_id=str(request.user.id),
+        notes=data.notes,
+    )
+    return await wf.update(
+        client,
+        inspection_workflow_id(str(order_id)),
+        SUBMIT_RESULT_UPDATE,
+        submission,
+        InspectionOutcome,
+    )
+
+
+def routers(settings: Settings) -> list[Router]:
+    del settings
+    return [
+        Router(
+            path="/api/inspections",
+            guards=[ANY_ROLE],
+            tags=["inspections"],
+            route_handlers=[queue, detail, media_upload_urls, submit_result],
+        )
+    ]

@@ -1,0 +1,158 @@
+"""Operations: trigger the order sync, list/pause/unpause/trigger the schedules (admin), and any
+workflow's status by id (admin, staff)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, JSONBody
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from pydantic import BaseModel, Field
+from temporalio.service import RPCError, RPCStatusCode
+
+import schedules
+from api import workflows as wf
+from api.routes.products import STARTED_RESPONSES
+from api.security.guards import ADMIN, STAFF
+from api.security.tokens import AuthUser
+from api.temporal import TemporalGateway
+from config import Settings
+from schedules import ScheduleView
+from workflows.contracts.ops import OrderSyncInput
+
+AuthRequest = Request[AuthUser, Token, Any]
+MANUAL_ORDER_SYNC_ID = "order-sync-manual"
+WORKFLOW_ID = re.compile(r"^[A-Za-z0-9:._@-]{1,200}$")
+
+
+class Note(BaseModel):
+    note: str = Field(default="", max_length=500)
+
+
+@post(
+    "/order-sync",
+    guards=[STAFF],
+    summary="Run the eBay order sync now (one manual run at a time)",
+    responses=STARTED_RESPONSES,
+    status_code=HTTP_202_ACCEPTED,
+)
+async def trigger_order_sync(
+    settings: NamedDependency[Settings], temporal: NamedDependency[TemporalGateway]
+) -> Response[wf.Started]:
+    client = await temporal.client()
+    started = await wf.start(
+        client,
+        settings,
+        "OrderSyncWorkflow",
+        OrderSyncInput(staff_email=settings.staff_notification_email),
+        MANUAL_ORDER_SYNC_ID,
+    )
+    return Response(
+        started, status_code=HTTP_200_OK if started.already_started else HTTP_202_ACCEPTED
+    )
+
+
+@get("/schedules", guards=[ADMIN], summary="The periodic jobs and their state")
+async def list_schedules(temporal: NamedDependency[TemporalGateway]) -> list[ScheduleView]:
+    client = await temporal.client()
+    try:
+        return await schedules.list_schedules(client)
+    except RPCError as exc:
+        raise wf._rpc_to_http(exc, "schedules") from exc
+
+
+async def _act(temporal: TemporalGateway, schedule_id: str, action: str, note: str) -> ScheduleView:
+    if schedule_id not in schedules.SCHEDULE_IDS:
+        known = ", ".join(schedules.SCHEDULE_IDS)
+        raise NotFoundException(f"unknown schedule {schedule_id!r}; known: {known}")
+    client = await temporal.client()
+    try:
+        if action == "pause":
+            await schedules.pause_schedule(client, schedule_id, note or "paused by staff")
+        elif action == "unpause":
+            await schedules.unpause_schedule(client, schedule_id, note or "resumed by staff")
+        else:
+            await schedules.trigger_schedule(client, schedule_id)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ClientException(
+                status_code=409,
+                detail=f"schedule {schedule_id} does not exist yet (the worker creates it)",
+            ) from exc
+        raise wf._rpc_to_http(exc, schedule_id) from exc
+    views = {v.schedule_id: v for v in await schedules.list_schedules(client)}
+    return views[schedule_id]
+
+
+@post(
+    "/schedules/{schedule_id:str}/pause",
+    guards=[ADMIN],
+    status_code=HTTP_200_OK,
+    summary="Pause a schedule (with a note)",
+)
+async def pause_schedule(
+    schedule_id: FromPath[str],
+    temporal: NamedDependency[TemporalGateway],
+    data: JSONBody[Note | None] = None,
+) -> ScheduleView:
+    return await _act(temporal, schedule_id, "pause", data.note if data else "")
+
+
+@post(
+    "/schedules/{schedule_id:str}/unpause",
+    guards=[ADMIN],
+    status_code=HTTP_200_OK,
+    summary="Resume a paused schedule",
+)
+async def unpause_schedule(
+    schedule_id: FromPath[str],
+    temporal: NamedDependency[TemporalGateway],
+    data: JSONBody[Note | None] = None,
+) -> ScheduleView:
+    return await _act(temporal, schedule_id, "unpause", data.note if data else "")
+
+
+@post(
+    "/schedules/{schedule_id:str}/trigger",
+    guards=[ADMIN],
+    status_code=HTTP_200_OK,
+    summary="Run a schedule's job now (skipped if the previous run is still going)",
+)
+async def trigger_schedule(
+    schedule_id: FromPath[str], temporal: NamedDependency[TemporalGateway]
+) -> ScheduleView:
+    return await _act(temporal, schedule_id, "trigger", "")
+
+
+@get("/workflows/{workflow_id:str}", guards=[STAFF], summary="Any workflow's status by id")
+async def workflow_status(
+    workflow_id: FromPath[str], temporal: NamedDependency[TemporalGateway]
+) -> wf.WorkflowState:
+    if not WORKFLOW_ID.fullmatch(workflow_id):
+        raise NotFoundException(f"workflow {workflow_id} not found")
+    client = await temporal.client()
+    return await wf.describe(client, workflow_id)
+
+
+def routers(settings: Settings) -> list[Router]:
+    del settings
+    return [
+        Router(
+            path="/api/operations",
+            guards=[STAFF],
+            tags=["operations"],
+            route_handlers=[
+                trigger_order_sync,
+                list_schedules,
+                pause_schedule,
+                unpause_schedule,
+                trigger_schedule,
+                workflow_status,
+            ],
+        )
+    ]

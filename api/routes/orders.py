@@ -1,0 +1,185 @@
+"""Orders (read: admin, staff, inspector; cancel: admin, staff): paginated, filterable list from
+the database; detail with the live fulfillment status (workflow query); cancel (workflow update)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, func, or_, select
+
+from api import workflows as wf
+from api.db import in_session
+from api.pagination import MAX_LIMIT, Page
+from api.security.guards import ANY_ROLE, STAFF
+from api.security.tokens import AuthUser
+from api.temporal import TemporalGateway
+from config import Settings
+from models import Inspection, Order, OrderStatus, Shipment
+from workflows.contracts.orders import (
+    CANCEL_UPDATE,
+    STATUS_QUERY,
+    CancelOrder,
+    FulfillmentStatus,
+    fulfillment_workflow_id,
+)
+
+AuthRequest = Request[AuthUser, Token, Any]
+
+
+class OrderSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    ebay_order_id: str
+    buyer_username: str
+    status: str
+    total_value: str
+    total_currency: str
+    ebay_created_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShipmentSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    carrier: str
+    service: str
+    tracking_number: str
+    status: str
+
+
+class InspectionSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    result: str
+    notes: str
+    media_keys: list[str]
+    completed_at: datetime | None
+
+
+class OrderDetail(OrderSummary):
+    buyer_email: str
+    ship_to: dict[str, Any]
+    line_items: list[dict[str, Any]]
+    workflow_id: str
+    cancel_reason: str
+    completed_at: datetime | None
+    shipments: list[ShipmentSummary] = Field(default_factory=list)
+    inspection: InspectionSummary | None = None
+    live: FulfillmentStatus | None = Field(
+        default=None, description="The running workflow's status (null when unavailable)"
+    )
+
+
+class CancelRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def load_order(session: Session, order_id: uuid.UUID) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFoundException(f"order {order_id} not found")
+    return order
+
+
+@get("/", summary="List orders (filter by status, search order id or buyer)")
+async def list_orders(
+    settings: NamedDependency[Settings],
+    status: FromQuery[OrderStatus | None] = None,
+    q: str | None = Parameter(default=None, max_length=120, description="order id or buyer"),
+    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
+    offset: int = Parameter(default=0, ge=0),
+) -> Page[OrderSummary]:
+    def run(session: Session) -> Page[OrderSummary]:
+        query = select(Order)
+        if status is not None:
+            query = query.where(Order.status == status)
+        if q:
+            pattern = f"%{q}%"
+            query = query.where(
+                or_(Order.ebay_order_id.ilike(pattern), Order.buyer_username.ilike(pattern))  # type: ignore[attr-defined]
+            )
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(Order.created_at.desc(), Order.ebay_order_id)  # type: ignore[attr-defined]
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        items = [OrderSummary.model_validate(o) for o in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    return await in_session(settings, run)
+
+
+@get("/{order_id:uuid}", summary="One order with shipments, inspection and live status")
+async def get_order(
+    order_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> OrderDetail:
+    def run(session: Session) -> OrderDetail:
+        order = load_order(session, order_id)
+        shipments = session.exec(select(Shipment).where(Shipment.order_id == order_id)).all()
+        inspection = session.exec(select(Inspection).where(Inspection.order_id == order_id)).first()
+        detail = OrderDetail.model_validate(order, from_attributes=True)
+        detail.shipments = [ShipmentSummary.model_validate(s) for s in shipments]
+        detail.inspection = InspectionSummary.model_validate(inspection) if inspection else None
+        return detail
+
+    detail = await in_session(settings, run)
+    try:
+        client = await temporal.client()
+    except Exception:  # noqa: BLE001 - the page still shows the database view
+        return detail
+    workflow_id = detail.workflow_id or fulfillment_workflow_id(detail.ebay_order_id)
+    detail.live = await wf.query_or_none(client, workflow_id, STATUS_QUERY, FulfillmentStatus)
+    return detail
+
+
+@post(
+    "/{order_id:uuid}/cancel",
+    guards=[STAFF],
+    status_code=HTTP_200_OK,
+    summary="Cancel before the label is bought (refunds through the workflow)",
+)
+async def cancel_order(
+    request: AuthRequest,
+    order_id: FromPath[uuid.UUID],
+    data: JSONBody[CancelRequest],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> FulfillmentStatus:
+    order = await in_session(settings, lambda s: load_order(s, order_id))
+    client = await temporal.client()
+    workflow_id = order.workflow_id or fulfillment_workflow_id(order.ebay_order_id)
+    return await wf.update(
+        client,
+        workflow_id,
+        CANCEL_UPDATE,
+        CancelOrder(reason=data.reason, staff_id=str(request.user.id)),
+        FulfillmentStatus,
+    )
+
+
+def routers(settings: Settings) -> list[Router]:
+    del settings
+    return [
+        Router(
+            path="/api/orders",
+            guards=[ANY_ROLE],
+            tags=["orders"],
+            route_handlers=[list_orders, get_order, cancel_order],
+        )
+    ]

@@ -1,0 +1,474 @@
+"""Products (admin, staff): CRUD with a paginated, filterable list from the database; image
+uploads by presigned PUT; listing through ListingWorkflow (start, status, approve/edit/reject)
+and batches through BulkListingWorkflow."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Response, Router, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, or_, select
+
+from api import workflows as wf
+from api.db import in_session
+from api.pagination import MAX_LIMIT, Page
+from api.security.guards import STAFF
+from api.security.tokens import AuthUser
+from api.services import Services
+from api.temporal import TemporalGateway
+from config import Settings
+from models import Condition, Product, ProductStatus
+from workflows.contracts.listing import (
+    PROGRESS_QUERY,
+    REVIEW_UPDATE,
+    STATUS_QUERY,
+    BulkListingInput,
+    BulkProgress,
+    ListingInput,
+    ListingReview,
+    ListingStatus,
+    bulk_listing_workflow_id,
+    listing_workflow_id,
+)
+
+AuthRequest = Request[AuthUser, Token, Any]
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
+BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+EDITABLE = {ProductStatus.draft, ProductStatus.rejected, ProductStatus.failed}
+STARTED_RESPONSES = {
+    HTTP_200_OK: ResponseSpec(data_container=wf.Started, description="Already running"),
+    HTTP_202_ACCEPTED: ResponseSpec(data_container=wf.Started, description="Started"),
+}
+
+
+class ProductCreate(BaseModel):
+    sku: str = Field(pattern=SKU_PATTERN)
+    title_ja: str = Field(min_length=1, max_length=255)
+    description_ja: str = Field(default="", max_length=10000)
+    brand: str = Field(default="", max_length=120)
+    category_hint: str = Field(default="", max_length=120)
+    condition: Condition = Condition.used_good
+    condition_notes: str = Field(default="", max_length=2000)
+    price_jpy: int = Field(ge=1, le=100_000_000)
+    quantity: int = Field(default=1, ge=0, le=10_000)
+    weight_g: int = Field(default=500, ge=1, le=70_000)
+    length_cm: float = Field(default=20, gt=0, le=300)
+    width_cm: float = Field(default=15, gt=0, le=300)
+    height_cm: float = Field(default=10, gt=0, le=300)
+    hs_code: str = Field(default="", max_length=12, pattern=r"^[0-9.]*$")
+    tags: list[str] = Field(default_factory=list, max_length=30)
+
+
+class ProductUpdate(BaseModel):
+    title_ja: str | None = Field(default=None, min_length=1, max_length=255)
+    description_ja: str | None = Field(default=None, max_length=10000)
+    brand: str | None = Field(default=None, max_length=120)
+    category_hint: str | None = Field(default=None, max_length=120)
+    condition: Condition | None = None
+    condition_notes: str | None = Field(default=None, max_length=2000)
+    price_jpy: int | None = Field(default=None, ge=1, le=100_000_000)
+    quantity: int | None = Field(default=None, ge=0, le=10_000)
+    weight_g: int | None = Field(default=None, ge=1, le=70_000)
+    length_cm: float | None = Field(default=None, gt=0, le=300)
+    width_cm: float | None = Field(default=None, gt=0, le=300)
+    height_cm: float | None = Field(default=None, gt=0, le=300)
+    hs_code: str | None = Field(default=None, max_length=12, pattern=r"^[0-9.]*$")
+    tags: list[str] | None = Field(default=None, max_length=30)
+
+
+class ProductPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    sku: str
+    title_ja: str
+    description_ja: str
+    brand: str
+    category_hint: str
+    condition: str
+    condition_notes: str
+    price_jpy: int
+    quantity: int
+    weight_g: int
+    length_cm: float
+    width_cm: float
+    height_cm: float
+    hs_code: str
+    image_keys: list[str]
+    tags: list[str]
+    title_en: str
+    description_html: str
+    item_specifics: dict[str, Any]
+    ebay_category_id: str
+    price_usd: str
+    status: str
+    ebay_offer_id: str
+    ebay_listing_id: str
+    listing_workflow_id: str
+    last_error: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class UploadRequest(BaseModel):
+    file_name: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(default="image/jpeg", max_length=100)
+
+
+class UploadTarget(BaseModel):
+    key: str
+    url: str
+    content_type: str
+    expires_in: int
+
+
+class ImageKey(BaseModel):
+    key: str = Field(min_length=1, max_length=500)
+
+
+class Decision(BaseModel):
+    reason: str = Field(default="", max_length=1000)
+
+
+class Edit(BaseModel):
+    title: str | None = Field(default=None, max_length=80)
+    description_html: str | None = Field(default=None, max_length=50000)
+    item_specifics: dict[str, list[str]] | None = None
+    price_usd: str | None = Field(default=None, max_length=20)
+
+
+class BatchRequest(BaseModel):
+    product_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
+    batch_id: str | None = Field(
+        default=None,
+        pattern=BATCH_ID.pattern,
+        description="Idempotency key: the same batch_id never starts a second batch",
+    )
+
+
+def _load(session: Session, product_id: uuid.UUID) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFoundException(f"product {product_id} not found")
+    return product
+
+
+def _started(started: wf.Started) -> Response[wf.Started]:
+    code = HTTP_200_OK if started.already_started else HTTP_202_ACCEPTED
+    return Response(started, status_code=code)
+
+
+# CRUD -----------------------------------------------------------------------------------------
+
+
+@get("/", summary="List products (filter by status, search SKU/title)")
+async def list_products(
+    settings: NamedDependency[Settings],
+    status: FromQuery[ProductStatus | None] = None,
+    q: str | None = Parameter(default=None, max_length=100, description="SKU or title contains"),
+    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
+    offset: int = Parameter(default=0, ge=0),
+) -> Page[ProductPublic]:
+    def run(session: Session) -> Page[ProductPublic]:
+        query = select(Product)
+        if status is not None:
+            query = query.where(Product.status == status)
+        if q:
+            pattern = f"%{q}%"
+            query = query.where(
+                or_(Product.sku.ilike(pattern), Product.title_ja.ilike(pattern))  # type: ignore[attr-defined]
+            )
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(Product.created_at.desc(), Product.sku)  # type: ignore[attr-defined]
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        items = [ProductPublic.model_validate(p) for p in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    return await in_session(settings, run)
+
+
+@post("/", status_code=HTTP_201_CREATED, summary="Create a product (Japanese source record)")
+async def create_product(
+    data: JSONBody[ProductCreate], settings: NamedDependency[Settings]
+) -> ProductPublic:
+    def run(session: Session) -> ProductPublic:
+        if session.exec(select(Product).where(Product.sku == data.sku)).first() is not None:
+            raise ClientException(status_code=409, detail=f"SKU {data.sku} already exists")
+        product = Product(**data.model_dump())
+        session.add(product)
+        session.flush()
+        return ProductPublic.model_validate(product)
+
+    try:
+        return await in_session(settings, run)
+    except IntegrityError as exc:
+        raise ClientException(status_code=409, detail=f"SKU {data.sku} already exists") from exc
+
+
+@get("/{product_id:uuid}", summary="One product")
+async def get_product(
+    product_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+) -> ProductPublic:
+    return await in_session(settings, lambda s: ProductPublic.model_validate(_load(s, product_id)))
+
+
+@patch("/{product_id:uuid}", summary="Edit the source record (not while publishing)")
+async def update_product(
+    product_id: FromPath[uuid.UUID],
+    data: JSONBody[ProductUpdate],
+    settings: NamedDependency[Settings],
+) -> ProductPublic:
+    def run(session: Session) -> ProductPublic:
+        product = _load(session, product_id)
+        if product.status in {ProductStatus.generating, ProductStatus.publishing}:
+            raise ClientException(
+                status_code=409, detail=f"the product is {product.status}; edit it afterwards"
+            )
+        product.sqlmodel_update(data.model_dump(exclude_unset=True, exclude_none=True))
+        product.updated_at = datetime.now(UTC)
+        session.add(product)
+        return ProductPublic.model_validate(product)
+
+    return await in_session(settings, run)
+
+
+@delete("/{product_id:uuid}", summary="Delete a product that never reached eBay")
+async def delete_product(
+    product_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+) -> None:
+    def run(session: Session) -> None:
+        product = _load(session, product_id)
+        if product.status not in EDITABLE or product.ebay_offer_id:
+            raise ClientException(
+                status_code=409,
+                detail=f"the product is {product.status} on eBay; end the listing instead",
+            )
+        session.delete(product)
+
+    await in_session(settings, run)
+
+
+# Images ---------------------------------------------------------------------------------------
+
+
+@post(
+    "/{product_id:uuid}/images/upload-url",
+    status_code=HTTP_200_OK,
+    summary="Presigned PUT URL for one product image",
+)
+async def image_upload_url(
+    product_id: FromPath[uuid.UUID],
+    data: JSONBody[UploadRequest],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> UploadTarget:
+    if data.content_type not in IMAGE_TYPES:
+        raise ClientException(
+            status_code=422, detail=f"content_type must be one of {sorted(IMAGE_TYPES)}"
+        )
+    product = await in_session(settings, lambda s: _load(s, product_id))
+    extension = mimetypes.guess_extension(data.content_type) or ""
+    key = f"product-images/{product.sku}/{uuid.uuid4().hex}{extension}"
+    url = await anyio.to_thread.run_sync(
+        lambda: services.storage.presign_put(key, data.content_type, expires=900)
+    )
+    return UploadTarget(key=key, url=url, content_type=data.content_type, expires_in=900)
+
+
+@post(
+    "/{product_id:uuid}/images",
+    status_code=HTTP_200_OK,
+    summary="Attach an uploaded image (the object must exist)",
+)
+async def attach_image(
+    product_id: FromPath[uuid.UUID],
+    data: JSONBody[ImageKey],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> ProductPublic:
+    product = await in_session(settings, lambda s: _load(s, product_id))
+    if not data.key.startswith(f"product-images/{product.sku}/"):
+        raise ClientException(status_code=422, detail="the key is not an image of this product")
+    if not await anyio.to_thread.run_sync(lambda: services.storage.exists(data.key)):
+        raise ClientException(status_code=422, detail="nothing was uploaded under that key")
+
+    def run(session: Session) -> ProductPublic:
+        row = _load(session, product_id)
+        if data.key not in row.image_keys:
+            row.image_keys = [*row.image_keys, data.key]
+            row.updated_at = datetime.now(UTC)
+            session.add(row)
+        return ProductPublic.model_validate(row)
+
+    return await in_session(settings, run)
+
+
+# Listing workflow -----------------------------------------------------------------------------
+
+
+@post(
+    "/{product_id:uuid}/listing",
+    summary="Start listing on eBay (a second start returns the running workflow)",
+    responses=STARTED_RESPONSES,
+    status_code=HTTP_202_ACCEPTED,
+)
+async def start_listing(
+    product_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Response[wf.Started]:
+    product = await in_session(settings, lambda s: _load(s, product_id))
+    if not product.image_keys:
+        raise ClientException(status_code=422, detail="add at least one image before listing")
+    client = await temporal.client()
+    request = ListingInput(
+        product_id=str(product_id),
+        requires_approval=settings.listing_requires_approval,
+        staff_email=settings.staff_notification_email,
+        reminder_hours=settings.listing_approval_reminder_hours,
+    )
+    started = await wf.start(
+        client, settings, "ListingWorkflow", request, listing_workflow_id(str(product_id))
+    )
+    return _started(started)
+
+
+@get("/{product_id:uuid}/listing", summary="Live listing status (workflow query)")
+async def listing_status(
+    product_id: FromPath[uuid.UUID], temporal: NamedDependency[TemporalGateway]
+) -> ListingStatus:
+    client = await temporal.client()
+    return await wf.query(client, listing_workflow_id(str(product_id)), STATUS_QUERY, ListingStatus)
+
+
+async def _review(
+    request: AuthRequest, temporal: TemporalGateway, product_id: uuid.UUID, **review: Any
+) -> ListingStatus:
+    try:
+        decision = ListingReview(reviewer=request.user.email, **review)
+    except ValueError as exc:
+        raise ClientException(status_code=422, detail=str(exc)) from exc
+    client = await temporal.client()
+    return await wf.update(
+        client, listing_workflow_id(str(product_id)), REVIEW_UPDATE, decision, ListingStatus
+    )
+
+
+@post("/{product_id:uuid}/listing/approve", status_code=HTTP_200_OK, summary="Approve the copy")
+async def approve_listing(
+    request: AuthRequest,
+    product_id: FromPath[uuid.UUID],
+    temporal: NamedDependency[TemporalGateway],
+) -> ListingStatus:
+    return await _review(request, temporal, product_id, action="approve")
+
+
+@post("/{product_id:uuid}/listing/edit", status_code=HTTP_200_OK, summary="Edit the copy")
+async def edit_listing(
+    request: AuthRequest,
+    product_id: FromPath[uuid.UUID],
+    data: JSONBody[Edit],
+    temporal: NamedDependency[TemporalGateway],
+) -> ListingStatus:
+    return await _review(request, temporal, product_id, action="edit", **data.model_dump())
+
+
+@post("/{product_id:uuid}/listing/reject", status_code=HTTP_200_OK, summary="Reject the copy")
+async def reject_listing(
+    request: AuthRequest,
+    product_id: FromPath[uuid.UUID],
+    data: JSONBody[Decision],
+    temporal: NamedDependency[TemporalGateway],
+) -> ListingStatus:
+    return await _review(request, temporal, product_id, action="reject", reason=data.reason)
+
+
+# Bulk listing ---------------------------------------------------------------------------------
+
+
+@post(
+    "/",
+    summary="List many products (one batch workflow; same batch_id = same batch)",
+    responses=STARTED_RESPONSES,
+    status_code=HTTP_202_ACCEPTED,
+)
+async def start_batch(
+    data: JSONBody[BatchRequest],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Response[wf.Started]:
+    ids = list(dict.fromkeys(data.product_ids))
+
+    def missing(session: Session) -> list[uuid.UUID]:
+        found = set(session.exec(select(Product.id).where(Product.id.in_(ids))).all())  # type: ignore[attr-defined]
+        return [i for i in ids if i not in found]
+
+    if unknown := await in_session(settings, missing):
+        raise ClientException(
+            status_code=422, detail=f"unknown products: {', '.join(map(str, unknown[:20]))}"
+        )
+    client = await temporal.client()
+    batch_id = data.batch_id or uuid.uuid4().hex
+    request = BulkListingInput(batch_id=batch_id, product_ids=[str(i) for i in ids])
+    started = await wf.start(
+        client, settings, "BulkListingWorkflow", request, bulk_listing_workflow_id(batch_id)
+    )
+    return _started(started)
+
+
+@get("/{batch_id:str}", summary="Batch progress (workflow query)")
+async def batch_progress(
+    batch_id: FromPath[str], temporal: NamedDependency[TemporalGateway]
+) -> BulkProgress:
+    if not BATCH_ID.fullmatch(batch_id):
+        raise NotFoundException(f"batch {batch_id} not found")
+    client = await temporal.client()
+    return await wf.query(client, bulk_listing_workflow_id(batch_id), PROGRESS_QUERY, BulkProgress)
+
+
+def routers(settings: Settings) -> list[Router]:
+    del settings
+    return [
+        Router(
+            path="/api/products",
+            guards=[STAFF],
+            tags=["products"],
+            route_handlers=[
+                list_products,
+                create_product,
+                get_product,
+                update_product,
+                delete_product,
+                image_upload_url,
+                attach_image,
+                start_listing,
+                listing_status,
+                approve_listing,
+                edit_listing,
+                reject_listing,
+            ],
+        ),
+        Router(
+            path="/api/listing-batches",
+            guards=[STAFF],
+            tags=["products"],
+            route_handlers=[start_batch, batch_progress],
+        ),
+    ]

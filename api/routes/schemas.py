@@ -1,0 +1,97 @@
+"""Request/response bodies shared by the auth routes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.security.passwords import MIN_PASSWORD_LENGTH
+
+EMAIL = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+PASSWORD = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
+
+
+class Login(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginResult(BaseModel):
+    """Either the tokens, or `two_factor_required` with a short-lived step token."""
+
+    two_factor_required: bool = False
+    two_factor_token: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+    token_type: str | None = None
+    expires_in: int | None = None
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+class TwoFactorVerify(BaseModel):
+    two_factor_token: str = Field(min_length=1, max_length=4096)
+    code: str = Field(min_length=6, max_length=10)
+
+
+class RecoveryLogin(BaseModel):
+    two_factor_token: str = Field(min_length=1, max_length=4096)
+    recovery_code: str = Field(min_length=8, max_length=40)
+
+
+class RecoveryLoginResult(TokenPair):
+    recovery_codes_left: int
+
+
+class Refresh(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class Me(BaseModel):
+    id: str
+    email: str
+    full_name: str
+    role: str
+    two_factor_enabled: bool
+    recovery_codes_left: int
+
+
+class Enrolment(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_png_base64: str
+
+
+class Code(BaseModel):
+    code: str = Field(min_length=6, max_length=10)
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str]
+
+
+class DisableTwoFactor(BaseModel):
+    password: str = Field(min_length=1, max_length=256)
+    code: str = Field(min_length=6, max_length=10)
+
+
+class ResetRequest(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+
+
+class ResetConfirm(BaseModel):
+    token: str = Field(min_length=16, max_length=256)
+    new_password: str = PASSWORD
+
+
+class ChangePassword(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = PASSWORD
+
+
+class Accepted(BaseModel):
+    detail: str

@@ -1,0 +1,289 @@
+"""Shipments (admin, staff): list and detail from the database with the live label status, rate
+quotes and the staff choice, the label PDF / carrier CSV by presigned GET, tracking, and the
+Yamato/Sagawa tracking number typed in by staff (LabelWorkflow updates)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, func, select
+
+from api import workflows as wf
+from api.db import in_session
+from api.pagination import MAX_LIMIT, Page
+from api.security.guards import STAFF
+from api.security.tokens import AuthUser
+from api.services import Services
+from api.temporal import TemporalGateway
+from config import Settings
+from models import Order, Shipment, ShipmentStatus
+from workflows.contracts.orders import (
+    CHOOSE_RATE_UPDATE,
+    STATUS_QUERY,
+    SUBMIT_TRACKING_UPDATE,
+    ChooseRate,
+    LabelStatus,
+    Quote,
+    SubmitTracking,
+    label_workflow_id,
+)
+
+AuthRequest = Request[AuthUser, Token, Any]
+DOWNLOAD_SECONDS = 300
+
+
+class ShipmentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    carrier: str
+    service: str
+    tracking_number: str
+    status: str
+    cost_amount: str
+    cost_currency: str
+    has_label: bool = False
+    has_handoff: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShipmentDetail(ShipmentPublic):
+    ebay_order_id: str = ""
+    quotes: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    live: LabelStatus | None = None
+
+
+class Quotes(BaseModel):
+    shipment_id: uuid.UUID
+    quotes: list[Quote]
+    source: str  # "workflow" (live) or "database"
+
+
+class RateChoice(BaseModel):
+    carrier: str = Field(min_length=1, max_length=20)
+    service: str = Field(min_length=1, max_length=60)
+
+
+class TrackingNumber(BaseModel):
+    tracking_number: str = Field(min_length=6, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
+
+
+class Download(BaseModel):
+    key: str
+    url: str
+    expires_in: int
+
+
+class Tracking(BaseModel):
+    shipment_id: uuid.UUID
+    carrier: str
+    tracking_number: str
+    status: str
+    events: list[dict[str, Any]]
+
+
+def _public(shipment: Shipment) -> dict[str, Any]:
+    return {
+        **ShipmentPublic.model_validate(shipment).model_dump(),
+        "has_label": bool(shipment.label_key),
+        "has_handoff": bool(shipment.handoff_key),
+    }
+
+
+def _load(session: Session, shipment_id: uuid.UUID) -> Shipment:
+    shipment = session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise NotFoundException(f"shipment {shipment_id} not found")
+    return shipment
+
+
+@get("/", summary="List shipments (filter by status or carrier)")
+async def list_shipments(
+    settings: NamedDependency[Settings],
+    status: FromQuery[ShipmentStatus | None] = None,
+    carrier: str | None = Parameter(default=None, max_length=20),
+    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
+    offset: int = Parameter(default=0, ge=0),
+) -> Page[ShipmentPublic]:
+    def run(session: Session) -> Page[ShipmentPublic]:
+        query = select(Shipment)
+        if status is not None:
+            query = query.where(Shipment.status == status)
+        if carrier:
+            query = query.where(Shipment.carrier == carrier)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(Shipment.created_at.desc(), Shipment.id)  # type: ignore[attr-defined]
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        items = [ShipmentPublic(**_public(s)) for s in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    return await in_session(settings, run)
+
+
+@get("/{shipment_id:uuid}", summary="One shipment with quotes, events and live label status")
+async def get_shipment(
+    shipment_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> ShipmentDetail:
+    def run(session: Session) -> ShipmentDetail:
+        shipment = _load(session, shipment_id)
+        order = session.get(Order, shipment.order_id)
+        return ShipmentDetail(
+            **_public(shipment),
+            ebay_order_id=order.ebay_order_id if order else "",
+            quotes=shipment.quotes,
+            events=shipment.events,
+        )
+
+    body = await in_session(settings, run)
+    try:
+        client = await temporal.client()
+    except Exception:  # noqa: BLE001 - the database view is still useful
+        return body
+    body.live = await wf.query_or_none(
+        client, label_workflow_id(str(shipment_id)), STATUS_QUERY, LabelStatus
+    )
+    return body
+
+
+@get("/{shipment_id:uuid}/quotes", summary="Rate quotes across carriers")
+async def quotes(
+    shipment_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Quotes:
+    shipment = await in_session(settings, lambda s: _load(s, shipment_id))
+    try:
+        client = await temporal.client()
+        live = await wf.query_or_none(
+            client, label_workflow_id(str(shipment_id)), STATUS_QUERY, LabelStatus
+        )
+    except Exception:  # noqa: BLE001 - fall back to the quotes recorded in the database
+        live = None
+    if live is not None and live.quotes:
+        return Quotes(shipment_id=shipment_id, quotes=live.quotes, source="workflow")
+    stored = [Quote.model_validate(q) for q in shipment.quotes if isinstance(q, dict)]
+    return Quotes(shipment_id=shipment_id, quotes=stored, source="database")
+
+
+@post("/{shipment_id:uuid}/rate", status_code=HTTP_200_OK, summary="Choose a quoted rate")
+async def choose_rate(
+    request: AuthRequest,
+    shipment_id: FromPath[uuid.UUID],
+    data: JSONBody[RateChoice],
+    temporal: NamedDependency[TemporalGateway],
+) -> LabelStatus:
+    client = await temporal.client()
+    choice = ChooseRate(carrier=data.carrier, service=data.service, staff_id=str(request.user.id))
+    return await wf.update(
+        client, label_workflow_id(str(shipment_id)), CHOOSE_RATE_UPDATE, choice, LabelStatus
+    )
+
+
+async def _download(
+    settings: Settings, services: Services, shipment_id: uuid.UUID, field: str
+) -> Download:
+    shipment = await in_session(settings, lambda s: _load(s, shipment_id))
+    key = getattr(shipment, field)
+    if not key:
+        what = "label" if field == "label_key" else "carrier hand-off file"
+        raise NotFoundException(f"no {what} for shipment {shipment_id} yet")
+    url = await anyio.to_thread.run_sync(
+        lambda: services.storage.presign_get(key, expires=DOWNLOAD_SECONDS)
+    )
+    return Download(key=key, url=url, expires_in=DOWNLOAD_SECONDS)
+
+
+@get("/{shipment_id:uuid}/label", summary="Label PDF download (presigned GET)")
+async def label(
+    shipment_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> Download:
+    return await _download(settings, services, shipment_id, "label_key")
+
+
+@get("/{shipment_id:uuid}/handoff", summary="Yamato/Sagawa import CSV download (presigned GET)")
+async def handoff(
+    shipment_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> Download:
+    return await _download(settings, services, shipment_id, "handoff_key")
+
+
+@get("/{shipment_id:uuid}/tracking", summary="Tracking status and events")
+async def tracking(
+    shipment_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+) -> Tracking:
+    shipment = await in_session(settings, lambda s: _load(s, shipment_id))
+    return Tracking(
+        shipment_id=shipment.id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        status=str(shipment.status),
+        events=shipment.events,
+    )
+
+
+@post(
+    "/{shipment_id:uuid}/tracking",
+    status_code=HTTP_200_OK,
+    summary="Submit the Yamato/Sagawa tracking number issued for the label",
+)
+async def submit_tracking(
+    request: AuthRequest,
+    shipment_id: FromPath[uuid.UUID],
+    data: JSONBody[TrackingNumber],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> LabelStatus:
+    shipment = await in_session(settings, lambda s: _load(s, shipment_id))
+    if shipment.carrier and shipment.carrier not in {"yamato", "sagawa"}:
+        raise ClientException(
+            status_code=409,
+            detail=f"{shipment.carrier} issues tracking numbers itself; nothing to submit",
+        )
+    client = await temporal.client()
+    submitted = SubmitTracking(tracking_number=data.tracking_number, staff_id=str(request.user.id))
+    return await wf.update(
+        client, label_workflow_id(str(shipment_id)), SUBMIT_TRACKING_UPDATE, submitted, LabelStatus
+    )
+
+
+def routers(settings: Settings) -> list[Router]:
+    del settings
+    return [
+        Router(
+            path="/api/shipments",
+            guards=[STAFF],
+            tags=["shipments"],
+            route_handlers=[
+                list_shipments,
+                get_shipment,
+                quotes,
+                choose_rate,
+                label,
+                handoff,
+                tracking,
+                submit_tracking,
+            ],
+        )
+    ]

@@ -1,0 +1,225 @@
+"""Staff accounts, admin only: list, create (password generated and shown once), edit, role,
+deactivate, unlock, reset two-factor."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+import sqlalchemy as sa
+from litestar import Request, Router, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.security.jwt import Token
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from pydantic import BaseModel, Field
+from sqlmodel import Session, func, select
+
+from api.accounts import UserPublic, create_user
+from api.db import in_session
+from api.pagination import MAX_LIMIT, Page
+from api.security import sessions
+from api.security.guards import ADMIN
+from api.security.passwords import MIN_PASSWORD_LENGTH
+from api.security.tokens import AuthUser
+from config import Settings
+from models import Role, User
+
+AuthRequest = Request[AuthUser, Token, Any]
+
+
+class UserCreate(BaseModel):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    full_name: str = Field(default="", max_length=200)
+    role: Role = Role.staff
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=256)
+
+
+class UserCreated(BaseModel):
+    user: UserPublic
+    password: str  # shown once (generated when none was given)
+
+
+class UserUpdate(BaseModel):
+    full_name: str | None = Field(default=None, max_length=200)
+    is_active: bool | None = None
+
+
+class RoleChange(BaseModel):
+    role: Role
+
+
+def _load(session: Session, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundException(f"user {user_id} not found")
+    return user
+
+
+def _not_self(request: AuthRequest, user_id: uuid.UUID, what: str) -> None:
+    if request.user.id == user_id:
+        raise ClientException(status_code=409, detail=f"you cannot {what} your own account")
+
+
+@get("/", summary="List users")
+async def list_users(
+    settings: NamedDependency[Settings],
+    role: FromQuery[Role | None] = None,
+    q: str | None = Parameter(default=None, max_length=320, description="email contains"),
+    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
+    offset: int = Parameter(default=0, ge=0),
+) -> Page[UserPublic]:
+    def run(session: Session) -> Page[UserPublic]:
+        query = select(User)
+        if role is not None:
+            query = query.where(User.role == role)
+        if q:
+            query = query.where(User.email.contains(q.lower()))  # type: ignore[attr-defined]
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(query.order_by(User.email).offset(offset).limit(limit)).all()
+        return Page(items=[UserPublic.of(u) for u in rows], total=total, limit=limit, offset=offset)
+
+    return await in_session(settings, run)
+
+
+@post("/", status_code=HTTP_201_CREATED, summary="Create a user")
+async def create(data: JSONBody[UserCreate], settings: NamedDependency[Settings]) -> UserCreated:
+    try:
+        user, password = await anyio.to_thread.run_sync(
+            lambda: create_user(settings, data.email, data.password, data.role, data.full_name)
+        )
+    except ValueError as exc:
+        raise ClientException(status_code=409, detail=str(exc)) from exc
+    return UserCreated(user=UserPublic.of(user), password=password)
+
+
+@get("/{user_id:uuid}", summary="One user")
+async def get_user(user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]) -> UserPublic:
+    return await in_session(settings, lambda s: UserPublic.of(_load(s, user_id)))
+
+
+@patch("/{user_id:uuid}", summary="Edit name or active flag")
+async def update_user(
+    request: AuthRequest,
+    user_id: FromPath[uuid.UUID],
+    data: JSONBody[UserUpdate],
+    settings: NamedDependency[Settings],
+) -> UserPublic:
+    if data.is_active is False:
+        _not_self(request, user_id, "deactivate")
+
+    def run(session: Session) -> UserPublic:
+        user = _load(session, user_id)
+        if data.full_name is not None:
+            user.full_name = data.full_name
+        if data.is_active is not None:
+            user.is_active = data.is_active
+        user.updated_at = datetime.now(UTC)
+        session.add(user)
+        return UserPublic.of(user)
+
+    result = await in_session(settings, run)
+    if data.is_active is False:
+        await sessions.revoke_all_for_user(settings, user_id)
+    return result
+
+
+@put("/{user_id:uuid}/role", summary="Change the role")
+async def change_role(
+    request: AuthRequest,
+    user_id: FromPath[uuid.UUID],
+    data: JSONBody[RoleChange],
+    settings: NamedDependency[Settings],
+) -> UserPublic:
+    _not_self(request, user_id, "change the role of")
+
+    def run(session: Session) -> UserPublic:
+        user = _load(session, user_id)
+        user.role = data.role
+        # Tokens carry no authority of their own (the role is read per request), but a changed
+        # role should start a fresh session anyway.
+        user.password_changed_at = user.updated_at = datetime.now(UTC)
+        session.add(user)
+        return UserPublic.of(user)
+
+    result = await in_session(settings, run)
+    await sessions.revoke_all_for_user(settings, user_id)
+    return result
+
+
+@delete("/{user_id:uuid}", summary="Deactivate (accounts are kept for the audit trail)")
+async def deactivate_user(
+    request: AuthRequest, user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+) -> None:
+    _not_self(request, user_id, "deactivate")
+
+    def run(session: Session) -> None:
+        user = _load(session, user_id)
+        user.is_active = False
+        user.updated_at = datetime.now(UTC)
+        session.add(user)
+
+    await in_session(settings, run)
+    await sessions.revoke_all_for_user(settings, user_id)
+
+
+@post("/{user_id:uuid}/unlock", status_code=HTTP_200_OK, summary="Lift a login lockout")
+async def unlock_user(
+    user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+) -> UserPublic:
+    def run(session: Session) -> UserPublic:
+        _load(session, user_id)
+        table = User.__table__
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == user_id)
+            .values(locked_until=None, failed_login_count=0, totp_failed_count=0)
+        )
+        session.expire_all()
+        return UserPublic.of(_load(session, user_id))
+
+    return await in_session(settings, run)
+
+
+@delete("/{user_id:uuid}/two-factor", summary="Reset two-factor (lost device)", status_code=200)
+async def reset_two_factor(
+    request: AuthRequest, user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+) -> UserPublic:
+    _not_self(request, user_id, "reset two-factor on")
+
+    def run(session: Session) -> UserPublic:
+        user = _load(session, user_id)
+        user.totp_enabled = False
+        user.totp_secret = None
+        user.recovery_code_hashes = []
+        user.updated_at = datetime.now(UTC)
+        session.add(user)
+        return UserPublic.of(user)
+
+    result = await in_session(settings, run)
+    await sessions.revoke_all_for_user(settings, user_id)
+    return result
+
+
+def routers(settings: Settings) -> list[Router]:
+    del settings
+    return [
+        Router(
+            path="/api/users",
+            guards=[ADMIN],
+            tags=["users"],
+            route_handlers=[
+                list_users,
+                create,
+                get_user,
+                update_user,
+                change_role,
+                deactivate_user,
+                unlock_user,
+                reset_two_factor,
+            ],
+        )
+    ]

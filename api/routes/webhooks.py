@@ -1,0 +1,273 @@
+"""Provider webhooks (public, signature-checked, own rate limit):
+
+- SendGrid Event Webhook: ECDSA signature over timestamp + body; each sg_event_id once; bounces
+  and spam reports become suppressions; delivery/open/click update the email's row.
+- eBay Marketplace Account Deletion: the GET challenge, and signed POST notifications that erase
+  the buyer's personal data from our orders (the orders themselves are kept, anonymised)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_503_SERVICE_UNAVAILABLE
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from api.db import in_session
+from api.security.ratelimit import limiter
+from api.services import Services, adapter
+from api.stores import RL_WEBHOOKS
+from config import Settings
+from models import EmailMessage, Order, Suppression, WebhookEvent
+from observability import get_logger
+
+log = get_logger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+EBAY_SIGNATURE_HEADER = "X-EBAY-SIGNATURE"
+ERASED_BUYER = "deleted-user"
+
+# Progress of a delivered message; a later event never moves it backwards.
+RANK = {"queued": 0, "sent": 1, "suppressed": 1, "delivered": 2, "opened": 3, "clicked": 4}
+FAILED = {"bounced", "dropped", "spamreport"}
+SUPPRESS = {
+    "bounce": "bounce",
+    "spamreport": "spamreport",
+    "unsubscribe": "unsubscribe",
+    "group_unsubscribe": "unsubscribe",
+}
+
+
+class EventsResult(BaseModel):
+    received: int
+    processed: int
+    duplicates: int
+
+
+class Challenge(BaseModel):
+    challengeResponse: str  # noqa: N815 - eBay's field name
+
+
+# SendGrid -------------------------------------------------------------------------------------
+
+
+def _claim(session: Session, event_id: str, source: str, kind: str) -> bool:
+    """Record the event id; False if it was seen before (a savepoint absorbs the race)."""
+    if session.get(WebhookEvent, event_id) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(WebhookEvent(id=event_id, source=source, kind=kind[:40]))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _find_message(session: Session, event: Any) -> EmailMessage | None:
+    if event.dedupe_key:
+        found = session.exec(
+            select(EmailMessage).where(EmailMessage.dedupe_key == event.dedupe_key)
+        ).first()
+        if found is not None:
+            return found
+    message_id = (event.sg_message_id or "").split(".", 1)[0]
+    if not message_id:
+        return None
+    return session.exec(
+        select(EmailMessage).where(EmailMessage.provider_message_id == message_id)
+    ).first()
+
+
+def _advances(current: str, new: str) -> bool:
+    """A failure always wins; otherwise only forward (opened never goes back to delivered)."""
+    return new in FAILED or (current not in FAILED and RANK[new] > RANK.get(current, 0))
+
+
+def _apply(session: Session, event: Any) -> None:
+    kind = event.event
+    if kind in SUPPRESS and event.email:
+        email = event.email.strip().lower()
+        if session.get(Suppression, email) is None:
+            session.add(
+                Suppression(email=email, reason=SUPPRESS[kind], detail=(event.reason or "")[:1000])
+            )
+    message = _find_message(session, event)
+    if message is None:
+        return
+    status = {
+        "delivered": "delivered",
+        "open": "opened",
+        "click": "clicked",
+        "bounce": "bounced",
+        "dropped": "dropped",
+        "spamreport": "spamreport",
+    }.get(kind)
+    if kind == "open":
+        message.opens += 1
+    elif kind == "click":
+        message.clicks += 1
+    if status and _advances(message.status, status):
+        message.status = status
+    message.updated_at = datetime.now(UTC)
+    session.add(message)
+
+
+@post(
+    "/sendgrid",
+    exclude_from_auth=True,
+    status_code=HTTP_200_OK,
+    summary="SendGrid Event Webhook (signed)",
+)
+async def sendgrid_events(
+    request: Request[Any, Any, Any],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> EventsResult:
+    payload = await request.body()
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    if not signature or not timestamp:
+        raise PermissionDeniedException("missing SendGrid signature headers")
+    mailer = services.mailer
+    valid = await anyio.to_thread.run_sync(
+        lambda: mailer.verify_event_webhook(payload, signature, timestamp)
+    )
+    if not valid:
+        raise PermissionDeniedException("the SendGrid signature does not match")
+    try:
+        events = mailer.parse_events(payload)
+    except ValueError as exc:
+        raise ClientException(status_code=400, detail=f"not a SendGrid event batch: {exc}") from exc
+
+    def run(session: Session) -> EventsResult:
+        processed = duplicates = 0
+        for event in events:
+            if not event.sg_event_id:
+                continue
+            if not _claim(session, f"sendgrid:{event.sg_event_id}", "sendgrid", event.event):
+                duplicates += 1
+                continue
+            _apply(session, event)
+            processed += 1
+        return EventsResult(received=len(events), processed=processed, duplicates=duplicates)
+
+    return await in_session(settings, run)
+
+
+# eBay account deletion ------------------------------------------------------------------------
+
+
+@get(
+    "/ebay/account-deletion",
+    exclude_from_auth=True,
+    summary="eBay endpoint validation challenge",
+)
+async def ebay_challenge(
+    settings: NamedDependency[Settings],
+    challenge_code: str = Parameter(min_length=1, max_length=512),
+) -> Challenge:
+    answer = adapter("ebay_notifications", "challenge_response")(
+        challenge_code,
+        settings.ebay_verification_token.get_secret_value(),
+        settings.ebay_deletion_endpoint_url,
+    )
+    return Challenge(challengeResponse=answer)
+
+
+class DeletionData(BaseModel):
+    username: str = Field(default="", max_length=200)
+    userId: str = Field(default="", max_length=200)  # noqa: N815 - eBay's field name
+
+
+def _erase_buyer(session: Session, username: str) -> int:
+    """Anonymise every order of the buyer and forget the emails we kept for them."""
+    orders = session.exec(select(Order).where(Order.buyer_username == username)).all()
+    emails = {o.buyer_email.lower() for o in orders if o.buyer_email}
+    now = datetime.now(UTC)
+    for order in orders:
+        order.buyer_username = ERASED_BUYER
+        order.buyer_email = ""
+        order.ship_to = {"country_code": order.ship_to.get("country_code", "")}
+        order.updated_at = now
+        session.add(order)
+    for email in emails:
+        for message in session.exec(
+            select(EmailMessage).where(EmailMessage.recipient == email)
+        ).all():
+            message.recipient = "erased@invalid.example"
+            message.data = {}
+            session.add(message)
+        suppression = session.get(Suppression, email)
+        if suppression is not None:
+            session.delete(suppression)
+    return len(orders)
+
+
+@post(
+    "/ebay/account-deletion",
+    exclude_from_auth=True,
+    status_code=HTTP_204_NO_CONTENT,
+    summary="eBay marketplace account deletion notification (signed)",
+)
+async def ebay_account_deletion(
+    request: Request[Any, Any, Any],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> None:
+    body = await request.body()
+    signature = request.headers.get(EBAY_SIGNATURE_HEADER, "")
+    if not signature:
+        raise ClientException(status_code=412, detail="missing X-EBAY-SIGNATURE")
+    verifier = services.ebay_verifier
+    try:
+        valid = await anyio.to_thread.run_sync(lambda: verifier.verify(body, signature))
+    except Exception as exc:  # noqa: BLE001 - key fetch failed: 503 so that eBay retries
+        log.warning("ebay public key unavailable", error_type=type(exc).__name__)
+        raise HTTPException(
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            detail="eBay's signing key could not be fetched; the notification will be retried",
+        ) from exc
+    if not valid:
+        raise ClientException(status_code=412, detail="the eBay signature does not match")
+    try:
+        notification = json.loads(body)["notification"]
+        notification_id = str(notification["notificationId"])
+        data = DeletionData.model_validate(notification.get("data") or {})
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ClientException(
+            status_code=400, detail="not an account deletion notification"
+        ) from exc
+
+    def run(session: Session) -> int | None:
+        if not _claim(session, f"ebay:{notification_id}", "ebay", "account_deletion"):
+            return None
+        return _erase_buyer(session, data.username) if data.username else 0
+
+    erased = await in_session(settings, run)
+    log.info("ebay account deletion", notification_id=notification_id, orders_anonymised=erased)
+
+
+def routers(settings: Settings) -> list[Router]:
+    limit = limiter(
+        settings.rate_limit_webhooks,
+        settings.rate_limit_webhooks_window,
+        RL_WEBHOOKS,
+        settings.trusted_proxies,
+    )
+    return [
+        Router(
+            path="/api/webhooks",
+            tags=["webhooks"],
+            middleware=[limit.middleware],
+            route_handlers=[sendgrid_events, ebay_challenge, ebay_account_deletion],
+        )
+    ]

@@ -1,0 +1,250 @@
+"""Account-state transitions behind login: lockout, refresh-token rotation with reuse detection,
+TOTP replay protection. Each is one short transaction with an atomic UPDATE where races matter."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from api.db import in_session
+from api.security.tokens import hash_opaque, new_refresh_secret
+from config import Settings
+from models import RefreshToken, User
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def locked_until(user: User) -> datetime | None:
+    until = _aware(user.locked_until)
+    return until if until and until > _now() else None
+
+
+async def find_user_by_email(settings: Settings, email: str) -> User | None:
+    normalised = email.strip().lower()
+    return await in_session(
+        settings, lambda s: s.exec(select(User).where(User.email == normalised)).first()
+    )
+
+
+async def get_user(settings: Settings, user_id: uuid.UUID) -> User | None:
+    return await in_session(settings, lambda s: s.get(User, user_id))
+
+
+async def record_login_failure(settings: Settings, user_id: uuid.UUID) -> datetime | None:
+    """Count a failed password or code; lock the account after N in a row. Returns the lock end."""
+
+    def run(session: Session) -> datetime | None:
+        table = User.__table__
+        count = session.execute(
+            sa.update(table)
+            .where(table.c.id == user_id)
+            .values(failed_login_count=table.c.failed_login_count + 1)
+            .returning(table.c.failed_login_count)
+        ).scalar_one()
+        if count < settings.login_max_failures:
+            return None
+        until = _now() + timedelta(minutes=settings.login_lockout_minutes)
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == user_id)
+            .values(failed_login_count=0, locked_until=until)
+        )
+        return until
+
+    return await in_session(settings, run)
+
+
+async def record_totp_failure(settings: Settings, user_id: uuid.UUID) -> datetime | None:
+    """Wrong two-factor codes lock the account too (a separate counter from passwords)."""
+
+    def run(session: Session) -> datetime | None:
+        table = User.__table__
+        count = session.execute(
+            sa.update(table)
+            .where(table.c.id == user_id)
+            .values(totp_failed_count=table.c.totp_failed_count + 1)
+            .returning(table.c.totp_failed_count)
+        ).scalar_one()
+        if count < settings.totp_max_failures:
+            return None
+        until = _now() + timedelta(minutes=settings.login_lockout_minutes)
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == user_id)
+            .values(totp_failed_count=0, locked_until=until)
+        )
+        return until
+
+    return await in_session(settings, run)
+
+
+async def record_login_success(
+    settings: Settings, user_id: uuid.UUID, new_hash: str | None = None
+) -> None:
+    values: dict[str, object] = {"failed_login_count": 0, "locked_until": None}
+    if new_hash:
+        values["password_hash"] = new_hash  # parameters were upgraded: keep the rehash
+
+    def run(session: Session) -> None:
+        table = User.__table__
+        session.execute(sa.update(table).where(table.c.id == user_id).values(**values))
+
+    await in_session(settings, run)
+
+
+async def accept_totp_timecode(settings: Settings, user_id: uuid.UUID, timecode: int) -> bool:
+    """Consume a TOTP timecode: true only if it is newer than the last one used (no replay)."""
+
+    def run(session: Session) -> bool:
+        table = User.__table__
+        result = session.execute(
+            sa.update(table)
+            .where(table.c.id == user_id)
+            .where(
+                sa.or_(
+                    table.c.totp_last_timecode.is_(None),
+                    table.c.totp_last_timecode < timecode,
+                )
+            )
+            .values(totp_last_timecode=timecode, totp_failed_count=0)
+        )
+        return result.rowcount == 1
+
+    return await in_session(settings, run)
+
+
+async def consume_recovery_slot(settings: Settings, user_id: uuid.UUID, index: int) -> bool:
+    """Null the used slot; false if another request consumed it first."""
+
+    def run(session: Session) -> bool:
+        user = session.exec(select(User).where(User.id == user_id).with_for_update()).one()
+        hashes = list(user.recovery_code_hashes)
+        if index >= len(hashes) or hashes[index] is None:
+            return False
+        hashes[index] = None
+        user.recovery_code_hashes = hashes
+        user.totp_failed_count = 0
+        session.add(user)
+        return True
+
+    return await in_session(settings, run)
+
+
+# Refresh tokens -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rotation:
+    user_id: uuid.UUID
+    family: uuid.UUID
+    refresh_token: str
+
+
+async def start_family(settings: Settings, user_id: uuid.UUID) -> Rotation:
+    family = uuid.uuid4()
+    raw, digest = new_refresh_secret()
+
+    def run(session: Session) -> None:
+        session.add(
+            RefreshToken(
+                user_id=user_id,
+                family_id=family,
+                token_hash=digest,
+                expires_at=_now() + timedelta(days=settings.refresh_token_days),
+            )
+        )
+
+    await in_session(settings, run)
+    return Rotation(user_id, family, raw)
+
+
+class RefreshRefused(Exception):
+    """The refresh token is unknown, expired, revoked, or was reused (family revoked)."""
+
+
+async def rotate(settings: Settings, raw: str) -> Rotation:
+    """Mark the presented token used and issue its successor in the same family.
+
+    The atomic UPDATE decides which of two concurrent presentations wins; a token presented after
+    it was used means it leaked, so the whole family is revoked."""
+    digest = hash_opaque(raw)
+    new_raw, new_digest = new_refresh_secret()
+
+    def run(session: Session) -> Rotation | str:
+        table = RefreshToken.__table__
+        now = _now()
+        row = session.execute(
+            sa.update(table)
+            .where(table.c.token_hash == digest)
+            .where(table.c.used_at.is_(None))
+            .where(table.c.revoked_at.is_(None))
+            .where(table.c.expires_at > now)
+            .values(used_at=now)
+            .returning(table.c.user_id, table.c.family_id)
+        ).first()
+        if row is None:
+            existing = session.exec(
+                select(RefreshToken).where(RefreshToken.token_hash == digest)
+            ).first()
+            if existing is None:
+                return "unknown"
+            if existing.used_at is not None or existing.revoked_at is not None:
+                _revoke_family(session, existing.family_id)
+                return "reused"
+            return "expired"
+        user = session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return "inactive"
+        session.add(
+            RefreshToken(
+                user_id=row.user_id,
+                family_id=row.family_id,
+                token_hash=new_digest,
+                expires_at=now + timedelta(days=settings.refresh_token_days),
+            )
+        )
+        return Rotation(row.user_id, row.family_id, new_raw)
+
+    outcome = await in_session(settings, run)
+    if isinstance(outcome, str):
+        raise RefreshRefused(outcome)
+    return outcome
+
+
+def _revoke_family(session: Session, family: uuid.UUID) -> None:
+    table = RefreshToken.__table__
+    session.execute(
+        sa.update(table)
+        .where(table.c.family_id == family)
+        .where(table.c.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+async def revoke_family(settings: Settings, family: uuid.UUID) -> None:
+    await in_session(settings, lambda s: _revoke_family(s, family))
+
+
+async def revoke_all_for_user(settings: Settings, user_id: uuid.UUID) -> None:
+    def run(session: Session) -> None:
+        table = RefreshToken.__table__
+        session.execute(
+            sa.update(table)
+            .where(table.c.user_id == user_id)
+            .where(table.c.revoked_at.is_(None))
+            .values(revoked_at=_now())
+        )
+
+    await in_session(settings, run)

@@ -1,0 +1,187 @@
+"""JWT access tokens (HS512, audience-checked, revocable by jti), the two-factor step token that
+can never pass as an access token, and opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.security.jwt import JWTAuth, Token
+
+from api.db import in_session
+from api.stores import REVOKED_TOKENS, USED_STEP_TOKENS
+from config import Settings
+from models import Role, User
+
+ALGORITHM = "HS512"
+ACCESS = "access"
+TWO_FACTOR_STEP = "two-factor-step"
+
+PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$"]
+"""Routes outside JWT auth by path; the auth and webhook handlers opt out with exclude_from_auth."""
+
+
+@dataclass(frozen=True)
+class AuthUser:
+    """What a handler learns about the caller (no secrets, no hashes)."""
+
+    id: uuid.UUID
+    email: str
+    role: Role
+    totp_enabled: bool
+    jti: str
+    family: str
+    expires_at: datetime
+
+
+def step_audience(settings: Settings) -> str:
+    return f"{settings.jwt_audience}:two-factor"
+
+
+def _secret(settings: Settings) -> str:
+    return settings.jwt_secret.get_secret_value()
+
+
+def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
+    async def retrieve_user(token: Token, connection: ASGIConnection) -> AuthUser | None:
+        # The audience is already checked (accepted_audiences); the type claim is a second lock
+        # so a step token signed with the same key is refused even if audiences were misconfigured.
+        if token.extras.get("typ") != ACCESS:
+            return None
+        try:
+            user_id = uuid.UUID(token.sub)
+        except ValueError:
+            return None
+        user = await in_session(settings, lambda s: s.get(User, user_id))
+        if user is None or not user.is_active:
+            return None
+        changed = user.password_changed_at.replace(microsecond=0)
+        if changed.tzinfo is None:
+            changed = changed.replace(tzinfo=UTC)
+        if token.iat < changed:  # issued before the last password change
+            return None
+        return AuthUser(
+            id=user.id,
+            email=user.email,
+            role=Role(user.role),
+            totp_enabled=user.totp_enabled,
+            jti=str(token.jti or ""),
+            family=str(token.extras.get("fam", "")),
+            expires_at=token.exp,
+        )
+
+    async def is_revoked(token: Token, connection: ASGIConnection) -> bool:
+        if not token.jti:
+            return True  # every token we issue carries a jti; one without it is not ours
+        store = connection.app.stores.get(REVOKED_TOKENS)
+        return await store.exists(str(token.jti))
+
+    return JWTAuth[AuthUser, Token](
+        token_secret=_secret(settings),
+        algorithm=ALGORITHM,
+        retrieve_user_handler=retrieve_user,
+        revoked_token_handler=is_revoked,
+        accepted_audiences=[settings.jwt_audience],
+        require_claims=["exp", "sub", "aud", "jti", "iat"],
+        default_token_expiration=timedelta(minutes=settings.access_token_minutes),
+        exclude=PUBLIC_PATHS,
+        description="Access token from POST /api/auth/login (15 minutes).",
+    )
+
+
+class TokenIssuer:
+    """Issues access tokens with the app's JWTAuth (a plain class, so it can be injected)."""
+
+    def __init__(self, jwt_auth: JWTAuth[AuthUser, Token], settings: Settings) -> None:
+        self.jwt_auth = jwt_auth
+        self.settings = settings
+
+    def access_token(self, user: User, family: uuid.UUID) -> str:
+        return issue_access_token(self.jwt_auth, self.settings, user, family)
+
+
+def issue_access_token(
+    jwt_auth: JWTAuth[AuthUser, Token], settings: Settings, user: User, family: uuid.UUID
+) -> str:
+    return jwt_auth.create_token(
+        identifier=str(user.id),
+        token_expiration=timedelta(minutes=settings.access_token_minutes),
+        token_audience=settings.jwt_audience,
+        token_unique_jwt_id=uuid.uuid4().hex,
+        token_extras={"typ": ACCESS, "role": str(user.role), "fam": str(family)},
+    )
+
+
+async def revoke_access_token(connection: ASGIConnection, user: AuthUser) -> None:
+    ttl = int((user.expires_at - datetime.now(UTC)).total_seconds()) + 1
+    if user.jti and ttl > 0:
+        await connection.app.stores.get(REVOKED_TOKENS).set(user.jti, b"1", expires_in=ttl)
+
+
+# Two-factor step ------------------------------------------------------------------------------
+
+
+def issue_step_token(settings: Settings, user_id: uuid.UUID) -> str:
+    token = Token(
+        sub=str(user_id),
+        exp=datetime.now(UTC) + timedelta(minutes=settings.two_factor_step_minutes),
+        aud=step_audience(settings),
+        jti=uuid.uuid4().hex,
+        extras={"typ": TWO_FACTOR_STEP},
+    )
+    return token.encode(secret=_secret(settings), algorithm=ALGORITHM)
+
+
+def decode_step_token(settings: Settings, encoded: str) -> Token:
+    """The step token's claims; 401 for anything else (an access token included)."""
+    try:
+        token = Token.decode(
+            encoded_token=encoded,
+            secret=_secret(settings),
+            algorithm=ALGORITHM,
+            audience=step_audience(settings),
+            require_claims=["exp", "sub", "aud", "jti"],
+        )
+    except NotAuthorizedException as exc:
+        raise NotAuthorizedException("the two-factor token is invalid or expired") from exc
+    if token.extras.get("typ") != TWO_FACTOR_STEP:
+        raise NotAuthorizedException("the two-factor token is invalid or expired")
+    return token
+
+
+async def consume_step_token(connection: ASGIConnection, token: Token) -> None:
+    """A step token completes one login only."""
+    store = connection.app.stores.get(USED_STEP_TOKENS)
+    key = str(token.jti)
+    if await store.exists(key):
+        raise NotAuthorizedException("the two-factor token was already used")
+    ttl = int((token.exp - datetime.now(UTC)).total_seconds()) + 1
+    await store.set(key, b"1", expires_in=max(ttl, 1))
+
+
+# Refresh tokens -------------------------------------------------------------------------------
+
+
+def new_refresh_secret() -> tuple[str, str]:
+    """(the opaque token handed to the client, its SHA-256 hex stored in the database)."""
+    raw = secrets.token_urlsafe(48)
+    return raw, hash_opaque(raw)
+
+
+def hash_opaque(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_pair(access: str, refresh: str, settings: Settings) -> dict[str, Any]:
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": settings.access_token_minutes * 60,
+    }
