@@ -72,12 +72,13 @@ async def _until(
     handle: WorkflowHandle, name: str, result_type: Any, done: Any, timeout: float
 ) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
+    status = None
     while asyncio.get_running_loop().time() < deadline:
         status = await _query(handle, name, result_type)
         if status is not None and done(status):
             return status
         await asyncio.sleep(QUERY_INTERVAL)
-    raise TimeoutError(f"{handle.id}: {name} never satisfied the condition")
+    raise TimeoutError(f"{handle.id}: {name} never satisfied the condition (last: {status})")
 
 
 async def inspect(client: Client, order_id: str, timeout: float) -> None:
@@ -85,8 +86,14 @@ async def inspect(client: Client, order_id: str, timeout: float) -> None:
 
     handle = client.get_workflow_handle(inspection_workflow_id(order_id))
     status = await _until(
-        handle, "status", InspectionStatus, lambda s: s.step == "awaiting_result", timeout
+        handle,
+        "status",
+        InspectionStatus,
+        lambda s: s.step in ("awaiting_result", "recording", "done"),
+        timeout,
     )
+    if status.step != "awaiting_result":
+        return  # already inspected (the driver is retrying after a crash)
     targets = await handle.execute_update(
         "request_upload", RequestUpload(file_names=["check.mp4"]), result_type=list[UploadTarget]
     )
@@ -116,17 +123,18 @@ async def fulfil(client: Client, sandbox_url: str, ebay_order_id: str, timeout: 
         handle,
         "status",
         FulfillmentStatus,
-        lambda s: s.step == "in_transit" and bool(s.tracking_number),
+        lambda s: (s.step == "in_transit" and bool(s.tracking_number)) or s.step == "completed",
         timeout,
     )
-    async with httpx.AsyncClient(timeout=30) as http:
-        (
-            await http.post(
-                f"{sandbox_url}/_sandbox/fedex/advance",
-                json={"tracking_number": status.tracking_number, "to": "delivered"},
-            )
-        ).raise_for_status()
-    await handle.signal("tracking_refresh")
+    if status.step == "in_transit":
+        async with httpx.AsyncClient(timeout=30) as http:
+            (
+                await http.post(
+                    f"{sandbox_url}/_sandbox/fedex/advance",
+                    json={"tracking_number": status.tracking_number, "to": "delivered"},
+                )
+            ).raise_for_status()
+        await handle.signal("tracking_refresh")
     from workflows.contracts.orders import FulfillmentResult
 
     # The latest run (the tracking loop may have continued as new).
