@@ -14,10 +14,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, post, put
 from litestar.exceptions import HTTPException
+from litestar.params import Body
 
 from adapters.fedex import tracking_check_digit
 from sandbox.core import SandboxContext
@@ -455,7 +456,7 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
     state = state_of(ctx)
 
     @post("/_sandbox/fedex/advance", status_code=200)
-    async def advance(data: dict[str, Any]) -> dict[str, Any]:
+    async def advance(data: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         parcel = state.parcels.get(str(data.get("tracking_number", "")))
         target = {
             "picked_up": "PU",
@@ -472,7 +473,7 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
         return {"tracking_number": parcel.tracking_number, "status": target}
 
     @post("/_sandbox/fedex/settings", status_code=200)
-    async def fedex_settings(data: dict[str, Any]) -> dict[str, Any]:
+    async def fedex_settings(data: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         seconds = float(data.get("seconds_per_step", state.seconds_per_step))
         if seconds <= 0:
             raise HTTPException(status_code=400, detail="seconds_per_step must be positive")

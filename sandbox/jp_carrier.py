@@ -14,10 +14,11 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import MediaType, Request, Response, get, post
 from litestar.exceptions import HTTPException
+from litestar.params import Body
 
 from adapters.jp_carriers import decode_csv, encode_csv, make_tracking_number
 from sandbox.core import SandboxContext
@@ -156,7 +157,7 @@ def control_handlers_for(profile: CarrierProfile, ctx: SandboxContext, base: str
         return Response(encode_csv(profile.header, rows), media_type="text/csv; charset=shift_jis")
 
     @post(f"/_sandbox/{profile.service}/advance", status_code=200)
-    async def advance(data: dict[str, Any]) -> dict[str, Any]:
+    async def advance(data: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
         issued = state.by_number.get(str(data.get("tracking_number", "")))
         if issued is None:
             raise HTTPException(status_code=404, detail="unknown tracking number")
