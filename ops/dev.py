@@ -157,7 +157,7 @@ def stop_all(children: list[Child]) -> None:
         except subprocess.TimeoutExpired:
             child.process.kill()
             child.process.wait()
-        log.info("stopped", process=child.name, code=child.process.returncode)
+        log.info("stopped", process=child.name, exit_code=child.process.returncode)
 
 
 def run_dev(settings: Settings) -> int:
