@@ -191,7 +191,9 @@ def create_admin(email: str, prompt_password: bool) -> None:
 
 
 @main.command("copy-data")
-@click.option("--source", required=True, help="Database URL to copy from, e.g. sqlite:///var/worlddoor.db")
+@click.option(
+    "--source", required=True, help="Database URL to copy from, e.g. sqlite:///var/worlddoor.db"
+)
 @click.option("--target", default=None, help="Database URL to copy into (default DATABASE_URL).")
 def copy_data(source: str, target: str | None) -> None:
     """Copy all rows from one database into another, migrated and empty (SQLite -> PostgreSQL)."""

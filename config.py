@@ -228,7 +228,9 @@ class Settings(BaseSettings):
             "ebay_oauth_refresh_token": SecretStr(dev["EBAY_OAUTH_REFRESH_TOKEN"]),
             "ebay_verification_token": SecretStr(dev["EBAY_VERIFICATION_TOKEN"]),
             "ebay_base_url": f"{sandbox}/ebay",
-            "ebay_deletion_endpoint_url": f"{self.public_base_url}/api/webhooks/ebay/account-deletion",
+            "ebay_deletion_endpoint_url": (
+                f"{self.public_base_url}/api/webhooks/ebay/account-deletion"
+            ),
             "fedex_api_key": dev["FEDEX_API_KEY"],
             "fedex_secret_key": SecretStr(dev["FEDEX_SECRET_KEY"]),
             "fedex_account_number": dev["FEDEX_ACCOUNT_NUMBER"],
@@ -248,9 +250,7 @@ class Settings(BaseSettings):
         }
         for name, value in defaults.items():
             current = getattr(self, name)
-            empty = not (
-                current.get_secret_value() if isinstance(current, SecretStr) else current
-            )
+            empty = not (current.get_secret_value() if isinstance(current, SecretStr) else current)
             if empty:
                 setattr(self, name, value)
         if not self.sendgrid_webhook_public_key:  # the sandbox signs events with this key pair
@@ -392,7 +392,8 @@ def _generated_dev_values(var_dir: Path) -> set[str]:
 
 def _is_local_url(url: str) -> bool:
     host = (urlparse(url).hostname or "").lower()
-    return host in {"localhost", "127.0.0.1", "::1", "0.0.0.0", "sandbox"} or host.startswith("127.")  # noqa: S104
+    local = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "sandbox"}  # noqa: S104
+    return host in local or host.startswith("127.")
 
 
 @lru_cache

@@ -24,7 +24,9 @@ ACTIVITY_MODULES = (
 )
 
 
-def build_activities(settings: Settings, deps: Dependencies | None = None) -> list[Callable[..., Any]]:
+def build_activities(
+    settings: Settings, deps: Dependencies | None = None
+) -> list[Callable[..., Any]]:
     deps = deps or Dependencies(settings)
     found: list[Callable[..., Any]] = []
     for name in ACTIVITY_MODULES:

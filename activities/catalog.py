@@ -169,8 +169,11 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 condition=str(product.condition),
                 quantity=product.quantity,
                 weight_g=product.weight_g,
-                dims=PackageDims(length_cm=product.length_cm, width_cm=product.width_cm,
-                                 height_cm=product.height_cm),
+                dims=PackageDims(
+                    length_cm=product.length_cm,
+                    width_cm=product.width_cm,
+                    height_cm=product.height_cm,
+                ),
             )
         except ValidationError as error:
             raise _permanent(f"{product.sku} is not listable: {_first_error(error)}") from None
@@ -309,8 +312,9 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             for pid in request.product_ids:
                 product = _product(session, pid)
                 if product.ebay_listing_id:
-                    items[pid] = ChunkItem(product_id=pid, sku=product.sku, ok=True,
-                                           already_listed=True)
+                    items[pid] = ChunkItem(
+                        product_id=pid, sku=product.sku, ok=True, already_listed=True
+                    )
                     continue
                 product.status = ProductStatus.publishing
                 product.listing_workflow_id = request.workflow_id or product.listing_workflow_id
@@ -347,8 +351,9 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                         errors[pid] = str(error)
                     else:
                         bulk.append(InventoryItemWithSku(sku=product.sku, item=item))
-                items[pid] = ChunkItem(product_id=pid, sku=product.sku, ok=pid not in errors,
-                                       error=errors.get(pid, ""))
+                items[pid] = ChunkItem(
+                    product_id=pid, sku=product.sku, ok=pid not in errors, error=errors.get(pid, "")
+                )
         calls = 0
         if bulk:
             results = deps.ebay.bulk_put_inventory_items(bulk)

@@ -138,8 +138,10 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         if request.after_id:
             query = query.where(col(Shipment.id) > uuid.UUID(request.after_id))
         with session_scope(settings) as session:
-            batch = [(s.id, s.carrier, s.tracking_number, s.status, e)
-                     for s, e in session.exec(query).all()]
+            batch = [
+                (s.id, s.carrier, s.tracking_number, s.status, e)
+                for s, e in session.exec(query).all()
+            ]
         changed: list[TrackingChange] = []
         errors = 0
         for shipment_id, carrier_name, tracking, old_status, ebay_order_id in batch:
@@ -162,15 +164,21 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 shipment.events = [e.model_dump(mode="json") for e in info.events]
                 if new_status is not None and new_status != old_status:
                     shipment.status = new_status
-                    changed.append(TrackingChange(ebay_order_id=ebay_order_id,
-                                                  shipment_id=str(shipment_id),
-                                                  tracking_number=tracking, status=status))
+                    changed.append(
+                        TrackingChange(
+                            ebay_order_id=ebay_order_id,
+                            shipment_id=str(shipment_id),
+                            tracking_number=tracking,
+                            status=status,
+                        )
+                    )
                 shipment.updated_at = utcnow()
                 session.add(shipment)
             activity.heartbeat(str(shipment_id))
         next_after = str(batch[-1][0]) if len(batch) == request.limit else ""
-        return RefreshedTracking(checked=len(batch), changed=changed, errors=errors,
-                                 next_after_id=next_after)
+        return RefreshedTracking(
+            checked=len(batch), changed=changed, errors=errors, next_after_id=next_after
+        )
 
     @activity.defn(name=SYNC_INVENTORY_PAGE_ACTIVITY)
     @external_call
@@ -180,8 +188,11 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         with session_scope(settings) as session:
             products = session.exec(
                 select(Product)
-                .where(Product.status == ProductStatus.listed, Product.ebay_offer_id != "",
-                       Product.sku > request.after_sku)
+                .where(
+                    Product.status == ProductStatus.listed,
+                    Product.ebay_offer_id != "",
+                    Product.sku > request.after_sku,
+                )
                 .order_by(col(Product.sku))
                 .limit(request.limit)
             ).all()

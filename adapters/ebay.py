@@ -43,17 +43,38 @@ BULK_LIMIT = 25
 ORDER_PAGE = 200
 SKU_PATTERN = r"^[A-Za-z0-9_\-]{1,50}$"
 PRICE_PATTERN = r"^\d+(\.\d{1,2})?$"
-CONDITIONS = frozenset({
-    "NEW", "LIKE_NEW", "NEW_OTHER", "NEW_WITH_DEFECTS", "CERTIFIED_REFURBISHED",
-    "EXCELLENT_REFURBISHED", "VERY_GOOD_REFURBISHED", "GOOD_REFURBISHED", "SELLER_REFURBISHED",
-    "USED_EXCELLENT", "USED_VERY_GOOD", "USED_GOOD", "USED_ACCEPTABLE",
-    "FOR_PARTS_OR_NOT_WORKING", "PRE_OWNED_EXCELLENT", "PRE_OWNED_FAIR",
-})
+CONDITIONS = frozenset(
+    {
+        "NEW",
+        "LIKE_NEW",
+        "NEW_OTHER",
+        "NEW_WITH_DEFECTS",
+        "CERTIFIED_REFURBISHED",
+        "EXCELLENT_REFURBISHED",
+        "VERY_GOOD_REFURBISHED",
+        "GOOD_REFURBISHED",
+        "SELLER_REFURBISHED",
+        "USED_EXCELLENT",
+        "USED_VERY_GOOD",
+        "USED_GOOD",
+        "USED_ACCEPTABLE",
+        "FOR_PARTS_OR_NOT_WORKING",
+        "PRE_OWNED_EXCELLENT",
+        "PRE_OWNED_FAIR",
+    }
+)
 """eBay's ConditionEnum."""
-REFUND_REASONS = frozenset({
-    "BUYER_CANCEL", "BUYER_RETURN", "ITEM_NOT_RECEIVED", "SELLER_WRONG_ITEM",
-    "SELLER_OUT_OF_STOCK", "SELLER_FOUND_CHEAPER_PRICE", "OTHER",
-})
+REFUND_REASONS = frozenset(
+    {
+        "BUYER_CANCEL",
+        "BUYER_RETURN",
+        "ITEM_NOT_RECEIVED",
+        "SELLER_WRONG_ITEM",
+        "SELLER_OUT_OF_STOCK",
+        "SELLER_FOUND_CHEAPER_PRICE",
+        "OTHER",
+    }
+)
 
 
 # Inputs ------------------------------------------------------------------------------------
@@ -84,8 +105,12 @@ class InventoryItem(BaseModel):
 
     def to_ebay(self) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "product": {"title": self.title, "description": self.description,
-                        "aspects": self.aspects, "imageUrls": self.image_urls},
+            "product": {
+                "title": self.title,
+                "description": self.description,
+                "aspects": self.aspects,
+                "imageUrls": self.image_urls,
+            },
             "condition": self.condition,
             "availability": {"shipToLocationAvailability": {"quantity": self.quantity}},
         }
@@ -93,8 +118,12 @@ class InventoryItem(BaseModel):
         if self.weight_g:
             package["weight"] = {"value": self.weight_g, "unit": "GRAM"}
         if self.dims:
-            package["dimensions"] = {"length": self.dims.length_cm, "width": self.dims.width_cm,
-                                     "height": self.dims.height_cm, "unit": "CENTIMETER"}
+            package["dimensions"] = {
+                "length": self.dims.length_cm,
+                "width": self.dims.width_cm,
+                "height": self.dims.height_cm,
+                "unit": "CENTIMETER",
+            }
         if package:
             body["packageWeightAndSize"] = package
         return body
@@ -225,19 +254,24 @@ def parse_order(raw: dict[str, Any]) -> EbayOrder:
         fulfillment_status=raw.get("orderFulfillmentStatus", ""),
         payment_status=raw.get("orderPaymentStatus", ""),
         buyer_username=buyer.get("username", ""),
-        buyer_email=ship.get("email") or (buyer.get("buyerRegistrationAddress") or {}).get(
-            "email", ""),
+        buyer_email=ship.get("email")
+        or (buyer.get("buyerRegistrationAddress") or {}).get("email", ""),
         ship_to=ShipTo(
-            full_name=ship.get("fullName", ""), line1=address.get("addressLine1", ""),
-            line2=address.get("addressLine2", ""), city=address.get("city", ""),
-            state=address.get("stateOrProvince", ""), postal_code=address.get("postalCode", ""),
+            full_name=ship.get("fullName", ""),
+            line1=address.get("addressLine1", ""),
+            line2=address.get("addressLine2", ""),
+            city=address.get("city", ""),
+            state=address.get("stateOrProvince", ""),
+            postal_code=address.get("postalCode", ""),
             country_code=address.get("countryCode", ""),
             phone=(ship.get("primaryPhone") or {}).get("phoneNumber", ""),
             email=ship.get("email", ""),
         ),
         line_items=[
             EbayLineItem(
-                line_item_id=li["lineItemId"], sku=li.get("sku", ""), title=li.get("title", ""),
+                line_item_id=li["lineItemId"],
+                sku=li.get("sku", ""),
+                title=li.get("title", ""),
                 quantity=li.get("quantity", 1),
                 value=(li.get("lineItemCost") or {}).get("value", "0"),
                 currency=(li.get("lineItemCost") or {}).get("currency", ""),
@@ -250,9 +284,12 @@ def parse_order(raw: dict[str, Any]) -> EbayOrder:
         cancel_requested=bool(cancel.get("cancelRequests"))
         or cancel.get("cancelState") in ("CANCEL_REQUESTED", "CANCEL_PENDING"),
         refunds=[
-            EbayRefund(refund_id=r.get("refundId", ""), status=r.get("refundStatus", ""),
-                       value=(r.get("amount") or {}).get("value", "0"),
-                       currency=(r.get("amount") or {}).get("currency", ""))
+            EbayRefund(
+                refund_id=r.get("refundId", ""),
+                status=r.get("refundStatus", ""),
+                value=(r.get("amount") or {}).get("value", "0"),
+                currency=(r.get("amount") or {}).get("currency", ""),
+            )
             for r in (raw.get("paymentSummary") or {}).get("refunds", [])
         ],
     )
@@ -268,7 +305,7 @@ def ebay_timestamp(moment: datetime) -> str:
 
 def _chunks(items: list[Any], size: int = BULK_LIMIT) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
-        yield items[start: start + size]
+        yield items[start : start + size]
 
 
 def _same_amount(a: str, b: str) -> bool:
@@ -327,39 +364,61 @@ class EbayClient:
         try:
             response = self._http.post(
                 f"{self._base}/identity/v1/oauth2/token",
-                headers={"Authorization": f"Basic {basic}",
-                         "Content-Type": "application/x-www-form-urlencoded"},
-                data={"grant_type": "refresh_token",
-                      "refresh_token": self._settings.ebay_oauth_refresh_token.get_secret_value(),
-                      "scope": " ".join(SCOPES)},
+                headers={
+                    "Authorization": f"Basic {basic}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": self._settings.ebay_oauth_refresh_token.get_secret_value(),
+                    "scope": " ".join(SCOPES),
+                },
             )
         except httpx.TransportError as exc:
             raise from_transport_error(SERVICE, exc) from exc
         if response.status_code != 200:
             message, code, details = _safe(response)
             if response.status_code in (400, 401):
-                raise AuthenticationError(SERVICE, message, status=response.status_code,
-                                          code=code, details=details)
-            raise classify_status(SERVICE, response.status_code, message, code=code,
-                                  retry_after=retry_after_seconds(response), details=details)
+                raise AuthenticationError(
+                    SERVICE, message, status=response.status_code, code=code, details=details
+                )
+            raise classify_status(
+                SERVICE,
+                response.status_code,
+                message,
+                code=code,
+                retry_after=retry_after_seconds(response),
+                details=details,
+            )
         body = response.json()
         return body["access_token"], float(body.get("expires_in", 7200))
 
     def _call(
-        self, operation: str, method: str, path: str, *, json: Any = None,
-        params: dict[str, Any] | None = None, content_language: bool = False,
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        content_language: bool = False,
         expected: tuple[int, ...] = (200, 201, 204, 207),
     ) -> httpx.Response:
-        headers = {"Accept": "application/json",
-                   "X-EBAY-C-MARKETPLACE-ID": self._marketplace}
+        headers = {"Accept": "application/json", "X-EBAY-C-MARKETPLACE-ID": self._marketplace}
         if json is not None:
             headers["Content-Type"] = "application/json"
         if content_language:
             headers["Content-Language"] = "en-US"
         return call_json(
             _Counted(self._http, self._count, operation),  # type: ignore[arg-type]
-            SERVICE, method, f"{self._base}{path}", tokens=self._tokens,
-            parse_error=parse_error, json=json, params=params, headers=headers,
+            SERVICE,
+            method,
+            f"{self._base}{path}",
+            tokens=self._tokens,
+            parse_error=parse_error,
+            json=json,
+            params=params,
+            headers=headers,
             expected=expected,
         )
 
@@ -375,41 +434,66 @@ class EbayClient:
             pass
         s = self._settings
         body = {
-            "location": {"address": {
-                "addressLine1": s.shipper_address_line1, "city": s.shipper_city,
-                "stateOrProvince": s.shipper_prefecture, "postalCode": s.shipper_postal_code,
-                "country": s.shipper_country_code,
-            }},
+            "location": {
+                "address": {
+                    "addressLine1": s.shipper_address_line1,
+                    "city": s.shipper_city,
+                    "stateOrProvince": s.shipper_prefecture,
+                    "postalCode": s.shipper_postal_code,
+                    "country": s.shipper_country_code,
+                }
+            },
             "locationTypes": ["WAREHOUSE"],
             "name": s.shipper_name,
             "merchantLocationStatus": "ENABLED",
             "phone": s.shipper_phone,
         }
-        self._call("create_inventory_location", "POST", f"{INVENTORY}/location/{quote(key)}",
-                   json=body, expected=(200, 201, 204, 409))
+        self._call(
+            "create_inventory_location",
+            "POST",
+            f"{INVENTORY}/location/{quote(key)}",
+            json=body,
+            expected=(200, 201, 204, 409),
+        )
 
     def put_inventory_item(self, sku: str, item: InventoryItem) -> None:
         sku = InventoryItemWithSku(sku=sku, item=item).sku
-        self._call("put_inventory_item", "PUT", f"{INVENTORY}/inventory_item/{quote(sku)}",
-                   json=item.to_ebay(), content_language=True, expected=(200, 201, 204))
+        self._call(
+            "put_inventory_item",
+            "PUT",
+            f"{INVENTORY}/inventory_item/{quote(sku)}",
+            json=item.to_ebay(),
+            content_language=True,
+            expected=(200, 201, 204),
+        )
 
     def bulk_put_inventory_items(self, items: list[InventoryItemWithSku]) -> list[BulkItemResult]:
         results: list[BulkItemResult] = []
         for chunk in _chunks(items):
-            body = {"requests": [{"sku": i.sku, "locale": "en_US", **i.item.to_ebay()}
-                                 for i in chunk]}
-            response = self._call("bulk_create_or_replace_inventory_item", "POST",
-                                  f"{INVENTORY}/bulk_create_or_replace_inventory_item",
-                                  json=body, content_language=True, expected=(200, 207))
+            body = {
+                "requests": [{"sku": i.sku, "locale": "en_US", **i.item.to_ebay()} for i in chunk]
+            }
+            response = self._call(
+                "bulk_create_or_replace_inventory_item",
+                "POST",
+                f"{INVENTORY}/bulk_create_or_replace_inventory_item",
+                json=body,
+                content_language=True,
+                expected=(200, 207),
+            )
             results.extend(self._bulk_results(response))
         return results
 
     @staticmethod
     def _bulk_results(response: httpx.Response) -> list[BulkItemResult]:
         return [
-            BulkItemResult(sku=r.get("sku", ""), status_code=r.get("statusCode", 0),
-                           ok=200 <= r.get("statusCode", 0) < 300,
-                           errors=_error_messages(r.get("errors")), offer_id=r.get("offerId"))
+            BulkItemResult(
+                sku=r.get("sku", ""),
+                status_code=r.get("statusCode", 0),
+                ok=200 <= r.get("statusCode", 0) < 300,
+                errors=_error_messages(r.get("errors")),
+                offer_id=r.get("offerId"),
+            )
             for r in response.json().get("responses", [])
         ]
 
@@ -418,41 +502,57 @@ class EbayClient:
         and then the existing offer (same SKU, marketplace, format) is the answer."""
         s = self._settings
         body = {
-            "sku": offer.sku, "marketplaceId": self._marketplace, "format": "FIXED_PRICE",
-            "availableQuantity": offer.quantity, "categoryId": offer.category_id,
+            "sku": offer.sku,
+            "marketplaceId": self._marketplace,
+            "format": "FIXED_PRICE",
+            "availableQuantity": offer.quantity,
+            "categoryId": offer.category_id,
             "listingDescription": offer.listing_description,
-            "listingPolicies": {"fulfillmentPolicyId": s.ebay_fulfillment_policy_id,
-                                "paymentPolicyId": s.ebay_payment_policy_id,
-                                "returnPolicyId": s.ebay_return_policy_id},
-            "pricingSummary": {"price": {"value": offer.price_value,
-                                         "currency": offer.currency}},
+            "listingPolicies": {
+                "fulfillmentPolicyId": s.ebay_fulfillment_policy_id,
+                "paymentPolicyId": s.ebay_payment_policy_id,
+                "returnPolicyId": s.ebay_return_policy_id,
+            },
+            "pricingSummary": {"price": {"value": offer.price_value, "currency": offer.currency}},
             "merchantLocationKey": s.ebay_merchant_location_key,
         }
         try:
-            response = self._call("create_offer", "POST", f"{INVENTORY}/offer", json=body,
-                                  content_language=True, expected=(201,))
+            response = self._call(
+                "create_offer",
+                "POST",
+                f"{INVENTORY}/offer",
+                json=body,
+                content_language=True,
+                expected=(201,),
+            )
             return str(response.json()["offerId"])
         except PermanentError as exc:
             if exc.code != "25002" or "already exists" not in exc.message.lower():
                 raise
             for offer_found in self.get_offers(offer.sku):
                 if (offer_found.get("marketplaceId"), offer_found.get("format")) == (
-                        self._marketplace, "FIXED_PRICE"):
+                    self._marketplace,
+                    "FIXED_PRICE",
+                ):
                     return str(offer_found["offerId"])
             raise
 
     def publish_offer(self, offer_id: str) -> str:
-        response = self._call("publish_offer", "POST",
-                              f"{INVENTORY}/offer/{quote(offer_id)}/publish", expected=(200,))
+        response = self._call(
+            "publish_offer", "POST", f"{INVENTORY}/offer/{quote(offer_id)}/publish", expected=(200,)
+        )
         return str(response.json()["listingId"])
 
     def withdraw_offer(self, offer_id: str) -> str:
         """End the listing (the offer stays). A repeat, e.g. after a lost answer, gets 25713
         from eBay; an offer whose listing has already ended is then the answer."""
         try:
-            response = self._call("withdraw_offer", "POST",
-                                  f"{INVENTORY}/offer/{quote(offer_id)}/withdraw",
-                                  expected=(200,))
+            response = self._call(
+                "withdraw_offer",
+                "POST",
+                f"{INVENTORY}/offer/{quote(offer_id)}/withdraw",
+                expected=(200,),
+            )
         except PermanentError as exc:
             if exc.code != "25713":
                 raise
@@ -464,15 +564,20 @@ class EbayClient:
         return str(response.json()["listingId"])
 
     def get_offer(self, offer_id: str) -> dict[str, Any]:
-        response = self._call("get_offer", "GET", f"{INVENTORY}/offer/{quote(offer_id)}",
-                              expected=(200,))
+        response = self._call(
+            "get_offer", "GET", f"{INVENTORY}/offer/{quote(offer_id)}", expected=(200,)
+        )
         return dict(response.json())
 
     def get_offers(self, sku: str) -> list[dict[str, Any]]:
         try:
-            response = self._call("get_offers", "GET", f"{INVENTORY}/offer",
-                                  params={"sku": sku, "marketplace_id": self._marketplace},
-                                  expected=(200,))
+            response = self._call(
+                "get_offers",
+                "GET",
+                f"{INVENTORY}/offer",
+                params={"sku": sku, "marketplace_id": self._marketplace},
+                expected=(200,),
+            )
         except NotFoundError:  # eBay answers 404 for a SKU without offers
             return []
         return list(response.json().get("offers", []))
@@ -486,13 +591,24 @@ class EbayClient:
             for u in chunk:
                 change: dict[str, Any] = {"offerId": u.offer_id, "availableQuantity": u.quantity}
                 if u.price_value is not None:
-                    change["price"] = {"value": u.price_value,
-                                       "currency": u.currency or self._settings.ebay_currency}
-                requests.append({"sku": u.sku, "offers": [change],
-                                 "shipToLocationAvailability": {"quantity": u.quantity}})
-            response = self._call("bulk_update_price_quantity", "POST",
-                                  f"{INVENTORY}/bulk_update_price_quantity",
-                                  json={"requests": requests}, expected=(200, 207))
+                    change["price"] = {
+                        "value": u.price_value,
+                        "currency": u.currency or self._settings.ebay_currency,
+                    }
+                requests.append(
+                    {
+                        "sku": u.sku,
+                        "offers": [change],
+                        "shipToLocationAvailability": {"quantity": u.quantity},
+                    }
+                )
+            response = self._call(
+                "bulk_update_price_quantity",
+                "POST",
+                f"{INVENTORY}/bulk_update_price_quantity",
+                json={"requests": requests},
+                expected=(200, 207),
+            )
             results.extend(self._bulk_results(response))
         return results
 
@@ -503,9 +619,13 @@ class EbayClient:
         window = f"lastmodifieddate:[{ebay_timestamp(start)}..{ebay_timestamp(end)}]"
         offset = 0
         while True:
-            response = self._call("get_orders", "GET", f"{FULFILLMENT}/order",
-                                  params={"filter": window, "limit": ORDER_PAGE,
-                                          "offset": offset}, expected=(200,))
+            response = self._call(
+                "get_orders",
+                "GET",
+                f"{FULFILLMENT}/order",
+                params={"filter": window, "limit": ORDER_PAGE, "offset": offset},
+                expected=(200,),
+            )
             page = response.json()
             orders = page.get("orders", [])
             for raw in orders:
@@ -518,28 +638,37 @@ class EbayClient:
         return parse_order(self._get_order_raw(order_id))
 
     def _get_order_raw(self, order_id: str) -> dict[str, Any]:
-        response = self._call("get_order", "GET", f"{FULFILLMENT}/order/{quote(order_id)}",
-                              expected=(200,))
+        response = self._call(
+            "get_order", "GET", f"{FULFILLMENT}/order/{quote(order_id)}", expected=(200,)
+        )
         return dict(response.json())
 
     def list_shipping_fulfillments(self, order_id: str) -> list[ShippingFulfillment]:
-        response = self._call("get_shipping_fulfillments", "GET",
-                              f"{FULFILLMENT}/order/{quote(order_id)}/shipping_fulfillment",
-                              expected=(200,))
+        response = self._call(
+            "get_shipping_fulfillments",
+            "GET",
+            f"{FULFILLMENT}/order/{quote(order_id)}/shipping_fulfillment",
+            expected=(200,),
+        )
         return [
             ShippingFulfillment(
                 fulfillment_id=f["fulfillmentId"],
                 tracking_number=f.get("shipmentTrackingNumber", ""),
                 carrier_code=f.get("shippingCarrierCode", ""),
-                line_items=[(li["lineItemId"], li.get("quantity", 1))
-                            for li in f.get("lineItems", [])],
+                line_items=[
+                    (li["lineItemId"], li.get("quantity", 1)) for li in f.get("lineItems", [])
+                ],
             )
             for f in response.json().get("fulfillments", [])
         ]
 
     def create_shipping_fulfillment(
-        self, order_id: str, line_items: list[tuple[str, int]], carrier_code: str,
-        tracking_number: str, shipped_at: datetime,
+        self,
+        order_id: str,
+        line_items: list[tuple[str, int]],
+        carrier_code: str,
+        tracking_number: str,
+        shipped_at: datetime,
     ) -> str:
         """Mark lines shipped with a tracking number. eBay would accept the same fulfillment
         twice, so an existing one with this tracking number is returned instead."""
@@ -554,34 +683,51 @@ class EbayClient:
             "shippingCarrierCode": carrier_code,
             "trackingNumber": tracking_number,
         }
-        response = self._call("create_shipping_fulfillment", "POST",
-                              f"{FULFILLMENT}/order/{quote(order_id)}/shipping_fulfillment",
-                              json=body, expected=(201,))
+        response = self._call(
+            "create_shipping_fulfillment",
+            "POST",
+            f"{FULFILLMENT}/order/{quote(order_id)}/shipping_fulfillment",
+            json=body,
+            expected=(201,),
+        )
         location = response.headers.get("location", "")
         fulfillment_id = location.rstrip("/").rsplit("/", 1)[-1]
         if not fulfillment_id:
-            raise PermanentError(SERVICE, "createShippingFulfillment returned no Location",
-                                 status=response.status_code)
+            raise PermanentError(
+                SERVICE,
+                "createShippingFulfillment returned no Location",
+                status=response.status_code,
+            )
         return fulfillment_id
 
-    def issue_refund(self, order_id: str, amount: str, currency: str, reason: str,
-                     comment: str = "") -> str:
+    def issue_refund(
+        self, order_id: str, amount: str, currency: str, reason: str, comment: str = ""
+    ) -> str:
         """An order-level refund. A refund of the same amount already on the order (say,
         from a call whose answer was lost) is returned instead of refunding twice."""
         if reason not in REFUND_REASONS:
             raise ValueError(f"reason must be one of {sorted(REFUND_REASONS)}")
         order = parse_order(self._get_order_raw(order_id))
         for refund in order.refunds:
-            if (refund.status != "FAILED" and refund.currency == currency
-                    and _same_amount(refund.value, amount)):
+            if (
+                refund.status != "FAILED"
+                and refund.currency == currency
+                and _same_amount(refund.value, amount)
+            ):
                 return refund.refund_id
-        body: dict[str, Any] = {"reasonForRefund": reason,
-                                "orderLevelRefundAmount": {"value": amount, "currency": currency}}
+        body: dict[str, Any] = {
+            "reasonForRefund": reason,
+            "orderLevelRefundAmount": {"value": amount, "currency": currency},
+        }
         if comment:
             body["comment"] = comment[:1000]
-        response = self._call("issue_refund", "POST",
-                              f"{FULFILLMENT}/order/{quote(order_id)}/issue_refund", json=body,
-                              expected=(200,))
+        response = self._call(
+            "issue_refund",
+            "POST",
+            f"{FULFILLMENT}/order/{quote(order_id)}/issue_refund",
+            json=body,
+            expected=(200,),
+        )
         return str(response.json()["refundId"])
 
 
@@ -593,7 +739,16 @@ def _safe(response: httpx.Response) -> tuple[str, str | None, Any]:
 
 
 __all__ = [
-    "BulkItemResult", "EbayClient", "EbayLineItem", "EbayOrder", "InventoryItem",
-    "InventoryItemWithSku", "OfferDraft", "PackageDims", "PriceQuantityUpdate", "ShipTo",
-    "ShippingFulfillment", "parse_order",
+    "BulkItemResult",
+    "EbayClient",
+    "EbayLineItem",
+    "EbayOrder",
+    "InventoryItem",
+    "InventoryItemWithSku",
+    "OfferDraft",
+    "PackageDims",
+    "PriceQuantityUpdate",
+    "ShipTo",
+    "ShippingFulfillment",
+    "parse_order",
 ]

@@ -87,9 +87,13 @@ class NotificationVerifier:
             if cached and cached[2] > time.time():
                 return cached[0], cached[1]
         response = call_json(
-            self._http, SERVICE, "GET",
+            self._http,
+            SERVICE,
+            "GET",
             f"{self._base}/commerce/notification/v1/public_key/{kid}",
-            tokens=self._tokens, parse_error=parse_error, expected=(200,),
+            tokens=self._tokens,
+            parse_error=parse_error,
+            expected=(200,),
         )
         body = response.json()
         key = _load_key(body["key"])
@@ -107,8 +111,10 @@ class NotificationVerifier:
         try:
             response = self._http.post(
                 f"{self._base}/identity/v1/oauth2/token",
-                headers={"Authorization": f"Basic {basic}",
-                         "Content-Type": "application/x-www-form-urlencoded"},
+                headers={
+                    "Authorization": f"Basic {basic}",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
                 data={"grant_type": "client_credentials", "scope": APP_SCOPE},
             )
         except httpx.TransportError as exc:
@@ -120,8 +126,14 @@ class NotificationVerifier:
                 message, code, details = response.text[:500], None, None
             if response.status_code in (400, 401):
                 raise AuthenticationError(SERVICE, message, status=response.status_code, code=code)
-            raise classify_status(SERVICE, response.status_code, message, code=code,
-                                  retry_after=retry_after_seconds(response), details=details)
+            raise classify_status(
+                SERVICE,
+                response.status_code,
+                message,
+                code=code,
+                retry_after=retry_after_seconds(response),
+                details=details,
+            )
         body = response.json()
         return body["access_token"], float(body.get("expires_in", 7200))
 

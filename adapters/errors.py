@@ -73,8 +73,13 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 def classify_status(
-    service: str, status: int, message: str, *, code: str | None = None,
-    retry_after: float | None = None, details: Any = None,
+    service: str,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    retry_after: float | None = None,
+    details: Any = None,
 ) -> AdapterError:
     """Map an HTTP status to the right error class."""
     kwargs: dict[str, Any] = {"status": status, "code": code, "details": details}

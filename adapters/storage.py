@@ -27,19 +27,46 @@ from config import Settings
 SERVICE = "s3"
 PREFIXES = ("product-images/", "shipping-labels/", "inspection-videos/", "documents/", "temp/")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
-THROTTLING = {"Throttling", "ThrottlingException", "SlowDown", "RequestLimitExceeded",
-              "TooManyRequestsException", "RequestThrottled", "RequestTimeout",
-              "InternalError", "ServiceUnavailable"}
+THROTTLING = {
+    "Throttling",
+    "ThrottlingException",
+    "SlowDown",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestTimeout",
+    "InternalError",
+    "ServiceUnavailable",
+}
 NOT_FOUND = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "NotFound", "404"}
-DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-          "InvalidToken", "AllAccessDisabled", "403"}
+DENIED = {
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "AllAccessDisabled",
+    "403",
+}
 LIFECYCLE_RULES: list[dict[str, Any]] = [
-    {"ID": "temp-expire-1d", "Filter": {"Prefix": "temp/"}, "Status": "Enabled",
-     "Expiration": {"Days": 1}},
-    {"ID": "noncurrent-expire-90d", "Filter": {"Prefix": ""}, "Status": "Enabled",
-     "NoncurrentVersionExpiration": {"NoncurrentDays": 90}},
-    {"ID": "abort-multipart-7d", "Filter": {"Prefix": ""}, "Status": "Enabled",
-     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}},
+    {
+        "ID": "temp-expire-1d",
+        "Filter": {"Prefix": "temp/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": 1},
+    },
+    {
+        "ID": "noncurrent-expire-90d",
+        "Filter": {"Prefix": ""},
+        "Status": "Enabled",
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+    },
+    {
+        "ID": "abort-multipart-7d",
+        "Filter": {"Prefix": ""},
+        "Status": "Enabled",
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+    },
 ]
 
 
@@ -101,9 +128,7 @@ class Storage:
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> str:
         """Store `data`; returns the new version id ("" when versioning is off)."""
-        result = self._call(
-            "put_object", Key=check_key(key), Body=data, ContentType=content_type
-        )
+        result = self._call("put_object", Key=check_key(key), Body=data, ContentType=content_type)
         version = result.get("VersionId") or ""
         return "" if version == "null" else version
 

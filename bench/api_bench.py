@@ -156,7 +156,8 @@ def run(requests: int = 2000, concurrency: int = 16) -> dict[str, float]:
     )
     print(
         f"api  bare Litestar route, same JSON shape (ceiling):         "
-        f"{ceiling.per_second:7.0f} req/s  p50 {ceiling.p50_ms:6.1f} ms  p95 {ceiling.p95_ms:6.1f} ms"
+        f"{ceiling.per_second:7.0f} req/s  p50 {ceiling.p50_ms:6.1f} ms  "
+        f"p95 {ceiling.p95_ms:6.1f} ms"
     )
     ratios = {
         "api_throughput_ratio": ours.per_second / ceiling.per_second,

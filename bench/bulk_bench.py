@@ -73,6 +73,7 @@ async def run(
     )
     print(
         f"bulk listing floor with eBay's bulk offer/publish endpoints: "
-        f"{FLOOR_CALLS_PER_ITEM:.2f} per item; ratio floor/ours {FLOOR_CALLS_PER_ITEM / per_item:.2f}"
+        f"{FLOOR_CALLS_PER_ITEM:.2f} per item; "
+        f"ratio floor/ours {FLOOR_CALLS_PER_ITEM / per_item:.2f}"
     )
     return {"bulk_calls_per_item": per_item, "bulk_items_per_second": items / elapsed}

@@ -70,7 +70,11 @@ def wait_for_http(url: str, timeout: float) -> bool:
 def required_ports(settings: Settings) -> dict[str, tuple[str, int, str]]:
     temporal = urlparse(f"//{settings.temporal_address}")
     return {
-        "Temporal gRPC": (temporal.hostname or "127.0.0.1", temporal.port or 7233, "TEMPORAL_ADDRESS"),
+        "Temporal gRPC": (
+            temporal.hostname or "127.0.0.1",
+            temporal.port or 7233,
+            "TEMPORAL_ADDRESS",
+        ),
         "Temporal UI": ("127.0.0.1", settings.temporal_ui_port, "TEMPORAL_UI_PORT"),
         "sandbox": ("127.0.0.1", settings.sandbox_port, "SANDBOX_PORT"),
         "sandbox S3": ("127.0.0.1", settings.sandbox_s3_port, "SANDBOX_S3_PORT"),
@@ -199,8 +203,10 @@ def run_dev(settings: Settings) -> int:
         while not stopping:
             for child in children:
                 if child.process and child.process.poll() is not None:
-                    print(f"{child.name} exited with code {child.process.returncode}; stopping",
-                          file=sys.stderr)
+                    print(
+                        f"{child.name} exited with code {child.process.returncode}; stopping",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.5)
         return 0

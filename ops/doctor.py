@@ -127,9 +127,7 @@ async def check_bucket(settings: Settings, fix: bool) -> str:
     if versioning.get("Status") != "Enabled":
         raise RuntimeError(f"bucket {bucket}: versioning is not enabled (run with --fix)")
     try:
-        lifecycle = await asyncio.to_thread(
-            s3.get_bucket_lifecycle_configuration, Bucket=bucket
-        )
+        lifecycle = await asyncio.to_thread(s3.get_bucket_lifecycle_configuration, Bucket=bucket)
     except Exception as exc:  # noqa: BLE001 - botocore raises a generic ClientError
         raise RuntimeError(f"bucket {bucket}: no lifecycle rules (run with --fix)") from exc
     return f"bucket {bucket}: versioning on, {len(lifecycle.get('Rules', []))} lifecycle rules"

@@ -13,8 +13,8 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from litestar import Litestar, MediaType, Request, Response, delete, get, post
-from litestar.params import Body
 from litestar.exceptions import HTTPException
+from litestar.params import Body
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from config import Settings
@@ -54,7 +54,9 @@ def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
                 raise HTTPException(status_code=400, detail=f"unknown service {service!r}")
             unknown = set(rule) - allowed
             if unknown:
-                raise HTTPException(status_code=400, detail=f"unknown fault fields {sorted(unknown)}")
+                raise HTTPException(
+                    status_code=400, detail=f"unknown fault fields {sorted(unknown)}"
+                )
             ctx.faults[service] = FaultRule(**rule)
         return {"faults": {s: asdict(r) for s, r in ctx.faults.items()}}
 

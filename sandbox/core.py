@@ -181,7 +181,9 @@ class FaultMiddleware:
         if rule.latency_ms:
             await asyncio.sleep(rule.latency_ms / 1000)
         if kind == "error":
-            await _send_json(send, rule.error_status, self.error_body(rule.error_status, "Injected fault"))
+            await _send_json(
+                send, rule.error_status, self.error_body(rule.error_status, "Injected fault")
+            )
         elif kind == "rate_limit":
             await _send_json(
                 send,

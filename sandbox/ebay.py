@@ -40,15 +40,23 @@ from sandbox.ebay_state import EbayState
 TOKEN_TTL = 7200
 API_SCOPE = "https://api.ebay.com/oauth/api_scope"
 CONSENTED_SCOPES = {API_SCOPE} | {
-    f"{API_SCOPE}/{name}" for name in (
-        "sell.inventory", "sell.inventory.readonly", "sell.fulfillment",
-        "sell.fulfillment.readonly", "sell.account", "sell.account.readonly", "sell.marketing",
-        "sell.analytics.readonly", "commerce.identity.readonly",
+    f"{API_SCOPE}/{name}"
+    for name in (
+        "sell.inventory",
+        "sell.inventory.readonly",
+        "sell.fulfillment",
+        "sell.fulfillment.readonly",
+        "sell.account",
+        "sell.account.readonly",
+        "sell.marketing",
+        "sell.analytics.readonly",
+        "commerce.identity.readonly",
     )
 }
 
-INVALID_SCOPE = ("The requested scope is invalid, unknown, malformed, or exceeds the "
-                 "scope granted to the client")
+INVALID_SCOPE = (
+    "The requested scope is invalid, unknown, malformed, or exceeds the scope granted to the client"
+)
 
 _STATES: dict[int, tuple[SandboxContext, EbayState]] = {}
 
@@ -78,8 +86,12 @@ def public_key_text(state: EbayState) -> str:
 def sign_notification(state: EbayState, body: bytes) -> str:
     """X-EBAY-SIGNATURE: base64 JSON {alg, kid, signature, digest}, ECDSA over SHA1 of the body."""
     signature = state.signing_key.sign(body, ec.ECDSA(hashes.SHA1()))  # noqa: S303 - eBay's choice
-    header = {"alg": "ECDSA", "kid": state.key_id,
-              "signature": base64.b64encode(signature).decode(), "digest": "SHA1"}
+    header = {
+        "alg": "ECDSA",
+        "kid": state.key_id,
+        "signature": base64.b64encode(signature).decode(),
+        "digest": "SHA1",
+    }
     return base64.b64encode(json.dumps(header).encode()).decode()
 
 
@@ -97,7 +109,8 @@ def create_app(ctx: SandboxContext) -> Litestar:
             return False
         expected_secret = settings.ebay_client_secret.get_secret_value()
         return secrets.compare_digest(client_id, settings.ebay_client_id) and (
-            secrets.compare_digest(secret, expected_secret))
+            secrets.compare_digest(secret, expected_secret)
+        )
 
     @post("/identity/v1/oauth2/token", status_code=200)
     async def token(request: Request) -> Response:
@@ -109,35 +122,60 @@ def create_app(ctx: SandboxContext) -> Litestar:
         if grant == "refresh_token":
             expected = settings.ebay_oauth_refresh_token.get_secret_value()
             if not secrets.compare_digest(form.get("refresh_token", ""), expected):
-                return _oauth_error(400, "invalid_grant", "the provided authorization refresh "
-                                    "token is invalid or was issued to another client")
+                return _oauth_error(
+                    400,
+                    "invalid_grant",
+                    "the provided authorization refresh "
+                    "token is invalid or was issued to another client",
+                )
             if not scopes <= CONSENTED_SCOPES:
                 return _oauth_error(400, "invalid_scope", INVALID_SCOPE)
             with state.lock:
                 state.tokens_issued["user"] += 1
-            return Response({"access_token": book.issue(TOKEN_TTL, USER_TOKEN_PREFIX),
-                             "expires_in": TOKEN_TTL, "token_type": "User Access Token"})
+            return Response(
+                {
+                    "access_token": book.issue(TOKEN_TTL, USER_TOKEN_PREFIX),
+                    "expires_in": TOKEN_TTL,
+                    "token_type": "User Access Token",
+                }
+            )
         if grant == "client_credentials":
             if scopes != {API_SCOPE}:
                 return _oauth_error(400, "invalid_scope", INVALID_SCOPE)
             with state.lock:
                 state.tokens_issued["app"] += 1
-            return Response({"access_token": book.issue(TOKEN_TTL, APP_TOKEN_PREFIX),
-                             "expires_in": TOKEN_TTL, "token_type": "Application Access Token"})
+            return Response(
+                {
+                    "access_token": book.issue(TOKEN_TTL, APP_TOKEN_PREFIX),
+                    "expires_in": TOKEN_TTL,
+                    "token_type": "Application Access Token",
+                }
+            )
         return _oauth_error(400, "unsupported_grant_type", f"grant type {grant!r} is not supported")
 
-    @get("/commerce/notification/v1/public_key/{key_id:str}",
-         guards=[token_guard(book, APP_TOKEN_PREFIX)])
+    @get(
+        "/commerce/notification/v1/public_key/{key_id:str}",
+        guards=[token_guard(book, APP_TOKEN_PREFIX)],
+    )
     async def public_key(key_id: FromPath[str]) -> Response:
         if key_id != state.key_id:
-            raise EbayError(404, 195000, "Resource not found", domain="API_NOTIFICATION",
-                            long_message=f"No public key with id {key_id}.")
+            raise EbayError(
+                404,
+                195000,
+                "Resource not found",
+                domain="API_NOTIFICATION",
+                long_message=f"No public key with id {key_id}.",
+            )
         return Response({"algorithm": "ECDSA", "digest": "SHA1", "key": public_key_text(state)})
 
     user_guard = [token_guard(book, USER_TOKEN_PREFIX)]
     return Litestar(
-        [token, public_key, inventory_router(ctx, state, user_guard),
-         fulfillment_router(ctx, state, user_guard)],
+        [
+            token,
+            public_key,
+            inventory_router(ctx, state, user_guard),
+            fulfillment_router(ctx, state, user_guard),
+        ],
         exception_handlers={Exception: ebay_error_handler},
         openapi_config=None,
     )
@@ -183,18 +221,28 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
         url = data.get("endpoint_url") or ctx.settings.ebay_deletion_endpoint_url
         moment = iso(now())
         notification = {
-            "metadata": {"topic": "MARKETPLACE_ACCOUNT_DELETION", "schemaVersion": "1.0",
-                         "deprecated": False},
+            "metadata": {
+                "topic": "MARKETPLACE_ACCOUNT_DELETION",
+                "schemaVersion": "1.0",
+                "deprecated": False,
+            },
             "notification": {
-                "notificationId": str(uuid.uuid4()), "eventDate": moment,
-                "publishDate": moment, "publishAttemptCount": 1,
-                "data": {"username": username, "userId": data.get("user_id") or state.digits(10),
-                         "eiasToken": base64.b64encode(username.encode()).decode()},
+                "notificationId": str(uuid.uuid4()),
+                "eventDate": moment,
+                "publishDate": moment,
+                "publishAttemptCount": 1,
+                "data": {
+                    "username": username,
+                    "userId": data.get("user_id") or state.digits(10),
+                    "eiasToken": base64.b64encode(username.encode()).decode(),
+                },
             },
         }
         body = json.dumps(notification).encode()
-        headers = {"Content-Type": "application/json",
-                   "X-EBAY-SIGNATURE": sign_notification(state, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "X-EBAY-SIGNATURE": sign_notification(state, body),
+        }
         try:
             async with httpx.AsyncClient(timeout=10) as client:
                 answer = await client.post(url, content=body, headers=headers)

@@ -20,12 +20,26 @@ INVENTORY_BASE = "/sell/inventory/v1"
 FULFILLMENT_BASE = "/sell/fulfillment/v1"
 USER_TOKEN_PREFIX = "v^1.1#i^1#u^"
 APP_TOKEN_PREFIX = "v^1.1#i^1#a^"
-CONDITIONS = frozenset({
-    "NEW", "LIKE_NEW", "NEW_OTHER", "NEW_WITH_DEFECTS", "CERTIFIED_REFURBISHED",
-    "EXCELLENT_REFURBISHED", "VERY_GOOD_REFURBISHED", "GOOD_REFURBISHED", "SELLER_REFURBISHED",
-    "USED_EXCELLENT", "USED_VERY_GOOD", "USED_GOOD", "USED_ACCEPTABLE",
-    "FOR_PARTS_OR_NOT_WORKING", "PRE_OWNED_EXCELLENT", "PRE_OWNED_FAIR",
-})
+CONDITIONS = frozenset(
+    {
+        "NEW",
+        "LIKE_NEW",
+        "NEW_OTHER",
+        "NEW_WITH_DEFECTS",
+        "CERTIFIED_REFURBISHED",
+        "EXCELLENT_REFURBISHED",
+        "VERY_GOOD_REFURBISHED",
+        "GOOD_REFURBISHED",
+        "SELLER_REFURBISHED",
+        "USED_EXCELLENT",
+        "USED_VERY_GOOD",
+        "USED_GOOD",
+        "USED_ACCEPTABLE",
+        "FOR_PARTS_OR_NOT_WORKING",
+        "PRE_OWNED_EXCELLENT",
+        "PRE_OWNED_FAIR",
+    }
+)
 """eBay's ConditionEnum (Sell Inventory)."""
 
 
@@ -46,7 +60,11 @@ class EbayError(Exception):
         super().__init__(message)
         self.status = status
         self.error = error_entry(
-            error_id, message, long_message=long_message, domain=domain, category=category,
+            error_id,
+            message,
+            long_message=long_message,
+            domain=domain,
+            category=category,
             parameters=parameters,
         )
 
@@ -80,7 +98,10 @@ def error_body(status: int, message: str) -> dict[str, Any]:
         entry = error_entry(2001, "Too many requests", long_message=message, domain="ACCESS")
     elif status >= 500:
         entry = error_entry(
-            2003, "Internal error", domain="ACCESS", category="APPLICATION",
+            2003,
+            "Internal error",
+            domain="ACCESS",
+            category="APPLICATION",
             long_message=f"{message}. Please wait a few minutes and try the call again.",
         )
     elif status == 404:
@@ -106,7 +127,10 @@ def token_guard(tokens: TokenBook, prefix: str):  # type: ignore[no-untyped-def]
         token = header.split(" ", 1)[1].strip() if header and " " in header else ""
         if not (tokens.valid(header) and token.startswith(prefix)):
             raise EbayError(
-                401, 1001, "Invalid access token", domain="OAuth",
+                401,
+                1001,
+                "Invalid access token",
+                domain="OAuth",
                 long_message="Invalid access token. Check the value of the Authorization "
                 "HTTP request header.",
             )
@@ -118,14 +142,22 @@ async def json_body(request: Request, *, required: bool = True) -> Any:
     raw = await request.body()
     if not raw:
         if required:
-            raise EbayError(400, 2004, "Invalid request", domain="ACCESS",
-                            long_message="The request has no body.")
+            raise EbayError(
+                400,
+                2004,
+                "Invalid request",
+                domain="ACCESS",
+                long_message="The request has no body.",
+            )
         return None
     try:
         return json.loads(raw)
     except ValueError as exc:
         raise EbayError(
-            400, 2004, "Invalid request", domain="ACCESS",
+            400,
+            2004,
+            "Invalid request",
+            domain="ACCESS",
             long_message=f"Unable to parse the JSON request body: {exc}",
         ) from exc
 
@@ -156,8 +188,9 @@ def _valid_aspects(aspects: Any) -> bool:
     )
 
 
-def validate(spec_name: str, method: str, path: str, body: Any, *, error_id: int,
-             domain: str) -> None:
+def validate(
+    spec_name: str, method: str, path: str, body: Any, *, error_id: int, domain: str
+) -> None:
     """Refuse what the vendor's schema refuses, with eBay's 'invalid value' error."""
     try:
         load_spec(spec_name).validate_request(method, path, spec_view(body))
@@ -165,8 +198,12 @@ def validate(spec_name: str, method: str, path: str, body: Any, *, error_id: int
         first = exc.errors[0]
         field = first.split(":", 1)[0]
         raise EbayError(
-            400, error_id, f"Invalid value for {field}.", long_message="; ".join(exc.errors[:5]),
-            domain=domain, parameters={"fieldName": field},
+            400,
+            error_id,
+            f"Invalid value for {field}.",
+            long_message="; ".join(exc.errors[:5]),
+            domain=domain,
+            parameters={"fieldName": field},
         ) from exc
 
 
@@ -175,7 +212,9 @@ def require_content_language(request: Request) -> None:
     value = request.headers.get("content-language", "")
     if value.replace("_", "-").lower() not in {"en-us", "en-gb", "en-au", "de-de", "en-ca"}:
         raise EbayError(
-            400, 25709, "Invalid value for header Content-Language.",
+            400,
+            25709,
+            "Invalid value for header Content-Language.",
             long_message=f"Content-Language {value!r} is missing or not supported.",
             parameters={"fieldName": "Content-Language"},
         )

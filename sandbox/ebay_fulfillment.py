@@ -27,8 +27,15 @@ from sandbox.ebay_state import EbayState
 
 FILTER_RE = re.compile(r"(\w+):(\[[^\]]*\]|\{[^}]*\})")
 FILTER_NAMES = {"creationdate", "lastmodifieddate", "orderfulfillmentstatus"}
-REFUND_REASONS = {"BUYER_CANCEL", "BUYER_RETURN", "ITEM_NOT_RECEIVED", "SELLER_WRONG_ITEM",
-                  "SELLER_OUT_OF_STOCK", "SELLER_FOUND_CHEAPER_PRICE", "OTHER"}
+REFUND_REASONS = {
+    "BUYER_CANCEL",
+    "BUYER_RETURN",
+    "ITEM_NOT_RECEIVED",
+    "SELLER_WRONG_ITEM",
+    "SELLER_OUT_OF_STOCK",
+    "SELLER_FOUND_CHEAPER_PRICE",
+    "OTHER",
+}
 MONEY_RE = re.compile(r"^\d+(\.\d{1,2})?$")
 DOMAIN = "API_FULFILLMENT"
 
@@ -69,8 +76,9 @@ def _parse_filter(raw: str) -> tuple[str | None, datetime | None, datetime | Non
     return date_field, start, end, statuses
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int,
-               error_id: int) -> int:
+def _int_param(
+    request: Request, name: str, default: int, low: int, high: int, error_id: int
+) -> int:
     raw = request.query_params.get(name)
     try:
         value = int(raw) if raw is not None else default
@@ -114,24 +122,30 @@ def fulfillment_router(ctx: SandboxContext, state: EbayState, guards: list[Any])
                 field, start, end, statuses = _parse_filter(raw_filter)
                 key = {"creationdate": "creationDate"}.get(field or "", "lastModifiedDate")
                 found = [
-                    o for o in state.orders.values()
+                    o
+                    for o in state.orders.values()
                     if (start is None or parse_iso(o[key]) >= start)
                     and (end is None or parse_iso(o[key]) <= end)
                     and (not statuses or o["orderFulfillmentStatus"] in statuses)
                 ]
             found.sort(key=lambda o: (o["creationDate"], o["orderId"]), reverse=True)
-            page = [_public(o) for o in found[offset: offset + limit]]
+            page = [_public(o) for o in found[offset : offset + limit]]
         query = {k: v for k, v in (("filter", raw_filter), ("orderIds", order_ids)) if v}
         href = f"{base_url(request)}{FULFILLMENT_BASE}/order?"
         body: dict[str, Any] = {
             "href": href + urlencode({**query, "limit": limit, "offset": offset}),
-            "total": len(found), "limit": limit, "offset": offset, "orders": page, "warnings": [],
+            "total": len(found),
+            "limit": limit,
+            "offset": offset,
+            "orders": page,
+            "warnings": [],
         }
         if offset + limit < len(found):
             body["next"] = href + urlencode({**query, "limit": limit, "offset": offset + limit})
         if offset > 0:
             body["prev"] = href + urlencode(
-                {**query, "limit": limit, "offset": max(0, offset - limit)})
+                {**query, "limit": limit, "offset": max(0, offset - limit)}
+            )
         return Response(body)
 
     @get("/order/{order_id:str}")
@@ -139,7 +153,8 @@ def fulfillment_router(ctx: SandboxContext, state: EbayState, guards: list[Any])
         with state.lock:
             order = _public(order_or_404(order_id))
             order["cancelStatus"]["cancelRequests"] = copy.deepcopy(
-                state.cancel_requests.get(order_id, []))
+                state.cancel_requests.get(order_id, [])
+            )
         return Response(order)
 
     @get("/order/{order_id:str}/shipping_fulfillment")
@@ -160,8 +175,14 @@ def fulfillment_router(ctx: SandboxContext, state: EbayState, guards: list[Any])
     @post("/order/{order_id:str}/shipping_fulfillment")
     async def create_fulfillment(request: Request, order_id: FromPath[str]) -> Response:
         body = await json_body(request)
-        validate("ebay-fulfillment", "POST", f"/order/{order_id}/shipping_fulfillment", body,
-                 error_id=32600, domain=DOMAIN)
+        validate(
+            "ebay-fulfillment",
+            "POST",
+            f"/order/{order_id}/shipping_fulfillment",
+            body,
+            error_id=32600,
+            domain=DOMAIN,
+        )
         with state.lock:
             order = state.orders.get(order_id)
             if order is None:
@@ -180,8 +201,10 @@ def fulfillment_router(ctx: SandboxContext, state: EbayState, guards: list[Any])
                 line["lineItemFulfillmentStatus"] = "FULFILLED"
             done = all(li["lineItemFulfillmentStatus"] == "FULFILLED" for li in order["lineItems"])
             order["orderFulfillmentStatus"] = "FULFILLED" if done else "IN_PROGRESS"
-            location = (f"{base_url(request)}{FULFILLMENT_BASE}/order/{order_id}"
-                        f"/shipping_fulfillment/{fulfillment_id}")
+            location = (
+                f"{base_url(request)}{FULFILLMENT_BASE}/order/{order_id}"
+                f"/shipping_fulfillment/{fulfillment_id}"
+            )
             order["fulfillmentHrefs"].append(location)
             state.touch(order)
             ledger.record("ebay", "fulfillment", order_id)
@@ -190,8 +213,14 @@ def fulfillment_router(ctx: SandboxContext, state: EbayState, guards: list[Any])
     @post("/order/{order_id:str}/issue_refund", status_code=200)
     async def issue_refund(request: Request, order_id: FromPath[str]) -> Response:
         body = await json_body(request)
-        validate("ebay-fulfillment", "POST", f"/order/{order_id}/issue_refund", body,
-                 error_id=34902, domain=DOMAIN)
+        validate(
+            "ebay-fulfillment",
+            "POST",
+            f"/order/{order_id}/issue_refund",
+            body,
+            error_id=34902,
+            domain=DOMAIN,
+        )
         with state.lock:
             order = state.orders.get(order_id)
             if order is None:
@@ -199,25 +228,39 @@ def fulfillment_router(ctx: SandboxContext, state: EbayState, guards: list[Any])
             amount = _check_refund(order, body)
             refund_id = state.digits(13)
             moment = iso(now())
-            money = {"value": f"{amount:.2f}", "currency": order["pricingSummary"]["total"][
-                "currency"]}
-            order["paymentSummary"]["refunds"].append({
-                "refundId": refund_id, "refundStatus": "REFUNDED", "amount": money,
-                "refundDate": moment, "refundReferenceId": state.digits(12),
-            })
+            money = {
+                "value": f"{amount:.2f}",
+                "currency": order["pricingSummary"]["total"]["currency"],
+            }
+            order["paymentSummary"]["refunds"].append(
+                {
+                    "refundId": refund_id,
+                    "refundStatus": "REFUNDED",
+                    "amount": money,
+                    "refundDate": moment,
+                    "refundReferenceId": state.digits(12),
+                }
+            )
             refunds = order["paymentSummary"]["refunds"]
             refunded = sum(Decimal(r["amount"]["value"]) for r in refunds)
             total = Decimal(order["pricingSummary"]["total"]["value"])
-            order["orderPaymentStatus"] = "FULLY_REFUNDED" if refunded >= total else (
-                "PARTIALLY_REFUNDED")
+            order["orderPaymentStatus"] = (
+                "FULLY_REFUNDED" if refunded >= total else ("PARTIALLY_REFUNDED")
+            )
             state.touch(order)
             ledger.record("ebay", "refund", order_id)
         return Response({"refundId": refund_id, "refundStatus": "PENDING"})
 
     return Router(
         FULFILLMENT_BASE,
-        route_handlers=[get_orders, get_order, list_fulfillments, get_fulfillment,
-                        create_fulfillment, issue_refund],
+        route_handlers=[
+            get_orders,
+            get_order,
+            list_fulfillments,
+            get_fulfillment,
+            create_fulfillment,
+            issue_refund,
+        ],
         guards=guards,
     )
 
@@ -235,8 +278,12 @@ def _check_fulfillment(order: dict[str, Any], body: dict[str, Any]) -> list[dict
         line = by_id.get(ref.get("lineItemId"))
         quantity = int(ref.get("quantity") or 1)
         if line is None or not 1 <= quantity <= line["quantity"]:
-            raise _error(400, 32200, f"Invalid line item id: {ref.get('lineItemId')}",
-                         lineItemId=str(ref.get("lineItemId")))
+            raise _error(
+                400,
+                32200,
+                f"Invalid line item id: {ref.get('lineItemId')}",
+                lineItemId=str(ref.get("lineItemId")),
+            )
         lines.append(line)
     if not body.get("trackingNumber") or not body.get("shippingCarrierCode"):
         raise _error(400, 32300, "Invalid shipment tracking number or carrier")

@@ -35,24 +35,42 @@ def _item_problems(sku: str, item: dict[str, Any]) -> list[dict[str, Any]]:
     """The checks eBay makes on an inventory item write (beyond the schema)."""
     problems = []
     if not SKU_RE.match(sku):
-        problems.append(error_entry(
-            25707, "This is an invalid value for a SKU. Only alphanumeric characters can be used "
-            "for SKUs, and their length must not exceed 50 characters", parameters={"sku": sku}))
+        problems.append(
+            error_entry(
+                25707,
+                "This is an invalid value for a SKU. Only alphanumeric characters can be used "
+                "for SKUs, and their length must not exceed 50 characters",
+                parameters={"sku": sku},
+            )
+        )
     title = (item.get("product") or {}).get("title") or ""
     if len(title) > 80:
-        problems.append(error_entry(25709, "Invalid value for title.",
-                                    long_message="The title exceeds 80 characters.",
-                                    parameters={"fieldName": "product.title"}))
+        problems.append(
+            error_entry(
+                25709,
+                "Invalid value for title.",
+                long_message="The title exceeds 80 characters.",
+                parameters={"fieldName": "product.title"},
+            )
+        )
     condition = item.get("condition")
     if condition is not None and condition not in CONDITIONS:
-        problems.append(error_entry(2004, "Invalid request", domain="ACCESS",
-                                    long_message=f"Could not serialize field [condition]: "
-                                    f"{condition!r} is not a ConditionEnum value."))
+        problems.append(
+            error_entry(
+                2004,
+                "Invalid request",
+                domain="ACCESS",
+                long_message=f"Could not serialize field [condition]: "
+                f"{condition!r} is not a ConditionEnum value.",
+            )
+        )
     quantity = ((item.get("availability") or {}).get("shipToLocationAvailability") or {}).get(
-        "quantity", 0)
+        "quantity", 0
+    )
     if quantity < 0:
-        problems.append(error_entry(25004, "Invalid quantity.",
-                                    parameters={"fieldName": "quantity"}))
+        problems.append(
+            error_entry(25004, "Invalid quantity.", parameters={"fieldName": "quantity"})
+        )
     return problems
 
 
@@ -77,8 +95,12 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
     def offer_or_404(offer_id: str) -> dict[str, Any]:
         offer = state.offers.get(offer_id)
         if offer is None:
-            raise EbayError(404, 25713, "This Offer is not available : offerId.",
-                            parameters={"offerId": offer_id})
+            raise EbayError(
+                404,
+                25713,
+                "This Offer is not available : offerId.",
+                parameters={"offerId": offer_id},
+            )
         return offer
 
     @put("/inventory_item/{sku:str}")
@@ -97,8 +119,12 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
     async def get_item(sku: FromPath[str]) -> Response:
         item = state.inventory.get(sku)
         if item is None:
-            raise EbayError(404, 25702, f"SKU {sku} could not be found or is not available in "
-                            "the system.", parameters={"sku": sku})
+            raise EbayError(
+                404,
+                25702,
+                f"SKU {sku} could not be found or is not available in the system.",
+                parameters={"sku": sku},
+            )
         return Response({"sku": sku, "locale": "en_US", **item})
 
     @post("/bulk_create_or_replace_inventory_item")
@@ -108,8 +134,11 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
         _check("POST", "/bulk_create_or_replace_inventory_item", body)
         requests = body.get("requests") or []
         if not requests or len(requests) > BULK_LIMIT:
-            raise EbayError(400, 25727, "The number of InventoryItems in the request cannot "
-                            f"exceed {BULK_LIMIT}.")
+            raise EbayError(
+                400,
+                25727,
+                f"The number of InventoryItems in the request cannot exceed {BULK_LIMIT}.",
+            )
         responses = []
         with state.lock:
             for entry in requests:
@@ -117,9 +146,14 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
                 problems = _item_problems(sku, entry)
                 if not problems:
                     store_item(sku, entry)
-                responses.append({"statusCode": 400 if problems else 200, "sku": sku,
-                                  "locale": entry.get("locale", "en_US"),
-                                  **({"errors": problems} if problems else {})})
+                responses.append(
+                    {
+                        "statusCode": 400 if problems else 200,
+                        "sku": sku,
+                        "locale": entry.get("locale", "en_US"),
+                        **({"errors": problems} if problems else {}),
+                    }
+                )
         mixed = any(r["statusCode"] != 200 for r in responses)
         return Response({"responses": responses}, status_code=207 if mixed else 200)
 
@@ -127,8 +161,12 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
     async def get_location(key: FromPath[str]) -> Response:
         location = state.locations.get(key)
         if location is None:
-            raise EbayError(404, 25804, "Input error. Location not found.",
-                            parameters={"merchantLocationKey": key})
+            raise EbayError(
+                404,
+                25804,
+                "Input error. Location not found.",
+                parameters={"merchantLocationKey": key},
+            )
         return Response({"merchantLocationKey": key, **location})
 
     @post("/location/{key:str}")
@@ -139,8 +177,12 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
             raise EbayError(400, 25800, "Invalid merchantLocationKey.")
         address = (body.get("location") or {}).get("address") or {}
         if not address.get("country") or not (address.get("postalCode") or address.get("city")):
-            raise EbayError(400, 25801, "Missing field location.address.",
-                            long_message="country and postalCode (or city) are required.")
+            raise EbayError(
+                400,
+                25801,
+                "Missing field location.address.",
+                long_message="country and postalCode (or city) are required.",
+            )
         with state.lock:
             if key in state.locations:
                 return Response(None, status_code=409)
@@ -156,20 +198,35 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
         sku = body.get("sku") or ""
         marketplace, fmt = body.get("marketplaceId"), body.get("format")
         if not (sku and marketplace and fmt):
-            raise EbayError(400, 25709, "Invalid value for sku, marketplaceId or format.",
-                            long_message="sku, marketplaceId and format are required.")
+            raise EbayError(
+                400,
+                25709,
+                "Invalid value for sku, marketplaceId or format.",
+                long_message="sku, marketplaceId and format are required.",
+            )
         price = (body.get("pricingSummary") or {}).get("price")
         if price is not None and not _price_ok(price):
             raise EbayError(400, 25003, "Invalid price.", parameters={"fieldName": "price"})
         with state.lock:
             if sku not in state.inventory:
-                raise EbayError(400, 25702, f"SKU {sku} could not be found or is not available "
-                                "in the system.", parameters={"sku": sku})
+                raise EbayError(
+                    400,
+                    25702,
+                    f"SKU {sku} could not be found or is not available in the system.",
+                    parameters={"sku": sku},
+                )
             for existing in state.offers.values():
                 if (existing["sku"], existing["marketplaceId"], existing["format"]) == (
-                        sku, marketplace, fmt):
-                    raise EbayError(400, 25002, "A user error has occurred. Offer entity already "
-                                    "exists.", parameters={"offerId": existing["offerId"]})
+                    sku,
+                    marketplace,
+                    fmt,
+                ):
+                    raise EbayError(
+                        400,
+                        25002,
+                        "A user error has occurred. Offer entity already exists.",
+                        parameters={"offerId": existing["offerId"]},
+                    )
             offer_id = state.new_offer_id()
             state.offers[offer_id] = {**body, "offerId": offer_id, "status": "UNPUBLISHED"}
             ledger.record("ebay", "offer_created", sku)
@@ -179,11 +236,11 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
     async def get_offers(request: Request) -> Response:
         sku = request.query_params.get("sku")
         if not sku:
-            raise EbayError(400, 25709, "Invalid value for sku.",
-                            parameters={"fieldName": "sku"})
+            raise EbayError(400, 25709, "Invalid value for sku.", parameters={"fieldName": "sku"})
         if sku not in state.inventory:
-            raise EbayError(404, 25713, "This Offer is not available : sku.",
-                            parameters={"sku": sku})
+            raise EbayError(
+                404, 25713, "This Offer is not available : sku.", parameters={"sku": sku}
+            )
         marketplace = request.query_params.get("marketplace_id")
         fmt = request.query_params.get("format")
         try:
@@ -191,12 +248,23 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
             offset = int(request.query_params.get("offset", 0))
         except ValueError as exc:
             raise EbayError(400, 25706, "You have provided invalid pagination values.") from exc
-        matching = [o for o in state.offers.values() if o["sku"] == sku
-                    and (not marketplace or o["marketplaceId"] == marketplace)
-                    and (not fmt or o["format"] == fmt)]
-        page = matching[offset: offset + limit]
-        return Response({"href": str(request.url), "limit": limit, "size": len(page),
-                         "total": len(matching), "offers": page})
+        matching = [
+            o
+            for o in state.offers.values()
+            if o["sku"] == sku
+            and (not marketplace or o["marketplaceId"] == marketplace)
+            and (not fmt or o["format"] == fmt)
+        ]
+        page = matching[offset : offset + limit]
+        return Response(
+            {
+                "href": str(request.url),
+                "limit": limit,
+                "size": len(page),
+                "total": len(matching),
+                "offers": page,
+            }
+        )
 
     @get("/offer/{offer_id:str}")
     async def get_offer(offer_id: FromPath[str]) -> Response:
@@ -211,8 +279,11 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
             _check_publishable(state, offer)
             listing_id = state.new_listing_id()
             offer["status"] = "PUBLISHED"
-            offer["listing"] = {"listingId": listing_id, "listingStatus": "ACTIVE",
-                                "soldQuantity": 0}
+            offer["listing"] = {
+                "listingId": listing_id,
+                "listingStatus": "ACTIVE",
+                "soldQuantity": 0,
+            }
             ledger.record("ebay", "offer_published", offer_id)
         return Response({"listingId": listing_id, "warnings": []})
 
@@ -221,8 +292,12 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
         with state.lock:
             offer = offer_or_404(offer_id)
             if offer["status"] != "PUBLISHED":
-                raise EbayError(400, 25713, "This Offer is not available : the offer is not "
-                                "published.", parameters={"offerId": offer_id})
+                raise EbayError(
+                    400,
+                    25713,
+                    "This Offer is not available : the offer is not published.",
+                    parameters={"offerId": offer_id},
+                )
             offer["status"] = "UNPUBLISHED"
             offer["listing"]["listingStatus"] = "ENDED"
             ledger.record("ebay", "offer_withdrawn", offer_id)
@@ -244,9 +319,19 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
 
     return Router(
         INVENTORY_BASE,
-        route_handlers=[put_item, get_item, bulk_items, get_location, create_location,
-                        create_offer, get_offers, get_offer, publish, withdraw,
-                        bulk_price_quantity],
+        route_handlers=[
+            put_item,
+            get_item,
+            bulk_items,
+            get_location,
+            create_location,
+            create_offer,
+            get_offers,
+            get_offer,
+            publish,
+            withdraw,
+            bulk_price_quantity,
+        ],
         guards=guards,
     )
 
@@ -254,46 +339,89 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
 def _check_publishable(state: EbayState, offer: dict[str, Any]) -> None:
     item = state.inventory.get(offer["sku"]) or {}
     product = item.get("product") or {}
-    missing = [name for name, value in (
-        ("product.title", product.get("title")),
-        ("product.imageUrls", product.get("imageUrls")),
-        ("condition", item.get("condition")),
-        ("categoryId", offer.get("categoryId")),
-        ("pricingSummary.price", (offer.get("pricingSummary") or {}).get("price")),
-        ("listingPolicies", offer.get("listingPolicies")),
-    ) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("product.title", product.get("title")),
+            ("product.imageUrls", product.get("imageUrls")),
+            ("condition", item.get("condition")),
+            ("categoryId", offer.get("categoryId")),
+            ("pricingSummary.price", (offer.get("pricingSummary") or {}).get("price")),
+            ("listingPolicies", offer.get("listingPolicies")),
+        )
+        if not value
+    ]
     if missing:
-        raise EbayError(400, 25002, "A user error has occurred. "
-                        f"Missing {', '.join(missing)}.", parameters={"fieldName": missing[0]})
+        raise EbayError(
+            400,
+            25002,
+            f"A user error has occurred. Missing {', '.join(missing)}.",
+            parameters={"fieldName": missing[0]},
+        )
     key = offer.get("merchantLocationKey")
     if not key or key not in state.locations:
-        raise EbayError(400, 25012, "Invalid inventory location. No Item.Country exists.",
-                        parameters={"merchantLocationKey": str(key)})
+        raise EbayError(
+            400,
+            25012,
+            "Invalid inventory location. No Item.Country exists.",
+            parameters={"merchantLocationKey": str(key)},
+        )
 
 
 def _update_price_quantity(state: EbayState, entry: dict[str, Any]) -> list[dict[str, Any]]:
     sku = str(entry.get("sku", ""))
     if sku not in state.inventory:
-        return [{"statusCode": 404, "sku": sku, "errors": [error_entry(
-            25702, f"SKU {sku} could not be found or is not available in the system.")]}]
+        return [
+            {
+                "statusCode": 404,
+                "sku": sku,
+                "errors": [
+                    error_entry(
+                        25702, f"SKU {sku} could not be found or is not available in the system."
+                    )
+                ],
+            }
+        ]
     ship_to = entry.get("shipToLocationAvailability")
     if ship_to and "quantity" in ship_to:
         if ship_to["quantity"] < 0:
-            return [{"statusCode": 400, "sku": sku, "errors": [error_entry(
-                25759, "shipToLocationAvailability quantity value should be greater than or "
-                "equal to 0.")]}]
+            return [
+                {
+                    "statusCode": 400,
+                    "sku": sku,
+                    "errors": [
+                        error_entry(
+                            25759,
+                            "shipToLocationAvailability quantity value should be greater than or "
+                            "equal to 0.",
+                        )
+                    ],
+                }
+            ]
         availability = state.inventory[sku].setdefault("availability", {})
         availability.setdefault("shipToLocationAvailability", {})["quantity"] = ship_to["quantity"]
     results = []
     for change in entry.get("offers") or []:
         offer = state.offers.get(str(change.get("offerId")))
         if offer is None or offer["sku"] != sku:
-            results.append({"statusCode": 404, "sku": sku, "offerId": change.get("offerId"),
-                            "errors": [error_entry(25713, "This Offer is not available.")]})
+            results.append(
+                {
+                    "statusCode": 404,
+                    "sku": sku,
+                    "offerId": change.get("offerId"),
+                    "errors": [error_entry(25713, "This Offer is not available.")],
+                }
+            )
             continue
         if "price" in change and not _price_ok(change["price"]):
-            results.append({"statusCode": 400, "sku": sku, "offerId": offer["offerId"],
-                            "errors": [error_entry(25709, "Invalid value for price.")]})
+            results.append(
+                {
+                    "statusCode": 400,
+                    "sku": sku,
+                    "offerId": offer["offerId"],
+                    "errors": [error_entry(25709, "Invalid value for price.")],
+                }
+            )
             continue
         if "availableQuantity" in change:
             offer["availableQuantity"] = change["availableQuantity"]

@@ -46,8 +46,14 @@ class EbayState:
 
     def reset(self) -> None:
         with self.lock:
-            for table in (self.inventory, self.locations, self.offers, self.orders,
-                          self.cancel_requests, self.fulfillments):
+            for table in (
+                self.inventory,
+                self.locations,
+                self.offers,
+                self.orders,
+                self.cancel_requests,
+                self.fulfillments,
+            ):
                 table.clear()
             self.tokens_issued = {"user": 0, "app": 0}
 
@@ -65,7 +71,8 @@ class EbayState:
 
     def new_order_id(self) -> str:
         return self._unique(
-            lambda: f"{self.digits(2)}-{self.digits(5)}-{self.digits(5)}", self.orders)
+            lambda: f"{self.digits(2)}-{self.digits(5)}-{self.digits(5)}", self.orders
+        )
 
     @staticmethod
     def _unique(make: Any, taken: dict[str, Any]) -> str:
@@ -78,8 +85,9 @@ class EbayState:
     def make_order(self, spec: dict[str, Any], default_domestic: bool) -> dict[str, Any]:
         """A buyer's paid order with eBay's structure, for the SKUs given (or a random one)."""
         domestic = bool(spec.get("domestic", default_domestic))
-        country = "JP" if domestic else (
-            spec.get("country_code") or self.rng.choice(["US", "GB", "DE"]))
+        country = (
+            "JP" if domestic else (spec.get("country_code") or self.rng.choice(["US", "GB", "DE"]))
+        )
         if country not in BUYER_ADDRESSES:
             raise ValueError(f"no sample addresses for country {country!r}")
         name, line1, city, state, postal, phone = self.rng.choice(BUYER_ADDRESSES[country])
@@ -103,45 +111,65 @@ class EbayState:
                 "username": username,
                 "buyerRegistrationAddress": {"fullName": name, "email": email},
             },
-            "pricingSummary": {"priceSubtotal": dict(money), "deliveryCost":
-                               {"value": "0.00", "currency": currency}, "total": dict(money)},
+            "pricingSummary": {
+                "priceSubtotal": dict(money),
+                "deliveryCost": {"value": "0.00", "currency": currency},
+                "total": dict(money),
+            },
             "cancelStatus": {"cancelState": "NONE_REQUESTED", "cancelRequests": []},
             "paymentSummary": {
                 "totalDueSeller": dict(money),
                 "refunds": [],
-                "payments": [{"paymentMethod": "EBAY", "paymentReferenceId": self.digits(12),
-                              "paymentDate": iso(created), "amount": dict(money),
-                              "paymentStatus": "PAID"}],
+                "payments": [
+                    {
+                        "paymentMethod": "EBAY",
+                        "paymentReferenceId": self.digits(12),
+                        "paymentDate": iso(created),
+                        "amount": dict(money),
+                        "paymentStatus": "PAID",
+                    }
+                ],
             },
-            "fulfillmentStartInstructions": [{
-                "fulfillmentInstructionsType": "SHIP_TO",
-                "ebaySupportedFulfillment": False,
-                "minEstimatedDeliveryDate": iso(created + timedelta(days=5)),
-                "maxEstimatedDeliveryDate": iso(created + timedelta(days=12)),
-                "shippingStep": {
-                    "shippingServiceCode": "ExpeditedShippingFromOutsideUS"
-                    if country != "JP" else "JP_StandardShipping",
-                    "shipTo": {
-                        "fullName": name,
-                        "contactAddress": {"addressLine1": line1, "city": city,
-                                           "stateOrProvince": state, "postalCode": postal,
-                                           "countryCode": country},
-                        "primaryPhone": {"phoneNumber": phone},
-                        "email": email,
+            "fulfillmentStartInstructions": [
+                {
+                    "fulfillmentInstructionsType": "SHIP_TO",
+                    "ebaySupportedFulfillment": False,
+                    "minEstimatedDeliveryDate": iso(created + timedelta(days=5)),
+                    "maxEstimatedDeliveryDate": iso(created + timedelta(days=12)),
+                    "shippingStep": {
+                        "shippingServiceCode": "ExpeditedShippingFromOutsideUS"
+                        if country != "JP"
+                        else "JP_StandardShipping",
+                        "shipTo": {
+                            "fullName": name,
+                            "contactAddress": {
+                                "addressLine1": line1,
+                                "city": city,
+                                "stateOrProvince": state,
+                                "postalCode": postal,
+                                "countryCode": country,
+                            },
+                            "primaryPhone": {"phoneNumber": phone},
+                            "email": email,
+                        },
                     },
-                },
-            }],
+                }
+            ],
             "fulfillmentHrefs": [],
             "lineItems": line_items,
             "salesRecordReference": self.digits(4),
         }
         if spec.get("cancel_requested"):
             order["cancelStatus"]["cancelState"] = "CANCEL_REQUESTED"
-            self.cancel_requests[order_id] = [{
-                "cancelRequestId": self.digits(10), "cancelInitiator": "BUYER",
-                "cancelReason": "BUYER_ASKED_CANCEL", "cancelRequestState": "REQUESTED",
-                "cancelRequestedDate": iso(created),
-            }]
+            self.cancel_requests[order_id] = [
+                {
+                    "cancelRequestId": self.digits(10),
+                    "cancelInitiator": "BUYER",
+                    "cancelReason": "BUYER_ASKED_CANCEL",
+                    "cancelRequestState": "REQUESTED",
+                    "cancelRequestedDate": iso(created),
+                }
+            ]
         self.orders[order_id] = order
         return order
 
@@ -152,8 +180,10 @@ class EbayState:
         if not skus:
             listed = [o["sku"] for o in self.offers.values() if o["status"] == "PUBLISHED"]
             skus = [self.rng.choice(listed) if listed else f"SKU-{self.digits(6)}"]
-        return [{"sku": s, "quantity": spec.get("quantity", 1), "price": spec.get("price")}
-                for s in skus]
+        return [
+            {"sku": s, "quantity": spec.get("quantity", 1), "price": spec.get("price")}
+            for s in skus
+        ]
 
     def _line_item(self, line: dict[str, Any], currency: str) -> dict[str, Any]:
         sku = str(line["sku"])
@@ -163,8 +193,10 @@ class EbayState:
         offer = next((o for o in self.offers.values() if o["sku"] == sku), None)
         listed_price = offer["pricingSummary"]["price"]["value"] if offer else None
         unit = Decimal(str(line.get("price") or listed_price or f"{self.rng.randint(20, 400)}.00"))
-        title = (self.inventory.get(sku, {}).get("product", {}).get("title")
-                 or f"Japanese vintage item {sku}")
+        title = (
+            self.inventory.get(sku, {}).get("product", {}).get("title")
+            or f"Japanese vintage item {sku}"
+        )
         listing_id = (offer or {}).get("listing", {}).get("listingId") or self.new_listing_id()
         cost = {"value": f"{unit * quantity:.2f}", "currency": currency}
         return {

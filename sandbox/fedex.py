@@ -38,8 +38,18 @@ TIMELINE: tuple[tuple[str, str, str, str], ...] = (
     ("DL", "DL", "Delivered", "destination"),
 )
 CODES = [step[0] for step in TIMELINE]
-DAY_WORDS = ["", "ONE_DAY", "TWO_DAYS", "THREE_DAYS", "FOUR_DAYS", "FIVE_DAYS", "SIX_DAYS",
-             "SEVEN_DAYS", "EIGHT_DAYS", "NINE_DAYS"]
+DAY_WORDS = [
+    "",
+    "ONE_DAY",
+    "TWO_DAYS",
+    "THREE_DAYS",
+    "FOUR_DAYS",
+    "FIVE_DAYS",
+    "SIX_DAYS",
+    "SEVEN_DAYS",
+    "EIGHT_DAYS",
+    "NINE_DAYS",
+]
 
 SERVICES = (
     # (service type, name, price factor, transit days)
@@ -243,9 +253,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
                     "serviceType": service,
                     "serviceName": name,
                     "packagingType": "YOUR_PACKAGING",
-                    "commit": {
-                        "daysInTransit": DAY_WORDS[days]
-                    },
+                    "commit": {"daysInTransit": DAY_WORDS[days]},
                     "ratedShipmentDetails": [
                         {"rateType": "ACCOUNT", "totalNetCharge": amount * 0.85, "currency": "JPY"},
                         {"rateType": "LIST", "totalNetCharge": amount, "currency": "JPY"},

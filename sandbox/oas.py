@@ -50,7 +50,12 @@ class Spec:
         )
         self._registry: Registry = Registry().with_resource("urn:spec", resource)
         self._templates = [
-            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(p.rstrip("/"))) + "/?$"), p)
+            (
+                re.compile(
+                    "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(p.rstrip("/"))) + "/?$"
+                ),
+                p,
+            )
             for p in document.get("paths", {})
         ]
 

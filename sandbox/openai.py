@@ -22,13 +22,22 @@ from sandbox.openai_listing import InstanceBuilder, parse_record
 
 SERVICE = "openai"
 MODELS = ("gpt-4o", "gpt-4o-mini", "gpt-4o-2024-08-06", "gpt-4.1", "gpt-4.1-mini", "gpt-5-mini")
-ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
-               404: "invalid_request_error", 429: "requests"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    429: "requests",
+}
 ERROR_CODES = {401: "invalid_api_key", 404: "model_not_found", 429: "rate_limit_exceeded"}
 
 
 def error_body(
-    status: int, message: str, *, param: str | None = None, code: str | None = None,
+    status: int,
+    message: str,
+    *,
+    param: str | None = None,
+    code: str | None = None,
     kind: str | None = None,
 ) -> dict[str, Any]:
     """OpenAI's error shape."""
@@ -81,13 +90,17 @@ def strict_schema_problem(schema: Any, path: str = "") -> str | None:
     if isinstance(schema, dict):
         if schema.get("type") == "object" or "properties" in schema:
             if schema.get("additionalProperties") is not False:
-                return (f"In context=({path}), 'additionalProperties' is required to be "
-                        "supplied and to be false.")
+                return (
+                    f"In context=({path}), 'additionalProperties' is required to be "
+                    "supplied and to be false."
+                )
             missing = set(schema.get("properties", {})) - set(schema.get("required", []))
             if missing:
                 first = sorted(missing)[0]
-                return (f"In context=({path}), 'required' is required to be supplied and to be "
-                        f"an array including every key in properties. Missing '{first}'.")
+                return (
+                    f"In context=({path}), 'required' is required to be supplied and to be "
+                    f"an array including every key in properties. Missing '{first}'."
+                )
         for key, value in schema.items():
             problem = strict_schema_problem(value, f"{path}, '{key}'" if path else f"'{key}'")
             if problem:
@@ -124,8 +137,11 @@ class Generator:
         if auth != f"Bearer {key}":
             shown = auth.removeprefix("Bearer ")
             masked = f"{shown[:3]}*****{shown[-4:]}" if len(shown) > 8 else "*****"
-            raise ApiError(401, f"Incorrect API key provided: {masked}. You can find your API "
-                                "key at https://platform.openai.com/account/api-keys.")
+            raise ApiError(
+                401,
+                f"Incorrect API key provided: {masked}. You can find your API "
+                "key at https://platform.openai.com/account/api-keys.",
+            )
         if spec_path and body is not None:
             try:
                 load_spec("openai").validate_request("POST", spec_path, body)
@@ -133,12 +149,18 @@ class Generator:
                 param = exc.errors[0].split(":", 1)[0].replace("/", ".")
                 raise ApiError(400, f"Invalid request: {exc}", param=param) from exc
         if isinstance(body, dict) and "model" in body and body["model"] not in self.models():
-            raise ApiError(404, f"The model `{body['model']}` does not exist or you do not have "
-                                "access to it.", code="model_not_found")
+            raise ApiError(
+                404,
+                f"The model `{body['model']}` does not exist or you do not have access to it.",
+                code="model_not_found",
+            )
         if spec_path and state_of(self.ctx).quota_exhausted:
-            raise ApiError(429, "You exceeded your current quota, please check your plan and "
-                                "billing details.", code="insufficient_quota",
-                           kind="insufficient_quota")
+            raise ApiError(
+                429,
+                "You exceeded your current quota, please check your plan and billing details.",
+                code="insufficient_quota",
+                kind="insufficient_quota",
+            )
 
     def models(self) -> list[str]:
         return list(dict.fromkeys([self.ctx.settings.openai_model, *MODELS]))
@@ -153,8 +175,12 @@ class Generator:
             problem = strict_schema_problem(schema)
             if problem:
                 name = schema_format.get("name", "")
-                raise ApiError(400, f"Invalid schema for response_format '{name}': {problem}",
-                               param="response_format", code="invalid_json_schema")
+                raise ApiError(
+                    400,
+                    f"Invalid schema for response_format '{name}': {problem}",
+                    param="response_format",
+                    code="invalid_json_schema",
+                )
         instance = InstanceBuilder(schema, record).build(schema)
         errors = list(Draft202012Validator(schema).iter_errors(instance))
         if errors:  # the emulator's own limitation, reported as OpenAI reports its failures
@@ -194,21 +220,30 @@ def create_app(ctx: SandboxContext) -> Litestar:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body["model"],
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None,
-                            "annotations": []},
-                "logprobs": None,
-                "finish_reason": "stop",
-            }],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": content,
+                        "refusal": None,
+                        "annotations": [],
+                    },
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
             "usage": {
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
                 "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                              "accepted_prediction_tokens": 0,
-                                              "rejected_prediction_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
             },
             "service_tier": "default",
             "system_fingerprint": "fp_sandbox",
@@ -235,14 +270,17 @@ def create_app(ctx: SandboxContext) -> Litestar:
             "instructions": body.get("instructions"),
             "max_output_tokens": body.get("max_output_tokens"),
             "model": body["model"],
-            "output": [{
-                "type": "message",
-                "id": "msg_" + secrets.token_hex(24),
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": content, "annotations": [],
-                             "logprobs": []}],
-            }],
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg_" + secrets.token_hex(24),
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [
+                        {"type": "output_text", "text": content, "annotations": [], "logprobs": []}
+                    ],
+                }
+            ],
             "parallel_tool_calls": True,
             "previous_response_id": None,
             "reasoning": {"effort": None, "summary": None},
@@ -276,9 +314,11 @@ def create_app(ctx: SandboxContext) -> Litestar:
 
     @get("/v1/models")
     async def list_models(request: Request[Any, Any, Any]) -> Response[Any]:
-        return await run(request, "", lambda _body: {
-            "object": "list", "data": [model_entry(m) for m in gen.models()]
-        })
+        return await run(
+            request,
+            "",
+            lambda _body: {"object": "list", "data": [model_entry(m) for m in gen.models()]},
+        )
 
     @get("/v1/models/{model:str}")
     async def get_model(request: Request[Any, Any, Any], model: FromPath[str]) -> Response[Any]:

@@ -14,34 +14,77 @@ from typing import Any
 
 # Longest entries are matched first, so 腕時計 wins over 時計.
 GLOSSARY: dict[str, str] = {
-    "腕時計": "Wristwatch", "懐中時計": "Pocket Watch", "時計": "Watch", "自動巻き": "Automatic",
-    "手巻き": "Hand-Wound", "クォーツ": "Quartz", "一眼レフ": "SLR",
+    "腕時計": "Wristwatch",
+    "懐中時計": "Pocket Watch",
+    "時計": "Watch",
+    "自動巻き": "Automatic",
+    "手巻き": "Hand-Wound",
+    "クォーツ": "Quartz",
+    "一眼レフ": "SLR",
     "フィルムカメラ": "Film Camera",
-    "カメラ": "Camera", "レンズ": "Lens", "着物": "Kimono", "振袖": "Furisode Kimono",
-    "浴衣": "Yukata", "帯": "Obi Belt", "絹": "Silk", "正絹": "Pure Silk", "陶器": "Pottery",
-    "磁器": "Porcelain", "有田焼": "Arita Ware", "九谷焼": "Kutani Ware", "茶碗": "Tea Bowl",
-    "湯呑": "Teacup", "急須": "Teapot", "鉄瓶": "Cast Iron Kettle", "花瓶": "Vase",
-    "漆器": "Lacquerware", "人形": "Doll", "掛軸": "Hanging Scroll", "扇子": "Folding Fan",
-    "万年筆": "Fountain Pen", "包丁": "Kitchen Knife", "財布": "Wallet", "バッグ": "Bag",
-    "フィギュア": "Figure", "ゲーム": "Video Game", "漫画": "Manga", "木製": "Wooden",
-    "銀製": "Sterling Silver", "限定": "Limited Edition", "箱付き": "with Box",
+    "カメラ": "Camera",
+    "レンズ": "Lens",
+    "着物": "Kimono",
+    "振袖": "Furisode Kimono",
+    "浴衣": "Yukata",
+    "帯": "Obi Belt",
+    "絹": "Silk",
+    "正絹": "Pure Silk",
+    "陶器": "Pottery",
+    "磁器": "Porcelain",
+    "有田焼": "Arita Ware",
+    "九谷焼": "Kutani Ware",
+    "茶碗": "Tea Bowl",
+    "湯呑": "Teacup",
+    "急須": "Teapot",
+    "鉄瓶": "Cast Iron Kettle",
+    "花瓶": "Vase",
+    "漆器": "Lacquerware",
+    "人形": "Doll",
+    "掛軸": "Hanging Scroll",
+    "扇子": "Folding Fan",
+    "万年筆": "Fountain Pen",
+    "包丁": "Kitchen Knife",
+    "財布": "Wallet",
+    "バッグ": "Bag",
+    "フィギュア": "Figure",
+    "ゲーム": "Video Game",
+    "漫画": "Manga",
+    "木製": "Wooden",
+    "銀製": "Sterling Silver",
+    "限定": "Limited Edition",
+    "箱付き": "with Box",
     "付属品": "Accessories",
-    "ヴィンテージ": "Vintage", "アンティーク": "Antique", "未使用": "Unused", "新品": "New",
-    "美品": "Excellent", "中古": "Used", "ジャンク": "For Parts",
+    "ヴィンテージ": "Vintage",
+    "アンティーク": "Antique",
+    "未使用": "Unused",
+    "新品": "New",
+    "美品": "Excellent",
+    "中古": "Used",
+    "ジャンク": "For Parts",
 }
 CONDITION_WORDS = {"Unused", "New", "Excellent", "Used", "For Parts"}
 # Plausible eBay US leaf categories for the item words above (first match in the title wins).
 CATEGORIES: dict[str, tuple[str, str]] = {
-    "Wristwatch": ("31387", "Wristwatches"), "Watch": ("31387", "Wristwatches"),
-    "Pocket Watch": ("3937", "Pocket Watches"), "Lens": ("3323", "Camera Lenses"),
-    "Camera": ("15230", "Film Cameras"), "Film Camera": ("15230", "Film Cameras"),
-    "Kimono": ("155247", "Kimonos"), "Yukata": ("155247", "Kimonos"),
-    "Obi Belt": ("155248", "Obi"), "Pottery": ("37937", "Asian Antiques > Japan > Pottery"),
+    "Wristwatch": ("31387", "Wristwatches"),
+    "Watch": ("31387", "Wristwatches"),
+    "Pocket Watch": ("3937", "Pocket Watches"),
+    "Lens": ("3323", "Camera Lenses"),
+    "Camera": ("15230", "Film Cameras"),
+    "Film Camera": ("15230", "Film Cameras"),
+    "Kimono": ("155247", "Kimonos"),
+    "Yukata": ("155247", "Kimonos"),
+    "Obi Belt": ("155248", "Obi"),
+    "Pottery": ("37937", "Asian Antiques > Japan > Pottery"),
     "Porcelain": ("37937", "Asian Antiques > Japan > Pottery"),
-    "Tea Bowl": ("37932", "Tea Ceremony"), "Teapot": ("37932", "Tea Ceremony"),
-    "Vase": ("37937", "Asian Antiques > Japan > Pottery"), "Doll": ("37931", "Japanese Dolls"),
-    "Fountain Pen": ("7279", "Fountain Pens"), "Kitchen Knife": ("20667", "Kitchen Knives"),
-    "Figure": ("158666", "Anime & Manga Figures"), "Manga": ("259104", "Comics & Manga"),
+    "Tea Bowl": ("37932", "Tea Ceremony"),
+    "Teapot": ("37932", "Tea Ceremony"),
+    "Vase": ("37937", "Asian Antiques > Japan > Pottery"),
+    "Doll": ("37931", "Japanese Dolls"),
+    "Fountain Pen": ("7279", "Fountain Pens"),
+    "Kitchen Knife": ("20667", "Kitchen Knives"),
+    "Figure": ("158666", "Anime & Manga Figures"),
+    "Manga": ("259104", "Comics & Manga"),
 }
 DEFAULT_CATEGORY = ("99", "Everything Else")
 ASCII_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*")
@@ -210,9 +253,13 @@ class InstanceBuilder:
         item_props = set(items.get("properties", {}))
         if {"name", "values"} <= item_props or {"name", "value"} <= item_props:
             values = [
-                {**self.build(items, name, name), "name": n,
-                 ("values" if "values" in item_props else "value"):
-                 v if "values" in item_props else ", ".join(v)}
+                {
+                    **self.build(items, name, name),
+                    "name": n,
+                    ("values" if "values" in item_props else "value"): v
+                    if "values" in item_props
+                    else ", ".join(v),
+                }
                 for n, v in specifics(self.record)
             ]
         elif "spec" in name.lower() or "aspect" in name.lower():

@@ -31,8 +31,18 @@ RATE_LIMIT = 600
 MAX_BODY_BYTES = 30 * 1024 * 1024  # SendGrid's limit for a whole message
 BAD_KEY = "The provided authorization grant is invalid, expired, or revoked"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-EVENT_TYPES = {"processed", "delivered", "bounce", "dropped", "deferred", "spamreport", "open",
-               "click", "unsubscribe", "group_unsubscribe"}
+EVENT_TYPES = {
+    "processed",
+    "delivered",
+    "bounce",
+    "dropped",
+    "deferred",
+    "spamreport",
+    "open",
+    "click",
+    "unsubscribe",
+    "group_unsubscribe",
+}
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 REQUEST_SCHEMA = "components/requestBodies/PostMailSend/content/application~1json/schema"
@@ -103,8 +113,9 @@ def _check_message(ctx: SandboxContext, body: Any) -> tuple[str, str | None] | N
         where = exc.errors[0].split(":", 1)[0].replace("/", ".")
         return str(exc), (None if where == "(body)" else where)
     if not body["personalizations"]:
-        return ("The personalizations field is required and must have at least one "
-                "personalization."), "personalizations"
+        return (
+            "The personalizations field is required and must have at least one personalization."
+        ), "personalizations"
     for i, p in enumerate(body["personalizations"]):
         recipients = p.get("to") or []
         if not recipients:
@@ -148,8 +159,12 @@ def build_event(message: dict[str, Any] | None, spec: dict[str, Any]) -> dict[st
         if message["categories"]:
             event["category"] = message["categories"]
     if kind == "bounce":
-        event.update(type="bounce", status="5.1.1", bounce_classification="Invalid Address",
-                     reason="550 5.1.1 The email account that you tried to reach does not exist.")
+        event.update(
+            type="bounce",
+            status="5.1.1",
+            bounce_classification="Invalid Address",
+            reason="550 5.1.1 The email account that you tried to reach does not exist.",
+        )
     elif kind == "dropped":
         event["reason"] = "Bounced Address"
     elif kind in ("open", "click"):
@@ -192,11 +207,15 @@ async def post_events(ctx: SandboxContext, events: list[dict[str, Any]], url: st
 
 def _automatic_events(message: dict[str, Any]) -> list[dict[str, Any]]:
     email = message["email"].lower()
-    kind = "bounce" if email.endswith("@bounce.test") else (
-        "spamreport" if email.endswith("@spam.test") else "delivered"
+    kind = (
+        "bounce"
+        if email.endswith("@bounce.test")
+        else ("spamreport" if email.endswith("@spam.test") else "delivered")
     )
-    events = [build_event(message, {"email": message["email"], "event": "processed"}),
-              build_event(message, {"email": message["email"], "event": "delivered"})]
+    events = [
+        build_event(message, {"email": message["email"], "event": "processed"}),
+        build_event(message, {"email": message["email"], "event": "delivered"}),
+    ]
     if kind == "bounce":
         events[1] = build_event(message, {"email": message["email"], "event": "bounce"})
     elif kind == "spamreport":
@@ -234,15 +253,17 @@ def create_app(ctx: SandboxContext) -> Litestar:
         for p in body["personalizations"]:
             for recipient in p["to"]:
                 args = {**(body.get("custom_args") or {}), **(p.get("custom_args") or {})}
-                accepted.append({
-                    "id": message_id,
-                    "email": recipient["email"],
-                    "template_id": body.get("template_id"),
-                    "dynamic_template_data": p.get("dynamic_template_data", {}),
-                    "custom_args": args,
-                    "categories": body.get("categories", []),
-                    "accepted_at": int(time.time()),
-                })
+                accepted.append(
+                    {
+                        "id": message_id,
+                        "email": recipient["email"],
+                        "template_id": body.get("template_id"),
+                        "dynamic_template_data": p.get("dynamic_template_data", {}),
+                        "custom_args": args,
+                        "categories": body.get("categories", []),
+                        "accepted_at": int(time.time()),
+                    }
+                )
             ctx.ledger.record(SERVICE, "email_accepted", _dedupe_key(body, p, message_id))
         state.messages.extend(accepted)
         task = None

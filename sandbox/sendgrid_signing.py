@@ -43,8 +43,10 @@ def private_key(var_dir: Path) -> ec.EllipticCurvePrivateKey:
 
 def public_key_b64(var_dir: Path) -> str:
     """The verification key as SendGrid's settings page shows it (base64 DER SPKI)."""
-    der = private_key(var_dir).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    der = (
+        private_key(var_dir)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return base64.b64encode(der).decode()
 

@@ -11,14 +11,32 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 
 SANDBOX_VARIABLES = [
-    "EBAY_BASE_URL", "EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET", "EBAY_OAUTH_REFRESH_TOKEN",
-    "FEDEX_BASE_URL", "FEDEX_API_KEY", "FEDEX_SECRET_KEY", "FEDEX_ACCOUNT_NUMBER",
-    "SENDGRID_BASE_URL", "SENDGRID_API_KEY", "SENDGRID_FROM_EMAIL",
-    "SENDGRID_TEMPLATE_WELCOME", "SENDGRID_TEMPLATE_PASSWORD_RESET",
-    "SENDGRID_TEMPLATE_TWO_FACTOR_CODE", "SENDGRID_TEMPLATE_ORDER_CONFIRMATION",
-    "SENDGRID_TEMPLATE_SHIPPING_NOTIFICATION", "OPENAI_BASE_URL", "OPENAI_API_KEY",
-    "OPENAI_MODEL", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-    "AWS_REGION", "AWS_S3_BUCKET", "YAMATO_BASE_URL", "SAGAWA_BASE_URL",
+    "EBAY_BASE_URL",
+    "EBAY_CLIENT_ID",
+    "EBAY_CLIENT_SECRET",
+    "EBAY_OAUTH_REFRESH_TOKEN",
+    "FEDEX_BASE_URL",
+    "FEDEX_API_KEY",
+    "FEDEX_SECRET_KEY",
+    "FEDEX_ACCOUNT_NUMBER",
+    "SENDGRID_BASE_URL",
+    "SENDGRID_API_KEY",
+    "SENDGRID_FROM_EMAIL",
+    "SENDGRID_TEMPLATE_WELCOME",
+    "SENDGRID_TEMPLATE_PASSWORD_RESET",
+    "SENDGRID_TEMPLATE_TWO_FACTOR_CODE",
+    "SENDGRID_TEMPLATE_ORDER_CONFIRMATION",
+    "SENDGRID_TEMPLATE_SHIPPING_NOTIFICATION",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_MODEL",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+    "AWS_S3_BUCKET",
+    "YAMATO_BASE_URL",
+    "SAGAWA_BASE_URL",
 ]
 
 
@@ -27,7 +45,11 @@ def run_cli(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProce
     base.update({"WORLDDOOR_VAR_DIR": str(tmp_path), "APP_ENV": "development", **env})
     return subprocess.run(
         [sys.executable, "-m", "cli", *args],
-        cwd=ROOT, env=base, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -35,7 +57,8 @@ def test_a_malformed_setting_is_one_line_naming_the_variable(tmp_path: Path) -> 
     result = run_cli("check-config", tmp_path=tmp_path, API_PORT="eighty")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "config error: API_PORT: Input should be a valid integer, unable to parse string as an integer"
+        "config error: API_PORT: Input should be a valid integer, "
+        "unable to parse string as an integer"
     ]
 
 
@@ -60,7 +83,10 @@ def test_sandbox_env_prints_every_variable_the_adapters_read(tmp_path: Path) -> 
         assert exported.get(name), name
     assert exported["EBAY_BASE_URL"] == "http://127.0.0.1:8900/ebay"
     # The application reads the same names: feeding them back reproduces the same settings.
-    again = run_cli("sandbox", "env", tmp_path=tmp_path / "other", **{
-        k: v.strip("'") for k, v in exported.items()
-    })
+    again = run_cli(
+        "sandbox",
+        "env",
+        tmp_path=tmp_path / "other",
+        **{k: v.strip("'") for k, v in exported.items()},
+    )
     assert again.stdout == result.stdout

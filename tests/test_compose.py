@@ -16,7 +16,16 @@ def test_compose_file_matches_the_compose_specification() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     jsonschema.Draft7Validator(schema).validate(compose)
     services = compose["services"]
-    for name in ("postgres", "redis", "temporal", "temporal-ui", "minio", "api", "worker", "sandbox"):
+    for name in (
+        "postgres",
+        "redis",
+        "temporal",
+        "temporal-ui",
+        "minio",
+        "api",
+        "worker",
+        "sandbox",
+    ):
         assert name in services, name
         assert "healthcheck" in services[name] or name == "migrate", name
     assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

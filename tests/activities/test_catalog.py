@@ -57,12 +57,19 @@ def product(settings, deps, with_image: bool = True) -> tuple[str, str]:  # type
     if with_image:
         key = f"product-images/{uuid.uuid4().hex}.jpg"
         url = deps.storage.presign_put(key, "image/jpeg")
-        httpx.put(url, content=b"\xff\xd8\xff" + b"\x00" * 32,
-                  headers={"content-type": "image/jpeg"}).raise_for_status()
+        httpx.put(
+            url, content=b"\xff\xd8\xff" + b"\x00" * 32, headers={"content-type": "image/jpeg"}
+        ).raise_for_status()
         keys.append(key)
     sku = f"CAT-{uuid.uuid4().hex[:10].upper()}"
-    row = Product(sku=sku, title_ja="南部鉄器 急須 0.6L", description_ja="未使用品。",
-                  brand="岩鋳", price_jpy=8800, image_keys=keys)
+    row = Product(
+        sku=sku,
+        title_ja="南部鉄器 急須 0.6L",
+        description_ja="未使用品。",
+        brand="岩鋳",
+        price_jpy=8800,
+        image_keys=keys,
+    )
     with session_scope(settings) as session:
         session.add(row)
     return str(row.id), sku
@@ -71,8 +78,9 @@ def product(settings, deps, with_image: bool = True) -> tuple[str, str]:  # type
 def lose_next(sandbox, path: str, method: str = "") -> None:  # type: ignore[no-untyped-def]
     from sandbox.core import FaultRule
 
-    sandbox.ctx.faults["ebay"] = FaultRule(lost_response_rate=1.0, times=1,
-                                           path_contains=path, method=method)
+    sandbox.ctx.faults["ebay"] = FaultRule(
+        lost_response_rate=1.0, times=1, path_contains=path, method=method
+    )
 
 
 def count(sandbox, kind: str, key: str | None = None, service: str = "ebay") -> int:  # type: ignore[no-untyped-def]
@@ -121,12 +129,17 @@ def test_listing_steps_twice_and_under_lost_responses(acts, deps, settings, clea
     with pytest.raises(ApplicationError):
         run(acts, PUBLISH_OFFER_ACTIVITY, PublishOffer(product_id=pid, offer_id=offer_id))
     listing_id = run(acts, PUBLISH_OFFER_ACTIVITY, PublishOffer(product_id=pid, offer_id=offer_id))
-    assert run(acts, PUBLISH_OFFER_ACTIVITY,
-               PublishOffer(product_id=pid, offer_id=offer_id)) == listing_id
+    assert (
+        run(acts, PUBLISH_OFFER_ACTIVITY, PublishOffer(product_id=pid, offer_id=offer_id))
+        == listing_id
+    )
     assert count(clean_sandbox, "offer_published") == 1
     snapshot = run(acts, LOAD_PRODUCT_ACTIVITY, ref)
     assert (snapshot.status, snapshot.offer_id, snapshot.listing_id) == (
-        "listed", offer_id, listing_id)
+        "listed",
+        offer_id,
+        listing_id,
+    )
     assert clean_sandbox.ctx.ledger.duplicates().get("ebay", {}) == {}
 
 

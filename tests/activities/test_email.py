@@ -31,8 +31,13 @@ def email_activities(settings, migrated_db, sandbox) -> dict[str, Any]:  # type:
 
 
 def _request(to: str = "buyer@example.com") -> SendEmail:
-    return SendEmail(template="shipping_notification", to_email=to, to_name="Buyer",
-                     key=uuid.uuid4().hex, data={"tracking_number": "794600000000"})
+    return SendEmail(
+        template="shipping_notification",
+        to_email=to,
+        to_name="Buyer",
+        key=uuid.uuid4().hex,
+        data={"tracking_number": "794600000000"},
+    )
 
 
 def _lose_next_send(sandbox) -> None:  # type: ignore[no-untyped-def]
@@ -102,8 +107,10 @@ def test_refused_connection_is_safe_to_resend(email_activities, clean_sandbox, s
     from sandbox.server import free_port
 
     closed = settings.model_copy(update={"sendgrid_base_url": f"http://127.0.0.1:{free_port()}"})
-    offline = {fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
-               for fn in activities(Dependencies(closed))}
+    offline = {
+        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
+        for fn in activities(Dependencies(closed))
+    }
     env = ActivityEnvironment()
     request = _request()
     with pytest.raises(ApplicationError) as refused:

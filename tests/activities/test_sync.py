@@ -32,8 +32,10 @@ def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-u
     from activities.deps import Dependencies
     from activities.sync import activities
 
-    return {fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
-            for fn in activities(Dependencies(settings))}
+    return {
+        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
+        for fn in activities(Dependencies(settings))
+    }
 
 
 def run(acts: dict[str, Any], name: str, *args: Any) -> Any:
@@ -51,8 +53,11 @@ def test_watermark_only_moves_forward(acts) -> None:
     assert run(acts, READ_WATERMARK_ACTIVITY, ReadWatermark(name=name)).value is None
     later = datetime(2026, 5, 1, 12, tzinfo=UTC)
     run(acts, ADVANCE_WATERMARK_ACTIVITY, AdvanceWatermark(name=name, value=later))
-    kept = run(acts, ADVANCE_WATERMARK_ACTIVITY,
-               AdvanceWatermark(name=name, value=later - timedelta(hours=1)))
+    kept = run(
+        acts,
+        ADVANCE_WATERMARK_ACTIVITY,
+        AdvanceWatermark(name=name, value=later - timedelta(hours=1)),
+    )
     assert kept.value == later
     assert run(acts, READ_WATERMARK_ACTIVITY, ReadWatermark(name=name)).value == later
 

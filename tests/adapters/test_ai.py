@@ -74,10 +74,12 @@ def test_other_goods_are_translated(clean_sandbox, writer):
 
 
 def test_long_title_is_trimmed_at_a_word_boundary(clean_sandbox, writer):
-    long_source = WATCH.model_copy(update={
-        "title_ja": "SEIKO GRAND-SEIKO-SPRING-DRIVE SBGA211 腕時計 自動巻き 限定 ヴィンテージ "
-                    "アンティーク 付属品 箱付き 未使用 美品",
-    })
+    long_source = WATCH.model_copy(
+        update={
+            "title_ja": "SEIKO GRAND-SEIKO-SPRING-DRIVE SBGA211 腕時計 自動巻き 限定 ヴィンテージ "
+            "アンティーク 付属品 箱付き 未使用 美品",
+        }
+    )
     copy = writer.write_listing(long_source)
     assert copy.title_trimmed and len(copy.title) <= TITLE_LIMIT
     assert not copy.title.endswith(" ")
@@ -101,8 +103,13 @@ def test_empty_title_is_refused(clean_sandbox, writer):
 
 @pytest.mark.parametrize(
     ("status", "expected", "retryable"),
-    [(500, RetryableError, True), (503, RetryableError, True), (400, PermanentError, False),
-     (401, AuthenticationError, False), (403, AuthenticationError, False)],
+    [
+        (500, RetryableError, True),
+        (503, RetryableError, True),
+        (400, PermanentError, False),
+        (401, AuthenticationError, False),
+        (403, AuthenticationError, False),
+    ],
 )
 def test_injected_errors_are_classified(clean_sandbox, writer, status, expected, retryable):
     _fault(clean_sandbox, error_rate=1.0, error_status=status, times=1)

@@ -47,17 +47,29 @@ def _state(sandbox) -> dict:
 
 
 def _item(title: str = "Seiko 5 automatic watch, 1970s, Japan") -> InventoryItem:
-    return InventoryItem(title=title, description="<p>Runs well.</p>",
-                         aspects={"Brand": ["Seiko"], "Type": ["Wristwatch"]},
-                         image_urls=["https://img.example/1.jpg"], condition="USED_EXCELLENT",
-                         quantity=1, weight_g=250)
+    return InventoryItem(
+        title=title,
+        description="<p>Runs well.</p>",
+        aspects={"Brand": ["Seiko"], "Type": ["Wristwatch"]},
+        image_urls=["https://img.example/1.jpg"],
+        condition="USED_EXCELLENT",
+        quantity=1,
+        weight_g=250,
+    )
 
 
 def _listed(ebay: EbayClient, sku: str, price: str = "129.00") -> str:
     ebay.put_inventory_item(sku, _item())
-    return ebay.create_or_get_offer(OfferDraft(
-        sku=sku, price_value=price, currency="USD", quantity=1, category_id="31387",
-        listing_description="<p>Runs well.</p>"))
+    return ebay.create_or_get_offer(
+        OfferDraft(
+            sku=sku,
+            price_value=price,
+            currency="USD",
+            quantity=1,
+            category_id="31387",
+            listing_description="<p>Runs well.</p>",
+        )
+    )
 
 
 def test_location_is_created_once_and_then_only_read(ebay, clean_sandbox):
@@ -72,8 +84,16 @@ def test_location_is_created_once_and_then_only_read(ebay, clean_sandbox):
 def test_location_conflict_counts_as_success(ebay, clean_sandbox, settings):
     EbayClient(settings).ensure_inventory_location()
     # A GET that misses (say, a replica lagging) then a 409 on create is still success.
-    _faults(clean_sandbox, {"error_rate": 1.0, "error_status": 404, "times": 1,
-                            "path_contains": "/location/", "method": "GET"})
+    _faults(
+        clean_sandbox,
+        {
+            "error_rate": 1.0,
+            "error_status": 404,
+            "times": 1,
+            "path_contains": "/location/",
+            "method": "GET",
+        },
+    )
     ebay.ensure_inventory_location()
     assert ebay.api_calls["create_inventory_location"] == 1
     assert clean_sandbox.ctx.ledger.count("ebay", "location") == 1
@@ -115,8 +135,16 @@ def test_business_errors_are_permanent_with_ebays_message(ebay):
     assert info.value.code == "25012" and "inventory location" in info.value.message
     assert not info.value.retryable
     with pytest.raises(PermanentError) as info:
-        ebay.create_or_get_offer(OfferDraft(sku="MISSING-1", price_value="10.00", currency="USD",
-                                            quantity=1, category_id="1", listing_description="x"))
+        ebay.create_or_get_offer(
+            OfferDraft(
+                sku="MISSING-1",
+                price_value="10.00",
+                currency="USD",
+                quantity=1,
+                category_id="1",
+                listing_description="x",
+            )
+        )
     assert info.value.code == "25702"
     with pytest.raises(NotFoundError):
         ebay.publish_offer("999")
@@ -130,8 +158,14 @@ def test_bad_input_is_refused_before_any_call(ebay):
     with pytest.raises(ValidationError):
         InventoryItem(title="t", description="d", condition="MINT")
     with pytest.raises(ValidationError):
-        OfferDraft(sku="A1", price_value="12.345", currency="USD", quantity=1, category_id="1",
-                   listing_description="x")
+        OfferDraft(
+            sku="A1",
+            price_value="12.345",
+            currency="USD",
+            quantity=1,
+            category_id="1",
+            listing_description="x",
+        )
     assert sum(ebay.api_calls.values()) == 0
 
 
@@ -149,8 +183,10 @@ def test_bulk_inventory_goes_in_chunks_of_25_with_per_item_results(ebay, clean_s
 
 def test_bulk_price_quantity(ebay, clean_sandbox):
     offers = {f"PQ-{i:02d}": _listed(ebay, f"PQ-{i:02d}") for i in range(26)}
-    updates = [PriceQuantityUpdate(sku=sku, offer_id=oid, quantity=3, price_value="99.50",
-                                   currency="USD") for sku, oid in offers.items()]
+    updates = [
+        PriceQuantityUpdate(sku=sku, offer_id=oid, quantity=3, price_value="99.50", currency="USD")
+        for sku, oid in offers.items()
+    ]
     updates.append(PriceQuantityUpdate(sku="PQ-00", offer_id="0000000000", quantity=1))
     results = ebay.bulk_update_price_quantity(updates)
     assert ebay.api_calls["bulk_update_price_quantity"] == 2
@@ -163,8 +199,14 @@ def test_bulk_price_quantity(ebay, clean_sandbox):
 def test_orders_by_modified_date_with_paging(ebay, clean_sandbox):
     start = datetime.now(UTC) - timedelta(seconds=5)
     created = _orders(clean_sandbox, {"count": 203})
-    domestic = _orders(clean_sandbox, {"orders": [
-        {"line_items": [{"sku": "WD-9", "quantity": 2, "price": "40.00"}], "domestic": True}]})
+    domestic = _orders(
+        clean_sandbox,
+        {
+            "orders": [
+                {"line_items": [{"sku": "WD-9", "quantity": 2, "price": "40.00"}], "domestic": True}
+            ]
+        },
+    )
     end = datetime.now(UTC) + timedelta(seconds=5)
     orders = list(ebay.iter_orders_modified(start, end))
     assert ebay.api_calls["get_orders"] == 2
@@ -190,11 +232,13 @@ def test_shipping_fulfillment_is_created_once(ebay, clean_sandbox):
     [order] = _orders(clean_sandbox, {"orders": [{"skus": ["A-1", "A-2"]}]})
     lines = [(li["lineItemId"], li["quantity"]) for li in order["lineItems"]]
     shipped = datetime.now(UTC)
-    first = ebay.create_shipping_fulfillment(order["orderId"], lines[:1], "FEDEX", "7946123",
-                                             shipped)
+    first = ebay.create_shipping_fulfillment(
+        order["orderId"], lines[:1], "FEDEX", "7946123", shipped
+    )
     assert ebay.get_order(order["orderId"]).fulfillment_status == "IN_PROGRESS"
-    again = ebay.create_shipping_fulfillment(order["orderId"], lines[:1], "FEDEX", "7946123",
-                                             shipped)
+    again = ebay.create_shipping_fulfillment(
+        order["orderId"], lines[:1], "FEDEX", "7946123", shipped
+    )
     assert again == first
     ebay.create_shipping_fulfillment(order["orderId"], lines[1:], "FEDEX", "7946124", shipped)
     assert ebay.get_order(order["orderId"]).fulfillment_status == "FULFILLED"
@@ -210,8 +254,9 @@ def test_shipping_fulfillment_is_created_once(ebay, clean_sandbox):
 
 def test_refund_is_issued_once(ebay, clean_sandbox):
     [order] = _orders(clean_sandbox, {"orders": [{"sku": "R-1", "price": "50.00"}]})
-    refund_id = ebay.issue_refund(order["orderId"], "50.00", "USD", "SELLER_OUT_OF_STOCK",
-                                  "Failed inspection")
+    refund_id = ebay.issue_refund(
+        order["orderId"], "50.00", "USD", "SELLER_OUT_OF_STOCK", "Failed inspection"
+    )
     assert ebay.issue_refund(order["orderId"], "50.0", "USD", "SELLER_OUT_OF_STOCK") == refund_id
     assert clean_sandbox.ctx.ledger.count("ebay", "refund", order["orderId"]) == 1
     assert ebay.get_order(order["orderId"]).payment_status == "FULLY_REFUNDED"
@@ -226,13 +271,17 @@ def test_refund_is_issued_once(ebay, clean_sandbox):
 
 
 def test_5xx_and_429_are_retryable(ebay, clean_sandbox):
-    _faults(clean_sandbox, {"error_rate": 1.0, "error_status": 503, "times": 1,
-                            "path_contains": "/sell/"})
+    _faults(
+        clean_sandbox,
+        {"error_rate": 1.0, "error_status": 503, "times": 1, "path_contains": "/sell/"},
+    )
     with pytest.raises(RetryableError) as info:
         ebay.get_offers("X-1")
     assert info.value.status == 503 and "Internal error" in info.value.message
-    _faults(clean_sandbox, {"rate_limit_rate": 1.0, "retry_after": 7, "times": 1,
-                            "path_contains": "/sell/"})
+    _faults(
+        clean_sandbox,
+        {"rate_limit_rate": 1.0, "retry_after": 7, "times": 1, "path_contains": "/sell/"},
+    )
     with pytest.raises(RateLimitedError) as info:
         ebay.get_offers("X-1")
     assert info.value.retry_after == 7
@@ -249,9 +298,17 @@ def test_timeout_is_retryable(clean_sandbox, settings):
 
 
 def test_500_concurrent_access_is_retryable():
-    body = {"errors": [{"errorId": 25025, "domain": "API_INVENTORY", "category": "APPLICATION",
-                        "message": "Concurrent access of the same Inventory or Inventory Item "
-                                   "Group object is not allowed. Please try again later."}]}
+    body = {
+        "errors": [
+            {
+                "errorId": 25025,
+                "domain": "API_INVENTORY",
+                "category": "APPLICATION",
+                "message": "Concurrent access of the same Inventory or Inventory Item "
+                "Group object is not allowed. Please try again later.",
+            }
+        ]
+    }
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/token"):
@@ -268,10 +325,18 @@ def test_500_concurrent_access_is_retryable():
 
 def test_lost_create_offer_response_is_recovered_without_duplicate(ebay, clean_sandbox):
     ebay.put_inventory_item("LOST-1", _item())
-    _faults(clean_sandbox, {"lost_response_rate": 1.0, "times": 1, "path_contains": "/offer",
-                            "method": "POST"})
-    draft = OfferDraft(sku="LOST-1", price_value="10.00", currency="USD", quantity=1,
-                       category_id="1", listing_description="x")
+    _faults(
+        clean_sandbox,
+        {"lost_response_rate": 1.0, "times": 1, "path_contains": "/offer", "method": "POST"},
+    )
+    draft = OfferDraft(
+        sku="LOST-1",
+        price_value="10.00",
+        currency="USD",
+        quantity=1,
+        category_id="1",
+        listing_description="x",
+    )
     with pytest.raises(RetryableError):
         ebay.create_or_get_offer(draft)
     offer_id = ebay.create_or_get_offer(draft)
@@ -298,16 +363,26 @@ def test_lost_publish_and_withdraw_responses_are_recovered(ebay, clean_sandbox):
 def test_lost_fulfillment_and_refund_responses_are_not_repeated(ebay, clean_sandbox):
     [order] = _orders(clean_sandbox, {"orders": [{"sku": "L-2", "price": "20.00"}]})
     order_id, lines = order["orderId"], [(order["lineItems"][0]["lineItemId"], 1)]
-    _faults(clean_sandbox, {"lost_response_rate": 1.0, "times": 1,
-                            "path_contains": "/shipping_fulfillment", "method": "POST"})
+    _faults(
+        clean_sandbox,
+        {
+            "lost_response_rate": 1.0,
+            "times": 1,
+            "path_contains": "/shipping_fulfillment",
+            "method": "POST",
+        },
+    )
     with pytest.raises(RetryableError):
-        ebay.create_shipping_fulfillment(order_id, lines, "YAMATO", "123456789012",
-                                         datetime.now(UTC))
-    fulfillment_id = ebay.create_shipping_fulfillment(order_id, lines, "YAMATO", "123456789012",
-                                                      datetime.now(UTC))
+        ebay.create_shipping_fulfillment(
+            order_id, lines, "YAMATO", "123456789012", datetime.now(UTC)
+        )
+    fulfillment_id = ebay.create_shipping_fulfillment(
+        order_id, lines, "YAMATO", "123456789012", datetime.now(UTC)
+    )
     assert [f.fulfillment_id for f in ebay.list_shipping_fulfillments(order_id)] == [fulfillment_id]
-    _faults(clean_sandbox, {"lost_response_rate": 1.0, "times": 1,
-                            "path_contains": "/issue_refund"})
+    _faults(
+        clean_sandbox, {"lost_response_rate": 1.0, "times": 1, "path_contains": "/issue_refund"}
+    )
     with pytest.raises(RetryableError):
         ebay.issue_refund(order_id, "20.00", "USD", "BUYER_CANCEL")
     refund_id = ebay.issue_refund(order_id, "20.00", "USD", "BUYER_CANCEL")

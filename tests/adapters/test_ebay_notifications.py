@@ -60,8 +60,10 @@ def receiver(settings) -> Iterator[Receiver]:
 
 
 def _deletion(sandbox, receiver: Receiver, username: str = "gone_buyer") -> tuple[bytes, str]:
-    response = httpx.post(f"{sandbox.base_url}/_sandbox/ebay/account-deletion",
-                          json={"username": username, "endpoint_url": receiver.url})
+    response = httpx.post(
+        f"{sandbox.base_url}/_sandbox/ebay/account-deletion",
+        json={"username": username, "endpoint_url": receiver.url},
+    )
     response.raise_for_status()
     assert response.json()["status"] == 204
     return receiver.posts[-1]
@@ -74,8 +76,10 @@ def test_challenge_response_is_sha256_of_code_token_endpoint():
 
 
 def test_emulator_accepts_our_challenge_answer(clean_sandbox, receiver):
-    response = httpx.post(f"{clean_sandbox.base_url}/_sandbox/ebay/account-deletion/challenge",
-                          json={"endpoint_url": receiver.url})
+    response = httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/ebay/account-deletion/challenge",
+        json={"endpoint_url": receiver.url},
+    )
     assert response.json() == {"status": 200, "valid": True}
 
 

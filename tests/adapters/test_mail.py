@@ -75,7 +75,11 @@ def _messages(sandbox) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
 
 def test_send_template_returns_message_id_and_sends_our_fields(clean_sandbox, mailer, settings):
     message_id = mailer.send_template(
-        "order_confirmation", "buyer@example.com", "Jo Buyer", {"order_id": "O-1"}, "email:O-1",
+        "order_confirmation",
+        "buyer@example.com",
+        "Jo Buyer",
+        {"order_id": "O-1"},
+        "email:O-1",
         ["order_confirmation", "orders"],
     )
     assert len(message_id) >= 16
@@ -157,10 +161,13 @@ def test_signed_event_batch_verifies_and_parses(clean_sandbox, mailer, receiver)
     message_id = mailer.send_template("welcome", "a@example.com", "", {}, "welcome:u1")
     answer = httpx.post(
         f"{clean_sandbox.base_url}/_sandbox/sendgrid/events",
-        json={"url": receiver.url, "events": [
-            {"email": "a@example.com", "event": "delivered"},
-            {"email": "a@example.com", "event": "click", "url": "https://x.example/p"},
-        ]},
+        json={
+            "url": receiver.url,
+            "events": [
+                {"email": "a@example.com", "event": "delivered"},
+                {"email": "a@example.com", "event": "click", "url": "https://x.example/p"},
+            ],
+        },
     )
     assert answer.status_code == 200 and answer.json()["status"] == 200
     receiver.wait()

@@ -147,8 +147,10 @@ def test_unreachable_endpoint_is_retryable(settings):
 )
 def test_client_errors_are_classified(code, status, expected, retryable):
     error = ClientError(
-        {"Error": {"Code": code, "Message": f"{code} said so"},
-         "ResponseMetadata": {"HTTPStatusCode": status}},
+        {
+            "Error": {"Code": code, "Message": f"{code} said so"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        },
         "PutObject",
     )
     classified = classify_s3_error(error)

@@ -49,32 +49,54 @@ def recorded(clean_sandbox, settings) -> tuple[EbayClient, Recorder]:
 
 
 def _run_every_operation(ebay: EbayClient, sandbox) -> None:
-    item = InventoryItem(title="Vintage Nikon F2 body", description="<p>Works.</p>",
-                         aspects={"Brand": ["Nikon"], "Model": ["F2"]},
-                         image_urls=["https://img.example/f2.jpg"], weight_g=840,
-                         quantity=1)
+    item = InventoryItem(
+        title="Vintage Nikon F2 body",
+        description="<p>Works.</p>",
+        aspects={"Brand": ["Nikon"], "Model": ["F2"]},
+        image_urls=["https://img.example/f2.jpg"],
+        weight_g=840,
+        quantity=1,
+    )
     ebay.ensure_inventory_location()
     ebay.put_inventory_item("CAM-1", item)
-    ebay.bulk_put_inventory_items([InventoryItemWithSku(sku=f"CAM-{i}", item=item)
-                                   for i in range(2, 5)])
-    draft = OfferDraft(sku="CAM-1", price_value="349.00", currency="USD", quantity=1,
-                       category_id="15230", listing_description="<p>Works.</p>")
+    ebay.bulk_put_inventory_items(
+        [InventoryItemWithSku(sku=f"CAM-{i}", item=item) for i in range(2, 5)]
+    )
+    draft = OfferDraft(
+        sku="CAM-1",
+        price_value="349.00",
+        currency="USD",
+        quantity=1,
+        category_id="15230",
+        listing_description="<p>Works.</p>",
+    )
     offer_id = ebay.create_or_get_offer(draft)
     ebay.create_or_get_offer(draft)  # 25002 path: the GET /offer lookup
     ebay.publish_offer(offer_id)
-    ebay.bulk_update_price_quantity([PriceQuantityUpdate(
-        sku="CAM-1", offer_id=offer_id, quantity=2, price_value="329.00", currency="USD")])
+    ebay.bulk_update_price_quantity(
+        [
+            PriceQuantityUpdate(
+                sku="CAM-1", offer_id=offer_id, quantity=2, price_value="329.00", currency="USD"
+            )
+        ]
+    )
     ebay.withdraw_offer(offer_id)
-    [order] = httpx.post(f"{sandbox.base_url}/_sandbox/orders",
-                         json={"orders": [{"sku": "CAM-1", "cancel_requested": True}]}
-                         ).json()["orders"]
+    [order] = httpx.post(
+        f"{sandbox.base_url}/_sandbox/orders",
+        json={"orders": [{"sku": "CAM-1", "cancel_requested": True}]},
+    ).json()["orders"]
     now = datetime.now(UTC)
     assert list(ebay.iter_orders_modified(now - timedelta(minutes=1), now + timedelta(minutes=1)))
     ebay.get_order(order["orderId"])
     lines = [(li["lineItemId"], li["quantity"]) for li in order["lineItems"]]
     ebay.create_shipping_fulfillment(order["orderId"], lines, "FEDEX", "794600000001", now)
-    ebay.issue_refund(order["orderId"], order["pricingSummary"]["total"]["value"], "USD",
-                      "SELLER_OUT_OF_STOCK", "Item failed inspection")
+    ebay.issue_refund(
+        order["orderId"],
+        order["pricingSummary"]["total"]["value"],
+        "USD",
+        "SELLER_OUT_OF_STOCK",
+        "Item failed inspection",
+    )
 
 
 def test_requests_match_ebays_schemas_and_header_rules(recorded, clean_sandbox):
@@ -91,20 +113,32 @@ def test_requests_match_ebays_schemas_and_header_rules(recorded, clean_sandbox):
         if request.content:
             spec.validate_request(request.method, path, spec_view(json.loads(request.content)))
             assert request.headers["content-type"] == "application/json"
-        if request.method in ("PUT", "POST") and spec_name == "ebay-inventory" and any(
-                path.startswith(p) for p in INVENTORY_WRITES) and "/publish" not in path \
-                and "/withdraw" not in path:
+        if (
+            request.method in ("PUT", "POST")
+            and spec_name == "ebay-inventory"
+            and any(path.startswith(p) for p in INVENTORY_WRITES)
+            and "/publish" not in path
+            and "/withdraw" not in path
+        ):
             assert request.headers["content-language"] == "en-US", path
         assert request.headers["authorization"].startswith("Bearer ")
         assert request.headers["x-ebay-c-marketplace-id"] == "EBAY_US"
         checked.add(f"{request.method} {template}")
     assert checked >= {
-        "GET /location/{merchantLocationKey}", "POST /location/{merchantLocationKey}",
-        "PUT /inventory_item/{sku}", "POST /bulk_create_or_replace_inventory_item",
-        "POST /offer", "GET /offer", "POST /offer/{offerId}/publish",
-        "POST /offer/{offerId}/withdraw", "POST /bulk_update_price_quantity",
-        "GET /order", "GET /order/{orderId}", "GET /order/{orderId}/shipping_fulfillment",
-        "POST /order/{orderId}/shipping_fulfillment", "POST /order/{order_id}/issue_refund",
+        "GET /location/{merchantLocationKey}",
+        "POST /location/{merchantLocationKey}",
+        "PUT /inventory_item/{sku}",
+        "POST /bulk_create_or_replace_inventory_item",
+        "POST /offer",
+        "GET /offer",
+        "POST /offer/{offerId}/publish",
+        "POST /offer/{offerId}/withdraw",
+        "POST /bulk_update_price_quantity",
+        "GET /order",
+        "GET /order/{orderId}",
+        "GET /order/{orderId}/shipping_fulfillment",
+        "POST /order/{orderId}/shipping_fulfillment",
+        "POST /order/{order_id}/issue_refund",
     }
 
 
@@ -119,12 +153,12 @@ def test_emulator_responses_match_ebays_schemas(recorded, clean_sandbox):
         spec_name, path = where
         body = response.json() if response.content else None
         if response.status_code < 400:
-            load_spec(spec_name).validate_response(request.method, path, response.status_code,
-                                                   body)
+            load_spec(spec_name).validate_response(request.method, path, response.status_code, body)
             validated += 1
         else:  # eBay's error container, with the fields of its Error schema
             assert body["errors"] and {"errorId", "domain", "category", "message"} <= set(
-                body["errors"][0])
+                body["errors"][0]
+            )
     assert validated >= 14
 
 
@@ -138,5 +172,6 @@ def test_the_schema_check_itself_catches_a_wrong_body():
         spec_view({"product": {"aspects": {"Brand": "Nikon"}}})
     fulfillment = load_spec("ebay-fulfillment")
     with pytest.raises(SpecViolation):
-        fulfillment.validate_response("GET", "/order/1-2-3", 200,
-                                      {"lineItems": [{"quantity": "1"}]})
+        fulfillment.validate_response(
+            "GET", "/order/1-2-3", 200, {"lineItems": [{"quantity": "1"}]}
+        )

@@ -30,8 +30,13 @@ def test_every_call_matches_the_fedex_specs(settings, clean_sandbox) -> None:
         response.read()
         path = response.request.url.path.removeprefix("/fedex")
         exchanges.append(
-            (response.request.method, path, response.request.content, response.status_code,
-             response.content)
+            (
+                response.request.method,
+                path,
+                response.request.content,
+                response.status_code,
+                response.content,
+            )
         )
 
     carrier = FedexCarrier(settings, http=httpx.Client(event_hooks={"response": [record]}))

@@ -21,8 +21,9 @@ from sendgrid.helpers.mail import Mail
 
 
 def test_sendgrid_sdk_sends_a_dynamic_template(clean_sandbox, settings):
-    sg = SendGridAPIClient(settings.sendgrid_api_key.get_secret_value(),
-                           host=settings.sendgrid_api_url)
+    sg = SendGridAPIClient(
+        settings.sendgrid_api_key.get_secret_value(), host=settings.sendgrid_api_url
+    )
     mail = Mail(from_email="noreply@theworlddoor.example", to_emails="buyer@example.com")
     mail.template_id = settings.email_template_id("shipping_notification")
     mail.dynamic_template_data = {"tracking": "123456789012"}
@@ -33,8 +34,9 @@ def test_sendgrid_sdk_sends_a_dynamic_template(clean_sandbox, settings):
 
 
 def test_sendgrid_sdk_reads_the_key_and_verifies_a_batch(clean_sandbox, settings):
-    sg = SendGridAPIClient(settings.sendgrid_api_key.get_secret_value(),
-                           host=settings.sendgrid_api_url)
+    sg = SendGridAPIClient(
+        settings.sendgrid_api_key.get_secret_value(), host=settings.sendgrid_api_url
+    )
     public_key = sg.client.user.webhooks.event.settings.signed.get().to_dict["public_key"]
     received: list[tuple[dict[str, str], bytes]] = []
 
@@ -52,10 +54,13 @@ def test_sendgrid_sdk_reads_the_key_and_verifies_a_batch(clean_sandbox, settings
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        httpx.post(f"{clean_sandbox.base_url}/_sandbox/sendgrid/events", json={
-            "url": f"http://127.0.0.1:{server.server_address[1]}/",
-            "events": [{"email": "a@example.com", "event": "open"}],
-        })
+        httpx.post(
+            f"{clean_sandbox.base_url}/_sandbox/sendgrid/events",
+            json={
+                "url": f"http://127.0.0.1:{server.server_address[1]}/",
+                "events": [{"email": "a@example.com", "event": "open"}],
+            },
+        )
     finally:
         server.shutdown()
     headers, body = received[0]
@@ -79,8 +84,11 @@ class Listing(BaseModel):
 
 @pytest.fixture
 def client(settings) -> openai.OpenAI:  # type: ignore[no-untyped-def]
-    return openai.OpenAI(api_key=settings.openai_api_key.get_secret_value(),
-                         base_url=settings.openai_api_url, max_retries=0)
+    return openai.OpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_api_url,
+        max_retries=0,
+    )
 
 
 PROMPT = '{"sku": "S-1", "title_ja": "Canon AE-1 カメラ 中古", "brand": "Canon"}'
@@ -101,7 +109,9 @@ def test_openai_sdk_parses_structured_chat_output(clean_sandbox, settings, clien
 
 def test_openai_sdk_parses_structured_responses_output(clean_sandbox, settings, client):
     response = client.responses.parse(
-        model=settings.openai_model, input=PROMPT, text_format=Listing,
+        model=settings.openai_model,
+        input=PROMPT,
+        text_format=Listing,
         instructions="Write an eBay listing.",
     )
     assert isinstance(response.output_parsed, Listing)
@@ -122,14 +132,17 @@ def test_openai_sdk_lists_models_and_raises_typed_errors(clean_sandbox, settings
 
 def test_boto3_presigned_post_and_versions(sandbox, settings):
     s3 = boto3.client(
-        "s3", endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region,
+        "s3",
+        endpoint_url=settings.aws_endpoint_url,
+        region_name=settings.aws_region,
         aws_access_key_id=settings.aws_access_key_id,
         aws_secret_access_key=settings.aws_secret_access_key.get_secret_value(),
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
     bucket = f"sdk-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=bucket,
-                     CreateBucketConfiguration={"LocationConstraint": settings.aws_region})
+    s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": settings.aws_region}
+    )
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     post = s3.generate_presigned_post(bucket, "temp/form.txt", ExpiresIn=60)
     uploaded = httpx.post(post["url"], data=post["fields"], files={"file": b"from a form"})

@@ -43,9 +43,15 @@ def test_chat_completion_answer_matches_the_spec(api, settings):
 def test_responses_answer_matches_the_spec(api, settings):
     body = {
         "model": settings.openai_model,
-        "input": [{"role": "user", "content": "Record: {\"title_ja\": \"陶器 花瓶\"}"}],
-        "text": {"format": {"type": "json_schema", "name": "listing", "strict": True,
-                            "schema": LISTING_SCHEMA}},
+        "input": [{"role": "user", "content": 'Record: {"title_ja": "陶器 花瓶"}'}],
+        "text": {
+            "format": {
+                "type": "json_schema",
+                "name": "listing",
+                "strict": True,
+                "schema": LISTING_SCHEMA,
+            }
+        },
     }
     load_spec("openai").validate_request("POST", "/responses", body)
     response = api.post("/responses", json=body)
@@ -60,8 +66,10 @@ def test_models_and_errors_match_the_spec(api, clean_sandbox, settings):
     spec._validate("components/schemas/ErrorResponse", unauthorized.json())
     invalid = api.post("/chat/completions", json={"model": settings.openai_model})
     spec._validate("components/schemas/ErrorResponse", invalid.json())
-    httpx.post(f"{clean_sandbox.base_url}/_sandbox/faults",
-               json={"openai": {"rate_limit_rate": 1.0, "times": 1}})
+    httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/faults",
+        json={"openai": {"rate_limit_rate": 1.0, "times": 1}},
+    )
     limited = api.post("/chat/completions", json=ListingWriter(settings).request_body(SOURCE))
     assert limited.status_code == 429
     spec._validate("components/schemas/ErrorResponse", limited.json())

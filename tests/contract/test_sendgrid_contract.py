@@ -37,8 +37,12 @@ def _check_error(body: Any) -> None:
 @pytest.mark.parametrize("template", EMAIL_TEMPLATES)
 def test_every_template_message_matches_the_spec(settings, template):
     message = Mailer(settings).build_message(
-        template, "buyer@example.com", "Jo Buyer", {"order": {"id": "O-1", "items": [1, 2]}},
-        f"{template}:1", [template, "transactional"],
+        template,
+        "buyer@example.com",
+        "Jo Buyer",
+        {"order": {"id": "O-1", "items": [1, 2]}},
+        f"{template}:1",
+        [template, "transactional"],
     )
     validate_mail_send(message)
     assert message["template_id"] == settings.email_template_id(template)
@@ -71,13 +75,16 @@ def test_emulator_answers_match_the_documented_responses(clean_sandbox, settings
     assert str(unauthorized.status_code) in documented
     _check_error(unauthorized.json())
 
-    bad = httpx.post(url, json={**good, "template_id": "d-x"},
-                     headers={"Authorization": f"Bearer {key}"})
+    bad = httpx.post(
+        url, json={**good, "template_id": "d-x"}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert str(bad.status_code) in documented
     _check_error(bad.json())
 
-    httpx.post(f"{clean_sandbox.base_url}/_sandbox/faults",
-               json={"sendgrid": {"error_rate": 1.0, "error_status": 500, "times": 1}})
+    httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/faults",
+        json={"sendgrid": {"error_rate": 1.0, "error_status": 500, "times": 1}},
+    )
     failed = httpx.post(url, json=good, headers={"Authorization": f"Bearer {key}"})
     assert failed.status_code == 500 and str(failed.status_code) in documented
     _check_error(failed.json())
@@ -100,17 +107,33 @@ def test_webhook_events_carry_the_documented_fields(clean_sandbox, settings):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         Mailer(settings).send_template("welcome", "a@example.com", "", {}, "doc-1", ["welcome"])
-        sent = httpx.post(f"{clean_sandbox.base_url}/_sandbox/sendgrid/events", json={
-            "url": f"http://127.0.0.1:{server.server_address[1]}/hook",
-            "events": [{"email": "a@example.com", "event": "bounce"},
-                       {"email": "a@example.com", "event": "dropped"}],
-        })
+        sent = httpx.post(
+            f"{clean_sandbox.base_url}/_sandbox/sendgrid/events",
+            json={
+                "url": f"http://127.0.0.1:{server.server_address[1]}/hook",
+                "events": [
+                    {"email": "a@example.com", "event": "bounce"},
+                    {"email": "a@example.com", "event": "dropped"},
+                ],
+            },
+        )
     finally:
         server.shutdown()
     assert sent.status_code == 200 and sent.json()["status"] == 204
     bounce, dropped = json.loads(received[0])
-    for name in ("email", "timestamp", "event", "sg_event_id", "sg_message_id", "type",
-                 "reason", "status", "bounce_classification", "category", "dedupe_key"):
+    for name in (
+        "email",
+        "timestamp",
+        "event",
+        "sg_event_id",
+        "sg_message_id",
+        "type",
+        "reason",
+        "status",
+        "bounce_classification",
+        "category",
+        "dedupe_key",
+    ):
         assert name in bounce, name
     assert dropped["reason"] == "Bounced Address"
     assert bounce["category"] == ["welcome"] and isinstance(bounce["timestamp"], int)

@@ -25,8 +25,13 @@ def test_rows_arrive_intact_and_a_non_empty_target_is_refused(tmp_path: Path) ->
     upgrade(target)
     with Session(get_engine(source)) as session:
         user = User(email="a@example.com", password_hash="x")
-        product = Product(sku=f"SKU-{uuid.uuid4().hex[:6]}", title_ja="腕時計", price_jpy=12000,
-                          tags=["watch", "seiko"], image_keys=["product-images/a.jpg"])
+        product = Product(
+            sku=f"SKU-{uuid.uuid4().hex[:6]}",
+            title_ja="腕時計",
+            price_jpy=12000,
+            tags=["watch", "seiko"],
+            image_keys=["product-images/a.jpg"],
+        )
         order = Order(ebay_order_id="12-34567-89012", ship_to={"city": "Berlin"})
         session.add_all([user, product, order])
         session.commit()

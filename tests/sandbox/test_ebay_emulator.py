@@ -21,35 +21,56 @@ def _basic(settings, secret: str | None = None) -> str:
 
 
 def _token(http: httpx.Client, settings, grant: dict) -> httpx.Response:
-    return http.post("/ebay/identity/v1/oauth2/token", data=grant,
-                     headers={"Authorization": _basic(settings)})
+    return http.post(
+        "/ebay/identity/v1/oauth2/token", data=grant, headers={"Authorization": _basic(settings)}
+    )
 
 
 @pytest.fixture
 def http(clean_sandbox, settings) -> httpx.Client:
     client = httpx.Client(base_url=clean_sandbox.base_url, timeout=10)
-    token = _token(client, settings, {
-        "grant_type": "refresh_token",
-        "refresh_token": settings.ebay_oauth_refresh_token.get_secret_value(),
-        "scope": f"{SCOPE}/sell.inventory {SCOPE}/sell.fulfillment"}).json()["access_token"]
+    token = _token(
+        client,
+        settings,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": settings.ebay_oauth_refresh_token.get_secret_value(),
+            "scope": f"{SCOPE}/sell.inventory {SCOPE}/sell.fulfillment",
+        },
+    ).json()["access_token"]
     client.headers.update({"Authorization": f"Bearer {token}", "Content-Language": "en-US"})
     return client
 
 
 def _item(title: str = "Kutani porcelain plate") -> dict:
-    return {"product": {"title": title, "description": "Hand painted.",
-                        "aspects": {"Brand": ["Kutani"]}, "imageUrls": ["https://i.example/1.jpg"]},
-            "condition": "USED_EXCELLENT",
-            "availability": {"shipToLocationAvailability": {"quantity": 1}}}
+    return {
+        "product": {
+            "title": title,
+            "description": "Hand painted.",
+            "aspects": {"Brand": ["Kutani"]},
+            "imageUrls": ["https://i.example/1.jpg"],
+        },
+        "condition": "USED_EXCELLENT",
+        "availability": {"shipToLocationAvailability": {"quantity": 1}},
+    }
 
 
 def _offer(sku: str) -> dict:
-    return {"sku": sku, "marketplaceId": "EBAY_US", "format": "FIXED_PRICE",
-            "availableQuantity": 1, "categoryId": "262", "listingDescription": "Hand painted.",
-            "listingPolicies": {"fulfillmentPolicyId": "f", "paymentPolicyId": "p",
-                                "returnPolicyId": "r"},
-            "pricingSummary": {"price": {"value": "80.00", "currency": "USD"}},
-            "merchantLocationKey": "tokyo"}
+    return {
+        "sku": sku,
+        "marketplaceId": "EBAY_US",
+        "format": "FIXED_PRICE",
+        "availableQuantity": 1,
+        "categoryId": "262",
+        "listingDescription": "Hand painted.",
+        "listingPolicies": {
+            "fulfillmentPolicyId": "f",
+            "paymentPolicyId": "p",
+            "returnPolicyId": "r",
+        },
+        "pricingSummary": {"price": {"value": "80.00", "currency": "USD"}},
+        "merchantLocationKey": "tokyo",
+    }
 
 
 def _first_error(response: httpx.Response) -> dict:
@@ -59,20 +80,28 @@ def _first_error(response: httpx.Response) -> dict:
 def test_token_endpoint_refuses_bad_clients_grants_and_scopes(clean_sandbox, settings):
     http = httpx.Client(base_url=clean_sandbox.base_url)
     good = settings.ebay_oauth_refresh_token.get_secret_value()
-    bad_client = http.post("/ebay/identity/v1/oauth2/token",
-                           data={"grant_type": "refresh_token", "refresh_token": good},
-                           headers={"Authorization": _basic(settings, "wrong")})
+    bad_client = http.post(
+        "/ebay/identity/v1/oauth2/token",
+        data={"grant_type": "refresh_token", "refresh_token": good},
+        headers={"Authorization": _basic(settings, "wrong")},
+    )
     assert bad_client.status_code == 401 and bad_client.json()["error"] == "invalid_client"
     bad_grant = _token(http, settings, {"grant_type": "refresh_token", "refresh_token": "x"})
     assert bad_grant.status_code == 400 and bad_grant.json()["error"] == "invalid_grant"
-    bad_scope = _token(http, settings, {"grant_type": "refresh_token", "refresh_token": good,
-                                        "scope": f"{SCOPE}/buy.everything"})
+    bad_scope = _token(
+        http,
+        settings,
+        {"grant_type": "refresh_token", "refresh_token": good, "scope": f"{SCOPE}/buy.everything"},
+    )
     assert bad_scope.json()["error"] == "invalid_scope"
     app = _token(http, settings, {"grant_type": "client_credentials", "scope": SCOPE}).json()
     assert app["token_type"] == "Application Access Token" and app["expires_in"] == 7200
     # An application token is not enough for the Sell APIs.
-    refused = http.get(f"{SELL}/offer", params={"sku": "A"},
-                       headers={"Authorization": f"Bearer {app['access_token']}"})
+    refused = http.get(
+        f"{SELL}/offer",
+        params={"sku": "A"},
+        headers={"Authorization": f"Bearer {app['access_token']}"},
+    )
     assert refused.status_code == 401 and _first_error(refused)["errorId"] == 1001
 
 
@@ -82,13 +111,18 @@ def test_expired_or_missing_token_gets_1001(http, clean_sandbox):
     expired = http.get(f"{SELL}/inventory_item/A1")
     assert expired.status_code == 401
     assert _first_error(expired) | {"longMessage": ""} == {
-        "errorId": 1001, "domain": "OAuth", "category": "REQUEST",
-        "message": "Invalid access token", "longMessage": ""}
+        "errorId": 1001,
+        "domain": "OAuth",
+        "category": "REQUEST",
+        "message": "Invalid access token",
+        "longMessage": "",
+    }
 
 
 def test_inventory_writes_need_content_language_and_valid_bodies(http):
-    no_language = http.put(f"{SELL}/inventory_item/A1", json=_item(),
-                           headers={"Content-Language": ""})
+    no_language = http.put(
+        f"{SELL}/inventory_item/A1", json=_item(), headers={"Content-Language": ""}
+    )
     assert no_language.status_code == 400 and _first_error(no_language)["errorId"] == 25709
     wrong_type = _item()
     wrong_type["availability"]["shipToLocationAvailability"]["quantity"] = "five"
@@ -98,20 +132,32 @@ def test_inventory_writes_need_content_language_and_valid_bodies(http):
     bad_aspects = _item()
     bad_aspects["product"]["aspects"] = {"Brand": "Kutani"}
     assert http.put(f"{SELL}/inventory_item/A1", json=bad_aspects).status_code == 400
-    assert _first_error(http.put(f"{SELL}/inventory_item/A1", json=_item("t" * 81)))[
-        "errorId"] == 25709
+    assert (
+        _first_error(http.put(f"{SELL}/inventory_item/A1", json=_item("t" * 81)))["errorId"]
+        == 25709
+    )
     mint = {**_item(), "condition": "MINT"}
     assert _first_error(http.put(f"{SELL}/inventory_item/A1", json=mint))["errorId"] == 2004
-    assert http.put(f"{SELL}/inventory_item/A1", content=b"{nope",
-                    headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        http.put(
+            f"{SELL}/inventory_item/A1",
+            content=b"{nope",
+            headers={"Content-Type": "application/json"},
+        ).status_code
+        == 400
+    )
 
 
 def test_bulk_create_limit_and_multi_status(http, clean_sandbox):
     too_many = {"requests": [{"sku": f"S{i}", "locale": "en_US", **_item()} for i in range(26)]}
     response = http.post(f"{SELL}/bulk_create_or_replace_inventory_item", json=too_many)
     assert response.status_code == 400 and _first_error(response)["errorId"] == 25727
-    mixed = {"requests": [{"sku": "OK1", "locale": "en_US", **_item()},
-                          {"sku": "bad sku", "locale": "en_US", **_item()}]}
+    mixed = {
+        "requests": [
+            {"sku": "OK1", "locale": "en_US", **_item()},
+            {"sku": "bad sku", "locale": "en_US", **_item()},
+        ]
+    }
     response = http.post(f"{SELL}/bulk_create_or_replace_inventory_item", json=mixed)
     assert response.status_code == 207
     results = response.json()["responses"]
@@ -123,9 +169,11 @@ def test_bulk_create_limit_and_multi_status(http, clean_sandbox):
 
 
 def test_offer_lifecycle_and_duplicate(http, clean_sandbox):
-    location = {"location": {"address": {"city": "Chiyoda", "postalCode": "1000001",
-                                         "country": "JP"}},
-                "locationTypes": ["WAREHOUSE"], "name": "Tokyo"}
+    location = {
+        "location": {"address": {"city": "Chiyoda", "postalCode": "1000001", "country": "JP"}},
+        "locationTypes": ["WAREHOUSE"],
+        "name": "Tokyo",
+    }
     assert http.post(f"{SELL}/location/tokyo", json=location).status_code == 204
     assert http.post(f"{SELL}/location/tokyo", json=location).status_code == 409
     assert http.get(f"{SELL}/location/tokyo").json()["merchantLocationKey"] == "tokyo"
@@ -151,10 +199,16 @@ def test_offer_lifecycle_and_duplicate(http, clean_sandbox):
 
 
 def test_orders_control_and_structure(http, clean_sandbox):
-    created = httpx.post(f"{clean_sandbox.base_url}/_sandbox/orders", json={
-        "domestic": True,
-        "orders": [{"line_items": [{"sku": "K1", "quantity": 2, "price": "12.50"}]},
-                   {"sku": "K2", "domestic": False, "country_code": "GB"}]}).json()["orders"]
+    created = httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/orders",
+        json={
+            "domestic": True,
+            "orders": [
+                {"line_items": [{"sku": "K1", "quantity": 2, "price": "12.50"}]},
+                {"sku": "K2", "domestic": False, "country_code": "GB"},
+            ],
+        },
+    ).json()["orders"]
     jp, gb = created
     assert [li["sku"] for li in jp["lineItems"]] == ["K1"]
     order = http.get(f"{ORDERS}/order/{jp['orderId']}").json()
@@ -165,11 +219,16 @@ def test_orders_control_and_structure(http, clean_sandbox):
     line = order["lineItems"][0]
     assert line["quantity"] == 2 and len(line["legacyItemId"]) == 12 and line["lineItemId"]
     assert order["orderFulfillmentStatus"] == "NOT_STARTED" and order["buyer"]["username"]
-    assert http.get(f"{ORDERS}/order/{gb['orderId']}").json()[
-        "fulfillmentStartInstructions"][0]["shippingStep"]["shipTo"]["contactAddress"][
-        "countryCode"] == "GB"
-    bad = httpx.post(f"{clean_sandbox.base_url}/_sandbox/orders",
-                     json={"orders": [{"sku": "X", "country_code": "ZZ"}]})
+    assert (
+        http.get(f"{ORDERS}/order/{gb['orderId']}").json()["fulfillmentStartInstructions"][0][
+            "shippingStep"
+        ]["shipTo"]["contactAddress"]["countryCode"]
+        == "GB"
+    )
+    bad = httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/orders",
+        json={"orders": [{"sku": "X", "country_code": "ZZ"}]},
+    )
     assert bad.status_code == 400
 
 
@@ -185,15 +244,18 @@ def test_get_orders_filter_paging_and_errors(http, clean_sandbox):
     assert len(last["orders"]) == 1 and "next" not in last
     seen = {o["orderId"] for o in first["orders"]} | {o["orderId"] for o in last["orders"]}
     assert len(seen) == 3
-    status = http.get(f"{ORDERS}/order",
-                      params={"filter": "orderfulfillmentstatus:{FULFILLED}"}).json()
+    status = http.get(
+        f"{ORDERS}/order", params={"filter": "orderfulfillmentstatus:{FULFILLED}"}
+    ).json()
     assert status["total"] == 0
     for params, error_id in (
         ({"filter": "color:[a..b]"}, 30700),
         ({"filter": "lastmodifieddate:[yesterday..]"}, 30810),
         ({"filter": "lastmodifieddate:[..2024-01-01T00:00:00.000Z]"}, 30820),
-        ({"filter": "lastmodifieddate:[2024-02-01T00:00:00.000Z..2024-01-01T00:00:00.000Z]"},
-         30840),
+        (
+            {"filter": "lastmodifieddate:[2024-02-01T00:00:00.000Z..2024-01-01T00:00:00.000Z]"},
+            30840,
+        ),
         ({"limit": 201}, 31100),
         ({"offset": -1}, 31000),
     ):
@@ -202,31 +264,47 @@ def test_get_orders_filter_paging_and_errors(http, clean_sandbox):
 
 
 def test_fulfillment_and_refund(http, clean_sandbox):
-    [order] = httpx.post(f"{clean_sandbox.base_url}/_sandbox/orders",
-                         json={"orders": [{"sku": "F1", "price": "30.00"}]}).json()["orders"]
+    [order] = httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/orders",
+        json={"orders": [{"sku": "F1", "price": "30.00"}]},
+    ).json()["orders"]
     order_id, line = order["orderId"], order["lineItems"][0]["lineItemId"]
-    body = {"lineItems": [{"lineItemId": line, "quantity": 1}], "shippingCarrierCode": "FEDEX",
-            "trackingNumber": "794612345678", "shippedDate": "2026-01-05T10:00:00.000Z"}
-    wrong = http.post(f"{ORDERS}/order/{order_id}/shipping_fulfillment",
-                      json={**body, "lineItems": [{"lineItemId": "1", "quantity": 1}]})
+    body = {
+        "lineItems": [{"lineItemId": line, "quantity": 1}],
+        "shippingCarrierCode": "FEDEX",
+        "trackingNumber": "794612345678",
+        "shippedDate": "2026-01-05T10:00:00.000Z",
+    }
+    wrong = http.post(
+        f"{ORDERS}/order/{order_id}/shipping_fulfillment",
+        json={**body, "lineItems": [{"lineItemId": "1", "quantity": 1}]},
+    )
     assert _first_error(wrong)["errorId"] == 32200
     created = http.post(f"{ORDERS}/order/{order_id}/shipping_fulfillment", json=body)
     assert created.status_code == 201 and created.json() == {}
     fulfillment_id = created.headers["location"].rsplit("/", 1)[-1]
     assert http.get(created.headers["location"]).json()["fulfillmentId"] == fulfillment_id
     assert http.get(f"{ORDERS}/order/{order_id}").json()["orderFulfillmentStatus"] == "FULFILLED"
-    refund = {"reasonForRefund": "BUYER_CANCEL",
-              "orderLevelRefundAmount": {"value": "10.00", "currency": "USD"}}
+    refund = {
+        "reasonForRefund": "BUYER_CANCEL",
+        "orderLevelRefundAmount": {"value": "10.00", "currency": "USD"},
+    }
     first = http.post(f"{ORDERS}/order/{order_id}/issue_refund", json=refund)
     assert first.status_code == 200 and first.json()["refundStatus"] == "PENDING"
     refunds = http.get(f"{ORDERS}/order/{order_id}").json()["paymentSummary"]["refunds"]
     assert refunds[0]["refundId"] == first.json()["refundId"]
     too_much = {**refund, "orderLevelRefundAmount": {"value": "25.00", "currency": "USD"}}
-    assert _first_error(http.post(f"{ORDERS}/order/{order_id}/issue_refund", json=too_much))[
-        "errorId"] == 34915
+    assert (
+        _first_error(http.post(f"{ORDERS}/order/{order_id}/issue_refund", json=too_much))["errorId"]
+        == 34915
+    )
     no_reason = {"orderLevelRefundAmount": {"value": "1.00", "currency": "USD"}}
-    assert _first_error(http.post(f"{ORDERS}/order/{order_id}/issue_refund", json=no_reason))[
-        "errorId"] == 34903
+    assert (
+        _first_error(http.post(f"{ORDERS}/order/{order_id}/issue_refund", json=no_reason))[
+            "errorId"
+        ]
+        == 34903
+    )
     missing = http.post(f"{ORDERS}/order/00-00000-00000/issue_refund", json=refund)
     assert missing.status_code == 404 and _first_error(missing)["errorId"] == 34913
     ledger = clean_sandbox.ctx.ledger
@@ -248,8 +326,10 @@ def test_public_key_needs_an_application_token(http, clean_sandbox, settings):
 
 
 def test_injected_faults_use_ebays_error_shape(http, clean_sandbox):
-    httpx.post(f"{clean_sandbox.base_url}/_sandbox/faults",
-               json={"ebay": {"rate_limit_rate": 1.0, "retry_after": 3, "times": 1}})
+    httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/faults",
+        json={"ebay": {"rate_limit_rate": 1.0, "retry_after": 3, "times": 1}},
+    )
     limited = http.get(f"{SELL}/offer", params={"sku": "A"})
     assert limited.status_code == 429 and limited.headers["retry-after"] == "3"
     assert _first_error(limited)["errorId"] == 2001

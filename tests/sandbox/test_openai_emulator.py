@@ -23,8 +23,12 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "title": {"type": "string", "maxLength": 20},
         "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
-        "category": {"type": "object", "additionalProperties": False, "required": ["id", "name"],
-                     "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+        "category": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "name"],
+            "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+        },
     },
 }
 
@@ -43,19 +47,24 @@ def _chat(  # type: ignore[no-untyped-def]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": settings.openai_model,
-        "messages": [{"role": "system", "content": "Write listings."},
-                     {"role": "user", "content": PROMPT}],
+        "messages": [
+            {"role": "system", "content": "Write listings."},
+            {"role": "user", "content": PROMPT},
+        ],
     }
     if schema is not None:
-        body["response_format"] = {"type": "json_schema", "json_schema": {
-            "name": "listing", "strict": True, "schema": schema}}
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "listing", "strict": True, "schema": schema},
+        }
     body.update(extra)
     return body
 
 
 def test_wrong_key_gets_openai_error_shape(clean_sandbox, settings):
     response = httpx.post(
-        f"{clean_sandbox.base_url}/openai/v1/chat/completions", json=_chat(settings),
+        f"{clean_sandbox.base_url}/openai/v1/chat/completions",
+        json=_chat(settings),
         headers={"Authorization": "Bearer sk-wrong-0123456789"},
     )
     assert response.status_code == 401
@@ -117,11 +126,22 @@ def test_plain_chat_answers_with_the_english_title(api, settings):
 
 
 def test_responses_api_structured_output(api, settings):
-    response = api.post("/responses", json={
-        "model": settings.openai_model, "instructions": "Write listings.", "input": PROMPT,
-        "text": {"format": {"type": "json_schema", "name": "listing", "strict": True,
-                            "schema": SCHEMA}},
-    })
+    response = api.post(
+        "/responses",
+        json={
+            "model": settings.openai_model,
+            "instructions": "Write listings.",
+            "input": PROMPT,
+            "text": {
+                "format": {
+                    "type": "json_schema",
+                    "name": "listing",
+                    "strict": True,
+                    "schema": SCHEMA,
+                }
+            },
+        },
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["object"] == "response" and body["status"] == "completed"

@@ -24,9 +24,13 @@ def api(clean_sandbox, settings) -> httpx.Client:  # type: ignore[no-untyped-def
 def _body(settings, **changes: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     body: dict[str, Any] = {
         "from": {"email": "noreply@theworlddoor.example", "name": "The World Door"},
-        "personalizations": [{"to": [{"email": "buyer@example.com"}],
-                              "dynamic_template_data": {"name": "Jo"},
-                              "custom_args": {"dedupe_key": "welcome:1"}}],
+        "personalizations": [
+            {
+                "to": [{"email": "buyer@example.com"}],
+                "dynamic_template_data": {"name": "Jo"},
+                "custom_args": {"dedupe_key": "welcome:1"},
+            }
+        ],
         "template_id": settings.email_template_id("welcome"),
     }
     body.update(changes)
@@ -38,10 +42,15 @@ def test_wrong_or_missing_key_gets_sendgrids_401(clean_sandbox, settings):
     for headers in ({}, {"Authorization": "Bearer SG.nope"}):
         response = httpx.post(url, json=_body(settings), headers=headers)
         assert response.status_code == 401
-        assert response.json() == {"errors": [{
-            "message": "The provided authorization grant is invalid, expired, or revoked",
-            "field": None, "help": None,
-        }]}
+        assert response.json() == {
+            "errors": [
+                {
+                    "message": "The provided authorization grant is invalid, expired, or revoked",
+                    "field": None,
+                    "help": None,
+                }
+            ]
+        }
 
 
 def test_accepted_send_has_message_id_and_rate_limit_headers(api, settings, clean_sandbox):
@@ -105,7 +114,8 @@ def test_signed_webhook_settings_serve_the_verification_key(api, settings):
     response = api.get("/v3/user/webhooks/event/settings/signed")
     assert response.status_code == 200
     assert response.json() == {
-        "enabled": True, "public_key": public_key_b64(settings.var_dir),
+        "enabled": True,
+        "public_key": public_key_b64(settings.var_dir),
     }
     assert response.json()["public_key"] == settings.sendgrid_webhook_public_key
 
@@ -115,9 +125,13 @@ def test_event_control_validates_and_reset_clears(api, settings, clean_sandbox):
     assert httpx.post(url, json={"events": []}).status_code == 400
     bad = httpx.post(url, json={"events": [{"email": "a@example.com", "event": "exploded"}]})
     assert bad.status_code == 400 and "event" in bad.text
-    unreachable = httpx.post(url, json={
-        "url": "http://127.0.0.1:9/none", "events": [{"email": "a@x.example", "event": "open"}],
-    })
+    unreachable = httpx.post(
+        url,
+        json={
+            "url": "http://127.0.0.1:9/none",
+            "events": [{"email": "a@x.example", "event": "open"}],
+        },
+    )
     assert unreachable.status_code == 502
     api.post("/v3/mail/send", json=_body(settings))
     httpx.post(f"{clean_sandbox.base_url}/_sandbox/sendgrid/settings", json={"auto_events": True})

@@ -253,4 +253,3 @@ class BulkListingResult(BaseModel):
     failed: int
     runs: int
     failures: list[BulkFailure] = Field(default_factory=list)
-
