@@ -7,6 +7,7 @@ back on every start, so there is no fixed secret in the code and a restart keeps
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -45,12 +46,11 @@ def _default_var_dir() -> Path:
 def load_dev_secrets(var_dir: Path) -> dict[str, str]:
     """Generate the development secrets once and keep them under `var_dir`."""
     path = var_dir / "dev-secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    var_dir.mkdir(parents=True, exist_ok=True)
+    existing: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     token = secrets.token_urlsafe
-    values = {
+    fresh = {
         "JWT_SECRET": token(64),
+        "FIELD_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "EBAY_CLIENT_ID": f"{DEV_PREFIX}ebay-app-{token(6)}",
         "EBAY_CLIENT_SECRET": f"{DEV_PREFIX}ebay-cert-{token(16)}",
         "EBAY_OAUTH_REFRESH_TOKEN": f"{DEV_PREFIX}ebay-refresh-{token(24)}",
@@ -65,6 +65,11 @@ def load_dev_secrets(var_dir: Path) -> dict[str, str]:
         "YAMATO_CUSTOMER_CODE": "01234567890",
         "SAGAWA_CUSTOMER_CODE": "123456789012",
     }
+    if existing.keys() >= fresh.keys():
+        return existing
+    # New secrets added by a later version join the file; existing ones never change.
+    values = {**fresh, **existing}
+    var_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
     return values
@@ -89,6 +94,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     jwt_secret: SecretStr = SecretStr("")
     jwt_audience: str = "worlddoor-api"
+    field_encryption_key: SecretStr = SecretStr("")  # Fernet key(s), comma-separated
     access_token_minutes: int = 15
     refresh_token_days: int = 14
     cors_allow_origins: list[str] = Field(default_factory=lambda: ["http://localhost:3000"])
@@ -223,6 +229,7 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'worlddoor.db'}"
         defaults: dict[str, object] = {
             "jwt_secret": SecretStr(dev["JWT_SECRET"]),
+            "field_encryption_key": SecretStr(dev["FIELD_ENCRYPTION_KEY"]),
             "ebay_client_id": dev["EBAY_CLIENT_ID"],
             "ebay_client_secret": SecretStr(dev["EBAY_CLIENT_SECRET"]),
             "ebay_oauth_refresh_token": SecretStr(dev["EBAY_OAUTH_REFRESH_TOKEN"]),
@@ -333,6 +340,8 @@ class Settings(BaseSettings):
             problems.append(f"JWT_SECRET is {len(secret.encode())} bytes; 64 or more required")
         elif _is_dev_value(secret, generated):
             problems.append("JWT_SECRET is a development value")
+        field_key = self.field_encryption_key.get_secret_value()
+        problems += _encryption_key_problems(field_key, generated)
         if not self.database_url:
             problems.append("DATABASE_URL is missing (PostgreSQL 14+ required)")
         elif self.uses_sqlite:
@@ -388,6 +397,21 @@ def _generated_dev_values(var_dir: Path) -> set[str]:
     """The values in an existing `var/dev-secrets.json` (never creates one)."""
     path = var_dir / "dev-secrets.json"
     return set(json.loads(path.read_text()).values()) if path.exists() else set()
+
+
+def _encryption_key_problems(keys: str, generated: set[str]) -> list[str]:
+    if not keys:
+        return ["FIELD_ENCRYPTION_KEY is missing (a Fernet key encrypts TOTP secrets)"]
+    if keys in generated:
+        return ["FIELD_ENCRYPTION_KEY is a development value"]
+    from cryptography.fernet import Fernet
+
+    try:
+        for key in keys.split(","):
+            Fernet(key.strip().encode())
+    except ValueError:
+        return ["FIELD_ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64 bytes)"]
+    return []
 
 
 def _is_local_url(url: str) -> bool:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from models.types import json_field, timestamp, uuid_pk
+from models.types import EncryptedString, json_field, timestamp, uuid_pk
 
 
 class Role(StrEnum):
@@ -28,7 +28,8 @@ class User(SQLModel, table=True):
     is_active: bool = True
     failed_login_count: int = 0
     locked_until: datetime | None = timestamp(nullable=True)
-    totp_secret: str | None = Field(default=None, max_length=64)
+    # Encrypted at rest: a database dump alone cannot mint two-factor codes.
+    totp_secret: str | None = Field(default=None, sa_type=EncryptedString(512))
     totp_enabled: bool = False
     totp_last_timecode: int | None = None
     totp_failed_count: int = 0

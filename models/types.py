@@ -30,3 +30,33 @@ def timestamp(nullable: bool = False, **kwargs: Any) -> Any:
     if nullable:
         return Field(default=None, sa_type=sa.DateTime(timezone=True), **kwargs)
     return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kwargs)
+
+
+class EncryptedString(sa.TypeDecorator[str]):
+    """A string stored encrypted (Fernet) under FIELD_ENCRYPTION_KEY, e.g. TOTP secrets.
+
+    Several comma-separated keys may be configured: the first encrypts, all decrypt, so keys
+    can be rotated without a migration.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    @staticmethod
+    def _fernet() -> Any:
+        from cryptography.fernet import Fernet, MultiFernet
+
+        from config import get_settings
+
+        keys = get_settings().field_encryption_key.get_secret_value().split(",")
+        return MultiFernet([Fernet(k.strip().encode()) for k in keys if k.strip()])
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return self._fernet().encrypt(value.encode()).decode()
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return self._fernet().decrypt(value.encode()).decode()

@@ -71,7 +71,14 @@ def test_production_refuses_an_empty_environment(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert "Traceback" not in result.stdout + result.stderr
-    for variable in ("JWT_SECRET", "DATABASE_URL", "REDIS_URL", "EBAY_CLIENT_ID", "OPENAI_API_KEY"):
+    for variable in (
+        "JWT_SECRET",
+        "FIELD_ENCRYPTION_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "EBAY_CLIENT_ID",
+        "OPENAI_API_KEY",
+    ):
         assert any(variable in line for line in lines), variable
 
 
@@ -119,6 +126,7 @@ def test_a_complete_production_configuration_passes(tmp_path: Path) -> None:
         WORLDDOOR_VAR_DIR=tmp_path / "prod",
         app_env="production",
         jwt_secret="x" * 64,
+        field_encryption_key="P7f0eZ1n3HPtx4T5oq0aGR6pvUX1E5u_mC0wDAUC0-Y=",
         database_url="postgresql://u:p@db.internal/worlddoor",
         redis_url="redis://cache.internal:6379/0",
         ebay_client_id="prod-app",

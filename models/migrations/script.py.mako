@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
+
+import models.types  # noqa: F401  (custom column types such as EncryptedString)
 from alembic import op
 ${imports if imports else ""}
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:20:03.703063
+Create Date: 2026-11-28 17:01:01.869828
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+import models.types  # noqa: F401  (custom column types such as EncryptedString)
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -216,7 +218,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("failed_login_count", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("totp_secret", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("totp_secret", models.types.EncryptedString(length=512), nullable=True),
         sa.Column("totp_enabled", sa.Boolean(), nullable=False),
         sa.Column("totp_last_timecode", sa.Integer(), nullable=True),
         sa.Column("totp_failed_count", sa.Integer(), nullable=False),
