@@ -182,6 +182,13 @@ class ListingWriter:
             "temperature": 0.2,
         }
 
+    def check_credentials(self) -> None:
+        """For `worlddoor doctor`: the key is accepted and the configured model exists."""
+        try:
+            self.client.models.retrieve(self.settings.openai_model)
+        except openai.APIError as exc:
+            raise classify_openai_error(exc) from exc
+
     def write_listing(self, source: JapaneseListingSource) -> ListingCopy:
         if not source.title_ja.strip():
             raise ValueError(f"{source.sku}: title_ja is empty")

@@ -354,6 +354,10 @@ class EbayClient:
         with self._count_lock:
             self.api_calls[operation] += 1
 
+    def check_credentials(self) -> None:
+        """For `worlddoor doctor`: the refresh token is accepted for our scopes."""
+        self._tokens.get()
+
     def _fetch_token(self) -> tuple[str, float]:
         """Refresh-token grant: a user access token for the Sell scopes (about 2 hours)."""
         basic = base64.b64encode(

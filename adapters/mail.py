@@ -130,6 +130,15 @@ class Mailer:
             raise RetryableError(SERVICE, f"HTTP {response.status_code} without X-Message-Id")
         return message_id
 
+    def check_credentials(self) -> None:
+        """For `worlddoor doctor`: the key may read the signed-webhook settings."""
+        try:
+            self.client.client.user.webhooks.event.settings.signed.get(timeout=self.timeout)
+        except sg_errors.HTTPError as exc:
+            raise classify_sendgrid_error(exc) from exc
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            raise RetryableError(SERVICE, f"{type(exc).__name__}: {exc}") from exc
+
     # Event Webhook -------------------------------------------------------------------------------
 
     def verify_event_webhook(self, payload: bytes, signature: str, timestamp: str) -> bool:
