@@ -31,7 +31,7 @@ from adapters.errors import AdapterError
 from config import EMAIL_TEMPLATES
 from models import EmailMessage, Suppression
 from models.db import session_scope
-from models.types import utcnow
+from models.types import unseal, utcnow
 from workflows.contracts.email import (
     IS_SUPPRESSED_ACTIVITY,
     RECORD_SUPPRESSED_ACTIVITY,
@@ -164,7 +164,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 request.template,
                 request.to_email,
                 request.to_name,
-                request.data,
+                {**request.data, **{k: unseal(v) for k, v in request.sealed_data.items()}},
                 request.dedupe_key,
                 request.categories or [request.template],
             )

@@ -32,6 +32,15 @@ def timestamp(nullable: bool = False, **kwargs: Any) -> Any:
     return Field(default_factory=utcnow, sa_type=sa.DateTime(timezone=True), **kwargs)
 
 
+def seal(value: str) -> str:
+    """Encrypt a value with FIELD_ENCRYPTION_KEY (for secrets that travel through Temporal)."""
+    return EncryptedString._fernet().encrypt(value.encode()).decode()
+
+
+def unseal(token: str) -> str:
+    return EncryptedString._fernet().decrypt(token.encode()).decode()
+
+
 class EncryptedString(sa.TypeDecorator[str]):
     """A string stored encrypted (Fernet) under FIELD_ENCRYPTION_KEY, e.g. TOTP secrets.
 

@@ -71,6 +71,7 @@ from api.temporal import TemporalGateway
 from api.workflows import start
 from config import Settings
 from models import User
+from models.types import seal
 from workflows.contracts.email import SendEmail, email_workflow_id
 
 AuthRequest = Request[AuthUser, Token, Any]
@@ -370,9 +371,10 @@ async def request_password_reset(
         to_email=user.email,
         to_name=user.full_name,
         key=str(token_id),
-        data={
-            "reset_url": f"{settings.public_base_url.rstrip('/')}/reset-password?token={raw}",
-            "expires_minutes": settings.password_reset_minutes,
+        data={"expires_minutes": settings.password_reset_minutes},
+        # The link is a credential: sealed, so Temporal history and our email rows never hold it.
+        sealed_data={
+            "reset_url": seal(f"{settings.public_base_url.rstrip('/')}/reset-password?token={raw}")
         },
     )
     try:

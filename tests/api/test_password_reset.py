@@ -45,8 +45,14 @@ async def test_reset_by_emailed_token(make_client, make_user, temporal_env):
         assert email.template == "password_reset" and email.to_email == account.email
         assert workflow_id == f"email-password_reset-{email.key}"
         uuid.UUID(email.key)  # the token row id, not the secret
-        token = parse_qs(urlparse(email.data["reset_url"]).query)["token"][0]
+        assert "reset_url" not in email.data  # the link never sits readable in history
+        from models.types import unseal
+
+        link = unseal(email.sealed_data["reset_url"])
+        token = parse_qs(urlparse(link).query)["token"][0]
         assert token not in workflow_id
+        history = await temporal_env.client.get_workflow_handle(workflow_id).fetch_history()
+        assert token not in history.to_json()
 
         weak = await client.post(
             "/api/auth/password-reset/confirm", json={"token": token, "new_password": "short"}

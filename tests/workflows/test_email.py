@@ -144,3 +144,23 @@ async def test_unknown_template_fails_permanently(worker, clean_sandbox) -> None
         await _run(worker, request)
     assert "unknown email template" in str(failure.value.cause.cause)
     assert clean_sandbox.ctx.ledger.count("sendgrid", "email_accepted") == 0
+
+
+async def test_sealed_values_reach_the_provider_but_not_history_or_rows(
+    worker, clean_sandbox, settings
+) -> None:
+    from models.types import seal
+
+    link = f"https://backoffice.example/reset-password?token={uuid.uuid4().hex}"
+    request = _request().model_copy(update={"sealed_data": {"reset_url": seal(link)}})
+    result = await _run(worker, request)
+    assert result.status == "sent"
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(f"{clean_sandbox.base_url}/_sandbox/sendgrid/messages")
+    sent = answer.json()["messages"]
+    assert link in str(sent[-1])  # the buyer's email carries the link
+    history = await worker.client.get_workflow_handle(
+        email_workflow_id(request.template, request.key)
+    ).fetch_history()
+    assert link not in history.to_json()
+    assert link not in str(_row(settings, request.dedupe_key).data)

@@ -17,6 +17,9 @@ class SendEmail(BaseModel):
     to_name: str = ""
     key: str  # business key, e.g. the eBay order id; with the template it is the dedupe key
     data: dict[str, Any] = Field(default_factory=dict)
+    # Template values that must not be readable in Temporal history or our tables (a password
+    # reset link): sealed with FIELD_ENCRYPTION_KEY by the sender, opened only to send.
+    sealed_data: dict[str, str] = Field(default_factory=dict)
     categories: list[str] = Field(default_factory=list)
 
     @property
