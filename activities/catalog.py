@@ -35,6 +35,8 @@ from models.types import utcnow
 from workflows.contracts.listing import (
     APPLY_EDIT_ACTIVITY,
     BULK_CHUNK_SIZE,
+    BULK_CREATE_OFFERS_ACTIVITY,
+    BULK_PUBLISH_OFFERS_ACTIVITY,
     CREATE_OFFER_ACTIVITY,
     ENSURE_LOCATION_ACTIVITY,
     GENERATE_COPY_ACTIVITY,
@@ -45,6 +47,9 @@ from workflows.contracts.listing import (
     RESOLVE_IMAGES_ACTIVITY,
     SET_PRODUCT_STATUS_ACTIVITY,
     ApplyEdit,
+    BulkOfferItem,
+    BulkOffers,
+    BulkOffersResult,
     ChunkItem,
     ChunkResult,
     ImageUrls,
@@ -80,6 +85,18 @@ def _product(session: Any, product_id: str) -> Product:
     if product is None:
         raise _permanent(f"product {product_id} not found", "NotFoundError")
     return product
+
+
+def _transient(status_code: int) -> bool:
+    """A per-item answer in a bulk response that a repeat of the call may turn around."""
+    return status_code == 429 or status_code >= 500
+
+
+def _retry_items(kind: str, items: list[str]) -> ApplicationError:
+    return ApplicationError(
+        f"{kind}: eBay had a temporary problem with {len(items)} item(s): {items[0][:300]}",
+        type="RetryableError",
+    )
 
 
 def _copy_of(product: Product) -> ListingCopyResult:
@@ -294,6 +311,126 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             session.add(product)
         return listing_id
 
+    def _offer_draft(product: Product) -> Any:
+        from adapters.ebay import OfferDraft
+
+        return OfferDraft(
+            sku=product.sku,
+            price_value=product.price_usd or _price_usd(product.price_jpy),
+            currency=settings.ebay_currency,
+            quantity=product.quantity,
+            category_id=product.ebay_category_id,
+            listing_description=product.description_html,
+        )
+
+    def _record_failures(failures: dict[str, str]) -> None:
+        with session_scope(settings) as session:
+            for pid, message in failures.items():
+                product = _product(session, pid)
+                product.status = ProductStatus.failed
+                product.last_error = message[:2000]
+                product.updated_at = utcnow()
+                session.add(product)
+
+    @activity.defn(name=BULK_CREATE_OFFERS_ACTIVITY)
+    @external_call
+    def bulk_create_offers(request: BulkOffers) -> BulkOffersResult:
+        """ONE bulkCreateOffer call for the products without an offer id. A repeat (retry,
+        replay, second batch) skips the products whose offer id is stored, and the adapter
+        reuses an offer eBay already has (25002), so no SKU ever gets two offers."""
+        items: dict[str, BulkOfferItem] = {}
+        drafts: dict[str, Any] = {}
+        with session_scope(settings) as session:
+            for pid in request.product_ids:
+                product = _product(session, pid)
+                if product.ebay_offer_id:
+                    items[pid] = BulkOfferItem(
+                        product_id=pid,
+                        ok=True,
+                        offer_id=product.ebay_offer_id,
+                        listing_id=product.ebay_listing_id,
+                    )
+                    continue
+                try:
+                    drafts[pid] = _offer_draft(product)
+                except ValidationError as error:
+                    message = f"{product.sku}: no valid offer: {_first_error(error)}"
+                    items[pid] = BulkOfferItem(product_id=pid, ok=False, error=message)
+        results = deps.ebay.bulk_create_or_get_offers(list(drafts.values())) if drafts else []
+        transient: list[str] = []
+        with session_scope(settings) as session:
+            for pid, result in zip(drafts, results, strict=True):
+                message = "; ".join(result.errors)
+                if result.ok and result.offer_id:
+                    product = _product(session, pid)
+                    product.ebay_offer_id = result.offer_id
+                    product.updated_at = utcnow()
+                    session.add(product)
+                elif _transient(result.status_code):
+                    transient.append(message)
+                items[pid] = BulkOfferItem(
+                    product_id=pid, ok=result.ok, offer_id=result.offer_id or "", error=message
+                )
+        if transient:  # the offers created so far are stored: a retry sends only the rest
+            raise _retry_items("bulkCreateOffer", transient)
+        _record_failures({pid: i.error for pid, i in items.items() if not i.ok})
+        return BulkOffersResult(
+            items=[items[pid] for pid in request.product_ids],
+            ebay_calls=math.ceil(len(drafts) / BULK_CHUNK_SIZE),
+        )
+
+    @activity.defn(name=BULK_PUBLISH_OFFERS_ACTIVITY)
+    @external_call
+    def bulk_publish_offers(request: BulkOffers) -> BulkOffersResult:
+        """ONE bulkPublishOffer call for the products with an offer but no listing yet; an
+        offer eBay already published answers with its listing, so a repeat is harmless."""
+        items: dict[str, BulkOfferItem] = {}
+        todo: dict[str, str] = {}
+        with session_scope(settings) as session:
+            for pid in request.product_ids:
+                product = _product(session, pid)
+                if product.ebay_listing_id:
+                    items[pid] = BulkOfferItem(
+                        product_id=pid,
+                        ok=True,
+                        offer_id=product.ebay_offer_id,
+                        listing_id=product.ebay_listing_id,
+                    )
+                elif product.ebay_offer_id:
+                    todo[pid] = product.ebay_offer_id
+                else:
+                    items[pid] = BulkOfferItem(
+                        product_id=pid, ok=False, error=f"{product.sku}: no offer to publish"
+                    )
+        results = deps.ebay.bulk_publish_offers(list(todo.values())) if todo else []
+        transient: list[str] = []
+        with session_scope(settings) as session:
+            for (pid, offer_id), result in zip(todo.items(), results, strict=True):
+                message = "; ".join(result.errors)
+                if result.ok and result.listing_id:
+                    product = _product(session, pid)
+                    product.ebay_listing_id = result.listing_id
+                    product.status = ProductStatus.listed
+                    product.last_error = ""
+                    product.updated_at = utcnow()
+                    session.add(product)
+                elif _transient(result.status_code):
+                    transient.append(message)
+                items[pid] = BulkOfferItem(
+                    product_id=pid,
+                    ok=result.ok,
+                    offer_id=offer_id,
+                    listing_id=result.listing_id or "",
+                    error=message,
+                )
+        if transient:  # the listings made so far are stored: a retry publishes only the rest
+            raise _retry_items("bulkPublishOffer", transient)
+        _record_failures({pid: i.error for pid, i in items.items() if not i.ok})
+        return BulkOffersResult(
+            items=[items[pid] for pid in request.product_ids],
+            ebay_calls=math.ceil(len(todo) / BULK_CHUNK_SIZE),
+        )
+
     @activity.defn(name=PREPARE_CHUNK_ACTIVITY)
     @external_call
     def prepare_chunk(request: PrepareChunk) -> ChunkResult:
@@ -384,4 +521,6 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         create_offer,
         publish_offer,
         prepare_chunk,
+        bulk_create_offers,
+        bulk_publish_offers,
     ]

@@ -162,6 +162,28 @@ class BulkItemResult(BaseModel):
     offer_id: str | None = None
 
 
+class BulkOfferResult(BaseModel):
+    """One offer of bulkCreateOffer: its id (new, or the existing one eBay reported with
+    25002), or eBay's errors for that item."""
+
+    sku: str
+    status_code: int
+    ok: bool
+    offer_id: str | None = None
+    reused: bool = False
+    errors: list[str] = Field(default_factory=list)
+
+
+class BulkPublishResult(BaseModel):
+    """One offer of bulkPublishOffer: the listing id, or eBay's errors for that offer."""
+
+    offer_id: str
+    status_code: int
+    ok: bool
+    listing_id: str | None = None
+    errors: list[str] = Field(default_factory=list)
+
+
 class ShipTo(BaseModel):
     full_name: str = ""
     line1: str = ""
@@ -501,11 +523,9 @@ class EbayClient:
             for r in response.json().get("responses", [])
         ]
 
-    def create_or_get_offer(self, offer: OfferDraft) -> str:
-        """createOffer is not idempotent: a repeat gets 25002 "Offer entity already exists",
-        and then the existing offer (same SKU, marketplace, format) is the answer."""
+    def _offer_body(self, offer: OfferDraft) -> dict[str, Any]:
         s = self._settings
-        body = {
+        return {
             "sku": offer.sku,
             "marketplaceId": self._marketplace,
             "format": "FIXED_PRICE",
@@ -520,12 +540,26 @@ class EbayClient:
             "pricingSummary": {"price": {"value": offer.price_value, "currency": offer.currency}},
             "merchantLocationKey": s.ebay_merchant_location_key,
         }
+
+    def _existing_offer_id(self, sku: str) -> str | None:
+        """The offer eBay means by 25002: same SKU, our marketplace, fixed price."""
+        for offer_found in self.get_offers(sku):
+            if (offer_found.get("marketplaceId"), offer_found.get("format")) == (
+                self._marketplace,
+                "FIXED_PRICE",
+            ):
+                return str(offer_found["offerId"])
+        return None
+
+    def create_or_get_offer(self, offer: OfferDraft) -> str:
+        """createOffer is not idempotent: a repeat gets 25002 "Offer entity already exists",
+        and then the existing offer (same SKU, marketplace, format) is the answer."""
         try:
             response = self._call(
                 "create_offer",
                 "POST",
                 f"{INVENTORY}/offer",
-                json=body,
+                json=self._offer_body(offer),
                 content_language=True,
                 expected=(201,),
             )
@@ -533,13 +567,89 @@ class EbayClient:
         except PermanentError as exc:
             if exc.code != "25002" or "already exists" not in exc.message.lower():
                 raise
-            for offer_found in self.get_offers(offer.sku):
-                if (offer_found.get("marketplaceId"), offer_found.get("format")) == (
-                    self._marketplace,
-                    "FIXED_PRICE",
-                ):
-                    return str(offer_found["offerId"])
-            raise
+            existing = self._existing_offer_id(offer.sku)
+            if existing is None:
+                raise
+            return existing
+
+    def bulk_create_or_get_offers(self, offers: list[OfferDraft]) -> list[BulkOfferResult]:
+        """bulkCreateOffer, 25 a call, one result per draft in order. Like createOffer it is
+        not idempotent: an item refused with 25002 (say, after a lost answer) gets the offer
+        that exists for its SKU. Item errors are reported; only a failed call raises."""
+        results: list[BulkOfferResult] = []
+        for chunk in _chunks(offers):
+            response = self._call(
+                "bulk_create_offer",
+                "POST",
+                f"{INVENTORY}/bulk_create_offer",
+                json={"requests": [self._offer_body(o) for o in chunk]},
+                content_language=True,
+                expected=(200, 207),
+            )
+            by_sku = {r.get("sku"): r for r in response.json().get("responses", [])}
+            results.extend(self._offer_result(o.sku, by_sku.get(o.sku)) for o in chunk)
+        return results
+
+    def _offer_result(self, sku: str, raw: dict[str, Any] | None) -> BulkOfferResult:
+        if raw is None:
+            return BulkOfferResult(
+                sku=sku, status_code=0, ok=False, errors=["eBay returned no result for this SKU"]
+            )
+        status = int(raw.get("statusCode", 0))
+        if 200 <= status < 300 and raw.get("offerId"):
+            return BulkOfferResult(sku=sku, status_code=status, ok=True, offer_id=raw["offerId"])
+        errors = raw.get("errors") or []
+        exists = any(
+            str(e.get("errorId")) == "25002"
+            and "already exists" in f"{e.get('message')} {e.get('longMessage')}".lower()
+            for e in errors
+        )
+        existing = self._existing_offer_id(sku) if exists else None
+        if existing is not None:
+            return BulkOfferResult(
+                sku=sku, status_code=status, ok=True, offer_id=existing, reused=True
+            )
+        return BulkOfferResult(
+            sku=sku,
+            status_code=status,
+            ok=False,
+            errors=_error_messages(errors) or [f"eBay status {status}"],
+        )
+
+    def bulk_publish_offers(self, offer_ids: list[str]) -> list[BulkPublishResult]:
+        """bulkPublishOffer, 25 a call, one result per offer id in order. Publishing an offer
+        that is already published answers with its listing (as publishOffer does), so a
+        repeat after a lost answer lists nothing twice."""
+        for offer_id in offer_ids:
+            if not offer_id:
+                raise ValueError("offer ids must not be empty")
+        results: list[BulkPublishResult] = []
+        for chunk in _chunks(offer_ids):
+            response = self._call(
+                "bulk_publish_offer",
+                "POST",
+                f"{INVENTORY}/bulk_publish_offer",
+                json={"requests": [{"offerId": offer_id} for offer_id in chunk]},
+                expected=(200, 207),
+            )
+            by_id = {str(r.get("offerId")): r for r in response.json().get("responses", [])}
+            for offer_id in chunk:
+                raw = by_id.get(offer_id) or {}
+                status = int(raw.get("statusCode", 0))
+                ok = 200 <= status < 300 and bool(raw.get("listingId"))
+                results.append(
+                    BulkPublishResult(
+                        offer_id=offer_id,
+                        status_code=status,
+                        ok=ok,
+                        listing_id=str(raw["listingId"]) if ok else None,
+                        errors=[]
+                        if ok
+                        else _error_messages(raw.get("errors"))
+                        or [f"eBay status {status or 'missing'} for offer {offer_id}"],
+                    )
+                )
+        return results
 
     def publish_offer(self, offer_id: str) -> str:
         response = self._call(
@@ -744,6 +854,8 @@ def _safe(response: httpx.Response) -> tuple[str, str | None, Any]:
 
 __all__ = [
     "BulkItemResult",
+    "BulkOfferResult",
+    "BulkPublishResult",
     "EbayClient",
     "EbayLineItem",
     "EbayOrder",

@@ -190,11 +190,8 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
             ledger.record("ebay", "location", key)
         return Response(None, status_code=204)
 
-    @post("/offer")
-    async def create_offer(request: Request) -> Response:
-        require_content_language(request)
-        body = await json_body(request)
-        _check("POST", "/offer", body)
+    def new_offer(body: dict[str, Any]) -> str:
+        """createOffer's checks and effect, shared by the single and the bulk call."""
         sku = body.get("sku") or ""
         marketplace, fmt = body.get("marketplaceId"), body.get("format")
         if not (sku and marketplace and fmt):
@@ -230,7 +227,66 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
             offer_id = state.new_offer_id()
             state.offers[offer_id] = {**body, "offerId": offer_id, "status": "UNPUBLISHED"}
             ledger.record("ebay", "offer_created", sku)
-        return Response({"offerId": offer_id, "warnings": []}, status_code=201)
+        return offer_id
+
+    def publish_one(offer_id: str) -> str:
+        """publishOffer's checks and effect; publishing again revises the same listing."""
+        with state.lock:
+            offer = offer_or_404(offer_id)
+            if offer["status"] == "PUBLISHED":
+                return str(offer["listing"]["listingId"])
+            _check_publishable(state, offer)
+            listing_id = state.new_listing_id()
+            offer["status"] = "PUBLISHED"
+            offer["listing"] = {
+                "listingId": listing_id,
+                "listingStatus": "ACTIVE",
+                "soldQuantity": 0,
+            }
+            ledger.record("ebay", "offer_published", offer_id)
+        return listing_id
+
+    @post("/offer")
+    async def create_offer(request: Request) -> Response:
+        require_content_language(request)
+        body = await json_body(request)
+        _check("POST", "/offer", body)
+        return Response({"offerId": new_offer(body), "warnings": []}, status_code=201)
+
+    @post("/bulk_create_offer")
+    async def bulk_create_offer(request: Request) -> Response:
+        require_content_language(request)
+        body = await json_body(request)
+        _check("POST", "/bulk_create_offer", body)
+        requests = _bulk_requests(body, "offers")
+        responses = []
+        for entry in requests:
+            result: dict[str, Any] = {
+                "sku": str(entry.get("sku", "")),
+                "marketplaceId": entry.get("marketplaceId", ""),
+                "format": entry.get("format", ""),
+            }
+            try:
+                result.update(statusCode=200, offerId=new_offer(entry))
+            except EbayError as error:
+                result.update(statusCode=error.status, errors=[error.error])
+            responses.append(result)
+        return _multi_status(responses)
+
+    @post("/bulk_publish_offer")
+    async def bulk_publish_offer(request: Request) -> Response:
+        body = await json_body(request)
+        _check("POST", "/bulk_publish_offer", body)
+        responses = []
+        for entry in _bulk_requests(body, "offers"):
+            offer_id = str(entry.get("offerId", ""))
+            result: dict[str, Any] = {"offerId": offer_id}
+            try:
+                result.update(statusCode=200, listingId=publish_one(offer_id), warnings=[])
+            except EbayError as error:
+                result.update(statusCode=error.status, errors=[error.error])
+            responses.append(result)
+        return _multi_status(responses)
 
     @get("/offer")
     async def get_offers(request: Request) -> Response:
@@ -272,20 +328,7 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
 
     @post("/offer/{offer_id:str}/publish", status_code=200)
     async def publish(offer_id: FromPath[str]) -> Response:
-        with state.lock:
-            offer = offer_or_404(offer_id)
-            if offer["status"] == "PUBLISHED":  # publishing again revises the same listing
-                return Response({"listingId": offer["listing"]["listingId"], "warnings": []})
-            _check_publishable(state, offer)
-            listing_id = state.new_listing_id()
-            offer["status"] = "PUBLISHED"
-            offer["listing"] = {
-                "listingId": listing_id,
-                "listingStatus": "ACTIVE",
-                "soldQuantity": 0,
-            }
-            ledger.record("ebay", "offer_published", offer_id)
-        return Response({"listingId": listing_id, "warnings": []})
+        return Response({"listingId": publish_one(offer_id), "warnings": []})
 
     @post("/offer/{offer_id:str}/withdraw", status_code=200)
     async def withdraw(offer_id: FromPath[str]) -> Response:
@@ -326,6 +369,8 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
             get_location,
             create_location,
             create_offer,
+            bulk_create_offer,
+            bulk_publish_offer,
             get_offers,
             get_offer,
             publish,
@@ -334,6 +379,21 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
         ],
         guards=guards,
     )
+
+
+def _bulk_requests(body: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    requests = body.get("requests") or []
+    if not requests or len(requests) > BULK_LIMIT:
+        raise EbayError(
+            400, 25727, f"The number of {what} in the request cannot exceed {BULK_LIMIT}."
+        )
+    return list(requests)
+
+
+def _multi_status(responses: list[dict[str, Any]]) -> Response:
+    """200 when every item succeeded, 207 (Multi-Status) when any failed."""
+    mixed = any(r["statusCode"] != 200 for r in responses)
+    return Response({"responses": responses}, status_code=207 if mixed else 200)
 
 
 def _check_publishable(state: EbayState, offer: dict[str, Any]) -> None:

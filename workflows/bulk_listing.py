@@ -2,8 +2,10 @@
 
 Per chunk of 25 products one activity writes the AI copy (skipping copies already written) and
 makes ONE `bulkCreateOrReplaceInventoryItem` call, so N products cost ceil(N/25) inventory calls;
-then each product's offer is created and published by its own activities, at most
-`max_concurrency` in flight. Bulk batches skip staff approval. After `chunks_per_run` chunks (or
+then ONE `bulkCreateOffer` and ONE `bulkPublishOffer` call list the chunk (about 3 eBay calls
+per 25 products). Histories from before the `bulk-offers` patch keep the old path: each
+product's offer created and published by its own activities, at most `max_concurrency` in
+flight. Bulk batches skip staff approval. After `chunks_per_run` chunks (or
 when Temporal suggests it) the workflow continues as new with the remaining ids and the progress,
 so a batch of 10,000 products keeps every run's history small.
 """
@@ -19,6 +21,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.listing import (
+        BULK_CREATE_OFFERS_ACTIVITY,
+        BULK_PUBLISH_OFFERS_ACTIVITY,
         CREATE_OFFER_ACTIVITY,
         ENSURE_LOCATION_ACTIVITY,
         PREPARE_CHUNK_ACTIVITY,
@@ -27,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
         BulkFailure,
         BulkListingInput,
         BulkListingResult,
+        BulkOffers,
+        BulkOffersResult,
         BulkProgress,
         ChunkItem,
         ChunkResult,
@@ -39,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
 CHUNK_OPTIONS = {**EXTERNAL, "start_to_close_timeout": timedelta(minutes=10)}
 """Up to 25 AI completions (8 at a time) plus one bulk call."""
 
+BULK_OFFERS_PATCH = "bulk-offers"  # offers created and published per chunk, not per product
 RECENT_FAILURES = 20  # kept in the progress (bounded: it travels through continue-as-new)
 
 
@@ -97,7 +104,70 @@ class BulkListingWorkflow:
             summary=f"AI copy + bulk inventory for {len(chunk)} products",
             **CHUNK_OPTIONS,
         )
-        await asyncio.gather(*(self._list_one(item, limit) for item in prepared.items))
+        if not workflow.patched(BULK_OFFERS_PATCH):
+            await asyncio.gather(*(self._list_one(item, limit) for item in prepared.items))
+            return
+        todo: list[str] = []
+        for item in prepared.items:
+            if item.already_listed:
+                self._progress.done += 1
+            elif not item.ok:
+                self._fail(item.product_id, item.error)
+            else:
+                todo.append(item.product_id)
+        if todo:
+            await self._offer_chunk(todo)
+
+    async def _offer_chunk(self, product_ids: list[str]) -> None:
+        """Create the chunk's offers with one call, then publish those created with one more.
+        Both activities are idempotent (stored ids are skipped, eBay's existing offer or
+        listing is reused), so a retry or a repeated batch lists nothing twice."""
+        step = product_ids
+        try:
+            created = await workflow.execute_activity(
+                BULK_CREATE_OFFERS_ACTIVITY,
+                BulkOffers(product_ids=step),
+                result_type=BulkOffersResult,
+                summary=f"bulk create offers for {len(step)} products",
+                **EXTERNAL,
+            )
+            step = []
+            for item in created.items:
+                if item.ok and item.listing_id:
+                    self._progress.done += 1
+                elif item.ok:
+                    step.append(item.product_id)
+                else:
+                    self._fail(item.product_id, item.error)
+            if not step:
+                return
+            published = await workflow.execute_activity(
+                BULK_PUBLISH_OFFERS_ACTIVITY,
+                BulkOffers(product_ids=step),
+                result_type=BulkOffersResult,
+                summary=f"bulk publish {len(step)} offers",
+                **EXTERNAL,
+            )
+        except ActivityError as error:  # the whole call failed for good: its products did too
+            message = _message(error)
+            await asyncio.gather(
+                *(
+                    workflow.execute_activity(
+                        SET_PRODUCT_STATUS_ACTIVITY,
+                        SetProductStatus(product_id=pid, status="failed", error=message),
+                        **DATABASE,
+                    )
+                    for pid in step
+                )
+            )
+            for pid in step:
+                self._fail(pid, message)
+            return
+        for item in published.items:
+            if item.ok:
+                self._progress.done += 1
+            else:
+                self._fail(item.product_id, item.error)
 
     async def _list_one(self, item: ChunkItem, limit: asyncio.Semaphore) -> None:
         if item.already_listed:

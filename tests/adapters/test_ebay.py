@@ -437,3 +437,94 @@ def test_refused_refresh_token_is_an_authentication_error(clean_sandbox, setting
     with pytest.raises(AuthenticationError) as info:
         EbayClient(wrong).get_offers("A-1")
     assert "invalid_grant" in info.value.message and not info.value.retryable
+
+
+def _draft(sku: str, price: str = "129.00") -> OfferDraft:
+    return OfferDraft(
+        sku=sku,
+        price_value=price,
+        currency="USD",
+        quantity=1,
+        category_id="31387",
+        listing_description="<p>Runs well.</p>",
+    )
+
+
+def test_bulk_create_offers_in_chunks_of_25_reusing_an_existing_offer(ebay, clean_sandbox):
+    skus = [f"BO-{i:02d}" for i in range(27)]
+    ebay.bulk_put_inventory_items([InventoryItemWithSku(sku=s, item=_item()) for s in skus])
+    existing = ebay.create_or_get_offer(_draft("BO-03"))
+    drafts = [_draft(s) for s in skus] + [_draft("BO-NOT-IN-INVENTORY")]
+    results = ebay.bulk_create_or_get_offers(drafts)
+    assert ebay.api_calls["bulk_create_offer"] == 2
+    assert [r.sku for r in results] == [d.sku for d in drafts]
+    assert all(r.ok and r.offer_id for r in results[:27])
+    assert results[3].offer_id == existing and results[3].reused
+    assert not any(r.reused for i, r in enumerate(results[:27]) if i != 3)
+    assert not results[27].ok and results[27].errors[0].startswith("25702")
+    assert ebay.get_offers("BO-10")[0]["offerId"] == results[10].offer_id
+    assert clean_sandbox.ctx.ledger.count("ebay", "offer_created") == 27
+    assert clean_sandbox.ctx.ledger.duplicates().get("ebay", {}) == {}
+
+
+def test_bulk_publish_offers_reports_per_offer_and_repeats_safely(ebay, clean_sandbox):
+    ebay.ensure_inventory_location()
+    offer_ids = [_listed(ebay, f"BP-{i:02d}") for i in range(26)]
+    already = ebay.publish_offer(offer_ids[0])
+    results = ebay.bulk_publish_offers([*offer_ids, "0000000000"])
+    assert ebay.api_calls["bulk_publish_offer"] == 2
+    assert [r.offer_id for r in results] == [*offer_ids, "0000000000"]
+    assert all(r.ok and r.listing_id for r in results[:26])
+    assert results[0].listing_id == already  # already published: its listing, not a new one
+    assert not results[26].ok and results[26].errors[0].startswith("25713")
+    assert ebay.get_offer(offer_ids[5])["listing"]["listingId"] == results[5].listing_id
+    assert clean_sandbox.ctx.ledger.count("ebay", "offer_published") == 26
+    with pytest.raises(ValueError):
+        ebay.bulk_publish_offers([""])
+
+
+def test_bulk_call_over_25_is_refused_by_the_emulator(ebay, clean_sandbox, settings):
+    token = ebay._tokens.get()
+    response = httpx.post(
+        f"{settings.ebay_api_url}/sell/inventory/v1/bulk_publish_offer",
+        json={"requests": [{"offerId": str(i)} for i in range(26)]},
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["errorId"] == 25727
+
+
+def test_lost_bulk_create_offer_answer_is_recovered_without_duplicates(ebay, clean_sandbox):
+    ebay.bulk_put_inventory_items(
+        [InventoryItemWithSku(sku=f"BL-{i}", item=_item()) for i in range(3)]
+    )
+    _faults(
+        clean_sandbox,
+        {"lost_response_rate": 1.0, "times": 1, "path_contains": "/bulk_create_offer"},
+    )
+    drafts = [_draft(f"BL-{i}") for i in range(3)]
+    with pytest.raises(RetryableError):
+        ebay.bulk_create_or_get_offers(drafts)
+    results = ebay.bulk_create_or_get_offers(drafts)
+    assert all(r.ok and r.reused for r in results)
+    assert [r.offer_id for r in results] == [ebay.get_offers(d.sku)[0]["offerId"] for d in drafts]
+    assert clean_sandbox.ctx.ledger.count("ebay", "offer_created") == 3
+    assert clean_sandbox.ctx.ledger.duplicates().get("ebay", {}) == {}
+
+
+def test_lost_bulk_publish_answer_is_recovered_without_duplicates(ebay, clean_sandbox):
+    ebay.ensure_inventory_location()
+    offer_ids = [_listed(ebay, f"BLP-{i}") for i in range(3)]
+    _faults(
+        clean_sandbox,
+        {"lost_response_rate": 1.0, "times": 1, "path_contains": "/bulk_publish_offer"},
+    )
+    with pytest.raises(RetryableError):
+        ebay.bulk_publish_offers(offer_ids)
+    results = ebay.bulk_publish_offers(offer_ids)
+    assert [r.listing_id for r in results] == [
+        ebay.get_offer(o)["listing"]["listingId"] for o in offer_ids
+    ]
+    ledger = clean_sandbox.ctx.ledger
+    assert ledger.count("ebay", "offer_published") == 3
+    assert ledger.duplicates().get("ebay", {}) == {}

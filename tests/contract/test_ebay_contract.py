@@ -21,7 +21,12 @@ from sandbox.ebay_common import spec_view
 from sandbox.oas import SpecViolation, load_spec
 
 APIS = {"/sell/inventory/v1": "ebay-inventory", "/sell/fulfillment/v1": "ebay-fulfillment"}
-INVENTORY_WRITES = ("/inventory_item/", "/bulk_create_or_replace_inventory_item", "/offer")
+INVENTORY_WRITES = (
+    "/inventory_item/",
+    "/bulk_create_or_replace_inventory_item",
+    "/offer",
+    "/bulk_create_offer",
+)
 
 
 class Recorder:
@@ -81,6 +86,12 @@ def _run_every_operation(ebay: EbayClient, sandbox) -> None:
         ]
     )
     ebay.withdraw_offer(offer_id)
+    created = ebay.bulk_create_or_get_offers(
+        [draft.model_copy(update={"sku": f"CAM-{i}"}) for i in range(2, 5)]
+    )
+    assert all(r.ok for r in created)
+    published = ebay.bulk_publish_offers([str(r.offer_id) for r in created])
+    assert all(r.ok for r in published)
     [order] = httpx.post(
         f"{sandbox.base_url}/_sandbox/orders",
         json={"orders": [{"sku": "CAM-1", "cancel_requested": True}]},
@@ -134,6 +145,8 @@ def test_requests_match_ebays_schemas_and_header_rules(recorded, clean_sandbox):
         "POST /offer/{offerId}/publish",
         "POST /offer/{offerId}/withdraw",
         "POST /bulk_update_price_quantity",
+        "POST /bulk_create_offer",
+        "POST /bulk_publish_offer",
         "GET /order",
         "GET /order/{orderId}",
         "GET /order/{orderId}/shipping_fulfillment",
@@ -159,7 +172,7 @@ def test_emulator_responses_match_ebays_schemas(recorded, clean_sandbox):
             assert body["errors"] and {"errorId", "domain", "category", "message"} <= set(
                 body["errors"][0]
             )
-    assert validated >= 14
+    assert validated >= 16
 
 
 def test_the_schema_check_itself_catches_a_wrong_body():
@@ -168,6 +181,14 @@ def test_the_schema_check_itself_catches_a_wrong_body():
     with pytest.raises(SpecViolation) as info:
         spec.validate_request("POST", "/offer", bad)
     assert any("availableQuantity" in e for e in info.value.errors)
+    with pytest.raises(SpecViolation):
+        spec.validate_request("POST", "/bulk_create_offer", {"requests": [bad]})
+    with pytest.raises(SpecViolation):
+        spec.validate_request("POST", "/bulk_publish_offer", {"requests": [{"offerId": 7}]})
+    with pytest.raises(SpecViolation):
+        spec.validate_response(
+            "POST", "/bulk_publish_offer", 200, {"responses": [{"statusCode": "200"}]}
+        )
     with pytest.raises(SpecViolation):
         spec_view({"product": {"aspects": {"Brand": "Nikon"}}})
     fulfillment = load_spec("ebay-fulfillment")

@@ -1,5 +1,6 @@
-"""BulkListingWorkflow: N products cost ceil(N/25) eBay inventory calls, and continue-as-new
-keeps each run's history bounded. A dedicated worker with its own `Dependencies` lets the test
+"""BulkListingWorkflow: N products cost ceil(N/25) eBay calls for each of inventory, offer
+creation and publication (about 3 calls per 25 products), and continue-as-new keeps each run's
+history bounded. A dedicated worker with its own `Dependencies` lets the test
 read the eBay adapter's `api_calls` counter (HTTP calls by operation)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +29,8 @@ from workflows.contracts.listing import (
 )
 
 INVENTORY_WRITES = ("bulk_create_or_replace_inventory_item", "put_inventory_item")
+OFFER_BULK_CALLS = ("bulk_create_offer", "bulk_publish_offer")
+PER_ITEM_OFFER_CALLS = ("create_offer", "publish_offer", "get_offers")
 HISTORY_BUDGET = 4_000  # events per run; the server suggests continue-as-new at 4K, warns at 10K
 
 
@@ -91,6 +95,11 @@ def inventory_calls(deps: Any) -> int:
     return sum(deps.ebay.api_calls[op] for op in INVENTORY_WRITES)
 
 
+def all_calls(deps: Any) -> Counter[str]:
+    """A snapshot of every eBay HTTP call this worker's adapter made, by operation."""
+    return Counter(deps.ebay.api_calls)
+
+
 async def run_chain(client: Client, workflow_id: str, first_run_id: str) -> list[int]:
     """History length of each run, following continue-as-new from the first run."""
     lengths: list[int] = []
@@ -106,11 +115,21 @@ async def run_chain(client: Client, workflow_id: str, first_run_id: str) -> list
     return lengths
 
 
+@dataclass
+class Batch:
+    result: BulkListingResult
+    lengths: list[int]  # history events per run
+    inventory_calls: int
+    calls: Counter[str]  # every eBay call of this batch, by operation
+    elapsed: float
+
+
 async def list_batch(
-    worker: CountingWorker, ids: list[str], chunks_per_run: int
-) -> tuple[BulkListingResult, list[int], int, float]:
+    worker: CountingWorker, ids: list[str], chunks_per_run: int, record_as: str = ""
+) -> Batch:
     batch_id = uuid.uuid4().hex[:12]
     before = inventory_calls(worker.deps)
+    calls_before = all_calls(worker.deps)
     started = time.monotonic()
     handle = await worker.client.start_workflow(
         BulkListingWorkflow.run,
@@ -125,9 +144,11 @@ async def list_batch(
     final = await handle.query(BulkListingWorkflow.progress)
     assert (final.done, final.failed, final.remaining) == (result.done, result.failed, 0)
     lengths = await run_chain(worker.client, handle.id, handle.first_execution_run_id or "")
-    if len(ids) <= 100:  # the 1,000-product histories are too big to commit
-        await record_history(handle, f"bulk_listing_{len(ids)}")
-    return result, lengths, inventory_calls(worker.deps) - before, elapsed
+    if record_as:  # the 1,000-product histories are too big to commit
+        await record_history(handle, record_as)
+    calls = all_calls(worker.deps)
+    calls.subtract(calls_before)
+    return Batch(result, lengths, inventory_calls(worker.deps) - before, +calls, elapsed)
 
 
 def statuses(settings, ids: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -144,40 +165,79 @@ def statuses(settings, ids: list[str]) -> dict[str, int]:  # type: ignore[no-unt
 
 
 @pytest.mark.timeout(120)
-async def test_100_products_in_4_inventory_calls(
+async def test_100_products_in_4_calls_per_step(
     counting_worker, clean_sandbox, settings, image_key
 ) -> None:
     ids = bulk_insert_products(settings, 99, [image_key])
     broken = bulk_insert_products(settings, 1, [f"product-images/missing-{uuid.uuid4().hex}.jpg"])
     ids = ids[:50] + broken + ids[50:]
-    result, lengths, calls, _ = await list_batch(counting_worker, ids, chunks_per_run=2)
-    assert calls == math.ceil(100 / 25) == 4
+    # bulk_listing_100.json is the per-product offer path (before the "bulk-offers" patch).
+    batch = await list_batch(
+        counting_worker, ids, chunks_per_run=2, record_as="bulk_listing_bulk_offers_100"
+    )
+    result = batch.result
+    assert batch.inventory_calls == math.ceil(100 / 25) == 4
+    assert {op: batch.calls[op] for op in OFFER_BULK_CALLS} == {op: 4 for op in OFFER_BULK_CALLS}
+    assert not any(batch.calls[op] for op in PER_ITEM_OFFER_CALLS)
+    assert sum(batch.calls.values()) / len(ids) <= 0.2
     assert (result.total, result.done, result.failed) == (100, 99, 1)
     assert result.failures[0].product_id == broken[0] and "missing" in result.failures[0].error
-    assert len(lengths) == result.runs == 2  # continued as new after 2 chunks
-    assert max(lengths) < HISTORY_BUDGET
+    assert len(batch.lengths) == result.runs == 2  # continued as new after 2 chunks
+    assert max(batch.lengths) < HISTORY_BUDGET
     assert statuses(settings, ids) == {"listed": 99, "failed": 1}
-    assert clean_sandbox.ctx.ledger.count("ebay", "offer_published") == 99
-    assert clean_sandbox.ctx.ledger.duplicates().get("ebay", {}) == {}
+    ledger = clean_sandbox.ctx.ledger
+    assert ledger.count("ebay", "offer_created") == ledger.count("ebay", "offer_published") == 99
+    assert ledger.duplicates().get("ebay", {}) == {}
 
-    # The same products again: nothing new on eBay, no inventory call at all for listed ones.
-    again, _, calls_again, _ = await list_batch(counting_worker, ids, chunks_per_run=10)
-    assert (again.done, again.failed, calls_again) == (99, 1, 0)
-    assert clean_sandbox.ctx.ledger.count("ebay", "offer_published") == 99
+    # The same products again: nothing new on eBay, no inventory or offer call for listed ones.
+    again = await list_batch(counting_worker, ids, chunks_per_run=10)
+    assert (again.result.done, again.result.failed, again.inventory_calls) == (99, 1, 0)
+    assert not any(again.calls[op] for op in OFFER_BULK_CALLS + PER_ITEM_OFFER_CALLS)
+    assert ledger.count("ebay", "offer_published") == 99
+
+
+def lose_next_answer(sandbox: Any, path: str) -> None:
+    """eBay does the next matching call but its answer never arrives."""
+    rule = {"lost_response_rate": 1.0, "times": 1, "path_contains": path, "method": "POST"}
+    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"ebay": rule}).raise_for_status()
+
+
+@pytest.mark.timeout(120)
+async def test_lost_bulk_create_answer_is_retried_without_duplicates(
+    counting_worker, clean_sandbox, settings, image_key
+) -> None:
+    """bulkCreateOffer's answer is lost once: the activity retries, eBay refuses each offer as
+    existing (25002) and the adapter reuses it, so every SKU has one offer and one listing."""
+    ids = bulk_insert_products(settings, 30, [image_key])
+    lose_next_answer(clean_sandbox, "/bulk_create_offer")
+    batch = await list_batch(counting_worker, ids, chunks_per_run=10)
+    assert (batch.result.done, batch.result.failed) == (30, 0)
+    assert batch.calls["bulk_create_offer"] == 3  # 2 chunks + the repeat of the lost one
+    assert batch.calls["bulk_publish_offer"] == 2
+    assert batch.calls["get_offers"] == 25  # the lost chunk's offers looked up, once each
+    assert statuses(settings, ids) == {"listed": 30}
+    ledger = clean_sandbox.ctx.ledger
+    assert ledger.count("ebay", "offer_created") == ledger.count("ebay", "offer_published") == 30
+    assert ledger.duplicates().get("ebay", {}) == {}
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-async def test_1000_products_in_40_inventory_calls(
+async def test_1000_products_in_about_3_calls_per_25(
     counting_worker, clean_sandbox, settings, image_key
 ) -> None:
     ids = bulk_insert_products(settings, 1000, [image_key])
-    result, lengths, calls, elapsed = await list_batch(counting_worker, ids, chunks_per_run=10)
+    batch = await list_batch(counting_worker, ids, chunks_per_run=10)
+    total = sum(batch.calls.values())
     print(
-        f"\n1,000 products listed in {elapsed:.1f} s, {calls} inventory calls, "
-        f"{len(lengths)} runs, history per run {lengths}"
+        f"\n1,000 products listed in {batch.elapsed:.1f} s, {total} eBay calls "
+        f"({dict(batch.calls)}), {len(batch.lengths)} runs, history per run {batch.lengths}"
     )
-    assert calls == math.ceil(1000 / 25) == 40
-    assert result.done == 1000 and result.failed == 0
-    assert len(lengths) >= 4 and max(lengths) < HISTORY_BUDGET
-    assert clean_sandbox.ctx.ledger.count("ebay", "offer_published") == 1000
+    assert batch.inventory_calls == math.ceil(1000 / 25) == 40
+    assert all(batch.calls[op] == 40 for op in OFFER_BULK_CALLS)
+    assert total / len(ids) <= 0.2
+    assert batch.result.done == 1000 and batch.result.failed == 0
+    assert len(batch.lengths) >= 4 and max(batch.lengths) < HISTORY_BUDGET
+    ledger = clean_sandbox.ctx.ledger
+    assert ledger.count("ebay", "offer_published") == 1000
+    assert ledger.duplicates().get("ebay", {}) == {}

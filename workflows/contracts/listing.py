@@ -41,6 +41,8 @@ PUT_INVENTORY_ITEM_ACTIVITY = "catalog.put_inventory_item"
 CREATE_OFFER_ACTIVITY = "catalog.create_offer"
 PUBLISH_OFFER_ACTIVITY = "catalog.publish_offer"
 PREPARE_CHUNK_ACTIVITY = "catalog.prepare_chunk"
+BULK_CREATE_OFFERS_ACTIVITY = "catalog.bulk_create_offers"
+BULK_PUBLISH_OFFERS_ACTIVITY = "catalog.bulk_publish_offers"
 
 # --- ListingWorkflow -------------------------------------------------------------------------
 
@@ -214,6 +216,25 @@ class ChunkResult(BaseModel):
     inventory_calls: int = 0
 
 
+class BulkOffers(BaseModel):
+    """Bulk: the chunk's products whose offers are created (or published) with ONE eBay call."""
+
+    product_ids: list[str] = Field(min_length=1, max_length=BULK_CHUNK_SIZE)
+
+
+class BulkOfferItem(BaseModel):
+    product_id: str
+    ok: bool
+    offer_id: str = ""
+    listing_id: str = ""
+    error: str = ""  # eBay's message for this product when not ok
+
+
+class BulkOffersResult(BaseModel):
+    items: list[BulkOfferItem]
+    ebay_calls: int = 0  # 0 when every product already had its offer (or listing)
+
+
 # --- BulkListingWorkflow ----------------------------------------------------------------------
 
 
@@ -241,7 +262,7 @@ class BulkListingInput(BaseModel):
     batch_id: str
     product_ids: list[str]  # still to do
     chunk_size: int = Field(default=BULK_CHUNK_SIZE, ge=1, le=BULK_CHUNK_SIZE)
-    max_concurrency: int = Field(default=10, ge=1, le=100)  # offer/publish activities in flight
+    max_concurrency: int = Field(default=10, ge=1, le=100)  # per-product path (pre-patch) only
     chunks_per_run: int = Field(default=10, ge=1)  # continue-as-new after this many chunks
     progress: BulkProgress | None = None
 
