@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.params import FromQuery
 
 from adapters.sagawa import HEADER
 from sandbox.core import SandboxContext
@@ -49,7 +50,9 @@ def create_app(ctx: SandboxContext) -> Litestar:
     page = tracking_page_handler(PROFILE, ctx)
 
     @get("/p/web/okurijosearch.do")
-    async def okurijo(request: Request[Any, Any, Any], okurijoNo: str = "") -> Response[str]:  # noqa: N803
+    async def okurijo(
+        request: Request[Any, Any, Any], okurijoNo: FromQuery[str] = ""
+    ) -> Response[str]:  # noqa: N803
         return await page(request, okurijoNo)
 
     return Litestar([okurijo], openapi_config=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
+from litestar.params import FromQuery
 
 from adapters.yamato import HEADER
 from sandbox.core import SandboxContext
@@ -57,7 +58,9 @@ def create_app(ctx: SandboxContext) -> Litestar:
         return await page(request, str(form.get("number01", "")))
 
     @get("/cgi-bin/tneko")
-    async def tneko_link(request: Request[Any, Any, Any], number01: str = "") -> Response[str]:
+    async def tneko_link(
+        request: Request[Any, Any, Any], number01: FromQuery[str] = ""
+    ) -> Response[str]:
         return await page(request, number01)
 
     return Litestar([tneko_form, tneko_link], openapi_config=None)

@@ -195,3 +195,23 @@ def test_check_digit() -> None:
         assert is_fedex_tracking_number(number)
         wrong = body + str((tracking_check_digit(body) + 1) % 10)
         assert not is_fedex_tracking_number(wrong)
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("OC", TrackingStatus.pending),
+        ("PU", TrackingStatus.picked_up),
+        ("IT", TrackingStatus.in_transit),
+        ("CD", TrackingStatus.on_hold),
+        ("OD", TrackingStatus.out_for_delivery),
+        ("DL", TrackingStatus.delivered),
+        ("DE", TrackingStatus.delivery_failed),
+        ("RS", TrackingStatus.return_to_sender),
+        ("CA", TrackingStatus.cancelled),
+    ],
+)
+def test_fedex_status_codes_are_normalized(code: str, status: TrackingStatus) -> None:
+    from adapters.fedex import STATUS_BY_CODE
+
+    assert STATUS_BY_CODE[code] == status
