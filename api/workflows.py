@@ -18,6 +18,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.temporal import TemporalGateway
 from config import Settings
 
 R = TypeVar("R")
@@ -101,13 +102,14 @@ async def describe(client: Client, workflow_id: str) -> WorkflowState:
     )
 
 
-async def query_or_none(
-    client: Client, workflow_id: str, name: str, result_type: type[R]
+async def live_status(
+    temporal: TemporalGateway, workflow_id: str, name: str, result_type: type[R]
 ) -> R | None:
-    """The live status for a detail page; None when the workflow is gone or cannot answer."""
+    """The live status for a detail page; None when Temporal or the workflow cannot answer,
+    so the page still shows the database view."""
     try:
-        return await query(client, workflow_id, name, result_type)
-    except HTTPException:
+        return await query(await temporal.client(), workflow_id, name, result_type)
+    except HTTPException:  # TemporalUnavailable, or the workflow is gone
         return None
 
 

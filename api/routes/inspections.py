@@ -149,12 +149,8 @@ async def detail(
         )
 
     body = await in_session(settings, run)
-    try:
-        client = await temporal.client()
-    except Exception:  # noqa: BLE001 - the database view is still useful
-        return body
-    body.live = await wf.query_or_none(
-        client, inspection_workflow_id(str(order_id)), STATUS_QUERY, InspectionStatus
+    body.live = await wf.live_status(
+        temporal, inspection_workflow_id(str(order_id)), STATUS_QUERY, InspectionStatus
     )
     return body
 

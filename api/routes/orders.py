@@ -139,12 +139,8 @@ async def get_order(
         return detail
 
     detail = await in_session(settings, run)
-    try:
-        client = await temporal.client()
-    except Exception:  # noqa: BLE001 - the page still shows the database view
-        return detail
     workflow_id = detail.workflow_id or fulfillment_workflow_id(detail.ebay_order_id)
-    detail.live = await wf.query_or_none(client, workflow_id, STATUS_QUERY, FulfillmentStatus)
+    detail.live = await wf.live_status(temporal, workflow_id, STATUS_QUERY, FulfillmentStatus)
     return detail
 
 

@@ -153,12 +153,8 @@ async def get_shipment(
         )
 
     body = await in_session(settings, run)
-    try:
-        client = await temporal.client()
-    except Exception:  # noqa: BLE001 - the database view is still useful
-        return body
-    body.live = await wf.query_or_none(
-        client, label_workflow_id(str(shipment_id)), STATUS_QUERY, LabelStatus
+    body.live = await wf.live_status(
+        temporal, label_workflow_id(str(shipment_id)), STATUS_QUERY, LabelStatus
     )
     return body
 
@@ -170,13 +166,9 @@ async def quotes(
     temporal: NamedDependency[TemporalGateway],
 ) -> Quotes:
     shipment = await in_session(settings, lambda s: _load(s, shipment_id))
-    try:
-        client = await temporal.client()
-        live = await wf.query_or_none(
-            client, label_workflow_id(str(shipment_id)), STATUS_QUERY, LabelStatus
-        )
-    except Exception:  # noqa: BLE001 - fall back to the quotes recorded in the database
-        live = None
+    live = await wf.live_status(
+        temporal, label_workflow_id(str(shipment_id)), STATUS_QUERY, LabelStatus
+    )
     if live is not None and live.quotes:
         return Quotes(shipment_id=shipment_id, quotes=live.quotes, source="workflow")
     stored = [Quote.model_validate(q) for q in shipment.quotes if isinstance(q, dict)]
