@@ -3,7 +3,6 @@ and the real database: exactly one label and one eBay fulfillment whatever is re
 
 from __future__ import annotations
 
-import importlib.util
 import uuid
 from typing import Any
 
@@ -31,25 +30,6 @@ from workflows.contracts.orders import (
     label_reference,
 )
 
-FEDEX_READY = all(
-    importlib.util.find_spec(name) is not None
-    for name in (
-        "adapters.carriers_registry",
-        "adapters.fedex",
-        "adapters.yamato",
-        "adapters.sagawa",
-        "sandbox.fedex",
-    )
-)
-JP_READY = FEDEX_READY and all(
-    importlib.util.find_spec(name) is not None for name in ("sandbox.yamato", "sandbox.sagawa")
-)
-needs_fedex = pytest.mark.skipif(
-    not FEDEX_READY, reason="the FedEx adapter/emulator is not in the tree yet"
-)
-needs_jp = pytest.mark.skipif(
-    not JP_READY, reason="the Yamato/Sagawa emulators are not in the tree yet"
-)
 pytestmark = pytest.mark.timeout(60)
 
 
@@ -124,7 +104,6 @@ def test_shipment_is_created_once_per_order(acts, sandbox) -> None:
     assert again.shipment_id == shipment_id and not again.domestic
 
 
-@needs_jp
 def test_quotes_only_from_carriers_serving_the_route(acts, sandbox, settings) -> None:
     _, _, international = shipment_for(acts, sandbox, country_code="GB")
     quotes = ActivityEnvironment().run(
@@ -138,7 +117,6 @@ def test_quotes_only_from_carriers_serving_the_route(acts, sandbox, settings) ->
     assert shipment.status == "rated" and len(shipment.quotes) == len(quotes)
 
 
-@needs_fedex
 def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> None:
     from adapters.storage import Storage
 
@@ -165,7 +143,6 @@ def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> N
         assert Storage(settings).get_bytes(bought.label_key).startswith(b"%PDF")
 
 
-@needs_fedex
 def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, settings) -> None:
     from activities.deps import Dependencies
     from activities.shipping import build_request
@@ -220,7 +197,6 @@ def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, set
     assert fedex.find_label(label_reference(raced_id)).tracking_number == ours.tracking_number
 
 
-@needs_fedex
 def test_tracking_upload_twice_and_lost_is_one_fulfillment(acts, sandbox, settings) -> None:
     ebay_order_id, order_id, shipment_id = shipment_for(acts, sandbox, country_code="US")
     ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], fedex_label(acts, shipment_id))
@@ -268,7 +244,6 @@ def test_upload_without_tracking_is_permanent(acts, sandbox) -> None:
     assert err.value.non_retryable and "no tracking number" in str(err.value)
 
 
-@needs_jp
 def test_yamato_handoff_csv_and_issued_history(acts, sandbox, settings) -> None:
     from adapters.storage import Storage
 

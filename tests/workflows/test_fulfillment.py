@@ -4,7 +4,6 @@ the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (moto) and the rea
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import uuid
 from typing import Any
 
@@ -31,27 +30,6 @@ from workflows.inspection import InspectionWorkflow
 from workflows.label import LabelWorkflow
 
 pytestmark = pytest.mark.timeout(120)
-
-
-FEDEX_READY = all(
-    importlib.util.find_spec(name) is not None
-    for name in (
-        "adapters.carriers_registry",
-        "adapters.fedex",
-        "adapters.yamato",
-        "adapters.sagawa",
-        "sandbox.fedex",
-    )
-)
-JP_READY = FEDEX_READY and all(
-    importlib.util.find_spec(name) is not None for name in ("sandbox.yamato", "sandbox.sagawa")
-)
-needs_fedex = pytest.mark.skipif(
-    not FEDEX_READY, reason="the FedEx adapter/emulator is not in the tree yet"
-)
-needs_jp = pytest.mark.skipif(
-    not JP_READY, reason="the Yamato/Sagawa emulators are not in the tree yet"
-)
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +186,6 @@ async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ig
     return sandbox.ctx.ledger.count("sendgrid", "email_accepted", key)
 
 
-@needs_fedex
 async def test_international_order_from_import_to_delivered(
     worker, settings, sandbox, bucket
 ) -> None:
@@ -270,7 +247,6 @@ async def test_international_order_from_import_to_delivered(
     )
 
 
-@needs_jp
 async def test_domestic_order_through_yamato_csv_handoff(worker, settings, sandbox, bucket) -> None:
     from adapters.storage import Storage
 

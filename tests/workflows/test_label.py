@@ -4,7 +4,6 @@ hand-off closed by the carrier's issued-history file (real worker, emulators, S3
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import uuid
 
 import httpx
@@ -28,27 +27,6 @@ from workflows.contracts.orders import (
 from workflows.label import LabelWorkflow, jp_tracking_number_ok, pick_quote
 
 pytestmark = pytest.mark.timeout(90)
-
-
-FEDEX_READY = all(
-    importlib.util.find_spec(name) is not None
-    for name in (
-        "adapters.carriers_registry",
-        "adapters.fedex",
-        "adapters.yamato",
-        "adapters.sagawa",
-        "sandbox.fedex",
-    )
-)
-JP_READY = FEDEX_READY and all(
-    importlib.util.find_spec(name) is not None for name in ("sandbox.yamato", "sandbox.sagawa")
-)
-needs_fedex = pytest.mark.skipif(
-    not FEDEX_READY, reason="the FedEx adapter/emulator is not in the tree yet"
-)
-needs_jp = pytest.mark.skipif(
-    not JP_READY, reason="the Yamato/Sagawa emulators are not in the tree yet"
-)
 
 
 def q(carrier: str, service: str, amount: str, days: int | None) -> Quote:
@@ -111,7 +89,6 @@ async def wait_step(handle, step: str) -> LabelStatus:  # type: ignore[no-untype
     raise AssertionError(f"never reached {step}: {status}")
 
 
-@needs_jp
 async def test_staff_choose_sagawa_and_import_issued_history(worker, settings, sandbox) -> None:
     from adapters.storage import Storage
 
