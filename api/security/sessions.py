@@ -42,52 +42,44 @@ async def get_user(settings: Settings, user_id: uuid.UUID) -> User | None:
     return await in_session(settings, lambda s: s.get(User, user_id))
 
 
-async def record_login_failure(settings: Settings, user_id: uuid.UUID) -> datetime | None:
-    """Count a failed password or code; lock the account after N in a row. Returns the lock end."""
+async def _count_failure(
+    settings: Settings, user_id: uuid.UUID, counter: str, limit: int
+) -> datetime | None:
+    """Add one to `counter` atomically; at `limit` in a row, reset it and lock the account.
+    Returns the end of the lock, if one started."""
 
     def run(session: Session) -> datetime | None:
         table = User.__table__
+        column = table.c[counter]
         count = session.execute(
             sa.update(table)
             .where(table.c.id == user_id)
-            .values(failed_login_count=table.c.failed_login_count + 1)
-            .returning(table.c.failed_login_count)
+            .values({counter: column + 1})
+            .returning(column)
         ).scalar_one()
-        if count < settings.login_max_failures:
+        if count < limit:
             return None
         until = _now() + timedelta(minutes=settings.login_lockout_minutes)
         session.execute(
             sa.update(table)
             .where(table.c.id == user_id)
-            .values(failed_login_count=0, locked_until=until)
+            .values({counter: 0, "locked_until": until})
         )
         return until
 
     return await in_session(settings, run)
+
+
+async def record_login_failure(settings: Settings, user_id: uuid.UUID) -> datetime | None:
+    """Count a failed password or code; lock the account after N in a row. Returns the lock end."""
+    return await _count_failure(
+        settings, user_id, "failed_login_count", settings.login_max_failures
+    )
 
 
 async def record_totp_failure(settings: Settings, user_id: uuid.UUID) -> datetime | None:
     """Wrong two-factor codes lock the account too (a separate counter from passwords)."""
-
-    def run(session: Session) -> datetime | None:
-        table = User.__table__
-        count = session.execute(
-            sa.update(table)
-            .where(table.c.id == user_id)
-            .values(totp_failed_count=table.c.totp_failed_count + 1)
-            .returning(table.c.totp_failed_count)
-        ).scalar_one()
-        if count < settings.totp_max_failures:
-            return None
-        until = _now() + timedelta(minutes=settings.login_lockout_minutes)
-        session.execute(
-            sa.update(table)
-            .where(table.c.id == user_id)
-            .values(totp_failed_count=0, locked_until=until)
-        )
-        return until
-
-    return await in_session(settings, run)
+    return await _count_failure(settings, user_id, "totp_failed_count", settings.totp_max_failures)
 
 
 async def record_login_success(
