@@ -231,10 +231,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
 
     @post("/rate/v1/rates/quotes", status_code=200)
     async def rate(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        try:
-            body = await guarded(request, "Full_Schema_Quote_Rate", "fedex-rate")
-        except _Refused as refused:
-            return refused.response
+        body = await guarded(request, "Full_Schema_Quote_Rate", "fedex-rate")
         shipment = body["requestedShipment"]
         country = shipment["recipient"]["address"]["countryCode"]
         if country == shipment["shipper"]["address"]["countryCode"]:
@@ -272,10 +269,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
 
     @post("/ship/v1/shipments", status_code=200)
     async def ship(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        try:
-            body = await guarded(request, "Full_Schema_Ship", "fedex-ship")
-        except _Refused as refused:
-            return refused.response
+        body = await guarded(request, "Full_Schema_Ship", "fedex-ship")
         if body["accountNumber"]["value"] != settings.fedex_account_number:
             return _fail(
                 403,
@@ -363,10 +357,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
 
     @put("/ship/v1/shipments/cancel", status_code=200)
     async def cancel(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        try:
-            body = await guarded(request, "Full_Schema_Cancel_Shipment", "fedex-ship")
-        except _Refused as refused:
-            return refused.response
+        body = await guarded(request, "Full_Schema_Cancel_Shipment", "fedex-ship")
         parcel = state.parcels.get(body["trackingNumber"])
         if parcel is None:
             return _fail(404, "The tracking number was not found.", "TRACKING.NOTFOUND")
@@ -392,10 +383,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
 
     @post("/track/v1/trackingnumbers", status_code=200)
     async def track(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        try:
-            body = await guarded(request, "Full_Schema_Tracking_Numbers", "fedex-track")
-        except _Refused as refused:
-            return refused.response
+        body = await guarded(request, "Full_Schema_Tracking_Numbers", "fedex-track")
         results = []
         for info in body["trackingInfo"]:
             number = info["trackingNumberInfo"]["trackingNumber"]
@@ -418,10 +406,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
 
     @post("/track/v1/referencenumbers", status_code=200)
     async def track_by_reference(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        try:
-            body = await guarded(request, "Full_Schema_Tracking_References", "fedex-track")
-        except _Refused as refused:
-            return refused.response
+        body = await guarded(request, "Full_Schema_Tracking_References", "fedex-track")
         value = body["referencesInformation"]["value"]
         found = [p for p in state.parcels.values() if p.reference == value]
         results = [_track_result(p, state, bool(body.get("includeDetailedScans"))) for p in found]
@@ -446,7 +431,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
     return Litestar(
         [token, rate, ship, cancel, track, track_by_reference],
         openapi_config=None,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, _Refused: _refused},
     )
 
 
@@ -454,6 +439,11 @@ class _Refused(Exception):
     def __init__(self, response: Response[dict[str, Any]]) -> None:
         super().__init__("refused")
         self.response = response
+
+
+def _refused(_request: Request[Any, Any, Any], exc: _Refused) -> Response[dict[str, Any]]:
+    """A request FedEx would refuse (token, schema): answered in FedEx's error shape."""
+    return exc.response
 
 
 def _http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
