@@ -24,6 +24,7 @@ from litestar.params import FromPath, JSONBody
 
 from sandbox.core import SandboxContext
 from sandbox.ebay_common import (
+    API_SCOPE,
     APP_TOKEN_PREFIX,
     USER_TOKEN_PREFIX,
     EbayError,
@@ -38,7 +39,6 @@ from sandbox.ebay_inventory import inventory_router
 from sandbox.ebay_state import EbayState
 
 TOKEN_TTL = 7200
-API_SCOPE = "https://api.ebay.com/oauth/api_scope"
 CONSENTED_SCOPES = {API_SCOPE} | {
     f"{API_SCOPE}/{name}"
     for name in (
@@ -46,6 +46,7 @@ CONSENTED_SCOPES = {API_SCOPE} | {
         "sell.inventory.readonly",
         "sell.fulfillment",
         "sell.fulfillment.readonly",
+        "sell.finances",
         "sell.account",
         "sell.account.readonly",
         "sell.marketing",
@@ -130,11 +131,13 @@ def create_app(ctx: SandboxContext) -> Litestar:
                 )
             if not scopes <= CONSENTED_SCOPES:
                 return _oauth_error(400, "invalid_scope", INVALID_SCOPE)
+            # Without `scope`, eBay grants what the seller consented to.
+            granted = frozenset(scopes or CONSENTED_SCOPES)
             with state.lock:
                 state.tokens_issued["user"] += 1
             return Response(
                 {
-                    "access_token": book.issue(TOKEN_TTL, USER_TOKEN_PREFIX),
+                    "access_token": book.issue(TOKEN_TTL, USER_TOKEN_PREFIX, granted),
                     "expires_in": TOKEN_TTL,
                     "token_type": "User Access Token",
                 }
@@ -146,7 +149,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
                 state.tokens_issued["app"] += 1
             return Response(
                 {
-                    "access_token": book.issue(TOKEN_TTL, APP_TOKEN_PREFIX),
+                    "access_token": book.issue(TOKEN_TTL, APP_TOKEN_PREFIX, frozenset(scopes)),
                     "expires_in": TOKEN_TTL,
                     "token_type": "Application Access Token",
                 }
@@ -168,7 +171,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
             )
         return Response({"algorithm": "ECDSA", "digest": "SHA1", "key": public_key_text(state)})
 
-    user_guard = [token_guard(book, USER_TOKEN_PREFIX)]
+    user_guard = [token_guard(book, USER_TOKEN_PREFIX, check_scope=True)]
     return Litestar(
         [
             token,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
+from jsonschema.validators import extend
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
@@ -32,6 +33,22 @@ SPEC_FILES = {
 }
 
 
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """JSON has one number type: `10.0` is an integer wherever a schema says so, as the vendors'
+    own parsers take it (OAS 3.0's draft-4 rules would refuse it; 3.1's already accept it)."""
+    if isinstance(instance, bool):
+        return False
+    return isinstance(instance, int) or (isinstance(instance, float) and instance.is_integer())
+
+
+OAS30Numbers = extend(
+    OAS30Validator, type_checker=OAS30Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+)
+OAS31Numbers = extend(
+    OAS31Validator, type_checker=OAS31Validator.TYPE_CHECKER.redefine("integer", _is_integer)
+)
+
+
 class SpecViolation(ValueError):
     """A body does not match the vendor's schema; `errors` lists each problem."""
 
@@ -44,7 +61,7 @@ class Spec:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.is_31 = str(document.get("openapi", "3.0")).startswith("3.1")
-        self._validator_cls = OAS31Validator if self.is_31 else OAS30Validator
+        self._validator_cls = OAS31Numbers if self.is_31 else OAS30Numbers
         resource = Resource.from_contents(
             document, default_specification=DRAFT202012 if self.is_31 else DRAFT4
         )
