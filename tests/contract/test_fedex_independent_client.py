@@ -89,6 +89,9 @@ def gateway(clean_sandbox, settings) -> Any:
             api_key=settings.fedex_api_key,
             secret_key=settings.fedex_secret_key.get_secret_value(),
             account_number=settings.fedex_account_number,
+            # FedEx issues Track a key pair of its own; ours serves both.
+            track_api_key=settings.fedex_api_key,
+            track_secret_key=settings.fedex_secret_key.get_secret_value(),
             account_country_code="JP",
             test_mode=True,
         )
@@ -231,11 +234,11 @@ def test_karrio_gets_fedex_errors_for_what_fedex_refuses(gateway, clean_sandbox)
 
 
 def test_scan_dates_are_what_karrio_parses(gateway) -> None:
-    """karrio parses FedEx scan dates with seconds and an offset; microseconds would fail."""
+    """karrio parses scan dates with FedEx's `%Y-%m-%dT%H:%M:%S%z` (microseconds fail)."""
     shipment, _ = (
         karrio.Shipment.create(
             models.ShipmentRequest(
-                service="international_economy",
+                service="fedex_international_economy",
                 shipper=SHIPPER,
                 recipient=RECIPIENT,
                 parcels=[PARCEL],
@@ -251,5 +254,7 @@ def test_scan_dates_are_what_karrio_parses(gateway) -> None:
         .from_(gateway)
         .parse()
     )
-    for event in tracking[0].events:
-        assert datetime.strptime(f"{event.date} {event.time}", "%Y-%m-%d %H:%M")
+    events = tracking[0].events
+    assert events and all(e.timestamp for e in events)
+    for event in events:
+        assert datetime.strptime(event.date, "%Y-%m-%d") and event.time
