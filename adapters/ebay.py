@@ -730,7 +730,11 @@ class EbayClient:
     # Sell Fulfillment ------------------------------------------------------------------------
 
     def iter_orders_modified(self, start: datetime, end: datetime) -> Iterator[EbayOrder]:
-        """Orders whose lastModifiedDate is in [start, end], 200 a page, following `next`."""
+        """Orders whose lastModifiedDate is in [start, end], 200 a page, following `next`.
+        eBay refuses dates in the future (errorId 30850), so the end is cut at our clock."""
+        end = min(end, datetime.now(UTC))
+        if start > end:
+            return
         window = f"lastmodifieddate:[{ebay_timestamp(start)}..{ebay_timestamp(end)}]"
         offset = 0
         while True:

@@ -37,6 +37,16 @@ from sandbox.ebay_common import (
 from sandbox.ebay_fulfillment import fulfillment_router
 from sandbox.ebay_inventory import inventory_router
 from sandbox.ebay_state import EbayState
+from sandbox.openai_listing import CATEGORIES
+
+# Leaf categories of eBay US the emulator knows (those its listing-copy model suggests, and a
+# few more); publishOffer refuses others with errorId 25005, as eBay refuses non-leaf ones.
+LEAF_CATEGORIES = {
+    **{cid: name for cid, name in CATEGORIES.values()},
+    "262": "Collectibles > Asian Antiques > Other Asian Antiques",
+    "20081": "Antiques > Other Antiques",
+    "99": "Everything Else > Other",
+}
 
 TOKEN_TTL = 7200
 CONSENTED_SCOPES = {API_SCOPE} | {
@@ -66,7 +76,14 @@ def state_for(ctx: SandboxContext) -> EbayState:
     """One state per sandbox context, shared by the app and its control handlers."""
     entry = _STATES.get(id(ctx))
     if entry is None or entry[0] is not ctx:
-        state = EbayState(settings_currency=ctx.settings.ebay_currency, rng=ctx.rng)
+        settings = ctx.settings
+        state = EbayState(settings_currency=settings.ebay_currency, rng=ctx.rng)
+        state.policies = {
+            "FULFILLMENT": {settings.ebay_fulfillment_policy_id},
+            "PAYMENT": {settings.ebay_payment_policy_id},
+            "RETURN": {settings.ebay_return_policy_id},
+        }
+        state.categories = dict(LEAF_CATEGORIES)
         ctx.reset_hooks.append(state.reset)
         entry = _STATES[id(ctx)] = (ctx, state)
     return entry[1]
@@ -212,6 +229,8 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
                 "offers": len(state.offers),
                 "orders": len(state.orders),
                 "locations": sorted(state.locations),
+                "policies": {k: sorted(v) for k, v in state.policies.items()},
+                "categories": state.categories,
                 "public_key_id": state.key_id,
             }
 

@@ -35,7 +35,7 @@ def http(clean_sandbox, settings) -> httpx.Client:
         {
             "grant_type": "refresh_token",
             "refresh_token": settings.ebay_oauth_refresh_token.get_secret_value(),
-            "scope": f"{SCOPE}/sell.inventory {SCOPE}/sell.fulfillment",
+            "scope": f"{SCOPE}/sell.inventory {SCOPE}/sell.fulfillment {SCOPE}/sell.finances",
         },
     ).json()["access_token"]
     client.headers.update({"Authorization": f"Bearer {token}", "Content-Language": "en-US"})
@@ -56,6 +56,7 @@ def _item(title: str = "Kutani porcelain plate") -> dict:
 
 
 def _offer(sku: str) -> dict:
+    """An offer with the seller's business policies (the defaults in config.Settings)."""
     return {
         "sku": sku,
         "marketplaceId": "EBAY_US",
@@ -64,9 +65,9 @@ def _offer(sku: str) -> dict:
         "categoryId": "262",
         "listingDescription": "Hand painted.",
         "listingPolicies": {
-            "fulfillmentPolicyId": "f",
-            "paymentPolicyId": "p",
-            "returnPolicyId": "r",
+            "fulfillmentPolicyId": "fulfillment-default",
+            "paymentPolicyId": "payment-default",
+            "returnPolicyId": "return-default",
         },
         "pricingSummary": {"price": {"value": "80.00", "currency": "USD"}},
         "merchantLocationKey": "tokyo",
