@@ -508,6 +508,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
         return Response(
             {
                 "transactionId": str(uuid.uuid4()),
+                **_echo(request),
                 "output": {
                     "cancelledShipment": True,
                     "cancelledHistory": True,
@@ -536,7 +537,11 @@ def create_app(ctx: SandboxContext) -> Litestar:
             )
             results.append({"trackingNumber": number, "trackResults": [result]})
         return Response(
-            {"transactionId": str(uuid.uuid4()), "output": {"completeTrackResults": results}}
+            {
+                "transactionId": str(uuid.uuid4()),
+                **_echo(request),
+                "output": {"completeTrackResults": results},
+            }
         )
 
     @post("/track/v1/referencenumbers", status_code=200)
@@ -557,6 +562,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
         return Response(
             {
                 "transactionId": str(uuid.uuid4()),
+                **_echo(request),
                 "output": {
                     "completeTrackResults": [{"trackingNumber": value, "trackResults": results}]
                 },
