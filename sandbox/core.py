@@ -98,7 +98,9 @@ class TokenBook:
         self._scopes: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
-    def issue(self, ttl_seconds: int, prefix: str = "", scopes: frozenset[str] = frozenset()) -> str:
+    def issue(
+        self, ttl_seconds: int, prefix: str = "", scopes: frozenset[str] = frozenset()
+    ) -> str:
         token = prefix + secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = time.time() + ttl_seconds

@@ -241,7 +241,11 @@ def shipment_rate_detail(charge: Charge, rate_type: str) -> dict[str, Any]:
         "totalNetFreight": money(charge.net_freight, c),
         "totalSurcharges": money(charge.fuel, c),
         "surcharges": [
-            {"surchargeType": "FUEL", "description": "Fuel Surcharge", "amount": money(charge.fuel, c)}
+            {
+                "surchargeType": "FUEL",
+                "description": "Fuel Surcharge",
+                "amount": money(charge.fuel, c),
+            }
         ],
         "totalTaxes": 0,
         "taxes": [],
