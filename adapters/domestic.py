@@ -7,6 +7,7 @@ or from staff. Nothing is billed until the carrier scans the parcel, so cancel o
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from datetime import UTC, date, datetime
 
@@ -25,6 +26,7 @@ from adapters.errors import PermanentError, classify_status, from_transport_erro
 from adapters.http import DEFAULT_TIMEOUT
 from adapters.jp_carriers import (
     encode_csv,
+    fit_row,
     is_valid_tracking_number,
     issued_pairs,
     normalize_status,
@@ -35,6 +37,7 @@ from adapters.jp_carriers import (
 from config import Settings
 
 JST_OFFSET_HOURS = 9
+log = logging.getLogger(__name__)
 
 
 class DomesticCsvCarrier(ABC):
@@ -47,6 +50,7 @@ class DomesticCsvCarrier(ABC):
     base_by_size: dict[int, int]
     step_yen: int
     public_tracking_base: str
+    field_bytes: dict[str, int]  # the import layout's field lengths, in Shift_JIS bytes
 
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
         self.settings = settings
@@ -99,21 +103,38 @@ class DomesticCsvCarrier(ABC):
         ]
 
     def export_batch(self, requests: list[ShipmentRequest]) -> bytes:
+        return self.export_with_cuts(requests)[0]
+
+    def export_with_cuts(self, requests: list[ShipmentRequest]) -> tuple[bytes, list[str]]:
+        """The import file, and one line per field cut to the carrier's byte limit."""
         for request in requests:
             if not self.serves(request.shipper, request.recipient):
                 raise PermanentError(self.name, f"{request.reference}: domestic (JP) only")
             if len(request.reference) > 50:
                 raise PermanentError(self.name, f"{request.reference}: reference over 50 chars")
-        return encode_csv(self.header, [self.row(r) for r in requests])
+        rows, notes = [], []
+        for request in requests:
+            row = self.row(request)
+            for column, dropped in fit_row(self.header, row, self.field_bytes):
+                limit = self.field_bytes[column]
+                notes.append(
+                    f"{request.reference}: {column} cut to {limit} bytes, dropped {dropped!r}"
+                )
+            rows.append(row)
+        for note in notes:
+            log.warning("%s hand-off: %s", self.name, note)
+        return encode_csv(self.header, rows), notes
 
     def ship(self, request: ShipmentRequest) -> Label:
+        data, notes = self.export_with_cuts([request])
         return Label(
             carrier=self.name,
             service=request.service or self.service,
             tracking_number="",
             reference=request.reference,
             label_format="CSV",
-            label_data=self.export_batch([request]),
+            label_data=data,
+            warnings=notes,
         )
 
     def parse_issued_history(self, data: bytes) -> list[tuple[str, str]]:

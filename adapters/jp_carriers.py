@@ -32,6 +32,40 @@ def make_tracking_number(serial: int, prefix: str = "") -> str:
     return body + str(check_digit(body))
 
 
+def fit_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of Shift_JIS (the carriers count field lengths in
+    bytes: 2 per full-width character, 1 per ASCII one), never inside a character, and at the
+    last space when the cut would fall inside a Latin word."""
+    if len(text.encode(ENCODING, errors="replace")) <= limit:
+        return text
+    kept, size = [], 0
+    for char in text:
+        width = len(char.encode(ENCODING, errors="replace"))
+        if size + width > limit:
+            break
+        kept.append(char)
+        size += width
+    cut = "".join(kept)
+    following = text[len(cut)]
+    inside_word = cut[-1:].isascii() and cut[-1:].isalnum()
+    if inside_word and following.isascii() and following.isalnum() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-・　")
+
+
+def fit_row(header: list[str], row: list[str], limits: dict[str, int]) -> list[tuple[str, str]]:
+    """Cut each limited field of `row` in place; (column, what was cut off) for each cut."""
+    cuts = []
+    for index, column in enumerate(header):
+        limit = limits.get(column)
+        if limit is not None and row[index]:
+            fitted = fit_bytes(row[index], limit)
+            if fitted != row[index]:
+                cuts.append((column, row[index][len(fitted) :].strip()))
+                row[index] = fitted
+    return cuts
+
+
 def encode_csv(header: list[str], rows: list[list[str]]) -> bytes:
     """Shift_JIS (CP932) with CRLF line ends, every field quoted, as both carriers import."""
     buffer = io.StringIO(newline="")
