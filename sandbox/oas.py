@@ -240,6 +240,16 @@ class Spec:
                     continue
         return found
 
+    def documented_error_ids(self, method: str, path: str) -> set[int]:
+        """eBay lists each operation's error ids under `x-response-codes` in its files."""
+        _template, op = self.operation(method, path)
+        ids: set[int] = set()
+        for response in op.get("responses", {}).values():
+            resolved, _ = self._resolve(response, "")
+            for key in (resolved.get("x-response-codes") or {}).get("errors", {}):
+                ids.add(int(key))
+        return ids
+
     def check_examples(self, method: str, path: str, status: int, body: Any) -> int:
         """Raise SpecViolation where `body` differs from the vendor's documented example
         replies (same keys, same types); return how many keys were compared."""
