@@ -264,3 +264,30 @@ def test_scans_follow_the_route_in_local_time_and_never_ahead(http, settings, cl
         moment = datetime.strptime(scan["date"], "%Y-%m-%dT%H:%M:%S%z")
         assert moment <= datetime.now(UTC)
     assert scans[-1]["date"].endswith("+09:00") and scans[0]["date"].endswith("-08:00")
+
+
+def _enum(spec: str, schema: str, *path: str) -> list[str]:
+    from sandbox.oas import load_spec
+
+    node = load_spec(spec).document["components"]["schemas"][schema]
+    for part in path:
+        node = node[part]
+    return list(node["enum"])
+
+
+def test_every_documented_pickup_and_rate_request_type_is_answered(http, settings):
+    pickups = _enum("fedex-rate", "RequestedShipment", "properties", "pickupType")
+    kinds = _enum("fedex-rate", "RequestedShipment", "properties", "rateRequestType", "items")
+    for pickup in pickups:
+        details = _details(
+            http.post(RATE, json=_rate(settings, pickupType=pickup, rateRequestType=kinds))
+        )
+        assert len(details) == 3 and all(d["ratedShipmentDetails"] for d in details)
+
+
+def test_every_documented_label_stock_is_answered(http, settings):
+    for stock in _enum("fedex-ship", "LabelSpecification", "properties", "labelStockType"):
+        body = _ship(settings)
+        body["requestedShipment"]["labelSpecification"]["labelStockType"] = stock
+        reply = http.post(SHIP, json=body)
+        assert reply.status_code == 200, (stock, reply.text)
