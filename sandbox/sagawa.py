@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.params import FromQuery
 
-from adapters.sagawa import HEADER
+from adapters.carriers.sagawa import HEADER
 from sandbox.core import SandboxContext
 from sandbox.jp_carrier import (
     CarrierProfile,

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Litestar, Request, Response, get, post
 from litestar.params import FromQuery
 
-from adapters.yamato import HEADER
+from adapters.carriers.yamato import HEADER
 from sandbox.core import SandboxContext
 from sandbox.jp_carrier import (
     CarrierProfile,
