@@ -189,7 +189,7 @@ def load_shipment(session: Any, shipment_id: str) -> Shipment:
 def activities(deps: Dependencies) -> list[Callable[..., Any]]:
     settings = deps.settings
 
-    def carrier(name: str) -> Any:
+    def carrier(name: str) -> Carrier:
         found = deps.carriers.get(name)
         if found is None:
             raise ApplicationError(
