@@ -1,8 +1,9 @@
 """Settings for every process (API, worker, CLI, sandbox) and the production safety checks.
 
-Variable names are the seed's (`DATABASE_URL`, `EBAY_CLIENT_ID`, `FEDEX_*`, `SENDGRID_*`, `AWS_*`,
-...). In development every secret and sandbox credential is generated once into `var/` and read
-back on every start, so there is no fixed secret in the code and a restart keeps sessions valid.
+Variable names are the usual ones for each service (`DATABASE_URL`, `EBAY_CLIENT_ID`, `FEDEX_*`,
+`SENDGRID_*`, `AWS_*`, ...). In development every secret and sandbox credential is generated
+once into `var/` and read back on every start, so there is no fixed secret in the code and a
+restart keeps sessions valid.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ EMAIL_TEMPLATES = (
     "listing_approval_reminder",
     "inspection_escalation",
 )
-"""Dynamic templates by name. The first five are the seed's; the last three serve the workflows."""
+"""Dynamic templates by name: account and order mails first, then the three the workflows send."""
 
 DEV_PREFIX = "dev-"
 """Every generated development credential starts with this, so production can refuse it."""
@@ -209,7 +210,7 @@ class Settings(BaseSettings):
 
     # --- FedEx -----------------------------------------------------------------------------------
     # REST API key pair and account; the base URL selects sandbox or production.
-    # The seed's SOAP-era FEDEX_KEY / FEDEX_PASSWORD map to the REST key pair.
+    # The SOAP-era names FEDEX_KEY / FEDEX_PASSWORD are accepted for the REST key pair.
     fedex_api_key: str = Field("", validation_alias=AliasChoices("FEDEX_API_KEY", "FEDEX_KEY"))
     fedex_secret_key: SecretStr = Field(
         SecretStr(""), validation_alias=AliasChoices("FEDEX_SECRET_KEY", "FEDEX_PASSWORD")
@@ -270,7 +271,7 @@ class Settings(BaseSettings):
     # --- OpenAI ----------------------------------------------------------------------------------
     # The model that writes English listings from Japanese notes.
     openai_api_key: SecretStr = SecretStr("")
-    # The seed says gpt-4, which has no structured outputs (json_schema); gpt-4o does.
+    # gpt-4 has no structured outputs (json_schema); gpt-4o does.
     openai_model: str = "gpt-4o"
     openai_base_url: str = ""
 
