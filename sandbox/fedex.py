@@ -20,7 +20,7 @@ from litestar import Litestar, Request, Response, get, post, put
 from litestar.exceptions import HTTPException
 from litestar.params import Body, FromPath
 
-from adapters.fedex import tracking_check_digit
+from adapters.carriers.fedex import tracking_check_digit
 from sandbox.core import SandboxContext
 from sandbox.fedex_rates import (
     SERVICE_NAMES,

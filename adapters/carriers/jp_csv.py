@@ -1,35 +1,41 @@
-"""What Yamato and Sagawa have in common: no public API, so labels are CSV import files
-(Shift_JIS, CRLF), tracking numbers come back in an issued-history file, and rates come from
-the published size/zone tariff.
+"""The Japanese CSV hand-off that Yamato and Sagawa share: no public API, so labels are CSV
+import files (Shift_JIS, CRLF) that staff import into the carrier's label system (B2 Cloud,
+e-Hiden III), tracking numbers come back in an issued-history file (or from staff), rates come
+from the published size/zone tariff, and nothing is billed until the carrier scans the parcel,
+so cancel only drops it. `DomesticCsvCarrier` is the `Carrier` both subclass.
 
-Tracking numbers of both carriers are 12 digits whose last digit is the first eleven, read as
-a number, modulo 7 (the check used by public tools such as shipping-jp-js).
+Tracking numbers of both carriers carry a check digit: see `domain.tracking`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
+from abc import ABC, abstractmethod
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from adapters.carriers import Address, Parcel
+import httpx
+
+from adapters.carriers.base import (
+    Address,
+    Label,
+    Parcel,
+    RateQuote,
+    ShipmentRequest,
+    TrackingEvent,
+    TrackingInfo,
+    TrackingStatus,
+)
+from adapters.errors import PermanentError, classify_status, from_transport_error
+from adapters.http import DEFAULT_TIMEOUT
+from config import Settings
+from domain.tracking import is_jp_tracking_number
 
 ENCODING = "cp932"
-
-
-def check_digit(first_eleven: str) -> int:
-    return int(first_eleven) % 7
-
-
-def is_valid_tracking_number(number: str) -> bool:
-    return bool(re.fullmatch(r"\d{12}", number)) and int(number[11]) == check_digit(number[:11])
-
-
-def make_tracking_number(serial: int, prefix: str = "") -> str:
-    """A valid number from a serial (used by the emulators to issue numbers)."""
-    body = (prefix + str(serial).zfill(11 - len(prefix)))[-11:]
-    return body + str(check_digit(body))
+log = logging.getLogger(__name__)
 
 
 def fit_bytes(text: str, limit: int) -> str:
@@ -102,7 +108,7 @@ def issued_pairs(
         tracking = re.sub(r"\D", "", row[tracking_column])
         if not reference or not tracking:
             continue
-        if not is_valid_tracking_number(tracking):
+        if not is_jp_tracking_number(tracking):
             raise ValueError(f"{tracking!r} is not a valid {carrier} tracking number")
         pairs.append((reference, tracking))
     return pairs
@@ -178,7 +184,7 @@ def transit_days(shipper: Address, recipient: Address) -> int:
     return days + (1 if remote and distance else 0)
 
 
-# --- the carrier class both share -------------------------------------------------------------
+# --- public tracking pages ----------------------------------------------------------------------
 
 STATUS_WORDS: tuple[tuple[str, str], ...] = (
     # (Japanese status on the public tracking pages, normalized status)
@@ -218,3 +224,162 @@ def parse_tracking_page(html: str) -> list[tuple[str, str, str, str]]:
         tuple(strip.sub("", m.group(g)).strip() for g in ("status", "date", "time", "place"))
         for m in _ROW.finditer(html)
     ]  # type: ignore[misc]
+
+
+# --- the carrier class both share ------------------------------------------------------------
+
+JST_OFFSET_HOURS = 9
+
+
+class DomesticCsvCarrier(ABC):
+    """The `Carrier` of a CSV hand-off; each carrier names its layout and tariff."""
+
+    name: str
+    service: str
+    service_name: str
+    header: list[str]
+    reference_column: str
+    tracking_column: str
+    base_by_size: dict[int, int]
+    step_yen: int
+    public_tracking_base: str
+    field_bytes: dict[str, int]  # the import layout's field lengths, in Shift_JIS bytes
+
+    def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
+        self.settings = settings
+        self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=True)
+
+    # --- what each carrier defines ---
+
+    @abstractmethod
+    def row(self, request: ShipmentRequest) -> list[str]:
+        """One import row in the carrier's column order."""
+
+    @property
+    @abstractmethod
+    def tracking_base_url(self) -> str: ...
+
+    @property
+    @abstractmethod
+    def tracking_enabled(self) -> bool: ...
+
+    @abstractmethod
+    def fetch_tracking_page(self, tracking_number: str) -> httpx.Response: ...
+
+    # --- the protocol ---
+
+    def serves(self, shipper: Address, recipient: Address) -> bool:
+        return shipper.country_code == "JP" and recipient.country_code == "JP"
+
+    def rate(self, request: ShipmentRequest) -> list[RateQuote]:
+        if not self.serves(request.shipper, request.recipient):
+            return []
+        try:
+            size, price = tariff_yen(
+                self.base_by_size,
+                self.step_yen,
+                request.shipper,
+                request.recipient,
+                request.parcel,
+            )
+        except ValueError as exc:
+            raise PermanentError(self.name, str(exc)) from exc
+        return [
+            RateQuote(
+                carrier=self.name,
+                service=self.service,
+                service_name=f"{self.service_name} {size}サイズ",
+                amount=str(price),
+                currency="JPY",
+                transit_days=transit_days(request.shipper, request.recipient),
+            )
+        ]
+
+    def export_batch(self, requests: list[ShipmentRequest]) -> bytes:
+        return self.export_with_cuts(requests)[0]
+
+    def export_with_cuts(self, requests: list[ShipmentRequest]) -> tuple[bytes, list[str]]:
+        """The import file, and one line per field cut to the carrier's byte limit."""
+        for request in requests:
+            if not self.serves(request.shipper, request.recipient):
+                raise PermanentError(self.name, f"{request.reference}: domestic (JP) only")
+            if len(request.reference) > 50:
+                raise PermanentError(self.name, f"{request.reference}: reference over 50 chars")
+        rows, notes = [], []
+        for request in requests:
+            row = self.row(request)
+            for column, dropped in fit_row(self.header, row, self.field_bytes):
+                limit = self.field_bytes[column]
+                notes.append(
+                    f"{request.reference}: {column} cut to {limit} bytes, dropped {dropped!r}"
+                )
+            rows.append(row)
+        for note in notes:
+            log.warning("%s hand-off: %s", self.name, note)
+        return encode_csv(self.header, rows), notes
+
+    def ship(self, request: ShipmentRequest) -> Label:
+        data, notes = self.export_with_cuts([request])
+        return Label(
+            carrier=self.name,
+            service=request.service or self.service,
+            tracking_number="",
+            reference=request.reference,
+            label_format="CSV",
+            label_data=data,
+            warnings=notes,
+        )
+
+    def parse_issued_history(self, data: bytes) -> list[tuple[str, str]]:
+        return issued_pairs(data, self.reference_column, self.tracking_column, self.name)
+
+    def find_label(self, reference: str) -> Label | None:
+        return None  # the carrier issues numbers only when staff import the file
+
+    def find_labels(self, reference: str) -> list[Label]:
+        return []
+
+    def cancel(self, tracking_number: str) -> bool:
+        return True  # nothing is billed before the carrier scans the parcel
+
+    def track(self, tracking_number: str) -> TrackingInfo:
+        if not self.tracking_enabled:
+            return TrackingInfo(
+                carrier=self.name, tracking_number=tracking_number, status=TrackingStatus.unknown
+            )
+        try:
+            response = self.fetch_tracking_page(tracking_number)
+        except httpx.TransportError as exc:
+            raise from_transport_error(self.name, exc) from exc
+        if response.status_code != 200:
+            raise classify_status(self.name, response.status_code, response.text[:200])
+        events = [
+            TrackingEvent(
+                occurred_at=_jst(day, time),
+                status=TrackingStatus(normalize_status(status)),
+                description=status,
+                location=place,
+            )
+            for status, day, time, place in parse_tracking_page(response.text)
+        ]
+        status = events[-1].status if events else TrackingStatus.pending
+        return TrackingInfo(
+            carrier=self.name, tracking_number=tracking_number, status=status, events=events
+        )
+
+    def check_credentials(self) -> None:
+        """Nothing to check online: the carrier validates the customer code on import."""
+        if not self.header:
+            raise PermanentError(self.name, "carrier layout missing")
+
+
+def _jst(day: str, time: str) -> datetime:
+    try:
+        local = datetime.strptime(f"{day} {time}", "%Y/%m/%d %H:%M")
+    except ValueError:
+        return datetime.now(UTC)
+    return local.replace(tzinfo=timezone(timedelta(hours=JST_OFFSET_HOURS)))
+
+
+def ship_date(request: ShipmentRequest) -> str:
+    return (request.ship_date or date.today()).strftime("%Y/%m/%d")

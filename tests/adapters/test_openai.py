@@ -9,7 +9,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from adapters.ai import (
+from adapters.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermanentError,
+    RateLimitedError,
+    RetryableError,
+)
+from adapters.openai import (
     JAPANESE_SCRIPT,
     PROMPT_VERSION,
     SCHEMA_VERSION,
@@ -21,13 +28,6 @@ from adapters.ai import (
     _Spec,
     japanese_left,
     trim_title,
-)
-from adapters.errors import (
-    AuthenticationError,
-    NotFoundError,
-    PermanentError,
-    RateLimitedError,
-    RetryableError,
 )
 
 WATCH = JapaneseListingSource(
