@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.listing import (
         BULK_CREATE_OFFERS_ACTIVITY,
+        BULK_LISTING_WORKFLOW,
         BULK_PUBLISH_OFFERS_ACTIVITY,
         CREATE_OFFER_ACTIVITY,
         ENSURE_LOCATION_ACTIVITY,
@@ -55,7 +56,7 @@ def _message(error: BaseException) -> str:
     return str(error.message if isinstance(error, ApplicationError) else error)
 
 
-@workflow.defn
+@workflow.defn(name=BULK_LISTING_WORKFLOW)
 class BulkListingWorkflow:
     def __init__(self) -> None:
         self._progress = BulkProgress(batch_id="", total=0)
@@ -212,6 +213,3 @@ class BulkListingWorkflow:
     @workflow.query(name="progress")
     def progress(self) -> BulkProgress:
         return self._progress
-
-
-WORKFLOWS = [BulkListingWorkflow]

@@ -24,40 +24,47 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from temporal_client import BUSINESS_STATUS, ORDER_ID, TRACKING_NUMBER
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
-    from workflows.contracts.orders import (
+    from workflows.contracts.common import STATUS_QUERY
+    from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
+    from workflows.contracts.fulfillment import (
         CANCEL_UPDATE,
-        ENSURE_SHIPMENT_ACTIVITY,
+        FULFILLMENT_WORKFLOW,
         RECORD_ORDER_ACTIVITY,
         REFUND_ORDER_ACTIVITY,
         RESTORE_STOCK_ACTIVITY,
         SET_ORDER_STATUS_ACTIVITY,
-        STATUS_QUERY,
-        TRACK_SHIPMENT_ACTIVITY,
         TRACKING_REFRESH_SIGNAL,
-        UPLOAD_TRACKING_ACTIVITY,
         CancelOrder,
         CompensationState,
-        EnsureShipment,
         FulfillmentResult,
         FulfillmentResume,
         FulfillmentStatus,
         FulfillOrder,
-        InspectionInput,
-        InspectionOutcome,
-        LabelInput,
-        LabelResult,
         OrderRecord,
         RecordOrder,
         RefundOrder,
         RestoredStock,
         RestoreStock,
         SetOrderStatus,
+    )
+    from workflows.contracts.inspection import (
+        INSPECTION_WORKFLOW,
+        InspectionInput,
+        InspectionOutcome,
+        inspection_workflow_id,
+    )
+    from workflows.contracts.label import (
+        ENSURE_SHIPMENT_ACTIVITY,
+        LABEL_WORKFLOW,
+        TRACK_SHIPMENT_ACTIVITY,
+        UPLOAD_TRACKING_ACTIVITY,
+        EnsureShipment,
+        LabelInput,
+        LabelResult,
         ShipmentRef,
         TrackingSnapshot,
         TrackShipment,
         UploadTracking,
-        inspection_workflow_id,
         label_workflow_id,
     )
 
@@ -77,7 +84,7 @@ class OrderStopped(Exception):
         self.outcome = outcome
 
 
-@workflow.defn
+@workflow.defn(name=FULFILLMENT_WORKFLOW)
 class OrderFulfillmentWorkflow:
     def __init__(self) -> None:
         self._status = FulfillmentStatus(ebay_order_id="", step="recording")
@@ -159,7 +166,7 @@ class OrderFulfillmentWorkflow:
         self._set_step("inspecting")
         await self._set_order_status(order, "inspecting")
         handle = await workflow.start_child_workflow(
-            "InspectionWorkflow",
+            INSPECTION_WORKFLOW,
             InspectionInput(
                 order_id=order.order_id,
                 ebay_order_id=order.ebay_order_id,
@@ -191,7 +198,7 @@ class OrderFulfillmentWorkflow:
         )
         self._status.shipment_id = shipment.shipment_id
         label = await workflow.execute_child_workflow(
-            "LabelWorkflow",
+            LABEL_WORKFLOW,
             LabelInput(
                 shipment_id=shipment.shipment_id,
                 order_id=order.order_id,
@@ -369,7 +376,7 @@ class OrderFulfillmentWorkflow:
         )
         try:
             await workflow.execute_child_workflow(
-                "EmailWorkflow",
+                EMAIL_WORKFLOW,
                 email,
                 id=email_workflow_id(template, order.ebay_order_id),
                 result_type=EmailResult,
@@ -437,6 +444,3 @@ class OrderFulfillmentWorkflow:
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> FulfillmentStatus:
         return self._status
-
-
-WORKFLOWS = [OrderFulfillmentWorkflow]

@@ -16,12 +16,13 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from temporal_client import BUSINESS_STATUS, SKU
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.email import SendEmail, email_workflow_id
+    from workflows.contracts.email import EMAIL_WORKFLOW, SendEmail, email_workflow_id
     from workflows.contracts.listing import (
         APPLY_EDIT_ACTIVITY,
         CREATE_OFFER_ACTIVITY,
         ENSURE_LOCATION_ACTIVITY,
         GENERATE_COPY_ACTIVITY,
+        LISTING_WORKFLOW,
         LOAD_PRODUCT_ACTIVITY,
         PUBLISH_OFFER_ACTIVITY,
         PUT_INVENTORY_ITEM_ACTIVITY,
@@ -50,7 +51,7 @@ def _error_message(error: BaseException) -> str:
     return str(error.message if isinstance(error, ApplicationError) else error)
 
 
-@workflow.defn
+@workflow.defn(name=LISTING_WORKFLOW)
 class ListingWorkflow:
     def __init__(self) -> None:
         self._status = ListingStatus(product_id="", step="loading")
@@ -152,7 +153,7 @@ class ListingWorkflow:
         )
         # ABANDON: the reminder still goes out if staff answer while it is being sent.
         await workflow.start_child_workflow(
-            "EmailWorkflow",
+            EMAIL_WORKFLOW,
             email,
             id=email_workflow_id(email.template, email.key),
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -211,6 +212,3 @@ class ListingWorkflow:
             raise ValueError(f"the listing is not awaiting approval (step: {self._status.step})")
         if self._review_started:
             raise ValueError("this listing has already been reviewed")
-
-
-WORKFLOWS = [ListingWorkflow]

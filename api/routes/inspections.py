@@ -28,8 +28,8 @@ from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Inspection, InspectionResult, Order
-from workflows.contracts.orders import (
-    STATUS_QUERY,
+from workflows.contracts.common import STATUS_QUERY
+from workflows.contracts.inspection import (
     SUBMIT_RESULT_UPDATE,
     InspectionOutcome,
     InspectionStatus,
@@ -220,8 +220,7 @@ async def submit_result(
     )
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/inspections",

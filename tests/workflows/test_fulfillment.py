@@ -15,16 +15,18 @@ from temporalio.service import RPCError
 
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
-from workflows.contracts.orders import (
+from workflows.contracts.fulfillment import (
     CancelOrder,
     FulfillmentStatus,
     FulfillOrder,
+    fulfillment_workflow_id,
+)
+from workflows.contracts.inspection import (
     InspectionSubmission,
     RequestUpload,
-    fulfillment_workflow_id,
     inspection_workflow_id,
-    label_workflow_id,
 )
+from workflows.contracts.label import label_workflow_id
 from workflows.fulfillment import OrderFulfillmentWorkflow
 from workflows.inspection import InspectionWorkflow
 from workflows.label import LabelWorkflow

@@ -13,6 +13,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 # --- workflow ids, names ----------------------------------------------------------------------
 
+LISTING_WORKFLOW = "ListingWorkflow"
+BULK_LISTING_WORKFLOW = "BulkListingWorkflow"
+
 
 def listing_workflow_id(product_id: str) -> str:
     return f"listing-{product_id}"

@@ -1,0 +1,6 @@
+"""Names shared by the order workflows."""
+
+from __future__ import annotations
+
+STATUS_QUERY = "status"
+DEFAULT_STAFF_EMAIL = "staff@theworlddoor.example"
