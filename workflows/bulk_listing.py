@@ -75,19 +75,20 @@ class BulkListingWorkflow:
             await workflow.execute_activity(ENSURE_LOCATION_ACTIVITY, **EXTERNAL)
         limit = asyncio.Semaphore(request.max_concurrency)
         chunks = 0
-        while ids:
-            if chunks >= request.chunks_per_run or workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                self._progress.runs += 1
-                workflow.continue_as_new(
-                    request.model_copy(update={"product_ids": ids, "progress": self._progress})
-                )
+        while ids and not (
+            chunks >= request.chunks_per_run or workflow.info().is_continue_as_new_suggested()
+        ):
             chunk, ids = ids[: request.chunk_size], ids[request.chunk_size :]
             await self._run_chunk(chunk, limit)
             chunks += 1
             self._progress.remaining = len(ids)
             workflow.set_current_details(self._details())
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if ids:  # this run's history budget is spent: the rest in a fresh run
+            self._progress.runs += 1
+            workflow.continue_as_new(
+                request.model_copy(update={"product_ids": ids, "progress": self._progress})
+            )
         return BulkListingResult(
             batch_id=request.batch_id,
             total=self._progress.total,

@@ -91,17 +91,33 @@ class OrderFulfillmentWorkflow:
         self._cancel: CancelOrder | None = None
         self._refresh = False
         self._compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._compensation_failures: list[str] = []
 
     @workflow.run
     async def run(self, request: FulfillOrder) -> FulfillmentResult:
         self._status.ebay_order_id = request.ebay_order_id
         workflow.upsert_search_attributes([ORDER_ID.value_set(request.ebay_order_id)])
-        if request.resume is not None:
-            return await self._follow_tracking(request, request.resume)
+        if request.resume is None:
+            ended = await self._fulfil(request)
+        else:
+            ended = await self._follow_tracking(request, request.resume)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if isinstance(ended, FulfillmentResume):  # history budget spent: go on in a fresh run
+            workflow.continue_as_new(request.model_copy(update={"resume": ended}))
+        if self._compensation_failures:
+            raise ApplicationError(
+                "compensation incomplete: " + "; ".join(self._compensation_failures),
+                type="CompensationFailed",
+                non_retryable=True,
+            )
+        return ended
+
+    async def _fulfil(self, request: FulfillOrder) -> FulfillmentResult | FulfillmentResume:
+        """The order's life: record, confirm, inspect, label, ship, follow the tracking; a
+        failed inspection, an impossible label or a staff cancel stops it with compensations."""
         order = await self._record(request)
         if order.status in FINISHED:  # started again for an order already done: nothing to redo
             self._set_step(order.status)
-            await workflow.wait_condition(workflow.all_handlers_finished)
             return FulfillmentResult(
                 ebay_order_id=order.ebay_order_id,
                 order_id=order.order_id,
@@ -239,7 +255,8 @@ class OrderFulfillmentWorkflow:
 
     async def _follow_tracking(
         self, request: FulfillOrder, resume: FulfillmentResume
-    ) -> FulfillmentResult:
+    ) -> FulfillmentResult | FulfillmentResume:
+        """Poll until delivered; the resume state back when this run's history budget is spent."""
         self._status.order_id = resume.order_id
         self._status.shipment_id = resume.shipment_id
         self._status.carrier = resume.carrier
@@ -266,7 +283,6 @@ class OrderFulfillmentWorkflow:
                 break
             if resume.polls >= request.max_tracking_polls:
                 # stop polling; the scheduled tracking refresh keeps the shipment row current
-                await workflow.wait_condition(workflow.all_handlers_finished)
                 return self._result(resume, "in_transit")
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
@@ -278,15 +294,13 @@ class OrderFulfillmentWorkflow:
                 polls_this_run >= request.polls_per_run
                 or workflow.info().is_continue_as_new_suggested()
             ):
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(request.model_copy(update={"resume": resume}))
+                return resume
         await workflow.execute_activity(
             SET_ORDER_STATUS_ACTIVITY,
             SetOrderStatus(order_id=resume.order_id, status="completed"),
             **DATABASE,
         )
         self._set_step("completed")
-        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._result(resume, "completed")
 
     # --- compensation -------------------------------------------------------------------------
@@ -306,15 +320,10 @@ class OrderFulfillmentWorkflow:
             SetOrderStatus(order_id=order.order_id, status=final, cancel_reason=stop.reason),
             **DATABASE,
         )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if failures:
-            raise ApplicationError(
-                "compensation incomplete: " + "; ".join(failures),
-                type="CompensationFailed",
-                non_retryable=True,
-            )
-        self._status.compensation.done = True
-        self._set_step(final)  # type: ignore[arg-type]
+        self._compensation_failures = failures  # the run fails with them once handlers finish
+        if not failures:
+            self._status.compensation.done = True
+            self._set_step(final)  # type: ignore[arg-type]
         return FulfillmentResult(
             ebay_order_id=order.ebay_order_id,
             order_id=order.order_id,

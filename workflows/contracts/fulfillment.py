@@ -19,12 +19,20 @@ def fulfillment_workflow_id(ebay_order_id: str) -> str:
     return f"order-{ebay_order_id}"
 
 
-CANCEL_UPDATE = "cancel"  # OrderFulfillmentWorkflow
-TRACKING_REFRESH_SIGNAL = "tracking_refresh"  # OrderFulfillmentWorkflow
+# --- update / signal names ----------------------------------------------------------------
+
+CANCEL_UPDATE = "cancel"
+TRACKING_REFRESH_SIGNAL = "tracking_refresh"
+
+# --- activity names -----------------------------------------------------------------------
+
 RECORD_ORDER_ACTIVITY = "orders.record"
 SET_ORDER_STATUS_ACTIVITY = "orders.set_status"
 REFUND_ORDER_ACTIVITY = "orders.refund"
 RESTORE_STOCK_ACTIVITY = "orders.restore_stock"
+
+# --- models -------------------------------------------------------------------------------
+
 FulfillmentStep = Literal[
     "recording",
     "confirming",

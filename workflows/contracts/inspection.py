@@ -20,13 +20,20 @@ def inspection_workflow_id(order_id: str) -> str:
     return f"inspection-{order_id}"
 
 
-REQUEST_UPLOAD_UPDATE = "request_upload"  # InspectionWorkflow
-SUBMIT_RESULT_UPDATE = "submit_result"  # InspectionWorkflow
+# --- update / signal names ----------------------------------------------------------------
+
+REQUEST_UPLOAD_UPDATE = "request_upload"
+SUBMIT_RESULT_UPDATE = "submit_result"
+
+# --- activity names -----------------------------------------------------------------------
+
 CREATE_INSPECTION_ACTIVITY = "inspection.create"
 PRESIGN_UPLOADS_ACTIVITY = "inspection.presign_uploads"
 CHECK_MEDIA_ACTIVITY = "inspection.check_media"
 RECORD_INSPECTION_ACTIVITY = "inspection.record_result"
 RECORD_ESCALATION_ACTIVITY = "inspection.record_escalation"
+
+# --- models -------------------------------------------------------------------------------
 
 
 class InspectionInput(BaseModel):

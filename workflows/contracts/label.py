@@ -22,9 +22,14 @@ def label_reference(shipment_id: str) -> str:
     return f"label:{shipment_id}"
 
 
-CHOOSE_RATE_UPDATE = "choose_rate"  # LabelWorkflow
-SUBMIT_TRACKING_UPDATE = "submit_tracking"  # LabelWorkflow
-IMPORT_ISSUED_HISTORY_UPDATE = "import_issued_history"  # LabelWorkflow
+# --- update / signal names ----------------------------------------------------------------
+
+CHOOSE_RATE_UPDATE = "choose_rate"
+SUBMIT_TRACKING_UPDATE = "submit_tracking"
+IMPORT_ISSUED_HISTORY_UPDATE = "import_issued_history"
+
+# --- activity names -----------------------------------------------------------------------
+
 ENSURE_SHIPMENT_ACTIVITY = "shipping.ensure_shipment"
 QUOTE_RATES_ACTIVITY = "shipping.quote_rates"
 BUY_LABEL_ACTIVITY = "shipping.buy_label"
@@ -32,6 +37,8 @@ RECORD_TRACKING_ACTIVITY = "shipping.record_tracking"
 IMPORT_ISSUED_HISTORY_ACTIVITY = "shipping.import_issued_history"
 UPLOAD_TRACKING_ACTIVITY = "shipping.upload_tracking"
 TRACK_SHIPMENT_ACTIVITY = "shipping.track"
+
+# --- models -------------------------------------------------------------------------------
 
 
 class EnsureShipment(BaseModel):
