@@ -192,7 +192,7 @@ class ShippingActivities:
         self.deps = deps
         self.settings = deps.settings
 
-    def carrier(self, name: str) -> Any:
+    def _carrier(self, name: str) -> Any:
         found = self.deps.carriers.get(name)
         if found is None:
             raise ApplicationError(
@@ -267,11 +267,11 @@ class ShippingActivities:
         if kept is not None:  # a retry after our write: only look for an orphan to cancel
             if kept.tracking_number:
                 kept.orphans_cancelled = self._cancel_found(
-                    self.carrier(kept.carrier), reference, keep=kept.tracking_number
+                    self._carrier(kept.carrier), reference, keep=kept.tracking_number
                 )
             return kept
         # The intent is committed; only now talk to the carrier.
-        adapter = self.carrier(request.carrier)
+        adapter = self._carrier(request.carrier)
         label: Label | None = adapter.find_label(reference)
         if label is not None:
             activity.logger.info("label for %s already bought: keeping it", reference)
@@ -310,7 +310,7 @@ class ShippingActivities:
                 )
             elif purchase.carrier != request.carrier:
                 # an earlier attempt chose another carrier: whatever it bought is an orphan now
-                self._cancel_found(self.carrier(purchase.carrier), reference, keep="")
+                self._cancel_found(self._carrier(purchase.carrier), reference, keep="")
                 purchase.carrier, purchase.service = request.carrier, request.service
             purchase.updated_at = utcnow()
             session.add(purchase)
@@ -434,7 +434,7 @@ class ShippingActivities:
         data = self.deps.storage.get_bytes(request.key)
         reference = label_reference(request.shipment_id)
         try:
-            pairs = self.carrier(request.carrier).parse_issued_history(data)
+            pairs = self._carrier(request.carrier).parse_issued_history(data)
         except ValueError as error:
             raise ApplicationError(
                 f"{request.key} is not a {request.carrier} issued-history file: {error}",
@@ -499,7 +499,7 @@ class ShippingActivities:
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             tracking, carrier_name = shipment.tracking_number, shipment.carrier
-        info = self.carrier(carrier_name).track(tracking)
+        info = self._carrier(carrier_name).track(tracking)
         last = info.events[-1].description if info.events else ""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
