@@ -28,6 +28,7 @@ from activities.base import to_application_error
 from activities.deps import Dependencies
 from adapters.errors import AdapterError
 from config import EMAIL_TEMPLATES
+from domain.errors import CONFLICT, VALIDATION_FAILED
 from models import EmailMessage, Suppression
 from models.db import session_scope
 from models.types import unseal, utcnow
@@ -149,7 +150,7 @@ class EmailActivities:
         except sa.exc.IntegrityError:
             # A concurrent attempt inserted the row first: its outcome decides.
             raise ApplicationError(
-                f"email {request.dedupe_key} is being sent concurrently", type="Conflict"
+                f"email {request.dedupe_key} is being sent concurrently", type=CONFLICT
             ) from None
         return None
 
@@ -158,7 +159,7 @@ class EmailActivities:
         if request.template not in EMAIL_TEMPLATES:
             raise ApplicationError(
                 f"unknown email template {request.template!r}",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
                 non_retryable=True,
             )
         decided = self._claim(request)
@@ -176,7 +177,7 @@ class EmailActivities:
         except ValueError as error:  # refused before any request: bad address or template
             self._set_status(request, "failed")
             raise ApplicationError(
-                str(error), type="ValidationFailed", non_retryable=True
+                str(error), type=VALIDATION_FAILED, non_retryable=True
             ) from error
         except AdapterError as error:
             if not error.retryable:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(60)
 def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
     from activities.deps import Dependencies
     from activities.inspection import InspectionActivities
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
     return InspectionActivities(Dependencies(settings))

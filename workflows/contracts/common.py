@@ -3,4 +3,3 @@
 from __future__ import annotations
 
 STATUS_QUERY = "status"
-DEFAULT_STAFF_EMAIL = "staff@theworlddoor.example"

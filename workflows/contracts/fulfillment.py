@@ -10,7 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workflows.contracts.common import DEFAULT_STAFF_EMAIL
+from domain.contacts import STAFF_NOTIFICATION_EMAIL
+from domain.refunds import RefundReason
 
 FULFILLMENT_WORKFLOW = "OrderFulfillmentWorkflow"
 
@@ -63,7 +64,7 @@ class FulfillOrder(BaseModel):
     """Input of OrderFulfillmentWorkflow (id `order-{ebay_order_id}`)."""
 
     ebay_order_id: str
-    staff_email: str = DEFAULT_STAFF_EMAIL
+    staff_email: str = STAFF_NOTIFICATION_EMAIL
     tracking_poll_seconds: float = Field(default=6 * 3600, gt=0)
     max_tracking_polls: int = Field(
         default=28, ge=1
@@ -156,7 +157,7 @@ class RefundOrder(BaseModel):
     ebay_order_id: str
     amount: str
     currency: str
-    reason: str = "BUYER_CANCEL"  # eBay reasonForRefund
+    reason: RefundReason = RefundReason.buyer_cancelled
     comment: str = ""
 
 

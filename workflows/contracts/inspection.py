@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workflows.contracts.common import DEFAULT_STAFF_EMAIL
+from domain.contacts import STAFF_NOTIFICATION_EMAIL
 
 INSPECTION_WORKFLOW = "InspectionWorkflow"
 
@@ -41,7 +41,7 @@ class InspectionInput(BaseModel):
 
     order_id: str
     ebay_order_id: str = ""
-    staff_email: str = DEFAULT_STAFF_EMAIL
+    staff_email: str = STAFF_NOTIFICATION_EMAIL
     escalation_hours: float = Field(default=24, gt=0)
 
 
