@@ -38,9 +38,13 @@ from temporalio.service import RPCError, RPCStatusCode
 from config import Settings
 from workflows.contracts.ops import (
     INVENTORY_SYNC_SCHEDULE,
+    INVENTORY_SYNC_WORKFLOW,
     ORDER_SYNC_SCHEDULE,
+    ORDER_SYNC_WORKFLOW,
     STORAGE_CLEANUP_SCHEDULE,
+    STORAGE_CLEANUP_WORKFLOW,
     TRACKING_REFRESH_SCHEDULE,
+    TRACKING_REFRESH_WORKFLOW,
     InventorySyncInput,
     OrderSyncInput,
     StorageCleanupInput,
@@ -63,7 +67,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
     return [
         ScheduledJob(
             ORDER_SYNC_SCHEDULE,
-            "OrderSyncWorkflow",
+            ORDER_SYNC_WORKFLOW,
             timedelta(minutes=10),
             timedelta(0),
             OrderSyncInput(
@@ -75,7 +79,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
         ),
         ScheduledJob(
             TRACKING_REFRESH_SCHEDULE,
-            "TrackingRefreshWorkflow",
+            TRACKING_REFRESH_WORKFLOW,
             timedelta(minutes=30),
             timedelta(0),
             TrackingRefreshInput(),
@@ -83,7 +87,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
         ),
         ScheduledJob(
             INVENTORY_SYNC_SCHEDULE,
-            "InventorySyncWorkflow",
+            INVENTORY_SYNC_WORKFLOW,
             timedelta(hours=1),
             timedelta(0),
             InventorySyncInput(),
@@ -91,7 +95,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
         ),
         ScheduledJob(
             STORAGE_CLEANUP_SCHEDULE,
-            "StorageCleanupWorkflow",
+            STORAGE_CLEANUP_WORKFLOW,
             timedelta(days=1),
             timedelta(hours=18),
             StorageCleanupInput(),

@@ -76,6 +76,18 @@ os.environ.update(
 )
 
 
+INTEGRATION_FIXTURES = {"migrated_db", "sandbox", "temporal_env"}
+"""A test using any of these (directly or through another fixture) needs real services: it is
+marked `integration`. The fast tier (`make test-fast`) is everything else, including the workflow
+tests with fake activities on the time-skipping server (tests/workflows/fast/)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import shutil
 
