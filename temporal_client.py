@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -9,8 +10,10 @@ from pathlib import Path
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverter
 
 from config import Settings
+from temporal_codec import EncryptionCodec
 
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 SKU = SearchAttributeKey.for_keyword("Sku")
@@ -39,12 +42,31 @@ def temporal_binary() -> str:
     return found
 
 
+class EncryptedFailureConverter(DefaultFailureConverter):
+    """Failure messages and stack traces travel as an (encrypted) payload, not plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(encode_common_attributes=True)
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, encrypted with the TEMPORAL_PAYLOAD_KEYS (see temporal_codec.py)."""
+    spec = settings.temporal_payload_keys.get_secret_value()
+    if not spec:
+        raise RuntimeError("TEMPORAL_PAYLOAD_KEYS is missing: Temporal payloads must be encrypted")
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec.from_spec(spec),
+        failure_converter_class=EncryptedFailureConverter,
+    )
+
+
 async def connect(settings: Settings) -> Client:
     api_key = settings.temporal_api_key.get_secret_value() or None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         tls=TLSConfig() if (settings.temporal_tls or api_key) else False,
         api_key=api_key,
     )
