@@ -21,6 +21,7 @@ ACTIVITY_MODULES = (
     "activities.orders",
     "activities.shipping",
     "activities.inspection",
+    "activities.backup",
 )
 
 

@@ -28,6 +28,7 @@ EXPECTED = {
     "tracking-refresh": ("TrackingRefreshWorkflow", timedelta(minutes=30)),
     "inventory-sync": ("InventorySyncWorkflow", timedelta(hours=1)),
     "storage-cleanup": ("StorageCleanupWorkflow", timedelta(days=1)),
+    "database-backup": ("DatabaseBackupWorkflow", timedelta(hours=1)),
 }
 
 
@@ -104,4 +105,5 @@ async def test_pause_unpause_trigger(client, own_settings) -> None:
     run = client.get_workflow_handle_for(StorageCleanupWorkflow.run, action.workflow_id)  # type: ignore[union-attr]
     result = await asyncio.wait_for(run.result(), timeout=30)
     assert result.deleted >= 0
-    assert (await list_schedules(client))[-1].last_workflow_id == action.workflow_id  # type: ignore[union-attr]
+    views = {v.schedule_id: v for v in await list_schedules(client)}
+    assert views["storage-cleanup"].last_workflow_id == action.workflow_id  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ WORKFLOW_MODULES = (
     "workflows.fulfillment",
     "workflows.label",
     "workflows.inspection",
+    "workflows.backup",
 )
 
 
