@@ -267,7 +267,11 @@ def restore_backup(
             _restore_sqlite(path, _sqlite_path(settings))
         else:
             url, env = _libpq(settings)
-            clean = ["--clean", "--if-exists"] if busy or force else []
+            # Replace what exists (rows only with --force, checked above; an empty migrated
+            # schema is replaced too, since pg_restore cannot create tables that exist).
+            has_schema = bool(sa.inspect(get_engine(settings)).get_table_names())
+            get_engine(settings).dispose()
+            clean = ["--clean", "--if-exists"] if has_schema else []
             _run(
                 ["pg_restore", "--no-owner", "--no-acl", "--exit-on-error", *clean,
                  f"--dbname={url}", str(path)],

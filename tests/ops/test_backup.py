@@ -200,3 +200,39 @@ def test_retention_deletes_what_the_policy_drops(store) -> None:  # type: ignore
     assert deleted == sorted(backup_key(NOW - timedelta(hours=h), "sqlite") for h in dropped)
     left = {item.key for item in store.list("backups/")}
     assert "backups/README.txt" in left and len(left) == 5
+
+
+def test_backup_and_restore_commands(settings, migrated_db, sandbox, fresh_postgres) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from cli import main
+
+    Storage(settings).ensure_bucket()
+    _add_products(settings, 3, f"cli-{uuid.uuid4().hex[:6]}")
+    upgrade(fresh_postgres)  # an empty, migrated target: restored over without --force
+    runner = CliRunner()
+    made = runner.invoke(main, ["backup"])
+    assert made.exit_code == 0, made.output
+    key = made.output.split("backup uploaded: ", 1)[1].split()[0]
+    listed = runner.invoke(main, ["restore"])
+    assert listed.exit_code == 0 and key in listed.output
+
+    target = fresh_postgres.database_url
+    restored = runner.invoke(main, ["restore", key, "--target", target])
+    assert restored.exit_code == 0, restored.output
+    assert "checksum verified" in restored.output
+    rows = dict(
+        line.split()
+        for line in restored.output.splitlines()
+        if line.count(" ")
+        and line.split()[0] in table_counts(fresh_postgres)
+        and len(line.split()) == 2
+    )
+    assert {name: int(n) for name, n in rows.items()} == table_counts(fresh_postgres)
+
+    again = runner.invoke(main, ["restore", "latest", "--target", target])
+    assert again.exit_code == 1 and "not empty" in again.output and "--force" in again.output
+    forced = runner.invoke(main, ["restore", "latest", "--target", target, "--force"])
+    assert forced.exit_code == 0, forced.output
+    unknown = runner.invoke(main, ["restore", "backups/nothing.dump", "--target", target])
+    assert unknown.exit_code == 1 and "no backup" in unknown.output
