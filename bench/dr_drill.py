@@ -29,7 +29,8 @@ FILL = [
         last_error, created_at, updated_at)
     SELECT gen_random_uuid(), 'DR-' || g, '古伊万里 染付 皿 ' || g, repeat('状態良好。', 40),
         'Imari', 'pottery', 'used_good', '', 10000 + g, 1, 800, 25, 25, 5, '6913.90',
-        jsonb_build_array('product-images/DR-' || g || '/1.jpg', 'product-images/DR-' || g || '/2.jpg'),
+        jsonb_build_array('product-images/DR-' || g || '/1.jpg',
+            'product-images/DR-' || g || '/2.jpg'),
         '["imari","antique"]', 'Antique Imari blue and white plate ' || g,
         repeat('<p>Hand-painted Imari plate in excellent condition.</p>', 10),
         '{"Material":"Porcelain","Origin":"Japan"}', '37934', '89.00', '{}', 'listed',
@@ -45,8 +46,8 @@ FILL = [
         jsonb_build_object('fullName', 'Buyer Number ' || g, 'addressLine1', g || ' Main Street',
             'city', 'Portland', 'stateOrProvince', 'OR', 'postalCode', '97201',
             'countryCode', 'US', 'phoneNumber', '+1 503 555 ' || lpad(mod(g, 10000)::text, 4, '0')),
-        jsonb_build_array(jsonb_build_object('sku', 'DR-' || (mod(g, %(products)s) + 1), 'quantity', 1,
-            'title', 'Antique Imari plate', 'price', '89.00', 'lineItemId', 'li-' || g)),
+        jsonb_build_array(jsonb_build_object('sku', 'DR-' || (mod(g, %(products)s) + 1),
+            'quantity', 1, 'title', 'Antique Imari plate', 'price', '89.00', 'lineItemId', 'li-' || g)),
         '89.00', 'USD', 'completed', now() - interval '30 days', now(), 'order-12-' || g, '',
         now(), now(), now()
     FROM generate_series(1, %(orders)s) AS g
