@@ -47,7 +47,8 @@ FILL = [
             'city', 'Portland', 'stateOrProvince', 'OR', 'postalCode', '97201',
             'countryCode', 'US', 'phoneNumber', '+1 503 555 ' || lpad(mod(g, 10000)::text, 4, '0')),
         jsonb_build_array(jsonb_build_object('sku', 'DR-' || (mod(g, %(products)s) + 1),
-            'quantity', 1, 'title', 'Antique Imari plate', 'price', '89.00', 'lineItemId', 'li-' || g)),
+            'quantity', 1, 'title', 'Antique Imari plate', 'price', '89.00',
+            'lineItemId', 'li-' || g)),
         '89.00', 'USD', 'completed', now() - interval '30 days', now(), 'order-12-' || g, '',
         now(), now(), now()
     FROM generate_series(1, %(orders)s) AS g
