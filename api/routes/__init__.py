@@ -17,6 +17,7 @@ MODULES = (
     "shipments",
     "operations",
     "webhooks",
+    "temporal_codec",
 )
 
 
