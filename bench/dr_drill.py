@@ -41,7 +41,8 @@ FILL = [
     INSERT INTO orders (id, ebay_order_id, buyer_username, buyer_email, ship_to, line_items,
         total_value, total_currency, status, ebay_created_at, ebay_modified_at, workflow_id,
         cancel_reason, created_at, updated_at, completed_at)
-    SELECT gen_random_uuid(), '12-' || lpad(g::text, 5, '0') || '-' || lpad(g::text, 5, '0'),
+    SELECT gen_random_uuid(), '12-' || lpad((g / 100000)::text, 5, '0') || '-'
+        || lpad(mod(g, 100000)::text, 5, '0'),
         'buyer' || g, 'buyer' || g || '@example.com',
         jsonb_build_object('fullName', 'Buyer Number ' || g, 'addressLine1', g || ' Main Street',
             'city', 'Portland', 'stateOrProvince', 'OR', 'postalCode', '97201',
