@@ -92,3 +92,36 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
         )
+
+
+async def ensure_namespace_retention(client: Client, namespace: str, days: int) -> bool:
+    """Set how long Temporal keeps closed workflows (and their encrypted payloads); returns
+    False when the server does not let this client change it (Temporal Cloud: set it in the
+    Cloud console or with tcld, see the README)."""
+    from google.protobuf.duration_pb2 import Duration
+    from temporalio.api.namespace.v1 import NamespaceConfig
+    from temporalio.api.workflowservice.v1 import (
+        DescribeNamespaceRequest,
+        UpdateNamespaceRequest,
+    )
+    from temporalio.service import RPCError, RPCStatusCode
+
+    wanted = Duration(seconds=days * 24 * 3600)
+    described = await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=namespace)
+    )
+    if described.config.workflow_execution_retention_ttl == wanted:
+        return True
+    try:
+        await client.workflow_service.update_namespace(
+            UpdateNamespaceRequest(
+                namespace=namespace,
+                # the server changes only the config fields that are set
+                config=NamespaceConfig(workflow_execution_retention_ttl=wanted),
+            )
+        )
+    except RPCError as error:
+        if error.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+            return False
+        raise
+    return True
