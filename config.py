@@ -230,6 +230,9 @@ class Settings(BaseSettings):
     temporal_ui_origins: list[str] = Field(default_factory=list)
     # Closed workflows (and their encrypted payloads) are deleted after this many days.
     temporal_retention_days: int = Field(default=30, ge=1)
+    # mTLS to Temporal (Temporal Cloud or a self-hosted cluster): PEM file paths.
+    temporal_tls_client_cert: str = ""
+    temporal_tls_client_key: str = ""
     # --- end of operations block -----------------------------------------------------------------
 
     # Business rules

@@ -61,13 +61,24 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
+def tls_config(settings: Settings, api_key: bool) -> TLSConfig | bool:
+    """mTLS with the client certificate when configured; plain TLS for an API key or
+    TEMPORAL_TLS; none otherwise (the local dev server)."""
+    if settings.temporal_tls_client_cert or settings.temporal_tls_client_key:
+        return TLSConfig(
+            client_cert=Path(settings.temporal_tls_client_cert).read_bytes(),
+            client_private_key=Path(settings.temporal_tls_client_key).read_bytes(),
+        )
+    return TLSConfig() if (settings.temporal_tls or api_key) else False
+
+
 async def connect(settings: Settings) -> Client:
     api_key = settings.temporal_api_key.get_secret_value() or None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
-        tls=TLSConfig() if (settings.temporal_tls or api_key) else False,
+        tls=tls_config(settings, bool(api_key)),
         api_key=api_key,
     )
 

@@ -82,3 +82,23 @@ async def test_namespace_retention_is_set(temporal_env) -> None:  # type: ignore
     )
     assert described.config.workflow_execution_retention_ttl.seconds == 30 * 24 * 3600
     assert await ensure_namespace_retention(client, client.namespace, 30)  # idempotent
+
+
+def test_tls_follows_the_settings(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from temporalio.client import TLSConfig
+
+    from temporal_client import tls_config
+
+    assert tls_config(settings, api_key=False) is False
+    assert isinstance(tls_config(settings, api_key=True), TLSConfig)
+    (tmp_path / "c.pem").write_bytes(b"CERT")
+    (tmp_path / "k.pem").write_bytes(b"KEY")
+    mtls = settings.model_copy(
+        update={
+            "temporal_tls_client_cert": str(tmp_path / "c.pem"),
+            "temporal_tls_client_key": str(tmp_path / "k.pem"),
+        }
+    )
+    config = tls_config(mtls, api_key=False)
+    assert isinstance(config, TLSConfig)
+    assert config.client_cert == b"CERT" and config.client_private_key == b"KEY"
