@@ -18,52 +18,55 @@ from typing import Any
 
 from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
 from litestar import Request, Response, Router, delete, post
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
-from litestar.exceptions import (
-    ClientException,
-    NotAuthorizedException,
-    PermissionDeniedException,
-)
+from litestar.exceptions import ClientException, NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from temporalio.api.common.v1 import Payloads
 
-from api.security.guards import STAFF
-from api.security.tokens import AuthUser, TokenIssuer
+from api.security.guards import STAFF, Guard
+from api.security.tokens import AuthUser, build_jwt_auth
 from config import Settings
-from models import Role
 from temporal_codec import EncryptionCodec
 
 COOKIE = "worlddoor_codec"
 PATH = "/api/temporal-codec"
-ALLOWED = {Role.admin, Role.staff}
 
 
-async def _caller(request: Request[Any, Any, Any], issuer: TokenIssuer) -> AuthUser:
-    """The signed-in staff member behind a bearer token or the codec cookie."""
-    jwt_auth = issuer.jwt_auth
-    header = request.headers.get("authorization", "")
-    encoded = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    encoded = encoded or request.cookies.get(COOKIE, "")
-    if not encoded:
-        raise NotAuthorizedException("sign in: send the access token or open a codec session")
-    token = Token.decode(
-        encoded_token=encoded,
-        secret=jwt_auth.token_secret,
-        algorithm=jwt_auth.algorithm,
-        audience=jwt_auth.accepted_audiences,
-        require_claims=jwt_auth.require_claims,
-    )
-    user = await jwt_auth.retrieve_user_handler(token, request)
-    revoked = jwt_auth.revoked_token_handler and await jwt_auth.revoked_token_handler(
-        token, request
-    )
-    if not isinstance(user, AuthUser) or revoked:
-        raise NotAuthorizedException("the access token is not valid any more")
-    if user.role not in ALLOWED:
-        raise PermissionDeniedException("reading Temporal payloads needs the staff or admin role")
-    return user
+def codec_guard(settings: Settings) -> Guard:
+    """The staff guard for routes the browser may reach with the codec cookie instead of the
+    Authorization header (the routes opt out of the header-only JWT middleware): authenticate
+    from either, exactly as the middleware does, then apply the STAFF role check."""
+    jwt_auth = build_jwt_auth(settings)
+
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        header = connection.headers.get("authorization", "")
+        encoded = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        encoded = encoded or connection.cookies.get(COOKIE, "")
+        if not encoded:
+            raise NotAuthorizedException("sign in: send the access token or open a codec session")
+        token = Token.decode(
+            encoded_token=encoded,
+            secret=jwt_auth.token_secret,
+            algorithm=jwt_auth.algorithm,
+            audience=jwt_auth.accepted_audiences,
+            require_claims=jwt_auth.require_claims,
+        )
+        user = await jwt_auth.retrieve_user_handler(token, connection)
+        revoked = jwt_auth.revoked_token_handler and await jwt_auth.revoked_token_handler(
+            token, connection
+        )
+        if not isinstance(user, AuthUser) or revoked:
+            raise NotAuthorizedException("the access token is not valid any more")
+        connection.scope["user"] = user  # the request log names the caller
+        STAFF(connection, handler)
+
+    return guard
 
 
 def _payloads(body: dict[str, Any]) -> Payloads:
@@ -85,9 +88,8 @@ def routers(settings: Settings) -> list[Router]:
     codec = EncryptionCodec.from_spec(settings.temporal_payload_keys.get_secret_value())
 
     async def transcode(
-        request: Request[Any, Any, Any], issuer: TokenIssuer, body: dict[str, Any], encode: bool
+        request: Request[Any, Any, Any], body: dict[str, Any], encode: bool
     ) -> dict[str, Any]:
-        await _caller(request, issuer)
         _check_namespace(request, settings)
         payloads = _payloads(body)
         try:
@@ -98,17 +100,31 @@ def routers(settings: Settings) -> list[Router]:
             raise ClientException(f"payload cannot be decrypted ({type(exc).__name__})") from exc
         return MessageToDict(Payloads(payloads=done))
 
-    @post("/decode", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Decrypt payloads")
-    async def decode(
-        request: Request[Any, Any, Any], issuer: TokenIssuer, data: JSONBody[dict[str, Any]]
-    ) -> dict[str, Any]:
-        return await transcode(request, issuer, data, encode=False)
+    staff = codec_guard(settings)
 
-    @post("/encode", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Encrypt payloads")
-    async def encode(
-        request: Request[Any, Any, Any], issuer: TokenIssuer, data: JSONBody[dict[str, Any]]
+    @post(
+        "/decode",
+        exclude_from_auth=True,
+        guards=[staff],
+        status_code=HTTP_200_OK,
+        summary="Decrypt Temporal payloads (remote codec protocol)",
+    )
+    async def decode(
+        request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
-        return await transcode(request, issuer, data, encode=True)
+        return await transcode(request, data, encode=False)
+
+    @post(
+        "/encode",
+        exclude_from_auth=True,
+        guards=[staff],
+        status_code=HTTP_200_OK,
+        summary="Encrypt Temporal payloads (remote codec protocol)",
+    )
+    async def encode(
+        request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return await transcode(request, data, encode=True)
 
     @post(
         "/session",
@@ -135,7 +151,12 @@ def routers(settings: Settings) -> list[Router]:
             ],
         )
 
-    @delete("/session", exclude_from_auth=True, status_code=HTTP_204_NO_CONTENT)
+    @delete(
+        "/session",
+        exclude_from_auth=True,
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Forget this browser's codec session (public: it only clears the cookie)",
+    )
     async def close_session() -> Response[None]:
         return Response(
             None,
