@@ -321,7 +321,7 @@ def backup() -> None:
 
     from adapters.backup_store import BackupStore
     from adapters.errors import AdapterError
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from ops.backup import BackupError, create_backup
 
     settings = load_settings("backup")
@@ -346,7 +346,7 @@ def restore(key: str | None, target: str | None, force: bool) -> None:
 
     from adapters.backup_store import BackupStore
     from adapters.errors import AdapterError
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from ops.backup import BackupError, describe, list_backups, restore_backup
 
     settings = load_settings("restore")

@@ -15,7 +15,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.errors import RetryableError
-from adapters.storage import PREFIXES, SERVICE, Storage, check_key, classify_s3_error
+from adapters.s3 import PREFIXES, SERVICE, Storage, check_key, classify_s3_error
 
 TRANSFER = TransferConfig(
     multipart_threshold=64 * 1024 * 1024, multipart_chunksize=64 * 1024 * 1024

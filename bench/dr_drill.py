@@ -110,7 +110,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
 
     from adapters.backup_store import BackupStore
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from config import Settings
     from models.db import get_engine
     from models.migrate import upgrade

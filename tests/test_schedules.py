@@ -39,7 +39,7 @@ async def scheduling(temporal_env, settings, migrated_db, sandbox):  # type: ign
     from worker import build_worker
 
     own = settings.model_copy(update={"temporal_task_queue": f"sched-{uuid.uuid4().hex[:8]}"})
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(own).ensure_bucket()  # the triggered jobs list and write objects
     async with build_worker(temporal_env.client, own, task_queue=own.temporal_task_queue):

@@ -10,6 +10,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from domain.errors import PERMANENT_ERRORS
     from workflows.contracts.backup import (
         APPLY_RETENTION_ACTIVITY,
         CREATE_BACKUP_ACTIVITY,
@@ -27,14 +28,18 @@ DUMP = {
     "retry_policy": RetryPolicy(
         maximum_attempts=5,
         initial_interval=timedelta(seconds=30),
-        non_retryable_error_types=["ValidationFailed"],
+        non_retryable_error_types=PERMANENT_ERRORS,
     ),
 }
 """A dump of a large database takes minutes; the activity heartbeats while pg_dump runs."""
 
 RETENTION = {
     "start_to_close_timeout": timedelta(minutes=5),
-    "retry_policy": RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=10)),
+    "retry_policy": RetryPolicy(
+        maximum_attempts=5,
+        initial_interval=timedelta(seconds=10),
+        non_retryable_error_types=PERMANENT_ERRORS,
+    ),
 }
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from adapters.backup_store import BackupStore
-from adapters.storage import Storage
+from adapters.s3 import Storage
 from models import Product
 from models.db import get_engine
 from models.migrate import upgrade

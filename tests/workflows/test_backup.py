@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.backup_store import BackupStore
-from adapters.storage import Storage
+from adapters.s3 import Storage
 from ops.backup import backup_key
 from workflows.backup import DatabaseBackupWorkflow
 from workflows.contracts.backup import DatabaseBackupInput

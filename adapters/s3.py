@@ -23,12 +23,13 @@ from adapters.errors import (
     RetryableError,
 )
 from config import Settings
+from domain.media import INSPECTION_MEDIA_ROOT
 
 SERVICE = "s3"
 PREFIXES = (
     "product-images/",
     "shipping-labels/",
-    "inspection-videos/",
+    INSPECTION_MEDIA_ROOT,
     "documents/",
     "temp/",
     "backups/",  # database backups (ops/backup.py); the backup workflow applies retention
