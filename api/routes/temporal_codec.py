@@ -24,7 +24,8 @@ from litestar.exceptions import ClientException, NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.security.jwt import Token
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK
+from pydantic import BaseModel
 from temporalio.api.common.v1 import Payloads
 
 from api.security.guards import STAFF, Guard
@@ -34,6 +35,11 @@ from temporal_codec import EncryptionCodec
 
 COOKIE = "worlddoor_codec"
 PATH = "/api/temporal-codec"
+
+
+class CodecSession(BaseModel):
+    open: bool
+    expires_in: int  # seconds until the cookie (and the token in it) expires
 
 
 def codec_guard(settings: Settings) -> Guard:
@@ -129,21 +135,21 @@ def routers(settings: Settings) -> list[Router]:
     @post(
         "/session",
         guards=[STAFF],
-        status_code=HTTP_204_NO_CONTENT,
+        status_code=HTTP_200_OK,
         summary="Let this browser's Temporal web UI decode payloads until the token expires",
     )
-    async def open_session(request: Request[AuthUser, Token, Any]) -> Response[None]:
+    async def open_session(request: Request[AuthUser, Token, Any]) -> Response[CodecSession]:
         header = request.headers.get("authorization", "")
-        remaining = int((request.auth.exp - datetime.now(UTC)).total_seconds())
+        remaining = max(int((request.auth.exp - datetime.now(UTC)).total_seconds()), 0)
         return Response(
-            None,
-            status_code=HTTP_204_NO_CONTENT,
+            CodecSession(open=True, expires_in=remaining),
+            status_code=HTTP_200_OK,
             cookies=[
                 Cookie(
                     key=COOKIE,
                     value=header[7:].strip(),
                     path=PATH,
-                    max_age=max(remaining, 0),
+                    max_age=remaining,
                     httponly=True,
                     secure=settings.public_base_url.startswith("https://"),
                     samesite="strict",
@@ -154,13 +160,13 @@ def routers(settings: Settings) -> list[Router]:
     @delete(
         "/session",
         exclude_from_auth=True,
-        status_code=HTTP_204_NO_CONTENT,
+        status_code=HTTP_200_OK,
         summary="Forget this browser's codec session (public: it only clears the cookie)",
     )
-    async def close_session() -> Response[None]:
+    async def close_session() -> Response[CodecSession]:
         return Response(
-            None,
-            status_code=HTTP_204_NO_CONTENT,
+            CodecSession(open=False, expires_in=0),
+            status_code=HTTP_200_OK,
             cookies=[Cookie(key=COOKIE, value="", path=PATH, max_age=0)],
         )
 

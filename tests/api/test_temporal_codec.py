@@ -110,14 +110,15 @@ async def test_payloads_are_encrypted_at_rest_and_decoded_for_staff(
 
         # The browser UI: a codec session cookie from the staff token, then no header needed.
         opened = await client.post("/api/temporal-codec/session", headers=staff.headers)
-        assert opened.status_code == 204
+        assert opened.status_code == 200 and opened.json()["open"] is True
+        assert 0 < opened.json()["expires_in"] <= 15 * 60
         assert "httponly" in opened.headers["set-cookie"].lower()
         assert client.cookies.get(COOKIE)
         via_cookie = await client.post("/api/temporal-codec/decode", json=body)
         assert via_cookie.status_code == 200
         assert via_cookie.json()["payloads"] == [plain]
         closed = await client.delete("/api/temporal-codec/session")
-        assert closed.status_code == 204
+        assert closed.status_code == 200 and closed.json() == {"open": False, "expires_in": 0}
         client.cookies.clear()
         assert (await client.post("/api/temporal-codec/decode", json=body)).status_code == 401
         await temporal_env.client.get_workflow_handle(workflow_id).terminate("test done")
