@@ -9,6 +9,7 @@ from pathlib import Path
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 
 from config import Settings
 
@@ -39,7 +40,8 @@ def temporal_binary() -> str:
     return found
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client; `runtime` carries telemetry (the worker passes its Prometheus runtime)."""
     api_key = settings.temporal_api_key.get_secret_value() or None
     return await Client.connect(
         settings.temporal_address,
@@ -47,6 +49,7 @@ async def connect(settings: Settings) -> Client:
         data_converter=pydantic_data_converter,
         tls=TLSConfig() if (settings.temporal_tls or api_key) else False,
         api_key=api_key,
+        runtime=runtime,
     )
 
 

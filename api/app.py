@@ -29,7 +29,7 @@ from temporalio.client import Client
 
 from api.headers import add_security_headers
 from api.health import health, ready
-from api.request_log import RequestLogMiddleware
+from api.request_log import RequestLogMiddleware, add_request_id
 from api.routes import build_routers
 from api.security.ratelimit import client_identifier, limiter
 from api.security.tokens import PUBLIC_PATHS, TokenIssuer, build_jwt_auth
@@ -122,7 +122,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         },
         stores=build_store_registry(settings),
         lifespan=[lifespan],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, add_request_id],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_allow_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],

@@ -144,5 +144,6 @@ def test_a_complete_production_configuration_passes(tmp_path: Path) -> None:
         aws_secret_access_key="realsecret",
         openai_api_key="sk-real",
         allowed_hosts=["backoffice.theworlddoor.jp"],
+        metrics_token="scrape-token-abcdefghijklmnopqrstuvwxyz",
     )
     assert settings.production_problems() == []
