@@ -293,7 +293,6 @@ def configure_sentry(settings: Settings, service: str) -> bool:
         dsn=settings.sentry_dsn,
         environment=settings.sentry_environment or settings.app_env,
         traces_sampler=_traces_sampler(settings),
-        send_default_pii=False,
         server_name=service,
         before_send=scrub_event,  # type: ignore[arg-type]
         before_send_transaction=scrub_event,  # type: ignore[arg-type]

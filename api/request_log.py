@@ -6,10 +6,12 @@ The request id (a safe incoming `X-Request-ID`, else a new one) is bound to the 
 everything the request logs and returned in the `X-Request-ID` response header (by the
 `add_request_id` before-send hook, which also sees error responses made outside this middleware).
 
-Authentication and rate limits run as middleware and *raise* their 401 and 429; Litestar turns
-those exceptions into responses only in its outermost exception handler, outside this middleware,
-so no response passes through here. The status is then the one that handler will send: the
-exception's own status code for an HTTP error, 500 for anything else.
+Authentication and rate limits run as middleware and *raise* their 401 and 429. Litestar turns
+exceptions raised by middleware into responses only in its outermost exception handler, outside
+every middleware, so this log (and the request metrics) saw no response and reported 500. The
+app therefore puts `errors_as_responses` (Litestar's own exception-handling layer, the one it
+puts around every route) just inside this log and the metrics. Should an exception still get
+here, the status logged is the one the outer handler will send.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ log = get_logger("api.request")
 REQUEST_ID_HEADER = "x-request-id"
 REQUEST_ID_STATE = "request_id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def errors_as_responses(app: ASGIApp) -> ASGIApp:
+    """Middleware: exceptions from the middleware inside become the app's error responses."""
+    from litestar._asgi.utils import wrap_in_exception_handler  # what Litestar wraps routes in
+
+    return wrap_in_exception_handler(app=app)
 
 
 def status_of(exc: BaseException) -> int:
