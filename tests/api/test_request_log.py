@@ -30,9 +30,7 @@ async def test_auth_and_rate_limit_refusals_are_logged_with_their_status(
 ) -> None:
     async with make_client(rate_limit_api=2) as client:
         statuses = [(await client.get("/api/orders")).status_code for _ in range(3)]
-        bad_token = await client.get(
-            "/api/orders", headers={"Authorization": "Bearer not.a.token"}
-        )
+        bad_token = await client.get("/api/orders", headers={"Authorization": "Bearer not.a.token"})
     assert statuses == [401, 401, 429]
     assert bad_token.status_code == 429
     logged = [line["status"] for line in request_lines.lines if line["path"] == "/api/orders"]
