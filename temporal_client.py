@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client, TLSConfig
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 
@@ -19,6 +19,13 @@ TRACKING_NUMBER = SearchAttributeKey.for_keyword("TrackingNumber")
 BUSINESS_STATUS = SearchAttributeKey.for_keyword("BusinessStatus")
 SEARCH_ATTRIBUTES = (ORDER_ID, SKU, TRACKING_NUMBER, BUSINESS_STATUS)
 """Custom search attributes ops use in the Temporal UI (e.g. `OrderId="12-34567-89012"`)."""
+
+
+def order_search_attributes(ebay_order_id: str) -> TypedSearchAttributes:
+    """Start-time search attributes for every child workflow of an order (inspection, label,
+    emails), so `OrderId = "..."` finds the order's whole family from the moment it starts.
+    Given at start, not upserted inside the child: no new commands, old histories replay."""
+    return TypedSearchAttributes([SearchAttributePair(ORDER_ID, ebay_order_id)])
 
 
 def search_attribute_flags() -> list[str]:

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from temporal_client import BUSINESS_STATUS, ORDER_ID
+    from temporal_client import BUSINESS_STATUS, ORDER_ID, order_search_attributes
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
     from workflows.contracts.orders import (
@@ -115,6 +115,9 @@ class InspectionWorkflow:
                 id=email_workflow_id(email.template, email.key),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                search_attributes=order_search_attributes(
+                    request.ebay_order_id or request.order_id
+                ),
             )
         except WorkflowAlreadyStartedError:
             pass  # this reminder was already sent
