@@ -4,8 +4,9 @@ reported to a local Sentry endpoint with their ids as tags (and without buyers' 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -157,3 +158,14 @@ async def test_failed_activity_and_workflow_reach_sentry_with_their_ids(
     assert act["service"] == "worker"
     assert BUYER_EMAIL not in raw and BUYER_NAME not in raw
     print(by_kind["activity"]["tags"], by_kind["workflow"]["tags"])
+
+    # The README's saved query "failures today" finds it.
+    today = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")
+    query = f'ExecutionStatus = "Failed" AND CloseTime >= "{today}"'
+    found: set[str] = set()
+    for _ in range(200):
+        found = {w.id async for w in temporal_env.client.list_workflows(query)}
+        if workflow_id in found:
+            break
+        await asyncio.sleep(0.05)
+    assert workflow_id in found

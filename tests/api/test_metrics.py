@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -143,7 +143,17 @@ async def test_metrics_over_http(settings, migrated_db, temporal_env) -> None:
 
             second = await http.get("/metrics", headers=scrape_headers)
             after = samples(second.text)
+            # The README's "stuck" query: running since before a cut-off (here: now).
+            cutoff = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            stuck_query = f'ExecutionStatus = "Running" AND StartTime < "{cutoff}"'
+            stuck: set[str] = set()
+            for _ in range(200):
+                stuck = {w.id async for w in temporal_env.client.list_workflows(stuck_query)}
+                if handle.id in stuck:
+                    break
+                await asyncio.sleep(0.05)
             await handle.terminate("test over")
+    assert handle.id in stuck
 
     business = [line for line in second.text.splitlines() if line.startswith("worlddoor_")]
     print("\n".join(line for line in business if not line.startswith("worlddoor_api_")))
