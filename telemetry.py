@@ -12,11 +12,14 @@ tags.
   (non-retryable error or the last allowed attempt): a flapping provider makes three events,
   not one per retry.
 - Workflows: a workflow that fails (not one continued as new or cancelled) is reported once,
-  outside the sandbox and never while replaying.
+  never while replaying; the workflow only hands the failure to the worker's event loop, which
+  sends it from its executor.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import sentry_sdk
@@ -92,18 +95,21 @@ class _WorkflowInbound(WorkflowInboundInterceptor):
         except Exception as error:  # continue-as-new and cancellation are BaseExceptions
             if not workflow.unsafe.is_replaying():
                 info = workflow.info()
+                tags = {
+                    "workflow_id": info.workflow_id,
+                    "run_id": info.run_id,
+                    "workflow_type": info.workflow_type,
+                    "task_queue": info.task_queue,
+                }
+                # Only hand the failure over: building and sending an event is I/O, which has
+                # no place in a workflow task (and Sentry's lazy imports fail in the sandbox).
                 with workflow.unsafe.sandbox_unrestricted():
-                    _report(
-                        error,
-                        "workflow",
-                        {
-                            "workflow_id": info.workflow_id,
-                            "run_id": info.run_id,
-                            "workflow_type": info.workflow_type,
-                            "task_queue": info.task_queue,
-                        },
-                    )
+                    self.hand_over(error, tags)
             raise
+
+    @staticmethod
+    def hand_over(error: BaseException, tags: dict[str, Any]) -> None:
+        """Replaced per worker by `TelemetryInterceptor.workflow_interceptor_class`."""
 
 
 def _report(error: BaseException, kind: str, tags: dict[str, Any]) -> None:
@@ -131,4 +137,15 @@ class TelemetryInterceptor(Interceptor):
         self,
         input: WorkflowInterceptorClassInput,  # noqa: A002
     ) -> type[WorkflowInboundInterceptor] | None:
-        return _WorkflowInbound
+        loop = asyncio.get_running_loop()  # the worker's: failures are reported from there
+
+        def hand_over(error: BaseException, tags: dict[str, Any]) -> None:
+            def report() -> None:
+                loop.run_in_executor(None, _report, error, "workflow", tags)
+
+            with contextlib.suppress(RuntimeError):  # the loop is closing: the worker is gone
+                loop.call_soon_threadsafe(report)
+
+        return type(
+            "_WorkflowInboundOfWorker", (_WorkflowInbound,), {"hand_over": staticmethod(hand_over)}
+        )

@@ -1,36 +1,30 @@
-"""The worker's telemetry on the real dev server: the SDK's Prometheus endpoint scraped over
-HTTP, workflow/activity ids in the activity's log context, and failed activities and workflows
-reported to a local Sentry endpoint with their ids as tags (and without buyers' data)."""
+"""The worker's telemetry on the real dev server, with a sandboxed workflow like ours: the SDK's
+Prometheus endpoint scraped over HTTP, workflow/activity ids in the activity's log context, and
+failed activities and workflows reported to a local Sentry endpoint with their ids as tags (and
+without buyers' data)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 import structlog
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import BaseModel
-from temporalio import activity, workflow
+from temporalio import activity
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import RetryPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from telemetry import TelemetryInterceptor, metrics_runtime
 from tests.sentry_relay import sentry_relay, sentry_reporting_to
+from tests.telemetry_workflows import LabelWorkflow, Shipment
 
 BUYER_EMAIL = "mirela.okonkwo@example.com"
 BUYER_NAME = "Mirela Okonkwo"
-
-
-class Shipment(BaseModel):
-    order_id: str
-    buyer_name: str
-    buyer_email: str
 
 
 @activity.defn(name="telemetry_test_log_context")
@@ -44,23 +38,6 @@ def buy_label(shipment: Shipment) -> None:
     raise ApplicationError(
         f"carrier refused the address of {shipment.buyer_email}", non_retryable=True
     )
-
-
-@workflow.defn(name="TelemetryTestLabel", sandboxed=False)
-class LabelWorkflow:
-    @workflow.run
-    async def run(self, shipment: Shipment) -> dict[str, str]:
-        context = await workflow.execute_activity(
-            log_context, shipment, start_to_close_timeout=timedelta(seconds=10)
-        )
-        if shipment.order_id.startswith("fail"):
-            await workflow.execute_activity(
-                buy_label,
-                shipment,
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(maximum_attempts=3),
-            )
-        return context
 
 
 def worker_for(client: Client, task_queue: str, settings) -> Worker:  # type: ignore[no-untyped-def]
