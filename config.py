@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     # Sandbox (development emulators)
     sandbox_port: int = 8900
     sandbox_s3_port: int = 8901
+    # first of 7 consecutive loopback ports for the local S3 server's own listeners
+    sandbox_s3_internal_port: int = 8910
     sandbox_webhook_url: str = ""
 
     # eBay

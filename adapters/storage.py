@@ -1,5 +1,5 @@
-"""Object storage on S3 (moto's server in development): product images, shipping labels,
-inspection videos, documents and temporary uploads, each under its own key prefix.
+"""Object storage on S3 (SeaweedFS `weed mini` in development and tests): product images,
+shipping labels, inspection videos, documents and temporary uploads, each under its own prefix.
 
 Path-style addressing and SigV4 so the same code works against AWS and local S3 servers.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.client import BaseClient
@@ -68,6 +69,27 @@ LIFECYCLE_RULES: list[dict[str, Any]] = [
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
     },
 ]
+
+
+def cors_origins(settings: Settings) -> list[str]:
+    """Origins whose pages upload and download straight to the bucket: the console (served by
+    the API at PUBLIC_BASE_URL) and the CORS_ALLOW_ORIGINS front ends."""
+    public = urlparse(settings.public_base_url)
+    origins = [f"{public.scheme}://{public.netloc}"] if public.scheme and public.netloc else []
+    return list(dict.fromkeys([*origins, *settings.cors_allow_origins]))
+
+
+def cors_rules(settings: Settings) -> list[dict[str, Any]]:
+    return [
+        {
+            "ID": "browser-uploads-downloads",
+            "AllowedOrigins": cors_origins(settings),
+            "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag", "x-amz-version-id"],
+            "MaxAgeSeconds": 3000,
+        }
+    ]
 
 
 def check_key(key: str) -> str:
@@ -191,7 +213,7 @@ class Storage:
     # Bucket and housekeeping --------------------------------------------------------------------
 
     def ensure_bucket(self) -> None:
-        """Create the bucket if missing, then (re)apply versioning and the lifecycle rules."""
+        """Create the bucket if missing, then (re)apply versioning, lifecycle and CORS rules."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
@@ -214,6 +236,9 @@ class Storage:
         self._call(
             "put_bucket_lifecycle_configuration",
             LifecycleConfiguration={"Rules": LIFECYCLE_RULES},
+        )
+        self._call(
+            "put_bucket_cors", CORSConfiguration={"CORSRules": cors_rules(self.settings)}
         )
 
     def delete_older_than(self, prefix: str, age: timedelta) -> int:

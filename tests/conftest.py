@@ -34,6 +34,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _free_port_block(count: int) -> int:
+    from sandbox.server import free_port_block
+
+    return free_port_block(count)
+
+
 def _choose_database() -> tuple[str, str | None]:
     """A fresh PostgreSQL database for this run when PostgreSQL answers, else SQLite."""
     base = os.environ.get("DATABASE_URL") or (
@@ -70,6 +76,7 @@ os.environ.update(
         "REDIS_URL": _choose_redis(),
         "SANDBOX_PORT": str(_free_port()),
         "SANDBOX_S3_PORT": str(_free_port()),
+        "SANDBOX_S3_INTERNAL_PORT": str(_free_port_block(7)),
         "AWS_S3_BUCKET": "worlddoor-test",
         "LOG_LEVEL": "WARNING",
     }
@@ -113,7 +120,7 @@ def migrated_db(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def sandbox(settings) -> Iterator:  # type: ignore[no-untyped-def]
-    """All emulators over real HTTP, plus moto's S3 server."""
+    """All emulators over real HTTP, plus the local S3 server (SeaweedFS `weed mini`)."""
     from sandbox.server import start_sandbox_in_thread
 
     running = start_sandbox_in_thread(settings)

@@ -1,4 +1,4 @@
-"""Catalog activities against the eBay/OpenAI emulators over HTTP, moto's S3 and the real
+"""Catalog activities against the eBay/OpenAI emulators over HTTP, local S3 and the real
 database: each side effect run twice and under a lost response leaves ONE effect on the ledger."""
 
 from __future__ import annotations

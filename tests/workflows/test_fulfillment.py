@@ -1,5 +1,5 @@
 """OrderFulfillmentWorkflow end to end: an order imported on the eBay emulator, the real worker on
-the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (moto) and the real database."""
+the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (SeaweedFS) and the real database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""InspectionWorkflow end to end: real worker, real S3 (moto) through presigned URLs, the SendGrid
+"""InspectionWorkflow end to end: real worker, real S3 (SeaweedFS) by presigned URLs, the SendGrid
 emulator for escalations, real database."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """ListingWorkflow end to end: real worker, eBay/OpenAI/SendGrid emulators over HTTP, real S3
-(moto server) and the real database; staff review through the `review` update."""
+(SeaweedFS server) and the real database; staff review through the `review` update."""
 
 from __future__ import annotations
 
