@@ -237,9 +237,7 @@ class Storage:
             "put_bucket_lifecycle_configuration",
             LifecycleConfiguration={"Rules": LIFECYCLE_RULES},
         )
-        self._call(
-            "put_bucket_cors", CORSConfiguration={"CORSRules": cors_rules(self.settings)}
-        )
+        self._call("put_bucket_cors", CORSConfiguration={"CORSRules": cors_rules(self.settings)})
 
     def delete_older_than(self, prefix: str, age: timedelta) -> int:
         """Delete objects under `prefix` last modified more than `age` ago; returns the count.
