@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = Field(default_factory=list)
     max_request_body_bytes: int = 10 * 1024 * 1024
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = ""  # empty -> http://API_HOST:API_PORT (127.0.0.1 for 0.0.0.0)
     # API stores, limits and account protection (per client; windows in seconds)
     store_namespace: str = "worlddoor"
     rate_limit_public: int = 100
@@ -219,6 +219,14 @@ class Settings(BaseSettings):
     listing_approval_reminder_hours: float = 24
     inspection_escalation_hours: float = 24
     max_transit_days: int = 7
+
+    @model_validator(mode="after")
+    def _derive_public_base_url(self) -> Settings:
+        """Without PUBLIC_BASE_URL, the API's own address at the configured port."""
+        if not self.public_base_url:
+            host = "127.0.0.1" if self.api_host in ("", "0.0.0.0", "::") else self.api_host  # noqa: S104
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        return self
 
     @model_validator(mode="after")
     def _fill_development_defaults(self) -> Settings:

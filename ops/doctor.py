@@ -173,8 +173,12 @@ async def check_openai(settings: Settings, _fix: bool) -> str:
 
 
 async def check_api(settings: Settings, _fix: bool) -> str:
-    async with httpx.AsyncClient(timeout=5) as client:
-        response = await client.get(f"{settings.public_base_url.rstrip('/')}/api/ready")
+    url = f"{settings.public_base_url.rstrip('/')}/api/ready"
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(url)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"{url}: {type(exc).__name__} {exc}") from exc
     missing = [h for h in SEED_SECURITY_HEADERS if h not in response.headers]
     if response.status_code != 200:
         raise RuntimeError(f"/api/ready answered {response.status_code}: {response.text[:200]}")
