@@ -200,6 +200,11 @@ class Settings(BaseSettings):
     aws_region: str = "ap-northeast-1"
     aws_s3_bucket: str = "fbt-development"
     aws_endpoint_url: str = ""
+    # Browser uploads (presigned POST): size ceilings per kind, enforced by S3 itself
+    max_image_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    max_video_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    upload_url_seconds: int = Field(default=900, ge=60, le=3600)
+    download_url_seconds: int = Field(default=300, ge=30, le=3600)
     # Public base URL serving product-images/ (e.g. CloudFront); empty -> 7-day presigned GETs
     product_image_base_url: str = ""
 

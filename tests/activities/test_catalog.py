@@ -11,6 +11,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from tests.uploads import post_upload
 from workflows.contracts.listing import (
     CREATE_OFFER_ACTIVITY,
     ENSURE_LOCATION_ACTIVITY,
@@ -56,10 +57,8 @@ def product(settings, deps, with_image: bool = True) -> tuple[str, str]:  # type
     keys = []
     if with_image:
         key = f"product-images/{uuid.uuid4().hex}.jpg"
-        url = deps.storage.presign_put(key, "image/jpeg")
-        httpx.put(
-            url, content=b"\xff\xd8\xff" + b"\x00" * 32, headers={"content-type": "image/jpeg"}
-        ).raise_for_status()
+        form = deps.storage.presign_upload(key, "image/jpeg")
+        post_upload(form, b"\xff\xd8\xff" + b"\x00" * 32).raise_for_status()
         keys.append(key)
     sku = f"CAT-{uuid.uuid4().hex[:10].upper()}"
     row = Product(

@@ -5,7 +5,7 @@ and drives these workflows with exactly these models and names.
 
 IDs: `order_id` is our database `Order.id` (a UUID string); `ebay_order_id` is eBay's id;
 `shipment_id` is our `Shipment.id`. Inspection media are uploaded by the browser straight to S3
-through presigned PUT URLs that the inspection workflow hands out (update `request_upload`);
+through size-bounded presigned POST forms the inspection workflow hands out (`request_upload`);
 the API may equally presign keys under `inspection-videos/{order_id}/` itself.
 """
 
@@ -369,7 +369,8 @@ class InspectionSetup(BaseModel):
 
 
 class RequestUpload(BaseModel):
-    """Update `request_upload`: file names -> presigned PUT URLs (inspection-videos/{order_id}/)."""
+    """Update `request_upload`: file names -> presigned POST forms under
+    inspection-videos/{order_id}/."""
 
     file_names: list[str]
     content_type: str = "video/mp4"
@@ -382,10 +383,14 @@ class PresignUploads(BaseModel):
 
 
 class UploadTarget(BaseModel):
+    """A presigned POST: send `fields`, then the file as form field `file`, to `url`."""
+
     file_name: str
     key: str
     url: str
     content_type: str
+    fields: dict[str, str] = Field(default_factory=dict)
+    max_bytes: int = 0
 
 
 class InspectionSubmission(BaseModel):
