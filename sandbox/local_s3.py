@@ -99,8 +99,9 @@ class LocalS3:
         return {"s3.port": self.settings.sandbox_s3_port, **internal_ports(self.settings)}
 
     def argv(self) -> list[str]:
+        # paths relative to data_dir (the working directory): short, and the same on every host
         flags: dict[str, object] = {
-            "dir": self.data_dir,
+            "dir": ".",
             "ip": SANDBOX_HOST,
             "ip.bind": SANDBOX_HOST,
             "master.telemetry": "false",
@@ -110,7 +111,7 @@ class LocalS3:
             "webdav": "false",
             "admin.ui": "false",
             "admin.port": 0,
-            "s3.config": self.identities_file,
+            "s3.config": self.identities_file.name,
         }
         return [weed_binary(), "mini", *(f"-{name}={value}" for name, value in flags.items())]
 
@@ -141,6 +142,7 @@ class LocalS3:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                cwd=self.data_dir,
                 start_new_session=True,
             )
 

@@ -124,8 +124,27 @@ def sandbox(settings) -> Iterator:  # type: ignore[no-untyped-def]
     from sandbox.server import start_sandbox_in_thread
 
     running = start_sandbox_in_thread(settings)
+    _started_sandbox.append(running)
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _local_s3_alive() -> None:
+    """If the session's S3 server died (e.g. killed from outside), start it again on the same
+    data before the next test: the objects are on disk, so tests see no difference."""
+    for running in _started_sandbox:
+        if running.s3.process is not None and running.s3.process.poll() is not None:
+            import warnings
+
+            tail = running.s3.log_file.read_text(errors="replace")[-2000:]
+            code = running.s3.process.returncode
+            warnings.warn(f"local S3 exited ({code}), restarted; its log:\n{tail}", stacklevel=1)
+            running.s3.start()
+            running.s3.wait_ready()
+
+
+_started_sandbox: list = []
 
 
 @pytest.fixture

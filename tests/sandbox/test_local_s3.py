@@ -47,7 +47,7 @@ def test_argv_pins_every_listener_and_turns_telemetry_off(settings):
     assert all(base <= p < base + 7 for p in ports)
     assert flags["webdav"] == "false" and flags["admin.ui"] == "false"
     assert flags["s3.port.iceberg"] == "0" and flags["s3.port.lance"] == "0"
-    assert flags["dir"].endswith("/s3")
+    assert flags["dir"] == "." and flags["s3.config"] == "identities.json"  # cwd: var/s3
 
 
 @pytest.mark.parametrize("how", ["sigterm", "kill -9"])
