@@ -256,7 +256,7 @@ def run_local_s3(settings: Settings) -> int:
 
 def ensure_bucket(settings: Settings) -> None:
     """The bucket bootstrap `worlddoor doctor --fix` runs too: versioning, lifecycle, CORS."""
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
 

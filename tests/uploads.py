@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from adapters.storage import UploadForm
+from adapters.s3 import UploadForm
 
 
 def _parts(target: UploadForm | dict[str, Any]) -> tuple[str, dict[str, str], str]:

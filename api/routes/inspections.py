@@ -5,7 +5,6 @@ exact S3 versions the verdict recorded."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
-from adapters.storage import IMAGE_TYPES, VIDEO_TYPES, check_key
+from adapters.s3 import IMAGE_TYPES, VIDEO_TYPES, check_key
 from api import workflows as wf
 from api.db import in_session
 from api.pagination import MAX_LIMIT, Page
@@ -29,6 +28,7 @@ from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
+from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix, is_inspection_media_key
 from models import Inspection, InspectionResult, Order
 from workflows.contracts.orders import (
     STATUS_QUERY,
@@ -41,7 +41,6 @@ from workflows.contracts.orders import (
 
 AuthRequest = Request[AuthUser, Token, Any]
 MEDIA_TYPES = {*VIDEO_TYPES, *IMAGE_TYPES}
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class QueueItem(BaseModel):
@@ -192,8 +191,8 @@ async def media_upload_urls(
         )
     targets = []
     for name in data.file_names:
-        safe = SAFE_NAME.sub("_", name)[-80:].strip("._") or "media"
-        key = f"inspection-videos/{order_id}/{uuid.uuid4().hex[:12]}-{safe}"
+        safe = UNSAFE_FILE_CHARACTERS.sub("_", name)[-80:].strip("._") or "media"
+        key = f"{inspection_media_prefix(str(order_id))}{uuid.uuid4().hex[:12]}-{safe}"
         form = await anyio.to_thread.run_sync(
             lambda k=key: services.storage.presign_upload(k, data.content_type)
         )
@@ -252,13 +251,13 @@ async def submit_result(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> InspectionOutcome:
-    prefix = f"inspection-videos/{order_id}/"
+    prefix = inspection_media_prefix(str(order_id))
     for key in data.media_keys:
         try:
             check_key(key)
         except ValueError as exc:
             raise ClientException(status_code=422, detail=str(exc)) from exc
-        if not key.startswith(prefix) or key == prefix:
+        if not is_inspection_media_key(key, str(order_id)):
             raise ClientException(status_code=422, detail=f"media keys must start with {prefix}")
     await in_session(settings, lambda s: _load(s, order_id))
     client = await temporal.client()

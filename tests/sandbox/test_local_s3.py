@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
-from adapters.storage import Storage
+from adapters.s3 import Storage
 from sandbox.local_s3 import LocalS3, s3_client
 from sandbox.server import free_port, free_port_block
 
