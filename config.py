@@ -189,7 +189,8 @@ class Settings(BaseSettings):
     # Ports of the development emulators and where they deliver webhooks.
     sandbox_port: int = 8900
     sandbox_s3_port: int = 8901
-    # first of 7 consecutive loopback ports for the local S3 server's own listeners
+    # first of 8 consecutive loopback ports for the local S3 server's own listeners (its admin
+    # gRPC port is the last of them + 10000)
     sandbox_s3_internal_port: int = 8910
     sandbox_webhook_url: str = ""
 

@@ -6,12 +6,12 @@ under `var/s3/` (also through `kill -9`), checks SigV4 header and presigned sign
 expiry, enforces presigned POST policies (`content-length-range`), bucket CORS, versioning and
 lifecycle — the same boto3 code path as AWS S3 in production.
 
-Every listener is on 127.0.0.1: the S3 port (`SANDBOX_S3_PORT`) and seven internal ports from
-`SANDBOX_S3_INTERNAL_PORT` on (master, volume and filer HTTP + gRPC, S3 gRPC). The admin server
-gets `-admin.port=0` (an OS-chosen free loopback port): SeaweedFS's maintenance worker dials the
-admin port + 10000, which no configured block can hold, and with port 0 it does not start.
-Telemetry to the SeaweedFS project is off. Readiness is a signed HEAD retried until S3 answers
-with our credentials (the port opens before requests are served); stop is SIGTERM, then wait.
+Every listener is on 127.0.0.1: the S3 port (`SANDBOX_S3_PORT`), eight internal ports from
+`SANDBOX_S3_INTERNAL_PORT` on (master, volume and filer HTTP + gRPC, S3 gRPC, admin HTTP) and
+the admin gRPC port at admin HTTP + 10000 (SeaweedFS's maintenance worker dials exactly that;
+with the admin on port 0, `weed mini` exits after its admin readiness check gives up). Telemetry
+to the SeaweedFS project is off. Readiness is a signed HEAD retried until S3 answers with our
+credentials (the port opens before requests are served); stop is SIGTERM, then wait.
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ INTERNAL_PORTS = (
     "filer.port",
     "filer.port.grpc",
     "s3.port.grpc",
+    "admin.port",
 )
 """SeaweedFS's own listeners, on consecutive ports from `SANDBOX_S3_INTERNAL_PORT`."""
+ADMIN_GRPC_OFFSET = 10000
+"""The admin's gRPC port is its HTTP port + this (the worker in `weed mini` assumes it)."""
 
 STOP_GRACE_SECONDS = 15
 
@@ -57,7 +60,14 @@ def weed_binary() -> str:
 
 
 def internal_ports(settings: Settings) -> dict[str, int]:
-    return {flag: settings.sandbox_s3_internal_port + i for i, flag in enumerate(INTERNAL_PORTS)}
+    return ports_from(settings.sandbox_s3_internal_port)
+
+
+def ports_from(first: int) -> dict[str, int]:
+    """Every internal listener for a block starting at `first` (admin gRPC lies outside it)."""
+    ports = {flag: first + i for i, flag in enumerate(INTERNAL_PORTS)}
+    ports["admin.port.grpc"] = ports["admin.port"] + ADMIN_GRPC_OFFSET
+    return ports
 
 
 def s3_client(settings: Settings, endpoint: str | None = None) -> BaseClient:
@@ -110,7 +120,6 @@ class LocalS3:
             "s3.port.lance": 0,
             "webdav": "false",
             "admin.ui": "false",
-            "admin.port": 0,
             "s3.config": self.identities_file.name,
         }
         return [weed_binary(), "mini", *(f"-{name}={value}" for name, value in flags.items())]

@@ -13,7 +13,7 @@ import uvicorn
 from config import Settings
 from sandbox.app import create_sandbox_app
 from sandbox.core import SandboxContext
-from sandbox.local_s3 import INTERNAL_PORTS, LocalS3
+from sandbox.local_s3 import LocalS3, ports_from
 
 
 def run_sandbox(settings: Settings, host: str = "127.0.0.1") -> None:
@@ -43,15 +43,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def free_port_block(count: int = len(INTERNAL_PORTS)) -> int:
-    """The first of `count` consecutive free loopback ports (for the local S3's listeners)."""
+def free_port_block() -> int:
+    """A free `SANDBOX_S3_INTERNAL_PORT`: every internal listener of the local S3 is free."""
     for _ in range(200):
         first = free_port()
-        if first + count > 65535:
+        ports = sorted(ports_from(first).values())
+        if ports[-1] > 65535:
             continue
         sockets = []
         try:
-            for port in range(first, first + count):
+            for port in ports:
                 sock = socket.socket()
                 sockets.append(sock)
                 sock.bind(("127.0.0.1", port))
@@ -61,7 +62,7 @@ def free_port_block(count: int = len(INTERNAL_PORTS)) -> int:
         finally:
             for sock in sockets:
                 sock.close()
-    raise RuntimeError(f"no {count} consecutive free ports found")
+    raise RuntimeError("no free block of ports found for the local S3 server")
 
 
 def start_sandbox_in_thread(settings: Settings) -> RunningSandbox:

@@ -34,10 +34,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _free_port_block(count: int) -> int:
+def _free_port_block() -> int:
     from sandbox.server import free_port_block
 
-    return free_port_block(count)
+    return free_port_block()
 
 
 def _choose_database() -> tuple[str, str | None]:
@@ -76,7 +76,7 @@ os.environ.update(
         "REDIS_URL": _choose_redis(),
         "SANDBOX_PORT": str(_free_port()),
         "SANDBOX_S3_PORT": str(_free_port()),
-        "SANDBOX_S3_INTERNAL_PORT": str(_free_port_block(7)),
+        "SANDBOX_S3_INTERNAL_PORT": str(_free_port_block()),
         "AWS_S3_BUCKET": "worlddoor-test",
         "LOG_LEVEL": "WARNING",
     }

@@ -23,7 +23,7 @@ def own_server(settings, tmp_path):  # type: ignore[no-untyped-def]
     own = settings.model_copy(
         update={
             "sandbox_s3_port": free_port(),
-            "sandbox_s3_internal_port": free_port_block(7),
+            "sandbox_s3_internal_port": free_port_block(),
             "aws_s3_bucket": "restart-check",
         }
     )
@@ -44,7 +44,9 @@ def test_argv_pins_every_listener_and_turns_telemetry_off(settings):
     assert flags["s3.port"] == str(settings.sandbox_s3_port)
     base = settings.sandbox_s3_internal_port
     ports = [int(flags[f]) for f in ("master.port", "volume.port", "filer.port", "s3.port.grpc")]
-    assert all(base <= p < base + 7 for p in ports)
+    assert all(base <= p < base + 8 for p in ports)
+    # the admin's gRPC port must be its HTTP port + 10000: the mini worker dials exactly that
+    assert int(flags["admin.port.grpc"]) == int(flags["admin.port"]) + 10000
     assert flags["webdav"] == "false" and flags["admin.ui"] == "false"
     assert flags["s3.port.iceberg"] == "0" and flags["s3.port.lance"] == "0"
     assert flags["dir"] == "." and flags["s3.config"] == "identities.json"  # cwd: var/s3
