@@ -16,7 +16,7 @@ from adapters.s3 import Storage
 from tests.uploads import apost_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
-from workflows.contracts.orders import (
+from workflows.contracts.inspection import (
     InspectionInput,
     InspectionOutcome,
     InspectionStatus,
