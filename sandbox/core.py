@@ -192,11 +192,11 @@ class FaultMiddleware:
         if rule.latency_ms:
             await asyncio.sleep(rule.latency_ms / 1000)
         if kind == "error":
-            await _send_json(
+            await send_json(
                 send, rule.error_status, self.error_body(rule.error_status, "Injected fault")
             )
         elif kind == "rate_limit":
-            await _send_json(
+            await send_json(
                 send,
                 429,
                 self.error_body(429, "Too many requests"),
@@ -226,7 +226,7 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": b'{"lost', "more_body": False})
 
 
-async def _send_json(
+async def send_json(
     send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     import json

@@ -1,5 +1,5 @@
 """The vendors' official clients, used as their documentation shows and unmodified, work
-against the emulators (sendgrid, openai) and moto's S3 server (boto3)."""
+against the emulators (sendgrid, openai) and the local SeaweedFS S3 server (boto3)."""
 
 from __future__ import annotations
 
