@@ -8,17 +8,19 @@ import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging.config import LoggingConfig
+from litestar.static_files import create_static_files_router
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -27,7 +29,8 @@ from litestar.plugins.problem_details import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from temporalio.client import Client
 
-from api.headers import add_security_headers
+from api import console
+from api.headers import security_headers
 from api.health import health, ready
 from api.request_log import RequestLogMiddleware
 from api.routes import build_routers
@@ -74,6 +77,21 @@ def _problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+DOCS_ASSETS = "/_docs"
+
+
+def _docs_assets() -> Router:
+    import swagger_ui
+
+    return create_static_files_router(
+        path=DOCS_ASSETS,
+        directories=[Path(swagger_ui.__file__).parent / "static"],
+        name="docs_assets",
+        include_in_schema=False,
+        opt={"exclude_from_auth": True},
+    )
+
+
 def create_app(settings: Settings, *, temporal_client: Client | None = None) -> Litestar:
     if settings.is_production and (problems := settings.production_problems()):
         raise RuntimeError("refusing to start in production:\n- " + "\n- ".join(problems))
@@ -81,6 +99,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     configure_sentry(settings, "api")  # before Litestar(): the integration patches its __init__
 
     jwt_auth = build_jwt_auth(settings)
+    session_auth = console.build_session_auth(settings)
     issuer = TokenIssuer(jwt_auth, settings)
     services = Services(settings)
     temporal = TemporalGateway(settings, temporal_client)
@@ -112,8 +131,18 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             warm_up.cancel()
 
     return Litestar(
-        route_handlers=[health, ready, *build_routers(settings)],
-        on_app_init=[jwt_auth.on_app_init, rate_limit_before_auth],
+        route_handlers=[
+            health,
+            ready,
+            *build_routers(settings),
+            *console.routers(settings),
+            _docs_assets(),
+        ],
+        # Session auth first so JWTAuth's middleware ends up outermost (each inserts at 0);
+        # each excludes the other's paths.
+        on_app_init=[session_auth.on_app_init, jwt_auth.on_app_init, rate_limit_before_auth],
+        template_config=console.template_config(),
+        csrf_config=console.csrf_config(settings),
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "temporal": Provide(lambda: temporal, use_cache=True, sync_to_thread=False),
@@ -122,7 +151,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         },
         stores=build_store_registry(settings),
         lifespan=[lifespan],
-        before_send=[add_security_headers],
+        before_send=[security_headers(settings)],
         cors_config=CORSConfig(
             allow_origins=list(settings.cors_allow_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
@@ -145,7 +174,16 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             "operations. Authenticate with POST /api/auth/login and send `Authorization: "
             "Bearer <access_token>`.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Swagger UI from the installed swagger-ui-py package: /schema works offline.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/", "/swagger"],
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
         ),
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,

@@ -23,7 +23,9 @@ ALGORITHM = "HS512"
 ACCESS = "access"
 TWO_FACTOR_STEP = "two-factor-step"
 
-PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$"]
+PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/_docs/"]
+# The console (and the root redirect to it) authenticates with its session instead.
+JWT_EXCLUDE = [*PUBLIC_PATHS, "^/console(/|$)", "^/$"]
 """Routes outside JWT auth by path; the auth and webhook handlers opt out with exclude_from_auth."""
 
 
@@ -90,7 +92,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
         accepted_audiences=[settings.jwt_audience],
         require_claims=["exp", "sub", "aud", "jti", "iat"],
         default_token_expiration=timedelta(minutes=settings.access_token_minutes),
-        exclude=PUBLIC_PATHS,
+        exclude=JWT_EXCLUDE,
         description="Access token from POST /api/auth/login (15 minutes).",
     )
 
