@@ -72,4 +72,3 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
         headers["Content-Security-Policy"] = csp_for(scope.get("path", ""), console)
 
     return add_security_headers
-

@@ -48,8 +48,9 @@ def _error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     language (the CSRF middleware's 403 included)."""
     if isinstance(exc, NotAuthorizedException):
         return Redirect(f"/console/login?next={request.url.path}", status_code=303)
-    return page(request, "error", status_code=exc.status_code, code=exc.status_code,
-                detail=exc.detail)
+    return page(
+        request, "error", status_code=exc.status_code, code=exc.status_code, detail=exc.detail
+    )
 
 
 def routers(settings: Settings) -> list[Router]:

@@ -9,6 +9,7 @@ from litestar.exceptions import HTTPException
 from pydantic import BaseModel, ValidationError
 
 from api.console.i18n import gettext
+from api.console.labels import N_
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,15 +62,15 @@ def parse(model: type[M], values: dict[str, Any], lang: str) -> M:
 def problem(exc: HTTPException, lang: str) -> str:
     """A refusal from a service, led by a sentence in the page's language."""
     leads = {
-        400: "The request was not accepted.",
-        401: "Sign-in failed.",
-        403: "Your role does not allow this.",
-        404: "Not found.",
-        409: "This cannot be done in the current state.",
-        422: "The input was not accepted.",
-        423: "The account is locked after repeated failures. Try again later.",
-        429: "Too many attempts. Try again later.",
-        503: "A service is not reachable right now. Try again shortly.",
+        400: N_("The request was not accepted."),
+        401: N_("Sign-in failed."),
+        403: N_("Your role does not allow this."),
+        404: N_("Not found."),
+        409: N_("This cannot be done in the current state."),
+        422: N_("The input was not accepted."),
+        423: N_("The account is locked after repeated failures. Try again later."),
+        429: N_("Too many attempts. Try again later."),
+        503: N_("A service is not reachable right now. Try again shortly."),
     }
-    lead = gettext(lang, leads.get(exc.status_code, "The request failed."))
+    lead = gettext(lang, leads.get(exc.status_code, N_("The request failed.")))
     return f"{lead} ({exc.detail})" if exc.detail else lead

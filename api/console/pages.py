@@ -96,32 +96,52 @@ async def products(
     found = await api_products.list_products.fn(
         settings=settings, status=chosen, q=q or None, limit=PAGE_SIZE, offset=offset
     )
-    return page(
-        request, "products", page_=found, q=q, status=status, statuses=list(ProductStatus)
-    )
+    return page(request, "products", page_=found, q=q, status=status, statuses=list(ProductStatus))
 
 
 @get("/products/new", guards=[STAFF])
 async def product_new(request: AnyRequest) -> Template:
-    return page(request, "product_form", product=None, values={}, errors={}, conditions=list(Condition))
+    return page(
+        request, "product_form", product=None, values={}, errors={}, conditions=list(Condition)
+    )
 
 
 @post("/products/new", guards=[STAFF])
-async def product_create(request: AnyRequest, settings: NamedDependency[Settings]) -> Template | Redirect:
+async def product_create(
+    request: AnyRequest, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     lang = language_of(request)
     values = await _form(request)
     try:
         data = parse(api_products.ProductCreate, {k: values.get(k, "") for k in FORM_FIELDS}, lang)
         created = await api_products.create_product.fn(data=data, settings=settings)
     except FormInvalid as exc:
-        return page(request, "product_form", product=None, values=values, errors=exc.errors,
-                    conditions=list(Condition), status_code=400)
+        return page(
+            request,
+            "product_form",
+            product=None,
+            values=values,
+            errors=exc.errors,
+            conditions=list(Condition),
+            status_code=400,
+        )
     except HTTPException as exc:
         errors = {"sku": problem(exc, lang)} if exc.status_code == 409 else {}
-        return page(request, "product_form", product=None, values=values, errors=errors,
-                    error=None if errors else problem(exc, lang), conditions=list(Condition),
-                    status_code=400)
-    return _back(request, f"/console/products/{created.id}", gettext(lang, "Product created. Add photos next."))
+        return page(
+            request,
+            "product_form",
+            product=None,
+            values=values,
+            errors=errors,
+            error=None if errors else problem(exc, lang),
+            conditions=list(Condition),
+            status_code=400,
+        )
+    return _back(
+        request,
+        f"/console/products/{created.id}",
+        gettext(lang, "Product created. Add photos next."),
+    )
 
 
 @get("/products/{product_id:uuid}", guards=[STAFF])
@@ -129,8 +149,14 @@ async def product_edit(
     request: AnyRequest, product_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
 ) -> Template:
     product = await api_products.get_product.fn(product_id=product_id, settings=settings)
-    return page(request, "product_form", product=product, values=product.model_dump(), errors={},
-                conditions=list(Condition))
+    return page(
+        request,
+        "product_form",
+        product=product,
+        values=product.model_dump(),
+        errors={},
+        conditions=list(Condition),
+    )
 
 
 @post("/products/{product_id:uuid}", guards=[STAFF])
@@ -145,11 +171,26 @@ async def product_update(
         data = parse(api_products.ProductUpdate, fields, lang)
         await api_products.update_product.fn(product_id=product_id, data=data, settings=settings)
     except FormInvalid as exc:
-        return page(request, "product_form", product=product, values={**values, "sku": product.sku},
-                    errors=exc.errors, conditions=list(Condition), status_code=400)
+        return page(
+            request,
+            "product_form",
+            product=product,
+            values={**values, "sku": product.sku},
+            errors=exc.errors,
+            conditions=list(Condition),
+            status_code=400,
+        )
     except HTTPException as exc:
-        return page(request, "product_form", product=product, values={**values, "sku": product.sku},
-                    errors={}, error=problem(exc, lang), conditions=list(Condition), status_code=400)
+        return page(
+            request,
+            "product_form",
+            product=product,
+            values={**values, "sku": product.sku},
+            errors={},
+            error=problem(exc, lang),
+            conditions=list(Condition),
+            status_code=400,
+        )
     return _back(request, f"/console/products/{product_id}", gettext(lang, "Saved."))
 
 
@@ -198,16 +239,23 @@ async def product_list(
 ) -> Redirect:
     lang = language_of(request)
     try:
-        await api_products.start_listing.fn(product_id=product_id, settings=settings, temporal=temporal)
+        await api_products.start_listing.fn(
+            product_id=product_id, settings=settings, temporal=temporal
+        )
     except HTTPException as exc:
         return _back(request, f"/console/products/{product_id}", problem(exc, lang), "error")
-    return _back(request, f"/console/products/{product_id}",
-                 gettext(lang, "Listing started: the English draft is being written."))
+    return _back(
+        request,
+        f"/console/products/{product_id}",
+        gettext(lang, "Listing started: the English draft is being written."),
+    )
 
 
 @get("/products/{product_id:uuid}/images/{index:int}", guards=[STAFF])
 async def product_image(
-    product_id: FromPath[uuid.UUID], index: FromPath[int], settings: NamedDependency[Settings],
+    product_id: FromPath[uuid.UUID],
+    index: FromPath[int],
+    settings: NamedDependency[Settings],
     services: NamedDependency[Services],
 ) -> Redirect:
     import anyio.to_thread
@@ -248,7 +296,10 @@ async def listing_review(
 
 
 async def _review(
-    request: AnyRequest, product_id: FromPath[uuid.UUID], temporal: TemporalGateway, action: FromPath[str],
+    request: AnyRequest,
+    product_id: FromPath[uuid.UUID],
+    temporal: TemporalGateway,
+    action: FromPath[str],
     **extra: Any,
 ) -> None:
     handler = {
@@ -272,21 +323,32 @@ async def listing_decide(
     here = f"/console/listings/{product_id}"
     try:
         if action == "save":
-            data = parse(api_products.Edit, {k: values.get(k, "") for k in
-                                             ("title", "description_html", "price_usd")}, lang)
+            data = parse(
+                api_products.Edit,
+                {k: values.get(k, "") for k in ("title", "description_html", "price_usd")},
+                lang,
+            )
             await _review(request, product_id, temporal, "edit", data=data)
             return _back(request, here, gettext(lang, "Draft saved."))
         if action == "approve":
             await _review(request, product_id, temporal, "approve")
-            return _back(request, "/console/listings", gettext(lang, "Approved: publishing to eBay."))
+            return _back(
+                request, "/console/listings", gettext(lang, "Approved: publishing to eBay.")
+            )
         if action == "reject":
             data_r = parse(api_products.Decision, {"reason": values.get("reason", "")}, lang)
             await _review(request, product_id, temporal, "reject", data=data_r)
             return _back(request, "/console/listings", gettext(lang, "Rejected."))
     except FormInvalid as exc:
         product = await api_products.get_product.fn(product_id=product_id, settings=settings)
-        return page(request, "listing_review", product=product, values=values, errors=exc.errors,
-                    status_code=400)
+        return page(
+            request,
+            "listing_review",
+            product=product,
+            values=values,
+            errors=exc.errors,
+            status_code=400,
+        )
     except HTTPException as exc:
         return _back(request, here, problem(exc, lang), "error")
     raise NotFoundException(f"unknown action {action}")
@@ -306,7 +368,9 @@ async def listings_approve_batch(
         except (ValueError, HTTPException):
             failed.append(str(raw))
     if not approved and not failed:
-        return _back(request, "/console/listings", gettext(lang, "Select at least one listing."), "error")
+        return _back(
+            request, "/console/listings", gettext(lang, "Select at least one listing."), "error"
+        )
     message = gettext(lang, "%(n)s listings approved.", n=approved)
     if failed:
         message += " " + gettext(lang, "%(n)s could not be approved.", n=len(failed))
@@ -331,8 +395,16 @@ async def orders(
     return page(request, "orders", page_=found, q=q, status=status, statuses=list(OrderStatus))
 
 
-TIMELINE = ["recording", "confirming", "inspecting", "labelling", "uploading_tracking",
-            "notifying", "in_transit", "completed"]
+TIMELINE = [
+    "recording",
+    "confirming",
+    "inspecting",
+    "labelling",
+    "uploading_tracking",
+    "notifying",
+    "in_transit",
+    "completed",
+]
 
 
 @get("/orders/{order_id:uuid}", guards=[ANY_ROLE])
@@ -345,8 +417,9 @@ async def order_detail(
     order = await api_orders.get_order.fn(order_id=order_id, settings=settings, temporal=temporal)
     step = order.live.step if order.live else ""
     reached = TIMELINE.index(step) if step in TIMELINE else -1
-    return page(request, "order", order=order, timeline=TIMELINE, reached=reached, errors={},
-                values={})
+    return page(
+        request, "order", order=order, timeline=TIMELINE, reached=reached, errors={}, values={}
+    )
 
 
 @post("/orders/{order_id:uuid}/cancel", guards=[STAFF])
@@ -365,9 +438,19 @@ async def order_cancel(
             request=request, order_id=order_id, data=data, settings=settings, temporal=temporal
         )
     except FormInvalid as exc:
-        order = await api_orders.get_order.fn(order_id=order_id, settings=settings, temporal=temporal)
-        return page(request, "order", order=order, timeline=TIMELINE, reached=-1,
-                    errors=exc.errors, values=values, status_code=400)
+        order = await api_orders.get_order.fn(
+            order_id=order_id, settings=settings, temporal=temporal
+        )
+        return page(
+            request,
+            "order",
+            order=order,
+            timeline=TIMELINE,
+            reached=-1,
+            errors=exc.errors,
+            values=values,
+            status_code=400,
+        )
     except HTTPException as exc:
         return _back(request, here, problem(exc, lang), "error")
     return _back(request, here, gettext(lang, "The order is being cancelled and refunded."))
@@ -390,9 +473,11 @@ async def inspection_detail(
     temporal: NamedDependency[TemporalGateway],
 ) -> Template:
     item = await api_inspections.detail.fn(order_id=order_id, settings=settings, temporal=temporal)
-    checklist = item.live.checklist if item.live and item.live.checklist else [
-        api_inspections_item(c) for c in item.checklist
-    ]
+    checklist = (
+        item.live.checklist
+        if item.live and item.live.checklist
+        else [api_inspections_item(c) for c in item.checklist]
+    )
     return page(request, "inspection", item=item, checklist=checklist, errors={}, values={})
 
 
@@ -430,9 +515,11 @@ async def inspection_result(
     lang = language_of(request)
     form = await request.form()
     item = await api_inspections.detail.fn(order_id=order_id, settings=settings, temporal=temporal)
-    checklist = item.live.checklist if item.live and item.live.checklist else [
-        api_inspections_item(c) for c in item.checklist
-    ]
+    checklist = (
+        item.live.checklist
+        if item.live and item.live.checklist
+        else [api_inspections_item(c) for c in item.checklist]
+    )
     answers = {c.key: form.get(f"check_{c.key}") == "yes" for c in checklist}
     media = [str(k) for k in form.getall("media_key", []) if str(k)]
     values = {"notes": str(form.get("notes", "")), **{f"check_{k}": v for k, v in answers.items()}}
@@ -440,22 +527,53 @@ async def inspection_result(
     if not media:
         errors["media"] = gettext(lang, "Upload at least one photo or video first.")
     if errors:
-        return page(request, "inspection", item=item, checklist=checklist, errors=errors,
-                    values=values, media=media, status_code=400)
+        return page(
+            request,
+            "inspection",
+            item=item,
+            checklist=checklist,
+            errors=errors,
+            values=values,
+            media=media,
+            status_code=400,
+        )
     try:
-        data = parse(api_inspections.ResultRequest,
-                     {"answers": answers, "media_keys": media, "notes": values["notes"]}, lang)
+        data = parse(
+            api_inspections.ResultRequest,
+            {"answers": answers, "media_keys": media, "notes": values["notes"]},
+            lang,
+        )
         outcome = await api_inspections.submit_result.fn(
             request=request, order_id=order_id, data=data, settings=settings, temporal=temporal
         )
     except FormInvalid as exc:
-        return page(request, "inspection", item=item, checklist=checklist, errors=exc.errors,
-                    values=values, media=media, status_code=400)
+        return page(
+            request,
+            "inspection",
+            item=item,
+            checklist=checklist,
+            errors=exc.errors,
+            values=values,
+            media=media,
+            status_code=400,
+        )
     except HTTPException as exc:
-        return page(request, "inspection", item=item, checklist=checklist, errors={},
-                    error=problem(exc, lang), values=values, media=media, status_code=400)
-    message = gettext(lang, "Inspection passed.") if outcome.passed else gettext(
-        lang, "Inspection failed: staff will decide what happens next.")
+        return page(
+            request,
+            "inspection",
+            item=item,
+            checklist=checklist,
+            errors={},
+            error=problem(exc, lang),
+            values=values,
+            media=media,
+            status_code=400,
+        )
+    message = (
+        gettext(lang, "Inspection passed.")
+        if outcome.passed
+        else gettext(lang, "Inspection failed: staff will decide what happens next.")
+    )
     return _back(request, "/console/inspections", message, "ok" if outcome.passed else "error")
 
 
@@ -474,8 +592,14 @@ async def shipments(
     found = await api_shipments.list_shipments.fn(
         settings=settings, status=chosen, carrier=carrier or None, limit=PAGE_SIZE, offset=offset
     )
-    return page(request, "shipments", page_=found, status=status, carrier=carrier,
-                statuses=list(ShipmentStatus))
+    return page(
+        request,
+        "shipments",
+        page_=found,
+        status=status,
+        carrier=carrier,
+        statuses=list(ShipmentStatus),
+    )
 
 
 @get("/shipments/{shipment_id:uuid}", guards=[STAFF])
@@ -493,7 +617,9 @@ async def shipment_detail(
 
 @post("/shipments/{shipment_id:uuid}/rate", guards=[STAFF])
 async def shipment_rate(
-    request: AnyRequest, shipment_id: FromPath[uuid.UUID], temporal: NamedDependency[TemporalGateway]
+    request: AnyRequest,
+    shipment_id: FromPath[uuid.UUID],
+    temporal: NamedDependency[TemporalGateway],
 ) -> Redirect:
     lang = language_of(request)
     values = await _form(request)
@@ -525,17 +651,22 @@ async def shipment_tracking(
     try:
         data = parse(api_shipments.TrackingNumber, {"tracking_number": number}, lang)
         await api_shipments.submit_tracking.fn(
-            request=request, shipment_id=shipment_id, data=data, settings=settings,
+            request=request,
+            shipment_id=shipment_id,
+            data=data,
+            settings=settings,
             temporal=temporal,
         )
     except (FormInvalid, HTTPException) as exc:
-        errors = exc.errors if isinstance(exc, FormInvalid) else {
-            "tracking_number": problem(exc, lang)}
+        errors = (
+            exc.errors if isinstance(exc, FormInvalid) else {"tracking_number": problem(exc, lang)}
+        )
         shipment = await api_shipments.get_shipment.fn(
             shipment_id=shipment_id, settings=settings, temporal=temporal
         )
-        return page(request, "shipment", shipment=shipment, errors=errors, values=values,
-                    status_code=400)
+        return page(
+            request, "shipment", shipment=shipment, errors=errors, values=values, status_code=400
+        )
     return _back(request, here, gettext(lang, "Tracking number recorded."))
 
 
@@ -571,8 +702,16 @@ async def operations(
     except HTTPException as exc:
         schedule_error = problem(exc, lang)
     users = await api_users.list_users.fn(settings=settings, role=None, q=None, limit=200, offset=0)
-    return page(request, "operations", schedules=schedules, schedule_error=schedule_error,
-                users=users, roles=list(Role), values={}, errors={})
+    return page(
+        request,
+        "operations",
+        schedules=schedules,
+        schedule_error=schedule_error,
+        users=users,
+        roles=list(Role),
+        values={},
+        errors={},
+    )
 
 
 @post("/operations/schedules/{schedule_id:str}/{action:str}", guards=[ADMIN])
@@ -607,17 +746,34 @@ async def order_sync(
 
 
 @post("/operations/users", guards=[ADMIN])
-async def user_create(request: AnyRequest, settings: NamedDependency[Settings]) -> Template | Redirect:
+async def user_create(
+    request: AnyRequest, settings: NamedDependency[Settings]
+) -> Template | Redirect:
     lang = language_of(request)
     values = await _form(request)
     try:
-        data = parse(api_users.UserCreate, {k: values.get(k, "") for k in ("email", "full_name", "role")}, lang)
+        data = parse(
+            api_users.UserCreate,
+            {k: values.get(k, "") for k in ("email", "full_name", "role")},
+            lang,
+        )
         created = await api_users.create.fn(data=data, settings=settings)
     except (FormInvalid, HTTPException) as exc:
         errors = exc.errors if isinstance(exc, FormInvalid) else {"email": problem(exc, lang)}
-        users = await api_users.list_users.fn(settings=settings, role=None, q=None, limit=200, offset=0)
-        return page(request, "operations", schedules=[], schedule_error=None, users=users,
-                    roles=list(Role), values=values, errors=errors, status_code=400)
+        users = await api_users.list_users.fn(
+            settings=settings, role=None, q=None, limit=200, offset=0
+        )
+        return page(
+            request,
+            "operations",
+            schedules=[],
+            schedule_error=None,
+            users=users,
+            roles=list(Role),
+            values=values,
+            errors=errors,
+            status_code=400,
+        )
     return page(request, "user_created", created=created)
 
 

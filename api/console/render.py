@@ -32,7 +32,9 @@ def current_user(request: Request[Any, Any, Any]) -> AuthUser | None:
 def nav_for(user: AuthUser | None) -> list[tuple[str, str]]:
     if user is None:
         return []
-    return [(path, label) for path, label, roles in NAV if user.role == Role.admin or user.role in roles]
+    return [
+        (path, label) for path, label, roles in NAV if user.role == Role.admin or user.role in roles
+    ]
 
 
 def can(user: AuthUser | None, *roles: Role) -> bool:

@@ -47,7 +47,11 @@ async def _start_session(request: Request[Any, Any, Any], settings: Settings, ac
     )
     await rotate(request)
     request.set_session(
-        {"uid": token.sub, "fam": str(token.extras.get("fam", "")), "at": datetime.now(UTC).isoformat()}
+        {
+            "uid": token.sub,
+            "fam": str(token.extras.get("fam", "")),
+            "at": datetime.now(UTC).isoformat(),
+        }
     )
 
 
@@ -108,7 +112,9 @@ async def two_factor_submit(
     recovery = str(form.get("recovery_code", "")).strip()
     try:
         if recovery:
-            data_r = parse(RecoveryLogin, {"two_factor_token": step, "recovery_code": recovery}, lang)
+            data_r = parse(
+                RecoveryLogin, {"two_factor_token": step, "recovery_code": recovery}, lang
+            )
             pair: Any = await api_auth.recovery_login.fn(
                 request=request, data=data_r, settings=settings, issuer=issuer
             )
@@ -169,7 +175,10 @@ def routers(settings: Settings) -> list[Router]:
         settings.rate_limit_login, settings.rate_limit_login_window, RL_LOGIN, proxies
     )
     code_limit = limiter(
-        settings.rate_limit_two_factor, settings.rate_limit_two_factor_window, RL_TWO_FACTOR, proxies
+        settings.rate_limit_two_factor,
+        settings.rate_limit_two_factor_window,
+        RL_TWO_FACTOR,
+        proxies,
     )
     common: dict[str, Any] = {"path": "/console", "include_in_schema": False}
     return [
