@@ -209,14 +209,14 @@ async def check_page(tab: Tab, name: str, lang: str) -> None:
     await page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}.png"), full_page=True)
 
 
-async def enable_two_factor_in_process(client: Any, account: Account) -> tuple[str, int]:
+async def enable_two_factor_in_process(http: Any, account: Account) -> tuple[str, int]:
     """The same enrolment as enable_two_factor, on an in-process test client."""
-    await login(client, account)
-    enrol = await client.post("/api/auth/two-factor/enrol", headers=account.headers)
+    await login(http, account)
+    enrol = await http.post("/api/auth/two-factor/enrol", headers=account.headers)
     enrol.raise_for_status()
     secret = enrol.json()["secret"]
     code, timecode = next_code(secret)
-    confirm = await client.post(
+    confirm = await http.post(
         "/api/auth/two-factor/confirm", headers=account.headers, json={"code": code}
     )
     confirm.raise_for_status()

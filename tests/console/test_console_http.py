@@ -30,7 +30,9 @@ async def test_console_pages_need_a_session_not_a_token(client, logged_in):
     anonymous = await client.get("/console/products", follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == "/console/login?next=/console/products"
-    with_token = await client.get("/console/products", headers=staff.headers, follow_redirects=False)
+    with_token = await client.get(
+        "/console/products", headers=staff.headers, follow_redirects=False
+    )
     assert with_token.status_code == 303  # a bearer token does not open the console
     assert "set-cookie" not in (await client.get("/api/auth/me", headers=staff.headers)).headers
     await _form_login(client, staff)
