@@ -23,6 +23,7 @@ from api.console.session import rotate
 from api.routes import auth as api_auth
 from api.routes.schemas import Login, RecoveryLogin, TwoFactorVerify
 from api.security import sessions
+from api.security.guards import ANY_ROLE
 from api.security.ratelimit import limiter
 from api.security.tokens import ALGORITHM, TokenIssuer
 from api.stores import RL_LOGIN, RL_PUBLIC, RL_TWO_FACTOR
@@ -140,7 +141,7 @@ async def two_factor_submit(
     return Redirect("/console", status_code=303)
 
 
-@post("/logout")
+@post("/logout", guards=[ANY_ROLE])
 async def logout(request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> Redirect:
     family = request.session.get("fam", "")
     if family:

@@ -80,9 +80,10 @@ ROLES = {
 
 
 def _operations(app):
-    """(method, path template, handler) for every HTTP route except the OpenAPI pages."""
+    """(method, path template, handler) for every JSON API route (the console's pages and
+    assets have their own table in tests/console/test_console_access.py)."""
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path.startswith("/schema"):
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api"):
             continue
         for handler in route.route_handlers:
             for method in handler.http_methods:
