@@ -731,7 +731,7 @@ async def schedule_action(
     return _back(request, "/console/operations", gettext(lang, "Schedule updated."))
 
 
-@post("/operations/order-sync", guards=[ADMIN])
+@post("/orders/sync", guards=[STAFF])
 async def order_sync(
     request: AnyRequest,
     settings: NamedDependency[Settings],
@@ -741,8 +741,8 @@ async def order_sync(
     try:
         await api_operations.trigger_order_sync.fn(settings=settings, temporal=temporal)
     except HTTPException as exc:
-        return _back(request, "/console/operations", problem(exc, lang), "error")
-    return _back(request, "/console/operations", gettext(lang, "Order sync started."))
+        return _back(request, "/console/orders", problem(exc, lang), "error")
+    return _back(request, "/console/orders", gettext(lang, "Order sync started."))
 
 
 @post("/operations/users", guards=[ADMIN])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +136,11 @@ async def open_tab(browser, console_url) -> AsyncIterator[Any]:  # type: ignore[
 
 
 async def sign_in(
-    tab: Tab, account: Account, secret: str | None = None, after: int | None = None
+    tab: Tab,
+    account: Account,
+    secret: str | None = None,
+    after: int | None = None,
+    at_two_factor: Callable[[], Awaitable[None]] | None = None,
 ) -> int | None:
     """Keyboard only: Tab to each field, type, Enter."""
     page = tab.page
@@ -150,6 +154,9 @@ async def sign_in(
         await page.wait_for_url("**/console")
         return None
     await page.wait_for_url("**/console/login/two-factor")
+    if at_two_factor is not None:
+        await at_two_factor()
+        await page.locator("#f-code").focus()
     code, timecode = next_code(secret, after)
     await page.keyboard.type(code)  # the code field has autofocus
     await page.keyboard.press("Enter")

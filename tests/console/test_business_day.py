@@ -101,8 +101,11 @@ async def test_business_day(open_tab, make_user, console_url, clean_sandbox, tmp
     await page.locator("#thumbs img").first.wait_for()
     assert await page.locator("#thumbs img").first.evaluate("img => img.naturalWidth") == 640
     await check_page(tab, "product", "ja")
+    await page.goto(f"/console/products?q={sku}")
+    await check_page(tab, "products", "ja")
     mark("create product, photo to S3")
 
+    await page.goto(product_url)
     await page.locator("#start-listing").click()
     await until(page, product_url, has_text("承認待ち"), "AI draft awaiting approval")
     after = await today(page)
@@ -226,7 +229,13 @@ async def test_business_day(open_tab, make_user, console_url, clean_sandbox, tmp
         "operations": "/console/operations",
     }
     english: Tab = await open_tab("en")
-    await sign_in(english, admin, secret, timecode + 1)
+    await sign_in(
+        english,
+        admin,
+        secret,
+        timecode + 1,
+        at_two_factor=lambda: check_page(english, "two-factor", "en"),
+    )
     for name, url in pages.items():
         await english.page.goto(url)
         await check_page(english, name, "en")
@@ -242,3 +251,38 @@ async def test_business_day(open_tab, make_user, console_url, clean_sandbox, tmp
         print(f"\nbusiness day in the browser: {time.monotonic() - started:.1f} s")
         for name, seconds in steps:
             print(f"  {seconds:6.1f} s  {name}")
+
+
+async def test_cancel_an_order_with_a_reason(open_tab, make_user, clean_sandbox, settings):
+    from tests.workflows.test_fulfillment import make_product
+
+    ebay_order_id = import_order(
+        clean_sandbox,
+        make_product(settings, quantity=1),
+        country_code="DE",
+        buyer_email="kim@example.de",
+    )
+    tab: Tab = await open_tab("en")
+    page = tab.page
+    await sign_in(tab, await make_user("staff"))
+    await page.goto("/console/orders")
+    await page.get_by_role("button", name="Fetch eBay orders now").click()
+    await page.get_by_text("Order sync started.").wait_for()
+
+    async def inspecting(p: Any) -> bool:
+        badges = p.locator("tbody .badge")
+        return await badges.count() == 1 and await badges.inner_text() == "inspecting"
+
+    await until(page, f"/console/orders?q={ebay_order_id}", inspecting, "order inspecting")
+    await page.get_by_role("link", name=ebay_order_id).click()
+    await page.get_by_role("button", name="Cancel and refund").click()
+    assert await page.locator("#e-reason").inner_text() == "This field is required."
+    await page.get_by_label("Reason (sent with the refund)").fill("Out of stock at the warehouse")
+    await page.get_by_role("button", name="Cancel and refund").click()
+    await page.get_by_text("The order is being cancelled and refunded.").wait_for()
+    order_url = page.url
+
+    async def cancelled(p: Any) -> bool:
+        return await p.locator(".badge").first.inner_text() in ("cancelled", "refunded")
+
+    await until(page, order_url, cancelled, "order cancelled")
