@@ -30,6 +30,13 @@ from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
+from domain.parcels import (
+    DEFAULT_HEIGHT_CM,
+    DEFAULT_LENGTH_CM,
+    DEFAULT_WEIGHT_G,
+    DEFAULT_WIDTH_CM,
+)
+from domain.sku import SKU_PATTERN
 from models import Condition, Product, ProductStatus
 from workflows.contracts.listing import (
     PROGRESS_QUERY,
@@ -45,7 +52,6 @@ from workflows.contracts.listing import (
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 EDITABLE = {ProductStatus.draft, ProductStatus.rejected, ProductStatus.failed}
@@ -65,10 +71,10 @@ class ProductCreate(BaseModel):
     condition_notes: str = Field(default="", max_length=2000)
     price_jpy: int = Field(ge=1, le=100_000_000)
     quantity: int = Field(default=1, ge=0, le=10_000)
-    weight_g: int = Field(default=500, ge=1, le=70_000)
-    length_cm: float = Field(default=20, gt=0, le=300)
-    width_cm: float = Field(default=15, gt=0, le=300)
-    height_cm: float = Field(default=10, gt=0, le=300)
+    weight_g: int = Field(default=DEFAULT_WEIGHT_G, ge=1, le=70_000)
+    length_cm: float = Field(default=DEFAULT_LENGTH_CM, gt=0, le=300)
+    width_cm: float = Field(default=DEFAULT_WIDTH_CM, gt=0, le=300)
+    height_cm: float = Field(default=DEFAULT_HEIGHT_CM, gt=0, le=300)
     hs_code: str = Field(default="", max_length=12, pattern=r"^[0-9.]*$")
     tags: list[str] = Field(default_factory=list, max_length=30)
 
