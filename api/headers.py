@@ -1,7 +1,7 @@
-"""The seed's security headers on every response (errors and 404s included, because this runs as
+"""The required security headers on every response (errors and 404s included, because this runs as
 a before-send hook, outside routing).
 
-CSP by area: the JSON API keeps the seed's policy; /schema serves Swagger UI from the installed
+CSP by area: the JSON API keeps the required policy; /schema serves Swagger UI from the installed
 swagger-ui-py package (no CDN), so it admits only itself; the console admits no inline script
 and no eval at all, plus the object store's origin for direct browser uploads."""
 
@@ -15,7 +15,7 @@ from litestar.types import Message, Scope
 
 from config import Settings
 
-SEED_CSP = (
+API_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-eval' 'unsafe-inline'; "
     "style-src 'self' 'unsafe-inline';"
 )
@@ -57,7 +57,7 @@ def csp_for(path: str, console: str = "") -> str:
         return DOCS_CSP
     if console and (path == "/" or path == "/console" or path.startswith("/console/")):
         return console
-    return SEED_CSP
+    return API_CSP
 
 
 def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable[None]]:

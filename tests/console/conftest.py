@@ -63,7 +63,7 @@ async def browser() -> AsyncIterator[Any]:
 @pytest.fixture(scope="session")
 async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]  # noqa: F811
     """The whole app under uvicorn, with the schedules, for the browser."""
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from api.app import create_app
     from schedules import delete_schedules, ensure_schedules
 
