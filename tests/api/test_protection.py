@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from litestar import Request
 
-from api.headers import SECURITY_HEADERS, API_CSP
+from api.headers import API_CSP, SECURITY_HEADERS
 from api.security.ratelimit import client_identifier
 
 

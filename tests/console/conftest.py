@@ -73,7 +73,8 @@ async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> A
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_task_queue=worker.task_queue,
     )
-    await ensure_schedules(worker.client, app_config)
+    # Paused, so no schedule fires during other tests; "Run now" still runs a paused one.
+    await ensure_schedules(worker.client, app_config, paused_on_create=True)
     port = free_port()
     with Server(create_app(app_config), port):
         yield f"http://127.0.0.1:{port}"
