@@ -24,9 +24,9 @@ from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Inspection, Order, OrderStatus, Shipment
-from workflows.contracts.orders import (
+from workflows.contracts.common import STATUS_QUERY
+from workflows.contracts.fulfillment import (
     CANCEL_UPDATE,
-    STATUS_QUERY,
     CancelOrder,
     FulfillmentStatus,
     fulfillment_workflow_id,
@@ -169,8 +169,7 @@ async def cancel_order(
     )
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/orders",

@@ -27,9 +27,9 @@ from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Order, Shipment, ShipmentStatus
-from workflows.contracts.orders import (
+from workflows.contracts.common import STATUS_QUERY
+from workflows.contracts.label import (
     CHOOSE_RATE_UPDATE,
-    STATUS_QUERY,
     SUBMIT_TRACKING_UPDATE,
     ChooseRate,
     LabelStatus,
@@ -260,8 +260,7 @@ async def submit_tracking(
     )
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/shipments",
