@@ -24,9 +24,9 @@ ACCESS = "access"
 TWO_FACTOR_STEP = "two-factor-step"
 
 PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/_docs/"]
-# The console (and the root redirect to it) authenticates with its session instead.
-JWT_EXCLUDE = [*PUBLIC_PATHS, "^/console(/|$)", "^/$"]
 """Routes outside JWT auth by path; the auth and webhook handlers opt out with exclude_from_auth."""
+JWT_EXCLUDE = [*PUBLIC_PATHS, "^/console(/|$)", "^/$"]
+"""...plus the console (and the root redirect to it), which authenticates with its session."""
 
 
 @dataclass(frozen=True)
