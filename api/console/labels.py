@@ -72,4 +72,6 @@ DYNAMIC = [
     N_("New item is sealed / unused"),
     N_("Accessories listed are all present"),
     N_("Packed safely for international transit"),
+    N_("Powers on and every function works"),
+    N_("Functions as intended"),
 ]
