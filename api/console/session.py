@@ -31,8 +31,9 @@ STORE = "consolesessions"
 MAX_AGE = 8 * 3600
 ROTATE = "rotate_session"
 
-# Paths the console's session middleware never touches (the JSON API stays cookie-free).
-NO_SESSION = ["^/api/", "^/schema", "^/_docs/", "^/console/static/"]
+# The console's session middleware touches /console only (the JSON API, /schema and /metrics
+# stay cookie-free), and not its static assets.
+NO_SESSION = ["^(?!/console)", "^/console/static/"]
 # Console paths open without a session (the sign-in steps and the language switch).
 PUBLIC = ["^/console/login", "^/console/lang$"]
 
@@ -116,5 +117,5 @@ def build_session_auth(settings: Settings) -> SessionAuth[AuthUser, Any]:
             path="/console",
             exclude=NO_SESSION,
         ),
-        exclude=[*NO_SESSION, *PUBLIC, "^/$"],
+        exclude=[*NO_SESSION, *PUBLIC],
     )

@@ -23,8 +23,9 @@ ALGORITHM = "HS512"
 ACCESS = "access"
 TWO_FACTOR_STEP = "two-factor-step"
 
-PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/_docs/"]
-"""Routes outside JWT auth by path; the auth and webhook handlers opt out with exclude_from_auth."""
+PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/metrics$", "^/_docs/"]
+"""Routes outside JWT auth (and the API rate limit) by path; the auth and webhook handlers opt
+out with exclude_from_auth. /metrics has its own bearer token (METRICS_TOKEN)."""
 JWT_EXCLUDE = [*PUBLIC_PATHS, "^/console(/|$)", "^/$"]
 """...plus the console (and the root redirect to it), which authenticates with its session."""
 
