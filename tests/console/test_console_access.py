@@ -25,7 +25,9 @@ OPEN = {
 
 def _console_routes(app):  # type: ignore[no-untyped-def]
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path.startswith(("/api", "/schema")):
+        if not isinstance(route, HTTPRoute):
+            continue
+        if not (route.path == "/" or route.path.startswith(("/console", "/_docs"))):
             continue
         for handler in route.route_handlers:
             for method in handler.http_methods:

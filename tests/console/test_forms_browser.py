@@ -50,7 +50,7 @@ async def test_product_form_errors_keep_what_was_typed(open_tab, make_user, lang
         assert await page.locator(f"#f-{name}").get_attribute("aria-invalid") == "true"
     assert await page.locator("#f-sku").input_value() == "BAD SKU!"
     assert await page.locator("#f-brand").input_value() == "Seiko"
-    await page.goto("/console/products?q=BAD")
+    await page.goto("/console/products?q=BAD%20SKU")
     assert await page.locator("tbody a").count() == 0  # nothing half-saved
 
     # A valid product; then a refused upload (GIF is not accepted), then a good one.
