@@ -86,10 +86,16 @@ ROLES = {
 }
 
 
+CONSOLE_PATHS = ("/schema", "/console", "/_docs")
+
+
 def _operations(app):
-    """(method, path template, handler) for every HTTP route except the OpenAPI pages."""
+    """(method, path template, handler) for every route but the OpenAPI pages (the console's
+    pages and assets have their own table in tests/console/test_console_access.py)."""
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path.startswith("/schema"):
+        if not isinstance(route, HTTPRoute) or route.path.startswith(CONSOLE_PATHS):
+            continue
+        if route.path == "/":  # the redirect to the console
             continue
         for handler in route.route_handlers:
             for method in handler.http_methods:
