@@ -111,6 +111,7 @@ class FedexState:
     parcels: dict[str, Parcel] = field(default_factory=dict)
     serials: itertools.count = field(default_factory=lambda: itertools.count(1))
     seconds_per_step: float = 600.0
+    surcharge_percent: float = 0.0  # added to every label charge (address correction, fuel)
 
     def new_tracking_number(self) -> str:
         body = f"79{next(self.serials) + secrets.randbelow(10**6) * 1000:09d}"[-11:]
@@ -316,9 +317,10 @@ def create_app(ctx: SandboxContext) -> Litestar:
                 }
             )
         kilos = float(package["weight"]["value"])
-        charge = round(
-            ZONE_BASE_JPY[ZONE_BY_COUNTRY.get(recipient, "D")] + 1100 * max(0, kilos - 0.5)
-        )
+        factor = next((f for name, _, f, _ in SERVICES if name == service), 1.0)
+        base = ZONE_BASE_JPY[ZONE_BY_COUNTRY.get(recipient, "D")] + 1100 * max(0, kilos - 0.5)
+        # the account rate quoted for the service, plus any surcharge set through the controls
+        charge = round(round(base * factor, 0) * 0.85 * (1 + state.surcharge_percent / 100), 2)
         return Response(
             {
                 "transactionId": str(uuid.uuid4()),
@@ -475,7 +477,10 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
         seconds = float(data.get("seconds_per_step", state.seconds_per_step))
         if seconds <= 0:
             raise HTTPException(status_code=400, detail="seconds_per_step must be positive")
-        state.seconds_per_step = seconds
-        return {"seconds_per_step": seconds}
+        surcharge = float(data.get("surcharge_percent", state.surcharge_percent))
+        if surcharge < 0:
+            raise HTTPException(status_code=400, detail="surcharge_percent must not be negative")
+        state.seconds_per_step, state.surcharge_percent = seconds, surcharge
+        return {"seconds_per_step": seconds, "surcharge_percent": surcharge}
 
     return [advance, fedex_settings]

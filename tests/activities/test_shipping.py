@@ -129,7 +129,7 @@ def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> N
     shipment, purchases = rows(settings, shipment_id)
     assert len(purchases) == 1 and purchases[0].status == "bought"
     assert purchases[0].idempotency_key == reference
-    assert shipment.tracking_number == bought.tracking_number and shipment.status == "label_ready"
+    assert shipment.tracking_number == bought.tracking_number and shipment.status == "label_created"
     if bought.label_key:  # found after a lost answer: FedEx has no reprint, so no PDF may exist
         assert Storage(settings).get_bytes(bought.label_key).startswith(b"%PDF")
 
