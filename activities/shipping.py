@@ -38,14 +38,14 @@ from adapters.errors import AdapterError
 from config import Settings
 from domain.addresses import non_latin_fields
 from domain.errors import ADDRESS_NOT_LATIN, NOT_FOUND, VALIDATION_FAILED
-from domain.shipping_costs import charge_over_quote
-from domain.tracking import closes_without_scan, shipment_status_for
 from domain.parcels import (
     DEFAULT_HEIGHT_CM,
     DEFAULT_LENGTH_CM,
     DEFAULT_WEIGHT_G,
     DEFAULT_WIDTH_CM,
 )
+from domain.shipping_costs import charge_over_quote
+from domain.tracking import closes_without_scan, shipment_status_for
 from models import LabelPurchase, Order, OrderStatus, Product, Shipment, ShipmentStatus
 from models.db import session_scope
 from models.types import utcnow
@@ -556,7 +556,8 @@ class ShippingActivities:
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             if info.events or info.status != TrackingStatus.unknown:
-                shipment.events = [e.model_dump(mode="json") for e in info.events]
+                ours = [e for e in shipment.events if e.get("code") in RECORDED_BY_US]
+                shipment.events = [e.model_dump(mode="json") for e in info.events] + ours
             if info.status == TrackingStatus.unknown:
                 if shipment.status != ShipmentStatus.delivered and closes_without_scan(
                     self._days_since_hand_over(session, shipment),
@@ -568,17 +569,17 @@ class ShippingActivities:
                     )
                     shipment.events = [*shipment.events, delivered_event(note, "AUTO")]
                     shipment.status = ShipmentStatus.delivered
-                if shipment.status == ShipmentStatus.delivered:  # closed by staff or the rule
-                    status, last = str(TrackingStatus.delivered), shipment.events[-1]["description"]
             else:
                 found = shipment_status_for(status)
-                if found is not None:
-                    shipment.status = ShipmentStatus(found)
+                if found is not None and shipment.status != ShipmentStatus.delivered:
+                    shipment.status = ShipmentStatus(found)  # a recorded delivery stands
             shipment.updated_at = utcnow()
             session.add(shipment)
             delivered = shipment.status == ShipmentStatus.delivered
             if delivered:
                 mark_order_delivered(session, shipment)
+                if not info.delivered:  # closed by staff or the rule: say so
+                    status, last = str(TrackingStatus.delivered), shipment.events[-1]["description"]
         return TrackingSnapshot(status=status, delivered=delivered, last_event=last)
 
     @staticmethod
@@ -593,6 +594,10 @@ class ShippingActivities:
         if start.tzinfo is None:  # SQLite hands datetimes back naive; they are UTC
             start = start.replace(tzinfo=UTC)
         return (datetime.now(UTC) - start).total_seconds() / 86400
+
+
+RECORDED_BY_US = ("STAFF", "AUTO")
+"""Event codes of deliveries we recorded without a carrier scan (kept beside the carrier's)."""
 
 
 def delivered_event(note: str, code: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, func, select
 
+from activities.shipping import delivered_event, mark_order_delivered
 from api import workflows as wf
 from api.db import in_session
 from api.pagination import MAX_LIMIT, Page
@@ -26,7 +27,6 @@ from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
-from activities.shipping import delivered_event, mark_order_delivered
 from models import LabelPurchase, Order, Shipment, ShipmentStatus
 from models.types import utcnow
 from workflows.contracts.common import STATUS_QUERY
@@ -304,8 +304,14 @@ async def mark_delivered(
 
     def run(session: Session) -> tuple[Tracking, str]:
         shipment = _load(session, shipment_id)
-        if shipment.status in (ShipmentStatus.pending, ShipmentStatus.rated):
-            raise ClientException(status_code=409, detail="no label bought for this shipment yet")
+        if shipment.status in (
+            ShipmentStatus.pending,
+            ShipmentStatus.rated,
+            ShipmentStatus.awaiting_tracking,
+        ):
+            raise ClientException(
+                status_code=409, detail="no label with a tracking number for this shipment yet"
+            )
         if shipment.status == ShipmentStatus.cancelled:
             raise ClientException(status_code=409, detail="the shipment was cancelled")
         if shipment.status != ShipmentStatus.delivered:

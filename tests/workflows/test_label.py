@@ -146,6 +146,7 @@ async def test_staff_choose_sagawa_and_import_issued_history(worker, settings, s
     with session_scope(settings) as session:
         shipment = session.get(Shipment, uuid.UUID(shipment_id))
         assert (
-            shipment.tracking_number == result.tracking_number and shipment.status == "label_created"
+            shipment.tracking_number == result.tracking_number
+            and shipment.status == "label_created"
         )
     await record_history(handle, "label_sagawa_history")

@@ -7,6 +7,7 @@ Create Date: 2026-12-02 05:30:00
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002_label_created"
@@ -20,7 +21,11 @@ def _rename(old: str, new: str) -> None:
         # renaming the enum label rewrites every row that holds it
         op.execute(f"ALTER TYPE shipmentstatus RENAME VALUE '{old}' TO '{new}'")
     else:  # SQLite stores the enum as text without a CHECK constraint
-        op.execute(f"UPDATE shipments SET status = '{new}' WHERE status = '{old}'")
+        op.execute(
+            sa.text("UPDATE shipments SET status = :new WHERE status = :old").bindparams(
+                new=new, old=old
+            )
+        )
 
 
 def upgrade() -> None:
