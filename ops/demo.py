@@ -449,7 +449,11 @@ def ledger(day: Day) -> None:
     expected_refunds = {"sale": 0, "damaged": 1, "cancel": 1, "domestic": 0}
     for name, (ebay_order_id, _) in day.orders.items():
         count = refunds.get(ebay_order_id, 0)
-        mails = sorted(k.split(":")[0] for k in emails if ebay_order_id in k)
+        mails = sorted(  # keys are email-{template}-{ebay order id}
+            k.split(ebay_order_id)[0].removeprefix("email-").rstrip("-:")
+            for k in emails
+            if ebay_order_id in k
+        )
         day.check("ledger", f"refunds {name}", count, count == expected_refunds.get(name, count))
         day.check("ledger", f"emails {name}", ", ".join(mails) or "none", bool(mails))
     duplicates = [

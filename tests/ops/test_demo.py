@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Server, app_settings, free_port
+from tests.workflows.conftest import worker  # noqa: F401  (the real worker, shared)
 
 pytestmark = pytest.mark.timeout(600)
 
