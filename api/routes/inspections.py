@@ -89,7 +89,15 @@ class ResultRequest(BaseModel):
         ),
         json_schema_extra={
             "examples": [{"matches_photos": True, "condition_as_described": False}],
-            "additionalProperties": {"type": "boolean"},
+            # the OpenAPI type of a JSON object of booleans (Litestar would render the dict as
+            # an array of pairs with string lengths)
+            "type": "object",
+            "items": None,
+            "min_length": None,
+            "max_length": None,
+            "min_properties": 1,
+            "max_properties": 50,
+            "additional_properties": {"type": "boolean"},
         },
     )
     media_keys: list[str] = Field(min_length=1, max_length=50)
