@@ -10,13 +10,17 @@ import httpx
 import pytest
 
 from tests.api.conftest import Server, app_settings, free_port
-from tests.workflows.conftest import worker  # noqa: F401  (the real worker, shared)
+from tests.workflows.conftest import worker  # noqa: F401, F811  (the real worker, shared)
 
 pytestmark = pytest.mark.timeout(600)
 
 
 async def test_a_business_day_keeps_its_invariants(
-    worker, temporal_env, clean_sandbox, settings, migrated_db
+    worker,  # noqa: F811
+    temporal_env,
+    clean_sandbox,
+    settings,
+    migrated_db,
 ) -> None:
     from adapters.s3 import Storage
     from api.app import create_app
