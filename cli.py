@@ -8,7 +8,10 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -67,6 +70,7 @@ def api(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     settings = load_settings("api")
+    reset_metrics_directory()
     uvicorn.run(
         "cli:asgi_app",
         factory=True,
@@ -77,6 +81,15 @@ def api(host: str | None, port: int | None, workers: int) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def reset_metrics_directory() -> None:
+    """Several API processes share request metrics through PROMETHEUS_MULTIPROC_DIR; files left
+    by a previous run would be counted again, so the directory starts empty."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
 
 
 def asgi_app() -> Any:

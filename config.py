@@ -289,10 +289,18 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
 
     # --- Monitoring ------------------------------------------------------------------------------
-    # Sentry error and trace reporting.
+    # Sentry error and trace reporting; the Prometheus endpoints of the API and the worker.
     sentry_dsn: str = ""
     sentry_environment: str = ""
     sentry_traces_sample_rate: float = 0.1
+    # The worker's Temporal SDK metrics (Prometheus text on http://host:port/metrics; 0 = off)
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9464
+    # The API's /metrics: a bearer token Prometheus sends (required in production)
+    metrics_token: SecretStr = SecretStr("")
+    metrics_cache_seconds: float = 30  # business gauges are recomputed at most this often
+    metrics_scan_limit: int = 200  # running workflows described per refresh for retrying activities
+    activity_retry_alert_attempts: int = 5  # "retrying" = a pending activity past this attempt
 
     # --- Backups and Temporal payload encryption ----------------------------------------------
     # Database backups to S3 backups/ (ops/backup.py) and the AES-GCM codec of every Temporal
@@ -496,6 +504,8 @@ class Settings(BaseSettings):
             problems.append("FEDEX_ENVIRONMENT must be production")
         if "*" in self.allowed_hosts:
             problems.append("ALLOWED_HOSTS must list the production host names, not '*'")
+        if not self.metrics_token.get_secret_value():
+            problems.append("METRICS_TOKEN is missing (Prometheus sends it to the API's /metrics)")
         problems += [
             f"{name.upper()} must be in Latin script (it prints on international labels)"
             for name in non_latin_fields(self.shipper_english_fields())

@@ -16,6 +16,7 @@ A, S, INS = "admin", "staff", "inspector"
 PUBLIC = {
     ("GET", "/api/health"),
     ("GET", "/api/ready"),
+    ("GET", "/metrics"),  # METRICS_TOKEN, not a staff JWT (tests/api/test_metrics.py)
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/two-factor/verify"),
     ("POST", "/api/auth/two-factor/recovery"),
