@@ -215,6 +215,15 @@ def create_admin(email: str, prompt_password: bool) -> None:
         click.echo(f"password (shown once): {used}")
 
 
+@main.command()
+def demo() -> None:
+    """One business day through the staff API and the emulators, then a table of invariants
+    (starts the embedded stack itself unless one answers at API_PORT)."""
+    from ops.demo import main as run_demo
+
+    raise SystemExit(run_demo(load_settings("demo")))
+
+
 @main.command("copy-data")
 @click.option(
     "--source", required=True, help="Database URL to copy from, e.g. sqlite:///var/worlddoor.db"

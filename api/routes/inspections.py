@@ -93,7 +93,27 @@ class MediaDownload(BaseModel):
 
 
 class ResultRequest(BaseModel):
-    answers: dict[str, bool] = Field(min_length=1, max_length=50)
+    answers: dict[str, bool] = Field(
+        min_length=1,
+        max_length=50,
+        description=(
+            "One entry per checklist item of this inspection (`checklist[].key` in "
+            "GET /api/inspections/{order_id}): true when the item passes. Every key must be "
+            "answered; the inspection passes only when every answer is true."
+        ),
+        json_schema_extra={
+            "examples": [{"matches_photos": True, "condition_as_described": False}],
+            # the OpenAPI type of a JSON object of booleans (Litestar would render the dict as
+            # an array of pairs with string lengths)
+            "type": "object",
+            "items": None,
+            "min_length": None,
+            "max_length": None,
+            "min_properties": 1,
+            "max_properties": 50,
+            "additional_properties": {"type": "boolean"},
+        },
+    )
     media_keys: list[str] = Field(min_length=1, max_length=50)
     notes: str = Field(default="", max_length=5000)
 

@@ -23,6 +23,7 @@ PUBLIC = {
     ("POST", "/api/auth/refresh"),
     ("POST", "/api/auth/password-reset"),
     ("POST", "/api/auth/password-reset/confirm"),
+    ("GET", "/reset-password"),  # the page the emailed link opens
     ("POST", "/api/webhooks/sendgrid"),
     ("GET", "/api/webhooks/ebay/account-deletion"),
     ("POST", "/api/webhooks/ebay/account-deletion"),
@@ -74,6 +75,7 @@ ROLES = {
     ("GET", "/api/shipments/{shipment_id:uuid}/invoice"): {A, S},
     ("GET", "/api/shipments/{shipment_id:uuid}/tracking"): {A, S},
     ("POST", "/api/shipments/{shipment_id:uuid}/tracking"): {A, S},
+    ("POST", "/api/shipments/{shipment_id:uuid}/delivered"): {A, S},
     ("POST", "/api/operations/order-sync"): {A, S},
     ("GET", "/api/operations/schedules"): {A},
     ("POST", "/api/operations/schedules/{schedule_id:str}/pause"): {A},
