@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     totp_max_failures: int = 5
     two_factor_step_minutes: int = 5
     password_reset_minutes: int = 60
+    # Admins must have two-factor before they can do anything (unset: only in production).
+    admin_two_factor_required: bool | None = None
+    # A login from a device not seen for this account in this many days gets a security notice.
+    known_device_days: int = 180
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -277,6 +281,12 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def requires_admin_two_factor(self) -> bool:
+        if self.admin_two_factor_required is not None:
+            return self.admin_two_factor_required
+        return self.is_production
 
     @property
     def sqlalchemy_url(self) -> str:

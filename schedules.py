@@ -16,7 +16,7 @@ most one missed run after an outage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,6 +36,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from models.types import UTCDateTime
 from workflows.contracts.ops import (
     INVENTORY_SYNC_SCHEDULE,
     ORDER_SYNC_SCHEDULE,
@@ -152,8 +153,8 @@ class ScheduleView(BaseModel):
     paused: bool
     note: str = ""
     every_seconds: float | None = None
-    next_runs: list[datetime] = []
-    last_run: datetime | None = None
+    next_runs: list[UTCDateTime] = []  # Temporal's protobuf times are naive UTC
+    last_run: UTCDateTime | None = None
     last_workflow_id: str = ""
 
 

@@ -29,6 +29,7 @@ from temporalio.client import Client
 
 from api.headers import add_security_headers
 from api.health import health, ready
+from api.json_limits import LimitedRequest
 from api.request_log import RequestLogMiddleware
 from api.routes import build_routers
 from api.security.ratelimit import client_identifier, limiter
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
         request_max_body_size=settings.max_request_body_bytes,
+        request_class=LimitedRequest,
         plugins=[
             ProblemDetailsPlugin(
                 ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: _problem})

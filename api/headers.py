@@ -1,5 +1,6 @@
 """The seed's security headers on every response (errors and 404s included, because this runs as
-a before-send hook, outside routing). /schema gets a CSP that also admits the docs UIs' CDN."""
+a before-send hook, outside routing). /schema gets a CSP that also admits the docs UIs' CDN.
+CORS details are removed from answers to origins that are not allowed."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ SECURITY_HEADERS = {
 }
 
 
+CORS_DETAIL_HEADERS = ("access-control-allow-methods", "access-control-allow-headers")
+
+
 def csp_for(path: str) -> str:
     return DOCS_CSP if path == "/schema" or path.startswith("/schema/") else SEED_CSP
 
@@ -39,3 +43,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     for name, value in SECURITY_HEADERS.items():
         headers[name] = value
     headers["Content-Security-Policy"] = csp_for(scope.get("path", ""))
+    if "access-control-allow-origin" not in headers:
+        # Litestar's CORS middleware lists the allowed methods and headers on every response to
+        # a request with an Origin, allowed or not; a refused origin learns nothing.
+        for name in CORS_DETAIL_HEADERS:
+            if name in headers:
+                del headers[name]

@@ -6,28 +6,29 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sqlmodel import Session, func, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.fields import ChecklistKey, FileName, MediaKey
+from api.pagination import Page, limit_param, offset_param
 from api.security.guards import ANY_ROLE, INSPECTOR
 from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Inspection, InspectionResult, Order
+from models.types import UTCDateTime
 from workflows.contracts.orders import (
     STATUS_QUERY,
     SUBMIT_RESULT_UPDATE,
@@ -49,7 +50,7 @@ class QueueItem(BaseModel):
     items: list[str]
     escalations: int
     media_count: int
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class InspectionDetail(BaseModel):
@@ -61,13 +62,13 @@ class InspectionDetail(BaseModel):
     media_keys: list[str]
     notes: str
     escalations: int
-    created_at: datetime
-    completed_at: datetime | None
+    created_at: UTCDateTime
+    completed_at: UTCDateTime | None
     live: InspectionStatus | None = None
 
 
 class MediaRequest(BaseModel):
-    file_names: list[str] = Field(min_length=1, max_length=20)
+    file_names: list[FileName] = Field(min_length=1, max_length=20)
     content_type: str = Field(default="video/mp4", max_length=100)
 
 
@@ -80,8 +81,8 @@ class MediaTarget(BaseModel):
 
 
 class ResultRequest(BaseModel):
-    answers: dict[str, bool] = Field(min_length=1, max_length=50)
-    media_keys: list[str] = Field(min_length=1, max_length=50)
+    answers: dict[ChecklistKey, StrictBool] = Field(min_length=1, max_length=50)
+    media_keys: list[MediaKey] = Field(min_length=1, max_length=50)
     notes: str = Field(default="", max_length=5000)
 
 
@@ -97,8 +98,8 @@ def _load(session: Session, order_id: uuid.UUID) -> tuple[Inspection, Order]:
 async def queue(
     settings: NamedDependency[Settings],
     result: FromQuery[InspectionResult | None] = InspectionResult.pending,
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[QueueItem]:
     def run(session: Session) -> Page[QueueItem]:
         query = select(Inspection, Order).join(Order, Order.id == Inspection.order_id)

@@ -4,7 +4,6 @@ the database; detail with the live fulfillment status (workflow query); cancel (
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -18,12 +17,13 @@ from sqlmodel import Session, func, or_, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.pagination import Page, limit_param, offset_param
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Inspection, Order, OrderStatus, Shipment
+from models.types import UTCDateTime
 from workflows.contracts.orders import (
     CANCEL_UPDATE,
     STATUS_QUERY,
@@ -44,9 +44,9 @@ class OrderSummary(BaseModel):
     status: str
     total_value: str
     total_currency: str
-    ebay_created_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    ebay_created_at: UTCDateTime | None
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class ShipmentSummary(BaseModel):
@@ -66,7 +66,7 @@ class InspectionSummary(BaseModel):
     result: str
     notes: str
     media_keys: list[str]
-    completed_at: datetime | None
+    completed_at: UTCDateTime | None
 
 
 class OrderDetail(OrderSummary):
@@ -75,7 +75,7 @@ class OrderDetail(OrderSummary):
     line_items: list[dict[str, Any]]
     workflow_id: str
     cancel_reason: str
-    completed_at: datetime | None
+    completed_at: UTCDateTime | None
     shipments: list[ShipmentSummary] = Field(default_factory=list)
     inspection: InspectionSummary | None = None
     live: FulfillmentStatus | None = Field(
@@ -99,8 +99,8 @@ async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
     q: str | None = Parameter(default=None, max_length=120, description="order id or buyer"),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[OrderSummary]:
     def run(session: Session) -> Page[OrderSummary]:
         query = select(Order)

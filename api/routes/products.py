@@ -8,7 +8,7 @@ import mimetypes
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, patch, post
@@ -18,19 +18,28 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, or_, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.fields import (
+    MAX_SPECIFIC_VALUES,
+    MAX_SPECIFICS,
+    MAX_TAGS,
+    SpecificName,
+    SpecificValue,
+    Tag,
+)
+from api.pagination import Page, limit_param, offset_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Condition, Product, ProductStatus
+from models.types import UTCDateTime
 from workflows.contracts.listing import (
     PROGRESS_QUERY,
     REVIEW_UPDATE,
@@ -63,14 +72,14 @@ class ProductCreate(BaseModel):
     category_hint: str = Field(default="", max_length=120)
     condition: Condition = Condition.used_good
     condition_notes: str = Field(default="", max_length=2000)
-    price_jpy: int = Field(ge=1, le=100_000_000)
-    quantity: int = Field(default=1, ge=0, le=10_000)
-    weight_g: int = Field(default=500, ge=1, le=70_000)
-    length_cm: float = Field(default=20, gt=0, le=300)
-    width_cm: float = Field(default=15, gt=0, le=300)
-    height_cm: float = Field(default=10, gt=0, le=300)
+    price_jpy: StrictInt = Field(ge=1, le=100_000_000)
+    quantity: StrictInt = Field(default=1, ge=0, le=10_000)
+    weight_g: StrictInt = Field(default=500, ge=1, le=70_000)
+    length_cm: StrictFloat = Field(default=20, gt=0, le=300)
+    width_cm: StrictFloat = Field(default=15, gt=0, le=300)
+    height_cm: StrictFloat = Field(default=10, gt=0, le=300)
     hs_code: str = Field(default="", max_length=12, pattern=r"^[0-9.]*$")
-    tags: list[str] = Field(default_factory=list, max_length=30)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
 
 class ProductUpdate(BaseModel):
@@ -80,14 +89,14 @@ class ProductUpdate(BaseModel):
     category_hint: str | None = Field(default=None, max_length=120)
     condition: Condition | None = None
     condition_notes: str | None = Field(default=None, max_length=2000)
-    price_jpy: int | None = Field(default=None, ge=1, le=100_000_000)
-    quantity: int | None = Field(default=None, ge=0, le=10_000)
-    weight_g: int | None = Field(default=None, ge=1, le=70_000)
-    length_cm: float | None = Field(default=None, gt=0, le=300)
-    width_cm: float | None = Field(default=None, gt=0, le=300)
-    height_cm: float | None = Field(default=None, gt=0, le=300)
+    price_jpy: StrictInt | None = Field(default=None, ge=1, le=100_000_000)
+    quantity: StrictInt | None = Field(default=None, ge=0, le=10_000)
+    weight_g: StrictInt | None = Field(default=None, ge=1, le=70_000)
+    length_cm: StrictFloat | None = Field(default=None, gt=0, le=300)
+    width_cm: StrictFloat | None = Field(default=None, gt=0, le=300)
+    height_cm: StrictFloat | None = Field(default=None, gt=0, le=300)
     hs_code: str | None = Field(default=None, max_length=12, pattern=r"^[0-9.]*$")
-    tags: list[str] | None = Field(default=None, max_length=30)
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
 
 
 class ProductPublic(BaseModel):
@@ -120,8 +129,8 @@ class ProductPublic(BaseModel):
     ebay_listing_id: str
     listing_workflow_id: str
     last_error: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class UploadRequest(BaseModel):
@@ -147,7 +156,10 @@ class Decision(BaseModel):
 class Edit(BaseModel):
     title: str | None = Field(default=None, max_length=80)
     description_html: str | None = Field(default=None, max_length=50000)
-    item_specifics: dict[str, list[str]] | None = None
+    item_specifics: (
+        dict[SpecificName, Annotated[list[SpecificValue], Field(max_length=MAX_SPECIFIC_VALUES)]]
+        | None
+    ) = Field(default=None, max_length=MAX_SPECIFICS)
     price_usd: str | None = Field(default=None, max_length=20)
 
 
@@ -180,8 +192,8 @@ async def list_products(
     settings: NamedDependency[Settings],
     status: FromQuery[ProductStatus | None] = None,
     q: str | None = Parameter(default=None, max_length=100, description="SKU or title contains"),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[ProductPublic]:
     def run(session: Session) -> Page[ProductPublic]:
         query = select(Product)

@@ -58,6 +58,11 @@ class Me(BaseModel):
     role: str
     two_factor_enabled: bool
     recovery_codes_left: int
+    setup_required: str | None = Field(
+        default=None,
+        description="A step to finish before anything else: password_change_required or "
+        "two_factor_enrolment_required (every other route answers 403 with this code)",
+    )
 
 
 class Enrolment(BaseModel):

@@ -5,7 +5,6 @@ Yamato/Sagawa tracking number typed in by staff (LabelWorkflow updates)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
@@ -20,13 +19,14 @@ from sqlmodel import Session, func, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.pagination import Page, limit_param, offset_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Order, Shipment, ShipmentStatus
+from models.types import UTCDateTime
 from workflows.contracts.orders import (
     CHOOSE_RATE_UPDATE,
     STATUS_QUERY,
@@ -55,8 +55,8 @@ class ShipmentPublic(BaseModel):
     cost_currency: str
     has_label: bool = False
     has_handoff: bool = False
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class ShipmentDetail(ShipmentPublic):
@@ -115,8 +115,8 @@ async def list_shipments(
     settings: NamedDependency[Settings],
     status: FromQuery[ShipmentStatus | None] = None,
     carrier: str | None = Parameter(default=None, max_length=20),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[ShipmentPublic]:
     def run(session: Session) -> Page[ShipmentPublic]:
         query = select(Shipment)
