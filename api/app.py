@@ -14,6 +14,7 @@ from litestar import Litestar, Request, Response
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging.config import LoggingConfig
@@ -30,8 +31,10 @@ from temporalio.client import Client
 from api.headers import add_security_headers
 from api.health import health, ready
 from api.json_limits import LimitedRequest
+from api.openapi_errors import document_errors
 from api.request_log import RequestLogMiddleware
 from api.routes import build_routers
+from api.security.notices import SETTINGS_STATE, TEMPORAL_STATE
 from api.security.ratelimit import client_identifier, limiter
 from api.security.tokens import PUBLIC_PATHS, TokenIssuer, build_jwt_auth
 from api.services import Services
@@ -112,7 +115,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         finally:
             warm_up.cancel()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, ready, *build_routers(settings)],
         on_app_init=[jwt_auth.on_app_init, rate_limit_before_auth],
         dependencies={
@@ -122,6 +125,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             "services": Provide(lambda: services, use_cache=True, sync_to_thread=False),
         },
         stores=build_store_registry(settings),
+        state=State({TEMPORAL_STATE: temporal, SETTINGS_STATE: settings}),
         lifespan=[lifespan],
         before_send=[add_security_headers],
         cors_config=CORSConfig(
@@ -152,3 +156,5 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
     )
+    document_errors(app)
+    return app

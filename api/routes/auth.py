@@ -98,12 +98,9 @@ async def _publish(request: Request[Any, Any, Any], settings: Settings, user_id:
     await auth_state.publish(_auth_store(request), settings, user_id)
 
 
-def _lock_notice(
-    temporal: TemporalGateway, settings: Settings, user: User, until: datetime
-) -> None:
+def _lock_notice(request: Request[Any, Any, Any], user: User, until: datetime) -> None:
     notices.notice(
-        temporal,
-        settings,
+        request,
         to_email=user.email,
         to_name=user.full_name,
         event="account_locked",
@@ -113,11 +110,7 @@ def _lock_notice(
 
 
 async def _issue(
-    request: Request[Any, Any, Any],
-    settings: Settings,
-    issuer: TokenIssuer,
-    temporal: TemporalGateway,
-    user: User,
+    request: Request[Any, Any, Any], settings: Settings, issuer: TokenIssuer, user: User
 ) -> TokenPair:
     """A new session; a sign-in from a device this account has not used gets a notice."""
     device = notices.device_fingerprint(
@@ -127,8 +120,7 @@ async def _issue(
         request.app.stores.get(KNOWN_DEVICES), settings, str(user.id), device
     ):
         notices.notice(
-            temporal,
-            settings,
+            request,
             to_email=user.email,
             to_name=user.full_name,
             event="new_device_sign_in",
@@ -149,7 +141,6 @@ async def login(
     data: JSONBody[Login],
     settings: NamedDependency[Settings],
     issuer: NamedDependency[TokenIssuer],
-    temporal: NamedDependency[TemporalGateway],
 ) -> LoginResult:
     """Unknown email, wrong password, locked or deactivated account: the same 401 with the same
     body, each after one Argon2 verification (unknown users against a dummy hash). The owner of
@@ -163,14 +154,14 @@ async def login(
             and usable
             and (until := await sessions.record_login_failure(settings, user.id))
         ):
-            _lock_notice(temporal, settings, user, until)
+            _lock_notice(request, user, until)
         raise NotAuthorizedException(INVALID_LOGIN)
     await sessions.record_login_success(settings, user.id, new_hash)
     if user.totp_enabled:
         return LoginResult(
             two_factor_required=True, two_factor_token=issue_step_token(settings, user.id)
         )
-    pair = await _issue(request, settings, issuer, temporal, user)
+    pair = await _issue(request, settings, issuer, user)
     return LoginResult(**pair.model_dump())
 
 
@@ -191,7 +182,9 @@ async def _step_user(
     return token, user
 
 
-async def _check_totp(settings: Settings, temporal: TemporalGateway, user: User, code: str) -> None:
+async def _check_totp(
+    request: Request[Any, Any, Any], settings: Settings, user: User, code: str
+) -> None:
     """Accept a code once: right code, and a timecode newer than the last one accepted. A wrong
     code and a replayed one get the same answer."""
     timecode = matched_timecode(user.totp_secret or "", code)
@@ -200,7 +193,7 @@ async def _check_totp(settings: Settings, temporal: TemporalGateway, user: User,
     )
     if not accepted:
         if until := await sessions.record_totp_failure(settings, user.id):
-            _lock_notice(temporal, settings, user, until)
+            _lock_notice(request, user, until)
         raise NotAuthorizedException(INVALID_CODE)
 
 
@@ -215,12 +208,11 @@ async def verify_two_factor(
     data: JSONBody[TwoFactorVerify],
     settings: NamedDependency[Settings],
     issuer: NamedDependency[TokenIssuer],
-    temporal: NamedDependency[TemporalGateway],
 ) -> TokenPair:
     token, user = await _step_user(request, settings, data.two_factor_token)
-    await _check_totp(settings, temporal, user, data.code)
+    await _check_totp(request, settings, user, data.code)
     await consume_step_token(request, token)
-    return await _issue(request, settings, issuer, temporal, user)
+    return await _issue(request, settings, issuer, user)
 
 
 @post(
@@ -234,16 +226,15 @@ async def recovery_login(
     data: JSONBody[RecoveryLogin],
     settings: NamedDependency[Settings],
     issuer: NamedDependency[TokenIssuer],
-    temporal: NamedDependency[TemporalGateway],
 ) -> RecoveryLoginResult:
     token, user = await _step_user(request, settings, data.two_factor_token)
     index = await match_recovery_code(data.recovery_code, list(user.recovery_code_hashes))
     if index is None or not await sessions.consume_recovery_slot(settings, user.id, index):
         if until := await sessions.record_totp_failure(settings, user.id):
-            _lock_notice(temporal, settings, user, until)
+            _lock_notice(request, user, until)
         raise NotAuthorizedException("the recovery code is incorrect or already used")
     await consume_step_token(request, token)
-    pair = await _issue(request, settings, issuer, temporal, user)
+    pair = await _issue(request, settings, issuer, user)
     left = sum(1 for h in user.recovery_code_hashes if h) - 1
     return RecoveryLoginResult(**pair.model_dump(), recovery_codes_left=max(left, 0))
 
@@ -364,12 +355,11 @@ async def confirm_two_factor(
     request: AuthRequest,
     data: JSONBody[Code],
     settings: NamedDependency[Settings],
-    temporal: NamedDependency[TemporalGateway],
 ) -> RecoveryCodes:
     user = await sessions.get_user(settings, request.user.id)
     if user is None or user.totp_enabled or not user.totp_secret:
         raise ClientException(status_code=409, detail="no pending two-factor enrolment")
-    await _check_totp(settings, temporal, user, data.code)
+    await _check_totp(request, settings, user, data.code)
     codes = new_recovery_codes()
     hashes = await hash_recovery_codes(codes)
 
@@ -383,7 +373,7 @@ async def confirm_two_factor(
 
     await in_session(settings, run)
     await _publish(request, settings, user.id)
-    _two_factor_notice(temporal, settings, user, "two_factor_enabled")
+    _two_factor_notice(request, user, "two_factor_enabled")
     return RecoveryCodes(recovery_codes=codes)
 
 
@@ -397,7 +387,6 @@ async def disable_two_factor(
     request: AuthRequest,
     data: JSONBody[DisableTwoFactor],
     settings: NamedDependency[Settings],
-    temporal: NamedDependency[TemporalGateway],
 ) -> None:
     user = await sessions.get_user(settings, request.user.id)
     if user is None or not user.totp_enabled:
@@ -407,7 +396,7 @@ async def disable_two_factor(
     valid, _ = await verify_password(data.password, user.password_hash)
     if not valid:
         raise NotAuthorizedException("the password is incorrect")
-    await _check_totp(settings, temporal, user, data.code)
+    await _check_totp(request, settings, user, data.code)
 
     def run(session: Session) -> None:
         row = session.get(User, user.id)
@@ -419,15 +408,12 @@ async def disable_two_factor(
 
     await in_session(settings, run)
     await _publish(request, settings, user.id)
-    _two_factor_notice(temporal, settings, user, "two_factor_disabled")
+    _two_factor_notice(request, user, "two_factor_disabled")
 
 
-def _two_factor_notice(
-    temporal: TemporalGateway, settings: Settings, user: User, event: str
-) -> None:
+def _two_factor_notice(request: Request[Any, Any, Any], user: User, event: str) -> None:
     notices.notice(
-        temporal,
-        settings,
+        request,
         to_email=user.email,
         to_name=user.full_name,
         event=event,

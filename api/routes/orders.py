@@ -22,7 +22,7 @@ from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
-from models import Inspection, Order, OrderStatus, Shipment
+from models import Inspection, Order, OrderStatus, Role, Shipment
 from models.types import UTCDateTime
 from workflows.contracts.orders import (
     CANCEL_UPDATE,
@@ -70,8 +70,10 @@ class InspectionSummary(BaseModel):
 
 
 class OrderDetail(OrderSummary):
-    buyer_email: str
-    ship_to: dict[str, Any]
+    buyer_email: str | None = Field(description="null for inspectors (not needed to inspect)")
+    ship_to: dict[str, Any] | None = Field(
+        description="the buyer's address and phone; null for inspectors"
+    )
     line_items: list[dict[str, Any]]
     workflow_id: str
     cancel_reason: str
@@ -125,6 +127,7 @@ async def list_orders(
 
 @get("/{order_id:uuid}", summary="One order with shipments, inspection and live status")
 async def get_order(
+    request: AuthRequest,
     order_id: FromPath[uuid.UUID],
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
@@ -139,6 +142,11 @@ async def get_order(
         return detail
 
     detail = await in_session(settings, run)
+    if request.user.role == Role.inspector:
+        # Inspectors check the items against the photos; the buyer's contact details and
+        # address are not theirs to see (README, roles).
+        detail.buyer_email = None
+        detail.ship_to = None
     workflow_id = detail.workflow_id or fulfillment_workflow_id(detail.ebay_order_id)
     detail.live = await wf.live_status(temporal, workflow_id, STATUS_QUERY, FulfillmentStatus)
     return detail

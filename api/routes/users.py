@@ -27,7 +27,6 @@ from api.security.guards import ADMIN
 from api.security.passwords import MIN_PASSWORD_LENGTH
 from api.security.tokens import AuthUser
 from api.stores import AUTH_STATE
-from api.temporal import TemporalGateway
 from config import Settings
 from models import Role, User
 
@@ -95,8 +94,8 @@ async def list_users(
 @post("/", status_code=HTTP_201_CREATED, summary="Create a user")
 async def create(
     data: JSONBody[UserCreate],
+    request: AuthRequest,
     settings: NamedDependency[Settings],
-    temporal: NamedDependency[TemporalGateway],
 ) -> UserCreated:
     """A generated password is shown once here and must be changed at first sign-in; the new
     user gets the welcome email (where to sign in; never the password)."""
@@ -106,9 +105,7 @@ async def create(
         )
     except ValueError as exc:
         raise ClientException(status_code=409, detail=str(exc)) from exc
-    notices.welcome(
-        temporal, settings, to_email=user.email, to_name=user.full_name, key=str(user.id)
-    )
+    notices.welcome(request, to_email=user.email, to_name=user.full_name, key=str(user.id))
     return UserCreated(user=UserPublic.of(user), password=password)
 
 
@@ -212,7 +209,6 @@ async def reset_two_factor(
     request: AuthRequest,
     user_id: FromPath[uuid.UUID],
     settings: NamedDependency[Settings],
-    temporal: NamedDependency[TemporalGateway],
 ) -> UserPublic:
     """The account's sessions end at once (token generation); its owner gets a notice."""
     _not_self(request, user_id, "reset two-factor on")
@@ -231,8 +227,7 @@ async def reset_two_factor(
     await sessions.revoke_all_for_user(settings, user_id)
     await _publish(request, settings, user_id)
     notices.notice(
-        temporal,
-        settings,
+        request,
         to_email=result.email,
         to_name=result.full_name,
         event="two_factor_reset",

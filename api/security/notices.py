@@ -33,6 +33,9 @@ log = get_logger(__name__)
 NOTICE_TEMPLATE = "two_factor_code"
 WELCOME_TEMPLATE = "welcome"
 MAX_KNOWN_DEVICES = 20
+TEMPORAL_STATE = "temporal"
+SETTINGS_STATE = "settings"
+"""Keys of the gateway and settings in the app state (set by create_app)."""
 
 _pending: set[asyncio.Task[None]] = set()
 
@@ -47,8 +50,10 @@ async def _send(temporal: TemporalGateway, settings: Settings, email: SendEmail)
         log.warning("security email not started", template=email.template, error=str(exc))
 
 
-def send_later(temporal: TemporalGateway, settings: Settings, email: SendEmail) -> None:
-    task = asyncio.create_task(_send(temporal, settings, email))
+def send_later(request: Request[Any, Any, Any], email: SendEmail) -> None:
+    """Start the EmailWorkflow in the background (the gateway and settings are in app state)."""
+    state = request.app.state
+    task = asyncio.create_task(_send(state[TEMPORAL_STATE], state[SETTINGS_STATE], email))
     _pending.add(task)
     task.add_done_callback(_pending.discard)
 
@@ -60,8 +65,7 @@ async def drain() -> None:
 
 
 def notice(
-    temporal: TemporalGateway,
-    settings: Settings,
+    request: Request[Any, Any, Any],
     *,
     to_email: str,
     to_name: str,
@@ -71,8 +75,7 @@ def notice(
 ) -> None:
     """One notice per (event, key): the key makes a retried request send it once."""
     send_later(
-        temporal,
-        settings,
+        request,
         SendEmail(
             template=NOTICE_TEMPLATE,
             to_email=to_email,
@@ -88,13 +91,11 @@ def notice(
     )
 
 
-def welcome(
-    temporal: TemporalGateway, settings: Settings, *, to_email: str, to_name: str, key: str
-) -> None:
+def welcome(request: Request[Any, Any, Any], *, to_email: str, to_name: str, key: str) -> None:
     """The new account's owner learns where to sign in; the password is never emailed."""
+    settings: Settings = request.app.state[SETTINGS_STATE]
     send_later(
-        temporal,
-        settings,
+        request,
         SendEmail(
             template=WELCOME_TEMPLATE,
             to_email=to_email,

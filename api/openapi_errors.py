@@ -1,0 +1,123 @@
+"""Every error a route can answer, in the OpenAPI document, as `application/problem+json`.
+
+Litestar documents only a 400 for routes with parameters, with a body shape (`status_code`,
+`detail`) that is not what the problem-details plugin sends. This walks the registered routes
+once at startup and derives each operation's error statuses from what the route is built from:
+
+- 400 malformed or invalid input (a body or any parameter), 413 body over the size limit;
+- 401 without a valid access token (every route not excluded from auth);
+- 403 role guards and pending account setup steps;
+- 404 path parameters naming nothing;
+- 409 state conflicts (every authenticated write, and any route that asks a workflow);
+- 422 a body that parses but is refused by the route or the workflow;
+- 429 rate limits (every /api route); 503 Temporal or a provider unreachable;
+- plus anything a handler declares in `opt["errors"]`.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
+from litestar.routes import HTTPRoute
+
+PROBLEM = "Problem"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+DEPENDENCIES = {"request", "settings", "temporal", "issuer", "services", "state", "scope"}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+PROBES = {"/api/health", "/api/ready"}
+"""Outside auth and rate limits; /api/ready documents its own 503 body."""
+
+PROBLEM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["title", "status", "detail"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER, minimum=400, maximum=599),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "code": Schema(
+            type=OpenAPIType.STRING,
+            description="A machine-readable reason where one exists, e.g. "
+            "password_change_required or two_factor_enrolment_required",
+        ),
+        "extra": Schema(
+            type=[OpenAPIType.ARRAY, OpenAPIType.OBJECT, OpenAPIType.NULL],
+            description="Field errors of a refused body or parameter",
+        ),
+    },
+    description="RFC 9457 problem details",
+)
+
+
+def _statuses(route: HTTPRoute, handler: HTTPRouteHandler, method: str) -> set[int]:
+    params = set(handler.parsed_fn_signature.parameters)
+    inputs = params - DEPENDENCIES
+    has_body = "data" in params
+    asks_workflow = "temporal" in params
+    authenticated = not handler.opt.get("exclude_from_auth", False)
+    statuses: set[int] = set(handler.opt.get("errors", ()))
+    if inputs or route.path_parameters:
+        statuses.add(400)
+    if has_body:
+        statuses |= {400, 413, 422}
+    if authenticated:
+        statuses |= {401, 403}
+    if route.path_parameters:
+        statuses.add(404)
+    if (authenticated and method in WRITES) or asks_workflow:
+        statuses.add(409)
+    if asks_workflow:
+        statuses |= {422, 503}
+    if route.path.startswith("/api/"):
+        statuses.add(429)
+    return statuses
+
+
+def _problem_response(status: int) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=HTTPStatus(status).phrase,
+        content={
+            PROBLEM_MEDIA_TYPE: OpenAPIMediaType(
+                schema=Reference(ref=f"#/components/schemas/{PROBLEM}")
+            )
+        },
+    )
+
+
+def document_errors(app: Litestar) -> None:
+    """Add the error responses to the app's OpenAPI document (call once, before serving)."""
+    openapi = app.openapi_schema
+    components: Any = openapi.components
+    schemas = components.schemas if components.schemas is not None else {}
+    schemas[PROBLEM] = PROBLEM_SCHEMA
+    components.schemas = schemas
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path in PROBES:
+            continue
+        path_item = (openapi.paths or {}).get(route.path_format or "/")
+        if path_item is None:
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            operation: Operation | None = getattr(path_item, str(method).lower(), None)
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            declared = {str(code) for code in (handler.responses or {})}
+            for code in [c for c in responses if c.isdigit() and int(c) >= 400]:
+                if code not in declared:
+                    del responses[code]  # Litestar's generic error shape; replaced below
+            for status in sorted(_statuses(route, handler, str(method))):
+                if str(status) not in declared:
+                    responses[str(status)] = _problem_response(status)
+            operation.responses = responses
