@@ -1,14 +1,40 @@
 """Bounded request field types, shared by every route's body models.
 
-Numbers and booleans are strict: `"price_jpy": "100"` or `"is_active": "yes"` is refused instead
-of being coerced, so the OpenAPI types are the contract. Every free-text field and every list
-has a size limit (a single 5 MB tag was accepted before)."""
+Numbers and booleans are strict (JsonInt, JsonNumber, JsonBool): `"price_jpy": "100"` or
+`"is_active": "yes"` is refused instead of being coerced, so the OpenAPI types are the
+contract. Every free-text field and every list has a size limit (a single 5 MB tag was accepted
+before)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, StringConstraints
+
+
+def _integer(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError("must be a JSON boolean (true or false)")
+    return value
+
+
+# Before-validators, because Litestar validates bodies with `model_validate(strict=False)`, which
+# overrides pydantic's field-level Strict (`StrictInt` let "100" through).
+JsonInt = Annotated[int, BeforeValidator(_integer)]
+JsonNumber = Annotated[float, BeforeValidator(_number)]
+JsonBool = Annotated[bool, BeforeValidator(_boolean)]
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 MAX_TAGS = 30

@@ -114,7 +114,7 @@ async def _issue(
 ) -> TokenPair:
     """A new session; a sign-in from a device this account has not used gets a notice."""
     device = notices.device_fingerprint(
-        request, client_identifier(settings.trusted_proxies)(request)
+        request.headers.get("user-agent", ""), client_identifier(settings.trusted_proxies)(request)
     )
     if await notices.remember_device(
         request.app.stores.get(KNOWN_DEVICES), settings, str(user.id), device
@@ -417,7 +417,7 @@ def _two_factor_notice(request: Request[Any, Any, Any], user: User, event: str) 
         to_email=user.email,
         to_name=user.full_name,
         event=event,
-        key=f"{user.id}-{uuid.uuid4().hex}",
+        key=f"{user.id}-{notices.secret_tag(user.totp_secret)}",
     )
 
 

@@ -15,12 +15,12 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.fields import ChecklistKey, FileName, MediaKey
+from api.fields import ChecklistKey, FileName, JsonBool, MediaKey
 from api.pagination import Page, limit_param, offset_param
 from api.security.guards import ANY_ROLE, INSPECTOR
 from api.security.tokens import AuthUser
@@ -81,7 +81,7 @@ class MediaTarget(BaseModel):
 
 
 class ResultRequest(BaseModel):
-    answers: dict[ChecklistKey, StrictBool] = Field(min_length=1, max_length=50)
+    answers: dict[ChecklistKey, JsonBool] = Field(min_length=1, max_length=50)
     media_keys: list[MediaKey] = Field(min_length=1, max_length=50)
     notes: str = Field(default="", max_length=5000)
 

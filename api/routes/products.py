@@ -18,7 +18,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, or_, select
 
@@ -28,6 +28,8 @@ from api.fields import (
     MAX_SPECIFIC_VALUES,
     MAX_SPECIFICS,
     MAX_TAGS,
+    JsonInt,
+    JsonNumber,
     SpecificName,
     SpecificValue,
     Tag,
@@ -72,12 +74,12 @@ class ProductCreate(BaseModel):
     category_hint: str = Field(default="", max_length=120)
     condition: Condition = Condition.used_good
     condition_notes: str = Field(default="", max_length=2000)
-    price_jpy: StrictInt = Field(ge=1, le=100_000_000)
-    quantity: StrictInt = Field(default=1, ge=0, le=10_000)
-    weight_g: StrictInt = Field(default=500, ge=1, le=70_000)
-    length_cm: StrictFloat = Field(default=20, gt=0, le=300)
-    width_cm: StrictFloat = Field(default=15, gt=0, le=300)
-    height_cm: StrictFloat = Field(default=10, gt=0, le=300)
+    price_jpy: JsonInt = Field(ge=1, le=100_000_000)
+    quantity: JsonInt = Field(default=1, ge=0, le=10_000)
+    weight_g: JsonInt = Field(default=500, ge=1, le=70_000)
+    length_cm: JsonNumber = Field(default=20, gt=0, le=300)
+    width_cm: JsonNumber = Field(default=15, gt=0, le=300)
+    height_cm: JsonNumber = Field(default=10, gt=0, le=300)
     hs_code: str = Field(default="", max_length=12, pattern=r"^[0-9.]*$")
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
@@ -89,12 +91,12 @@ class ProductUpdate(BaseModel):
     category_hint: str | None = Field(default=None, max_length=120)
     condition: Condition | None = None
     condition_notes: str | None = Field(default=None, max_length=2000)
-    price_jpy: StrictInt | None = Field(default=None, ge=1, le=100_000_000)
-    quantity: StrictInt | None = Field(default=None, ge=0, le=10_000)
-    weight_g: StrictInt | None = Field(default=None, ge=1, le=70_000)
-    length_cm: StrictFloat | None = Field(default=None, gt=0, le=300)
-    width_cm: StrictFloat | None = Field(default=None, gt=0, le=300)
-    height_cm: StrictFloat | None = Field(default=None, gt=0, le=300)
+    price_jpy: JsonInt | None = Field(default=None, ge=1, le=100_000_000)
+    quantity: JsonInt | None = Field(default=None, ge=0, le=10_000)
+    weight_g: JsonInt | None = Field(default=None, ge=1, le=70_000)
+    length_cm: JsonNumber | None = Field(default=None, gt=0, le=300)
+    width_cm: JsonNumber | None = Field(default=None, gt=0, le=300)
+    height_cm: JsonNumber | None = Field(default=None, gt=0, le=300)
     hs_code: str | None = Field(default=None, max_length=12, pattern=r"^[0-9.]*$")
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
 

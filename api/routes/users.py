@@ -15,11 +15,12 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
 from api.accounts import UserPublic, create_user
 from api.db import in_session
+from api.fields import JsonBool
 from api.pagination import Page, limit_param, offset_param
 from api.security import auth_state, notices, sessions
 from api.security.auth_state import bump_generation
@@ -47,7 +48,7 @@ class UserCreated(BaseModel):
 
 class UserUpdate(BaseModel):
     full_name: str | None = Field(default=None, max_length=200)
-    is_active: StrictBool | None = None
+    is_active: JsonBool | None = None
 
 
 class RoleChange(BaseModel):
@@ -225,13 +226,13 @@ async def reset_two_factor(
 
     result = await in_session(settings, run)
     await sessions.revoke_all_for_user(settings, user_id)
-    await _publish(request, settings, user_id)
+    state = await auth_state.publish(request.app.stores.get(AUTH_STATE), settings, user_id)
     notices.notice(
         request,
         to_email=result.email,
         to_name=result.full_name,
         event="two_factor_reset",
-        key=f"{user_id}-{uuid.uuid4().hex}",
+        key=f"{user_id}-g{state.generation if state else 0}",
         details={"by": request.user.email},
     )
     return result

@@ -59,9 +59,10 @@ def send_later(request: Request[Any, Any, Any], email: SendEmail) -> None:
 
 
 async def drain() -> None:
-    """Wait for the notices started so far (tests, shutdown)."""
-    while _pending:
-        await asyncio.gather(*list(_pending), return_exceptions=True)
+    """Wait for the notices started so far (tests, shutdown). Polls, so it also works from
+    another event loop than the app's (Litestar's test client runs the app in its own)."""
+    while any(not task.done() for task in list(_pending)):  # noqa: ASYNC110 - cross-loop
+        await asyncio.sleep(0.02)
 
 
 def notice(
@@ -107,7 +108,7 @@ def welcome(request: Request[Any, Any, Any], *, to_email: str, to_name: str, key
     )
 
 
-def device_fingerprint(request: Request[Any, Any, Any], client_id: str) -> str:
+def device_fingerprint(user_agent: str, client_id: str) -> str:
     """The browser/app (User-Agent) and the network (/24 or /48) it signs in from."""
     try:
         address = ipaddress.ip_address(client_id)
@@ -115,8 +116,12 @@ def device_fingerprint(request: Request[Any, Any, Any], client_id: str) -> str:
         network = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
     except ValueError:
         network = client_id
-    agent = request.headers.get("user-agent", "")[:300]
-    return hashlib.sha256(f"{agent}\n{network}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{user_agent[:300]}\n{network}".encode()).hexdigest()[:32]
+
+
+def secret_tag(secret: str | None) -> str:
+    """Names one two-factor enrolment in a notice key without revealing the secret."""
+    return hashlib.sha256((secret or "none").encode()).hexdigest()[:12]
 
 
 async def remember_device(store: Store, settings: Settings, user_id: str, device: str) -> bool:
