@@ -31,7 +31,7 @@ from temporalio.client import Client
 from api.headers import add_security_headers
 from api.health import health, ready
 from api.json_limits import LimitedRequest
-from api.openapi_errors import document_errors
+from api.openapi_document import complete_openapi
 from api.request_log import RequestLogMiddleware
 from api.routes import build_routers
 from api.security.notices import SETTINGS_STATE, TEMPORAL_STATE
@@ -156,5 +156,5 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
     )
-    document_errors(app)
+    complete_openapi(app)
     return app

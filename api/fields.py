@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 
 def _integer(value: Any) -> Any:
+    """A JSON integer; `100.0` is one too (JSON Schema counts numbers by value), `100.5` and
+    `"100"` are not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError("must be a JSON integer")
     return value
@@ -35,6 +39,17 @@ def _boolean(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(_integer)]
 JsonNumber = Annotated[float, BeforeValidator(_number)]
 JsonBool = Annotated[bool, BeforeValidator(_boolean)]
+
+
+def json_int(**constraints: Any) -> Any:
+    """JsonInt with bounds. The bounds come before the validator: after it, pydantic writes them
+    into the JSON schema as raw `ge`/`le` keys that no client understands."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_integer)]
+
+
+def json_number(**constraints: Any) -> Any:
+    return Annotated[float, Field(**constraints), BeforeValidator(_number)]
+
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 MAX_TAGS = 30

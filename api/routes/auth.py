@@ -86,6 +86,9 @@ AuthRequest = Request[AuthUser, Token, Any]
 INVALID_LOGIN = "email or password is incorrect"
 
 
+REFUSES_CREDENTIALS = {"errors": (401,)}
+"""Public routes that answer 401 to wrong credentials (documented in the OpenAPI document)."""
+
 INVALID_CODE = "the two-factor code is incorrect or already used"
 """One answer for a wrong code and a replayed one: a replay must not confirm the code was right."""
 
@@ -135,7 +138,13 @@ async def _issue(
 # Password step ---------------------------------------------------------------------------------
 
 
-@post("/login", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Log in (password step)")
+@post(
+    "/login",
+    exclude_from_auth=True,
+    status_code=HTTP_200_OK,
+    summary="Log in (password step)",
+    opt=REFUSES_CREDENTIALS,
+)
 async def login(
     request: Request[Any, Any, Any],
     data: JSONBody[Login],
@@ -202,6 +211,7 @@ async def _check_totp(
     exclude_from_auth=True,
     status_code=HTTP_200_OK,
     summary="Complete login with a TOTP code",
+    opt=REFUSES_CREDENTIALS,
 )
 async def verify_two_factor(
     request: Request[Any, Any, Any],
@@ -220,6 +230,7 @@ async def verify_two_factor(
     exclude_from_auth=True,
     status_code=HTTP_200_OK,
     summary="Complete login with a single-use recovery code",
+    opt=REFUSES_CREDENTIALS,
 )
 async def recovery_login(
     request: Request[Any, Any, Any],
@@ -242,7 +253,13 @@ async def recovery_login(
 # Sessions --------------------------------------------------------------------------------------
 
 
-@post("/refresh", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Rotate tokens")
+@post(
+    "/refresh",
+    exclude_from_auth=True,
+    status_code=HTTP_200_OK,
+    summary="Rotate tokens",
+    opt=REFUSES_CREDENTIALS,
+)
 async def refresh(
     request: Request[Any, Any, Any],
     data: JSONBody[Refresh],
@@ -477,7 +494,7 @@ async def confirm_password_reset(
     new_hash = await hash_password(data.new_password)
     user_id = await apply_reset(settings, data.token, new_hash)
     if user_id is None:
-        raise ClientException(status_code=400, detail="the reset link is invalid, used or expired")
+        raise ClientException(status_code=422, detail="the reset link is invalid, used or expired")
     await _publish(request, settings, user_id)
 
 

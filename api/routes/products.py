@@ -7,8 +7,9 @@ from __future__ import annotations
 import mimetypes
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, patch, post
@@ -28,11 +29,11 @@ from api.fields import (
     MAX_SPECIFIC_VALUES,
     MAX_SPECIFICS,
     MAX_TAGS,
-    JsonInt,
-    JsonNumber,
     SpecificName,
     SpecificValue,
     Tag,
+    json_int,
+    json_number,
 )
 from api.pagination import Page, limit_param, offset_param
 from api.security.guards import STAFF
@@ -56,6 +57,7 @@ from workflows.contracts.listing import (
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
+T = TypeVar("T")
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -66,6 +68,13 @@ STARTED_RESPONSES = {
 }
 
 
+# Constraints inside the type, so they hold (and reach the JSON schema) in `X | None` too.
+Price = json_int(ge=1, le=100_000_000)
+Quantity = json_int(ge=0, le=10_000)
+Weight = json_int(ge=1, le=70_000)
+Dimension = json_number(gt=0, le=300)
+
+
 class ProductCreate(BaseModel):
     sku: str = Field(pattern=SKU_PATTERN)
     title_ja: str = Field(min_length=1, max_length=255)
@@ -74,12 +83,12 @@ class ProductCreate(BaseModel):
     category_hint: str = Field(default="", max_length=120)
     condition: Condition = Condition.used_good
     condition_notes: str = Field(default="", max_length=2000)
-    price_jpy: JsonInt = Field(ge=1, le=100_000_000)
-    quantity: JsonInt = Field(default=1, ge=0, le=10_000)
-    weight_g: JsonInt = Field(default=500, ge=1, le=70_000)
-    length_cm: JsonNumber = Field(default=20, gt=0, le=300)
-    width_cm: JsonNumber = Field(default=15, gt=0, le=300)
-    height_cm: JsonNumber = Field(default=10, gt=0, le=300)
+    price_jpy: Price
+    quantity: Quantity = 1
+    weight_g: Weight = 500
+    length_cm: Dimension = 20
+    width_cm: Dimension = 15
+    height_cm: Dimension = 10
     hs_code: str = Field(default="", max_length=12, pattern=r"^[0-9.]*$")
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
@@ -91,12 +100,12 @@ class ProductUpdate(BaseModel):
     category_hint: str | None = Field(default=None, max_length=120)
     condition: Condition | None = None
     condition_notes: str | None = Field(default=None, max_length=2000)
-    price_jpy: JsonInt | None = Field(default=None, ge=1, le=100_000_000)
-    quantity: JsonInt | None = Field(default=None, ge=0, le=10_000)
-    weight_g: JsonInt | None = Field(default=None, ge=1, le=70_000)
-    length_cm: JsonNumber | None = Field(default=None, gt=0, le=300)
-    width_cm: JsonNumber | None = Field(default=None, gt=0, le=300)
-    height_cm: JsonNumber | None = Field(default=None, gt=0, le=300)
+    price_jpy: Price | None = None
+    quantity: Quantity | None = None
+    weight_g: Weight | None = None
+    length_cm: Dimension | None = None
+    width_cm: Dimension | None = None
+    height_cm: Dimension | None = None
     hs_code: str | None = Field(default=None, max_length=12, pattern=r"^[0-9.]*$")
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
 
@@ -364,12 +373,32 @@ async def start_listing(
     return _started(started)
 
 
+async def _no_listing_is_a_conflict(
+    settings: Settings, product_id: uuid.UUID, call: Callable[[], Awaitable[T]]
+) -> T:
+    """404 names a product that does not exist; a product that was never listed is a 409 (the
+    request is fine, the product is not in that state)."""
+    await in_session(settings, lambda s: _load(s, product_id))
+    try:
+        return await call()
+    except NotFoundException as exc:
+        raise ClientException(
+            status_code=409, detail=f"product {product_id} has no listing; start one first"
+        ) from exc
+
+
 @get("/{product_id:uuid}/listing", summary="Live listing status (workflow query)")
 async def listing_status(
-    product_id: FromPath[uuid.UUID], temporal: NamedDependency[TemporalGateway]
+    product_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
 ) -> ListingStatus:
     client = await temporal.client()
-    return await wf.query(client, listing_workflow_id(str(product_id)), STATUS_QUERY, ListingStatus)
+    return await _no_listing_is_a_conflict(
+        settings,
+        product_id,
+        lambda: wf.query(client, listing_workflow_id(str(product_id)), STATUS_QUERY, ListingStatus),
+    )
 
 
 async def _review(
@@ -380,8 +409,13 @@ async def _review(
     except ValueError as exc:
         raise ClientException(status_code=422, detail=str(exc)) from exc
     client = await temporal.client()
-    return await wf.update(
-        client, listing_workflow_id(str(product_id)), REVIEW_UPDATE, decision, ListingStatus
+    settings: Settings = request.app.state["settings"]
+    return await _no_listing_is_a_conflict(
+        settings,
+        product_id,
+        lambda: wf.update(
+            client, listing_workflow_id(str(product_id)), REVIEW_UPDATE, decision, ListingStatus
+        ),
     )
 
 

@@ -126,6 +126,7 @@ def _apply(session: Session, event: Any) -> None:
     exclude_from_auth=True,
     status_code=HTTP_200_OK,
     summary="SendGrid Event Webhook (signed)",
+    opt={"errors": (400, 403)},
 )
 async def sendgrid_events(
     request: Request[Any, Any, Any],
@@ -217,6 +218,7 @@ def _erase_buyer(session: Session, username: str) -> int:
     exclude_from_auth=True,
     status_code=HTTP_204_NO_CONTENT,
     summary="eBay marketplace account deletion notification (signed)",
+    opt={"errors": (400, 412, 503)},
 )
 async def ebay_account_deletion(
     request: Request[Any, Any, Any],

@@ -105,7 +105,7 @@ async def test_numbers_and_booleans_must_be_json_numbers_and_booleans(client, lo
     base = {"sku": f"NUM-{uuid.uuid4().hex[:6]}", "title_ja": "t", "price_jpy": 100}
     for field, value in [
         ("price_jpy", "100"),
-        ("price_jpy", 100.0),
+        ("price_jpy", 100.5),
         ("price_jpy", True),
         ("quantity", "1"),
         ("weight_g", "500"),

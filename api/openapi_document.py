@@ -1,4 +1,11 @@
-"""Every error a route can answer, in the OpenAPI document, as `application/problem+json`.
+"""Completes the OpenAPI document Litestar generates, so that it is the contract schemathesis and
+clients can rely on:
+
+1. Request bodies use pydantic's own JSON schema. Litestar's translation of pydantic models drops
+   `pattern` (SKU, email, tracking number) and turns `dict[str, bool]` into an array, so valid
+   requests looked invalid and invalid ones valid.
+2. Public routes (login, refresh, webhooks, ...) carry no security requirement.
+3. Every error a route can answer, as `application/problem+json`.
 
 Litestar documents only a 400 for routes with parameters, with a body shape (`status_code`,
 `detail`) that is not what the problem-details plugin sends. This walks the registered routes
@@ -17,7 +24,7 @@ once at startup and derives each operation's error statuses from what the route 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, get_args
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
@@ -30,7 +37,9 @@ from litestar.openapi.spec import (
     Schema,
 )
 from litestar.routes import HTTPRoute
+from pydantic import BaseModel
 
+REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM = "Problem"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 DEPENDENCIES = {"request", "settings", "temporal", "issuer", "services", "state", "scope"}
@@ -95,15 +104,34 @@ def _problem_response(status: int) -> OpenAPIResponse:
     )
 
 
-def document_errors(app: Litestar) -> None:
-    """Add the error responses to the app's OpenAPI document (call once, before serving)."""
+def _body_model(handler: HTTPRouteHandler) -> type[BaseModel] | None:
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return None
+    for candidate in (data.annotation, *data.inner_types):
+        annotation = getattr(candidate, "annotation", candidate)
+        for option in (annotation, *get_args(annotation)):
+            if isinstance(option, type) and issubclass(option, BaseModel):
+                return option
+    return None
+
+
+def _use_pydantic_schema(schemas: dict[str, Any], model: type[BaseModel]) -> None:
+    generated = model.model_json_schema(ref_template=REF_TEMPLATE, mode="validation")
+    for name, definition in generated.pop("$defs", {}).items():
+        schemas[name] = definition
+    schemas[model.__name__] = generated
+
+
+def complete_openapi(app: Litestar) -> None:
+    """Fix the app's OpenAPI document in place (call once, before it is served)."""
     openapi = app.openapi_schema
     components: Any = openapi.components
     schemas = components.schemas if components.schemas is not None else {}
     schemas[PROBLEM] = PROBLEM_SCHEMA
     components.schemas = schemas
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path in PROBES:
+        if not isinstance(route, HTTPRoute):
             continue
         path_item = (openapi.paths or {}).get(route.path_format or "/")
         if path_item is None:
@@ -112,6 +140,12 @@ def document_errors(app: Litestar) -> None:
             operation: Operation | None = getattr(path_item, str(method).lower(), None)
             if operation is None:
                 continue
+            if handler.opt.get("exclude_from_auth", False):
+                operation.security = []
+            if route.path in PROBES:
+                continue
+            if (model := _body_model(handler)) is not None:
+                _use_pydantic_schema(schemas, model)
             responses = operation.responses if operation.responses is not None else {}
             declared = {str(code) for code in (handler.responses or {})}
             for code in [c for c in responses if c.isdigit() and int(c) >= 400]:
