@@ -1,6 +1,7 @@
 """A nesting limit in front of the JSON parser. msgspec and pydantic recurse once per level, so
 a 2 KB body nested ~1,000 deep raised RecursionError (a 500) before any handler or auth ran.
-Bodies are measured first (strings removed, brackets counted) and refused with a 400."""
+Bodies are measured first (strings removed, brackets counted) and refused with a 400; so is a
+string holding NUL, which PostgreSQL text cannot store (the OpenAPI document says so too)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ MAX_JSON_DEPTH = 32
 """Deepest legitimate body here is ~4 (item specifics, webhook envelopes)."""
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# \u0000 not preceded by an escaped backslash (`\\u0000` is the six characters, harmless).
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
@@ -37,6 +40,8 @@ def check_json_depth(body: bytes, limit: int = MAX_JSON_DEPTH) -> None:
         raise ClientException(
             status_code=400, detail=f"the JSON body is nested deeper than {limit} levels"
         )
+    if _NUL.search(body):
+        raise ClientException(status_code=400, detail="text must not contain NUL characters")
 
 
 def loads_limited(body: bytes, limit: int = MAX_JSON_DEPTH) -> Any:

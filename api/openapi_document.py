@@ -1,9 +1,9 @@
 """Completes the OpenAPI document Litestar generates, so that it is the contract schemathesis and
 clients can rely on:
 
-1. Request bodies use pydantic's own JSON schema. Litestar's translation of pydantic models drops
-   `pattern` (SKU, email, tracking number) and turns `dict[str, bool]` into an array, so valid
-   requests looked invalid and invalid ones valid.
+1. Request bodies use pydantic's own JSON schema (free strings also say: no NUL). Litestar's
+   translation of pydantic models drops `pattern` (SKU, email, tracking number) and turns
+   `dict[str, bool]` into an array, so valid requests looked invalid and invalid ones valid.
 2. Public routes (login, refresh, webhooks, ...) carry no security requirement.
 3. Every error a route can answer, as `application/problem+json`.
 
@@ -38,6 +38,8 @@ from litestar.openapi.spec import (
 )
 from litestar.routes import HTTPRoute
 from pydantic import BaseModel
+
+from api.pagination import NO_NUL
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM = "Problem"
@@ -116,8 +118,23 @@ def _body_model(handler: HTTPRouteHandler) -> type[BaseModel] | None:
     return None
 
 
+def _no_nul(schema: Any) -> None:
+    """Every free string in a body says what the parser enforces: no NUL (api.json_limits)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema):
+            schema["pattern"] = NO_NUL
+        if isinstance(names := schema.get("propertyNames"), dict):
+            names.setdefault("pattern", NO_NUL)
+        for value in schema.values():
+            _no_nul(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _no_nul(item)
+
+
 def _use_pydantic_schema(schemas: dict[str, Any], model: type[BaseModel]) -> None:
     generated = model.model_json_schema(ref_template=REF_TEMPLATE, mode="validation")
+    _no_nul(generated)
     for name, definition in generated.pop("$defs", {}).items():
         schemas[name] = definition
     schemas[model.__name__] = generated

@@ -17,6 +17,16 @@ MAX_OFFSET = 1_000_000
 """Far beyond any table here; a deeper page is a search, not a scroll."""
 
 
+NO_NUL = r"^[^\x00]*$"
+"""PostgreSQL text cannot hold NUL: a search for "\x00" was a 500."""
+
+
+def search_param(max_length: int, description: str = "") -> str | None:
+    return Parameter(  # type: ignore[no-any-return]
+        default=None, max_length=max_length, pattern=NO_NUL, description=description or None
+    )
+
+
 def limit_param(default: int = 50) -> int:
     return Parameter(default=default, ge=1, le=MAX_LIMIT, description="page size")  # type: ignore[no-any-return]
 

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,7 +17,7 @@ from sqlmodel import Session, func, or_, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import Page, limit_param, offset_param
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
@@ -100,7 +100,7 @@ def load_order(session: Session, order_id: uuid.UUID) -> Order:
 async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
-    q: str | None = Parameter(default=None, max_length=120, description="order id or buyer"),
+    q: str | None = search_param(120, "order id or buyer"),
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[OrderSummary]:

@@ -16,7 +16,7 @@ from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,7 +35,7 @@ from api.fields import (
     json_int,
     json_number,
 )
-from api.pagination import Page, limit_param, offset_param
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -202,7 +202,7 @@ def _started(started: wf.Started) -> Response[wf.Started]:
 async def list_products(
     settings: NamedDependency[Settings],
     status: FromQuery[ProductStatus | None] = None,
-    q: str | None = Parameter(default=None, max_length=100, description="SKU or title contains"),
+    q: str | None = search_param(100, "SKU or title contains"),
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ProductPublic]:

@@ -11,7 +11,7 @@ import anyio.to_thread
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,7 @@ from sqlmodel import Session, func, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import Page, limit_param, offset_param
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -114,7 +114,7 @@ def _load(session: Session, shipment_id: uuid.UUID) -> Shipment:
 async def list_shipments(
     settings: NamedDependency[Settings],
     status: FromQuery[ShipmentStatus | None] = None,
-    carrier: str | None = Parameter(default=None, max_length=20),
+    carrier: str | None = search_param(20),
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ShipmentPublic]:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from litestar import Request, Router, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from pydantic import BaseModel, Field
@@ -21,7 +21,7 @@ from sqlmodel import Session, func, select
 from api.accounts import UserPublic, create_user
 from api.db import in_session
 from api.fields import JsonBool
-from api.pagination import Page, limit_param, offset_param
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security import auth_state, notices, sessions
 from api.security.auth_state import bump_generation
 from api.security.guards import ADMIN
@@ -75,7 +75,7 @@ def _not_self(request: AuthRequest, user_id: uuid.UUID, what: str) -> None:
 async def list_users(
     settings: NamedDependency[Settings],
     role: FromQuery[Role | None] = None,
-    q: str | None = Parameter(default=None, max_length=320, description="email contains"),
+    q: str | None = search_param(320, "email contains"),
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[UserPublic]:
