@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench chaos lint format migration clean-var
+.PHONY: run test fuzz bench chaos lint format migration clean-var
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ run: $(STAMP)
 ## The test suite (PostgreSQL and Redis are used when they answer; REQUIRE_SERVICES=1 insists)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## Schemathesis per role (admin, staff, inspector), all checks, stateful phase, many more examples
+## than `make test`; prints each role's summary. FUZZ_EXAMPLES / FUZZ_SECONDS (per role) tune it.
+FUZZ_EXAMPLES ?= 40
+FUZZ_SECONDS  ?= 180
+fuzz: $(STAMP)
+	SCHEMATHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_MAX_TIME=$(FUZZ_SECONDS) \
+		$(BIN)/python -m pytest -q -s tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 ## Benchmarks: ratios against ceilings measured in the same run
 bench: $(STAMP)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 
 def _integer(value: Any) -> Any:
@@ -49,6 +49,13 @@ def json_int(**constraints: Any) -> Any:
 
 def json_number(**constraints: Any) -> Any:
     return Annotated[float, Field(**constraints), BeforeValidator(_number)]
+
+
+class RequestBody(BaseModel):
+    """Every request body: unknown fields are refused (400), not silently dropped, so a client's
+    typo or a field it may not set (`role` on a profile edit) never passes unnoticed."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]

@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.fields import ChecklistKey, FileName, JsonBool, MediaKey
+from api.fields import ChecklistKey, FileName, JsonBool, MediaKey, RequestBody
 from api.pagination import Page, limit_param, offset_param
 from api.security.guards import ANY_ROLE, INSPECTOR
 from api.security.tokens import AuthUser
@@ -67,7 +67,7 @@ class InspectionDetail(BaseModel):
     live: InspectionStatus | None = None
 
 
-class MediaRequest(BaseModel):
+class MediaRequest(RequestBody):
     file_names: list[FileName] = Field(min_length=1, max_length=20)
     content_type: str = Field(default="video/mp4", max_length=100)
 
@@ -80,7 +80,7 @@ class MediaTarget(BaseModel):
     expires_in: int
 
 
-class ResultRequest(BaseModel):
+class ResultRequest(RequestBody):
     answers: dict[ChecklistKey, JsonBool] = Field(min_length=1, max_length=50)
     media_keys: list[MediaKey] = Field(min_length=1, max_length=50)
     notes: str = Field(default="", max_length=5000)

@@ -17,6 +17,7 @@ from sqlmodel import Session, func, or_, select
 
 from api import workflows as wf
 from api.db import in_session
+from api.fields import RequestBody
 from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
@@ -85,7 +86,7 @@ class OrderDetail(OrderSummary):
     )
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(RequestBody):
     reason: str = Field(min_length=1, max_length=500)
 
 

@@ -29,6 +29,7 @@ from api.fields import (
     MAX_SPECIFIC_VALUES,
     MAX_SPECIFICS,
     MAX_TAGS,
+    RequestBody,
     SpecificName,
     SpecificValue,
     Tag,
@@ -75,7 +76,7 @@ Weight = json_int(ge=1, le=70_000)
 Dimension = json_number(gt=0, le=300)
 
 
-class ProductCreate(BaseModel):
+class ProductCreate(RequestBody):
     sku: str = Field(pattern=SKU_PATTERN)
     title_ja: str = Field(min_length=1, max_length=255)
     description_ja: str = Field(default="", max_length=10000)
@@ -93,7 +94,7 @@ class ProductCreate(BaseModel):
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(RequestBody):
     title_ja: str | None = Field(default=None, min_length=1, max_length=255)
     description_ja: str | None = Field(default=None, max_length=10000)
     brand: str | None = Field(default=None, max_length=120)
@@ -144,7 +145,7 @@ class ProductPublic(BaseModel):
     updated_at: UTCDateTime
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(RequestBody):
     file_name: str = Field(min_length=1, max_length=200)
     content_type: str = Field(default="image/jpeg", max_length=100)
 
@@ -156,15 +157,15 @@ class UploadTarget(BaseModel):
     expires_in: int
 
 
-class ImageKey(BaseModel):
+class ImageKey(RequestBody):
     key: str = Field(min_length=1, max_length=500)
 
 
-class Decision(BaseModel):
+class Decision(RequestBody):
     reason: str = Field(default="", max_length=1000)
 
 
-class Edit(BaseModel):
+class Edit(RequestBody):
     title: str | None = Field(default=None, max_length=80)
     description_html: str | None = Field(default=None, max_length=50000)
     item_specifics: (
@@ -174,7 +175,7 @@ class Edit(BaseModel):
     price_usd: str | None = Field(default=None, max_length=20)
 
 
-class BatchRequest(BaseModel):
+class BatchRequest(RequestBody):
     product_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
     batch_id: str | None = Field(
         default=None,

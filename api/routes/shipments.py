@@ -19,6 +19,7 @@ from sqlmodel import Session, func, select
 
 from api import workflows as wf
 from api.db import in_session
+from api.fields import RequestBody
 from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
@@ -72,12 +73,12 @@ class Quotes(BaseModel):
     source: str  # "workflow" (live) or "database"
 
 
-class RateChoice(BaseModel):
+class RateChoice(RequestBody):
     carrier: str = Field(min_length=1, max_length=20)
     service: str = Field(min_length=1, max_length=60)
 
 
-class TrackingNumber(BaseModel):
+class TrackingNumber(RequestBody):
     tracking_number: str = Field(min_length=6, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select
 
 from api.accounts import UserPublic, create_user
 from api.db import in_session
-from api.fields import JsonBool
+from api.fields import JsonBool, RequestBody
 from api.pagination import Page, limit_param, offset_param, search_param
 from api.security import auth_state, notices, sessions
 from api.security.auth_state import bump_generation
@@ -34,7 +34,7 @@ from models import Role, User
 AuthRequest = Request[AuthUser, Token, Any]
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     full_name: str = Field(default="", max_length=200)
     role: Role = Role.staff
@@ -46,12 +46,12 @@ class UserCreated(BaseModel):
     password: str  # shown once (generated when none was given)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestBody):
     full_name: str | None = Field(default=None, max_length=200)
     is_active: JsonBool | None = None
 
 
-class RoleChange(BaseModel):
+class RoleChange(RequestBody):
     role: Role
 
 

@@ -145,6 +145,27 @@ async def _user(client, admin, role: str):  # type: ignore[no-untyped-def]
     return Account(id=created.json()["user"]["id"], email=email, password=PASSWORD, role=role)
 
 
+async def test_unknown_body_fields_are_refused_not_ignored(client, logged_in):
+    """Before: `{"full_name": "x", "role": "admin"}` on a profile edit answered 200 (role silently
+    dropped); a NUL in any string was a 500 from PostgreSQL."""
+    admin = await logged_in("admin")
+    victim = await logged_in("staff")
+    escalate = await client.patch(
+        f"/api/users/{victim.id}", json={"full_name": "x", "role": "admin"}, headers=admin.headers
+    )
+    _problem(escalate, 400)
+    nul = await client.post(
+        "/api/products",
+        json={"sku": f"NUL-{uuid.uuid4().hex[:6]}", "title_ja": "a\u0000b", "price_jpy": 1},
+        headers=admin.headers,
+    )
+    assert "NUL" in _problem(nul, 400)["detail"]
+    search = await client.get("/api/orders?q=%00", headers=admin.headers)
+    _problem(search, 400)
+    me = (await client.get("/api/auth/me", headers=victim.headers)).json()
+    assert me["role"] == "staff" and me["full_name"] == ""
+
+
 def _datetimes(value: Any, found: list[str]) -> list[str]:
     if isinstance(value, dict):
         for key, item in value.items():
