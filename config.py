@@ -1,8 +1,9 @@
 """Settings for every process (API, worker, CLI, sandbox) and the production safety checks.
 
-Variable names are the seed's (`DATABASE_URL`, `EBAY_CLIENT_ID`, `FEDEX_*`, `SENDGRID_*`, `AWS_*`,
-...). In development every secret and sandbox credential is generated once into `var/` and read
-back on every start, so there is no fixed secret in the code and a restart keeps sessions valid.
+Variable names are the usual ones for each service (`DATABASE_URL`, `EBAY_CLIENT_ID`, `FEDEX_*`,
+`SENDGRID_*`, `AWS_*`, ...). In development every secret and sandbox credential is generated
+once into `var/` and read back on every start, so there is no fixed secret in the code and a
+restart keeps sessions valid.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.contacts import STAFF_NOTIFICATION_EMAIL
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
 EMAIL_TEMPLATES = (
     "welcome",
@@ -29,7 +35,7 @@ EMAIL_TEMPLATES = (
     "listing_approval_reminder",
     "inspection_escalation",
 )
-"""Dynamic templates by name. The first five are the seed's; the last three serve the workflows."""
+"""Dynamic templates by name: account and order mails first, then the three the workflows send."""
 
 DEV_PREFIX = "dev-"
 """Every generated development credential starts with this, so production can refuse it."""
@@ -75,21 +81,69 @@ def load_dev_secrets(var_dir: Path) -> dict[str, str]:
     return values
 
 
+SENDGRID_DEV_KEY_FILE = "sendgrid-webhook-key.pem"
+"""The development SendGrid Event Webhook key pair (ECDSA P-256): the sandbox signs with it."""
+
+
+def sendgrid_dev_private_key(var_dir: Path) -> EllipticCurvePrivateKey:
+    """The development signing key; created on first use (exclusive create, so racing
+    processes end up sharing the first writer's key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    path = Path(var_dir) / SENDGRID_DEV_KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{path} does not hold an EC private key")
+    return key
+
+
+def sendgrid_dev_public_key_b64(var_dir: Path) -> str:
+    """Its verification key as SendGrid's settings page shows it (base64 DER SPKI, no PEM
+    armour), which is what `EventWebhook(public_key)` expects."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = (
+        sendgrid_dev_private_key(var_dir)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return base64.b64encode(der).decode()
+
+
 class Settings(BaseSettings):
     """All configuration. Field names map to the upper-case environment variables."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
+    # --- Process ---------------------------------------------------------------------------------
+    # Which environment this is, where local state lives, how logs are written.
     app_env: Literal["development", "test", "production"] = "development"
     var_dir: Path = Field(default_factory=_default_var_dir, alias="WORLDDOOR_VAR_DIR")
     log_level: str = "INFO"
     log_json: bool | None = None
 
-    # Storage of our own state
+    # --- Our own state ---------------------------------------------------------------------------
+    # The database of record and Redis (API stores, rate limits, sessions).
     database_url: str = ""
     redis_url: str = ""
 
-    # API
+    # --- API -------------------------------------------------------------------------------------
+    # Where the API listens, its tokens and the field encryption key, CORS and hosts.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     jwt_secret: SecretStr = SecretStr("")
@@ -102,7 +156,8 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     max_request_body_bytes: int = 10 * 1024 * 1024
     public_base_url: str = "http://127.0.0.1:8000"
-    # API stores, limits and account protection (per client; windows in seconds)
+    # --- API limits ------------------------------------------------------------------------------
+    # Rate limits per client (windows in seconds) and account lock-out rules.
     store_namespace: str = "worlddoor"
     rate_limit_public: int = 100
     rate_limit_public_window: int = 15 * 60
@@ -124,7 +179,8 @@ class Settings(BaseSettings):
     # A login from a device not seen for this account in this many days gets a security notice.
     known_device_days: int = 180
 
-    # Temporal
+    # --- Temporal --------------------------------------------------------------------------------
+    # The Temporal server the worker and API talk to, and the dev server's files.
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "worlddoor"
@@ -133,12 +189,14 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_db_file: str = ""
 
-    # Sandbox (development emulators)
+    # --- Sandbox ---------------------------------------------------------------------------------
+    # Ports of the development emulators and where they deliver webhooks.
     sandbox_port: int = 8900
     sandbox_s3_port: int = 8901
     sandbox_webhook_url: str = ""
 
-    # eBay
+    # --- eBay ------------------------------------------------------------------------------------
+    # Sell APIs credentials, marketplace, business policies and the deletion webhook.
     ebay_client_id: str = ""
     ebay_client_secret: SecretStr = SecretStr("")
     ebay_oauth_refresh_token: SecretStr = SecretStr("")
@@ -154,7 +212,9 @@ class Settings(BaseSettings):
     ebay_deletion_endpoint_url: str = ""
     jpy_per_usd: float = 150.0
 
-    # FedEx REST. The seed's SOAP-era FEDEX_KEY / FEDEX_PASSWORD map to the REST key pair.
+    # --- FedEx -----------------------------------------------------------------------------------
+    # REST API key pair and account; the base URL selects sandbox or production.
+    # The SOAP-era names FEDEX_KEY / FEDEX_PASSWORD are accepted for the REST key pair.
     fedex_api_key: str = Field("", validation_alias=AliasChoices("FEDEX_API_KEY", "FEDEX_KEY"))
     fedex_secret_key: SecretStr = Field(
         SecretStr(""), validation_alias=AliasChoices("FEDEX_SECRET_KEY", "FEDEX_PASSWORD")
@@ -164,7 +224,8 @@ class Settings(BaseSettings):
     fedex_environment: Literal["sandbox", "production"] = "sandbox"
     fedex_base_url: str = ""
 
-    # Yamato (B2 Cloud CSV) and Sagawa (e-Hiden III CSV)
+    # --- Yamato and Sagawa -----------------------------------------------------------------------
+    # Customer codes for the CSV hand-off (B2 Cloud, e-Hiden III) and tracking pages.
     yamato_customer_code: str = ""
     yamato_freight_code: str = "01"
     yamato_base_url: str = ""
@@ -172,6 +233,8 @@ class Settings(BaseSettings):
     sagawa_customer_code: str = ""
     sagawa_base_url: str = ""
     sagawa_tracking_enabled: bool = False
+    # --- Shipper ---------------------------------------------------------------------------------
+    # Our own address, printed as the sender on every label.
     shipper_name: str = "The World Door"
     shipper_phone: str = "0312345678"
     shipper_postal_code: str = "1000001"
@@ -180,7 +243,8 @@ class Settings(BaseSettings):
     shipper_address_line1: str = "千代田1-1"
     shipper_country_code: str = "JP"
 
-    # SendGrid
+    # --- SendGrid --------------------------------------------------------------------------------
+    # Mail API key, sender, Event Webhook key and one dynamic template id each.
     sendgrid_api_key: SecretStr = SecretStr("")
     sendgrid_from_email: str = "noreply@theworlddoor.example"
     sendgrid_from_name: str = "The World Door"
@@ -194,9 +258,12 @@ class Settings(BaseSettings):
     sendgrid_template_order_cancelled: str = "d-order-cancelled"
     sendgrid_template_listing_approval_reminder: str = "d-listing-approval-reminder"
     sendgrid_template_inspection_escalation: str = "d-inspection-escalation"
-    staff_notification_email: str = "staff@theworlddoor.example"
+    # --- Staff -----------------------------------------------------------------------------------
+    # Where escalations and approval reminders for staff are mailed.
+    staff_notification_email: str = STAFF_NOTIFICATION_EMAIL
 
-    # S3
+    # --- S3 --------------------------------------------------------------------------------------
+    # Bucket, region and credentials for photos, labels and documents.
     aws_access_key_id: str = ""
     aws_secret_access_key: SecretStr = SecretStr("")
     aws_region: str = "ap-northeast-1"
@@ -205,18 +272,21 @@ class Settings(BaseSettings):
     # Public base URL serving product-images/ (e.g. CloudFront); empty -> 7-day presigned GETs
     product_image_base_url: str = ""
 
-    # OpenAI
+    # --- OpenAI ----------------------------------------------------------------------------------
+    # The model that writes English listings from Japanese notes.
     openai_api_key: SecretStr = SecretStr("")
-    # The seed says gpt-4, which has no structured outputs (json_schema); gpt-4o does.
+    # gpt-4 has no structured outputs (json_schema); gpt-4o does.
     openai_model: str = "gpt-4o"
     openai_base_url: str = ""
 
-    # Monitoring
+    # --- Monitoring ------------------------------------------------------------------------------
+    # Sentry error and trace reporting.
     sentry_dsn: str = ""
     sentry_environment: str = ""
     sentry_traces_sample_rate: float = 0.1
 
-    # Business rules
+    # --- Business rules --------------------------------------------------------------------------
+    # Approval, reminder, escalation and transit limits the workflows apply.
     listing_requires_approval: bool = True
     listing_approval_reminder_hours: float = 24
     inspection_escalation_hours: float = 24
@@ -265,9 +335,7 @@ class Settings(BaseSettings):
             if empty:
                 setattr(self, name, value)
         if not self.sendgrid_webhook_public_key:  # the sandbox signs events with this key pair
-            from sandbox.sendgrid_signing import public_key_b64
-
-            self.sendgrid_webhook_public_key = public_key_b64(self.var_dir)
+            self.sendgrid_webhook_public_key = sendgrid_dev_public_key_b64(self.var_dir)
         if not self.temporal_db_file:
             self.temporal_db_file = str(self.var_dir / "temporal.db")
         return self

@@ -29,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 from activities.base import external_call
 from activities.deps import Dependencies
 from adapters.errors import AdapterError
+from domain.errors import NOT_FOUND, VALIDATION_FAILED
 from models import Product, ProductStatus
 from models.db import session_scope
 from models.types import utcnow
@@ -67,7 +68,7 @@ IMAGE_URL_LIFETIME = timedelta(days=7)  # SigV4's maximum for presigned URLs
 AI_THREADS = 8  # parallel completions inside one bulk chunk
 
 
-def _permanent(message: str, kind: str = "ValidationFailed") -> ApplicationError:
+def _permanent(message: str, kind: str = VALIDATION_FAILED) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
@@ -83,7 +84,7 @@ def _product(session: Any, product_id: str) -> Product:
         raise _permanent(f"invalid product id {product_id!r}") from None
     product = session.get(Product, key)
     if product is None:
-        raise _permanent(f"product {product_id} not found", "NotFoundError")
+        raise _permanent(f"product {product_id} not found", NOT_FOUND)
     return product
 
 
@@ -119,7 +120,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     def _write_copy(product_id: str) -> ListingCopyResult:
         """The AI copy, generated once: a retry or a second workflow reuses the stored copy."""
-        from adapters.ai import JapaneseListingSource
+        from adapters.openai import JapaneseListingSource
 
         with session_scope(settings) as session:
             product = _product(session, product_id)
@@ -130,7 +131,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 title_ja=product.title_ja,
                 description_ja=product.description_ja,
                 brand=product.brand,
-                condition=str(product.condition),
+                condition=product.condition,
                 condition_notes=product.condition_notes,
                 category_hint=product.category_hint,
                 price_jpy=product.price_jpy,
@@ -167,7 +168,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             if key not in known:
                 known[key] = deps.storage.exists(key)
             if not known[key]:
-                raise _permanent(f"image {key} is missing in S3: upload it first", "NotFoundError")
+                raise _permanent(f"image {key} is missing in S3: upload it first", NOT_FOUND)
             base = settings.product_image_base_url.rstrip("/")
             lifetime = int(IMAGE_URL_LIFETIME.total_seconds())
             url = f"{base}/{key}" if base else deps.storage.presign_get(key, expires=lifetime)
@@ -183,7 +184,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 description=product.description_html,
                 aspects={k: [str(x) for x in v] for k, v in product.item_specifics.items()},
                 image_urls=image_urls,
-                condition=str(product.condition),
+                condition=product.condition,
                 quantity=product.quantity,
                 weight_g=product.weight_g,
                 dims=PackageDims(

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from config import Settings
 
 if TYPE_CHECKING:
-    from adapters.ai import ListingWriter
     from adapters.carriers import Carrier
     from adapters.ebay import EbayClient
-    from adapters.mail import Mailer
-    from adapters.storage import Storage
+    from adapters.openai import ListingWriter
+    from adapters.s3 import Storage
+    from adapters.sendgrid import Mailer
 
 
 class Dependencies:
@@ -29,24 +29,24 @@ class Dependencies:
 
     @cached_property
     def carriers(self) -> dict[str, Carrier]:
-        from adapters.carriers_registry import all_carriers
+        from adapters.carriers.registry import all_carriers
 
         return all_carriers(self.settings)
 
     @cached_property
     def mailer(self) -> Mailer:
-        from adapters.mail import Mailer
+        from adapters.sendgrid import Mailer
 
         return Mailer(self.settings)
 
     @cached_property
     def storage(self) -> Storage:
-        from adapters.storage import Storage
+        from adapters.s3 import Storage
 
         return Storage(self.settings)
 
     @cached_property
     def ai(self) -> ListingWriter:
-        from adapters.ai import ListingWriter
+        from adapters.openai import ListingWriter
 
         return ListingWriter(self.settings)

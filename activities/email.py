@@ -29,6 +29,7 @@ from activities.base import to_application_error
 from activities.deps import Dependencies
 from adapters.errors import AdapterError
 from config import EMAIL_TEMPLATES
+from domain.errors import CONFLICT, VALIDATION_FAILED
 from models import EmailMessage, Suppression
 from models.db import session_scope
 from models.types import unseal, utcnow
@@ -144,7 +145,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         except sa.exc.IntegrityError:
             # A concurrent attempt inserted the row first: its outcome decides.
             raise ApplicationError(
-                f"email {request.dedupe_key} is being sent concurrently", type="Conflict"
+                f"email {request.dedupe_key} is being sent concurrently", type=CONFLICT
             ) from None
         return None
 
@@ -153,7 +154,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         if request.template not in EMAIL_TEMPLATES:
             raise ApplicationError(
                 f"unknown email template {request.template!r}",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
                 non_retryable=True,
             )
         decided = _claim(request)
@@ -171,7 +172,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         except ValueError as error:  # refused before any request: bad address or template
             _set_status(request, "failed")
             raise ApplicationError(
-                str(error), type="ValidationFailed", non_retryable=True
+                str(error), type=VALIDATION_FAILED, non_retryable=True
             ) from error
         except AdapterError as error:
             if not error.retryable:

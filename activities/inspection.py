@@ -3,7 +3,6 @@ and the users table, and recording the verdict."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +13,8 @@ from temporalio.exceptions import ApplicationError
 from activities.base import external_call
 from activities.deps import Dependencies
 from activities.orders import load_order, parse_uuid
+from domain.errors import VALIDATION_FAILED
+from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix
 from models import Condition, Inspection, InspectionResult, OrderStatus, Product, User
 from models.db import session_scope
 from models.types import utcnow
@@ -41,7 +42,6 @@ ALLOWED_CONTENT_TYPES = (
     "image/png",
     "image/webp",
 )
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 ELECTRONIC_HINTS = (
     "camera",
     "lens",
@@ -55,15 +55,11 @@ ELECTRONIC_HINTS = (
 )
 
 
-def media_prefix(order_id: str) -> str:
-    return f"inspection-videos/{order_id}/"
-
-
 def safe_file_name(name: str) -> str:
-    cleaned = SAFE_NAME.sub("-", name.strip()).strip(".-")
+    cleaned = UNSAFE_FILE_CHARACTERS.sub("-", name.strip()).strip(".-")
     if not cleaned:
         raise ApplicationError(
-            f"file name {name!r} is empty once cleaned", type="ValidationFailed", non_retryable=True
+            f"file name {name!r} is empty once cleaned", type=VALIDATION_FAILED, non_retryable=True
         )
     return cleaned[:120]
 
@@ -136,12 +132,12 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         if request.content_type not in ALLOWED_CONTENT_TYPES:
             raise ApplicationError(
                 f"content type {request.content_type!r} is not accepted",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
                 non_retryable=True,
             )
         targets = []
         for name in request.file_names:
-            key = media_prefix(request.order_id) + safe_file_name(name)
+            key = inspection_media_prefix(request.order_id) + safe_file_name(name)
             url = deps.storage.presign_put(key, request.content_type)
             targets.append(
                 UploadTarget(file_name=name, key=key, url=url, content_type=request.content_type)

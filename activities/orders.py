@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.base import external_call
 from activities.deps import Dependencies
+from domain.errors import NOT_FOUND, VALIDATION_FAILED
 from models import Order, OrderStatus, Product
 from models.db import session_scope
 from models.types import utcnow
@@ -42,7 +43,7 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as error:
         raise ApplicationError(
-            f"{what} {value!r} is not a UUID", type="ValidationFailed", non_retryable=True
+            f"{what} {value!r} is not a UUID", type=VALIDATION_FAILED, non_retryable=True
         ) from error
 
 
@@ -74,9 +75,7 @@ def order_record(order: Order) -> OrderRecord:
 def load_order(session: Any, order_id: str) -> Order:
     order = session.get(Order, parse_uuid(order_id, "order id"))
     if order is None:
-        raise ApplicationError(
-            f"order {order_id} not found", type="NotFoundError", non_retryable=True
-        )
+        raise ApplicationError(f"order {order_id} not found", type=NOT_FOUND, non_retryable=True)
     return order
 
 

@@ -27,6 +27,7 @@ from activities.deps import Dependencies
 from activities.orders import load_order, parse_uuid
 from adapters.carriers import (
     Address,
+    Carrier,
     Commodity,
     Customs,
     Label,
@@ -36,6 +37,13 @@ from adapters.carriers import (
 )
 from adapters.errors import AdapterError
 from config import Settings
+from domain.errors import NOT_FOUND, VALIDATION_FAILED
+from domain.parcels import (
+    DEFAULT_HEIGHT_CM,
+    DEFAULT_LENGTH_CM,
+    DEFAULT_WEIGHT_G,
+    DEFAULT_WIDTH_CM,
+)
 from models import LabelPurchase, Order, OrderStatus, Product, Shipment, ShipmentStatus
 from models.db import session_scope
 from models.types import utcnow
@@ -63,12 +71,6 @@ from workflows.contracts.orders import (
 
 SHIPMENT_NAMESPACE = uuid.UUID("6f1c4c1e-2b53-4a8e-9a57-4d2f0c1e7a10")
 """Shipment ids are uuid5(order id): creating the shipment twice finds the same row."""
-
-MAX_ORPHANS = 5
-"""More labels than this under one reference means something else is wrong: stop and look."""
-
-EBAY_CARRIER_CODES = {"fedex": "FEDEX", "yamato": "YAMATO", "sagawa": "SAGAWA"}
-"""Our carrier names -> the carrier codes sent in eBay shipping fulfillments."""
 
 
 def shipment_id_for(order_id: str) -> uuid.UUID:
@@ -102,7 +104,7 @@ def recipient_address(order: Order) -> Address:
     if len(country) != 2 or not to.get("line1") or not to.get("postal_code"):
         raise ApplicationError(
             f"order {order.ebay_order_id} has no usable ship-to address",
-            type="ValidationFailed",
+            type=VALIDATION_FAILED,
             non_retryable=True,
         )
     return Address(
@@ -140,7 +142,7 @@ def build_request(
     for line in order.line_items:
         qty = max(int(line.get("quantity", 1)), 1)
         product = session.exec(select(Product).where(Product.sku == line.get("sku", ""))).first()
-        unit_weight = product.weight_g if product else 500
+        unit_weight = product.weight_g if product else DEFAULT_WEIGHT_G
         weight += unit_weight * qty
         if product:
             length = max(length, product.length_cm)
@@ -165,9 +167,9 @@ def build_request(
         recipient=recipient,
         parcel=Parcel(
             weight_g=max(weight, 1),
-            length_cm=length or 20,
-            width_cm=width or 15,
-            height_cm=height or 10,
+            length_cm=length or DEFAULT_LENGTH_CM,
+            width_cm=width or DEFAULT_WIDTH_CM,
+            height_cm=height or DEFAULT_HEIGHT_CM,
         ),
         service=service,
         customs=Customs(commodities=commodities) if international and commodities else None,
@@ -179,7 +181,7 @@ def load_shipment(session: Any, shipment_id: str) -> Shipment:
     shipment = session.get(Shipment, parse_uuid(shipment_id, "shipment id"))
     if shipment is None:
         raise ApplicationError(
-            f"shipment {shipment_id} not found", type="NotFoundError", non_retryable=True
+            f"shipment {shipment_id} not found", type=NOT_FOUND, non_retryable=True
         )
     return shipment
 
@@ -187,11 +189,11 @@ def load_shipment(session: Any, shipment_id: str) -> Shipment:
 def activities(deps: Dependencies) -> list[Callable[..., Any]]:
     settings = deps.settings
 
-    def carrier(name: str) -> Any:
+    def carrier(name: str) -> Carrier:
         found = deps.carriers.get(name)
         if found is None:
             raise ApplicationError(
-                f"unknown carrier {name!r}", type="ValidationFailed", non_retryable=True
+                f"unknown carrier {name!r}", type=VALIDATION_FAILED, non_retryable=True
             )
         return found
 
@@ -369,30 +371,15 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 )
         return result
 
-    def _cancel_found(adapter: Any, reference: str, keep: str) -> list[str]:
-        """Cancel every label the carrier holds for our reference but the one we keep.
-
-        `find_labels` (all labels for a reference) is used when the adapter has it; otherwise
-        `find_label` answers the first live one, so cancelling it reveals the next."""
+    def _cancel_found(adapter: Carrier, reference: str, keep: str) -> list[str]:
+        """Cancel every label the carrier holds for our reference but the one we keep."""
         cancelled: list[str] = []
-        list_all = getattr(adapter, "find_labels", None)
-        if list_all is not None:
-            found = [label.tracking_number for label in list_all(reference)]
-        else:
-            found = []
-        for _ in range(MAX_ORPHANS):
-            if list_all is None:
-                first = adapter.find_label(reference)
-                found = [first.tracking_number] if first is not None else []
-            orphans = [n for n in found if n and n != keep and n not in cancelled]
-            if not orphans:
-                break
-            for number in orphans:
+        for label in adapter.find_labels(reference):
+            number = label.tracking_number
+            if number and number != keep and number not in cancelled:
                 activity.logger.warning("cancelling orphan label %s for %s", number, reference)
                 adapter.cancel(number)
                 cancelled.append(number)
-            if list_all is not None:
-                break
         return cancelled
 
     @activity.defn(name=RECORD_TRACKING_ACTIVITY)
@@ -429,7 +416,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         except ValueError as error:
             raise ApplicationError(
                 f"{request.key} is not a {request.carrier} issued-history file: {error}",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
                 non_retryable=True,
             ) from error
         for ref, tracking in pairs:
@@ -437,7 +424,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 return tracking
         raise ApplicationError(
             f"{request.key} has no tracking number for {reference} ({len(pairs)} rows)",
-            type="ValidationFailed",
+            type=VALIDATION_FAILED,
             non_retryable=True,
         )
 
@@ -452,7 +439,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             if not shipment.tracking_number:
                 raise ApplicationError(
                     "shipment has no tracking number yet",
-                    type="ValidationFailed",
+                    type=VALIDATION_FAILED,
                     non_retryable=True,
                 )
             lines = [
@@ -462,7 +449,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         fulfillment_id = deps.ebay.create_shipping_fulfillment(
             request.ebay_order_id,
             lines,
-            EBAY_CARRIER_CODES.get(carrier_name, carrier_name.upper()),
+            carrier_name,
             tracking,
             datetime.now(UTC),
         )

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.base import external_call
 from activities.deps import Dependencies
+from domain.errors import VALIDATION_FAILED
 from workflows.contracts.ops import (
     CLEANUP_STORAGE_ACTIVITY,
     StorageCleanupInput,
@@ -29,7 +30,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         if request.prefix not in CLEANABLE_PREFIXES:
             raise ApplicationError(
                 f"refusing to clean {request.prefix!r}: only {CLEANABLE_PREFIXES} may be swept",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
                 non_retryable=True,
             )
         deleted = deps.storage.delete_older_than(

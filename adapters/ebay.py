@@ -30,6 +30,9 @@ from adapters.errors import (
 )
 from adapters.http import DEFAULT_TIMEOUT, TokenCache, call_json
 from config import Settings
+from domain.catalog import Condition
+from domain.refunds import RefundReason
+from domain.sku import SKU_PATTERN
 
 SERVICE = "ebay"
 SCOPES = (
@@ -41,40 +44,33 @@ INVENTORY = "/sell/inventory/v1"
 FULFILLMENT = "/sell/fulfillment/v1"
 BULK_LIMIT = 25
 ORDER_PAGE = 200
-SKU_PATTERN = r"^[A-Za-z0-9_\-]{1,50}$"
 PRICE_PATTERN = r"^\d+(\.\d{1,2})?$"
-CONDITIONS = frozenset(
-    {
-        "NEW",
-        "LIKE_NEW",
-        "NEW_OTHER",
-        "NEW_WITH_DEFECTS",
-        "CERTIFIED_REFURBISHED",
-        "EXCELLENT_REFURBISHED",
-        "VERY_GOOD_REFURBISHED",
-        "GOOD_REFURBISHED",
-        "SELLER_REFURBISHED",
-        "USED_EXCELLENT",
-        "USED_VERY_GOOD",
-        "USED_GOOD",
-        "USED_ACCEPTABLE",
-        "FOR_PARTS_OR_NOT_WORKING",
-        "PRE_OWNED_EXCELLENT",
-        "PRE_OWNED_FAIR",
-    }
-)
-"""eBay's ConditionEnum."""
-REFUND_REASONS = frozenset(
-    {
-        "BUYER_CANCEL",
-        "BUYER_RETURN",
-        "ITEM_NOT_RECEIVED",
-        "SELLER_WRONG_ITEM",
-        "SELLER_OUT_OF_STOCK",
-        "SELLER_FOUND_CHEAPER_PRICE",
-        "OTHER",
-    }
-)
+CONDITION_TO_EBAY: dict[Condition, str] = {
+    Condition.new: "NEW",
+    Condition.like_new: "LIKE_NEW",
+    Condition.used_excellent: "USED_EXCELLENT",
+    Condition.used_very_good: "USED_VERY_GOOD",
+    Condition.used_good: "USED_GOOD",
+    Condition.used_acceptable: "USED_ACCEPTABLE",
+    Condition.for_parts: "FOR_PARTS_OR_NOT_WORKING",
+}
+"""Our condition -> eBay's ConditionEnum (we list in these seven of its sixteen)."""
+REFUND_REASON_TO_EBAY: dict[RefundReason, str] = {
+    RefundReason.buyer_cancelled: "BUYER_CANCEL",
+    RefundReason.buyer_returned: "BUYER_RETURN",
+    RefundReason.not_received: "ITEM_NOT_RECEIVED",
+    RefundReason.wrong_item: "SELLER_WRONG_ITEM",
+    RefundReason.out_of_stock: "SELLER_OUT_OF_STOCK",
+    RefundReason.other: "OTHER",
+}
+"""Our refund reason -> eBay's reasonForRefund."""
+CARRIER_CODES = {"fedex": "FEDEX", "yamato": "YAMATO", "sagawa": "SAGAWA"}
+"""Our carrier names -> the shippingCarrierCode sent in eBay shipping fulfillments."""
+
+
+def ebay_carrier_code(carrier: str) -> str:
+    """eBay's code for one of our carriers (an unknown one is sent upper-cased)."""
+    return CARRIER_CODES.get(carrier, carrier.upper())
 
 
 # Inputs ------------------------------------------------------------------------------------
@@ -91,17 +87,10 @@ class InventoryItem(BaseModel):
     description: str = Field(min_length=1, max_length=500_000)
     aspects: dict[str, list[str]] = Field(default_factory=dict)
     image_urls: list[str] = Field(default_factory=list, max_length=24)
-    condition: str = "USED_EXCELLENT"
+    condition: Condition = Condition.used_excellent
     quantity: int = Field(default=1, ge=0)
     weight_g: int | None = Field(default=None, gt=0)
     dims: PackageDims | None = None
-
-    @field_validator("condition")
-    @classmethod
-    def _known_condition(cls, value: str) -> str:
-        if value not in CONDITIONS:
-            raise ValueError(f"condition must be one of eBay's ConditionEnum: {sorted(CONDITIONS)}")
-        return value
 
     def to_ebay(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -111,7 +100,7 @@ class InventoryItem(BaseModel):
                 "aspects": self.aspects,
                 "imageUrls": self.image_urls,
             },
-            "condition": self.condition,
+            "condition": CONDITION_TO_EBAY[self.condition],
             "availability": {"shipToLocationAvailability": {"quantity": self.quantity}},
         }
         package: dict[str, Any] = {}
@@ -780,21 +769,22 @@ class EbayClient:
         self,
         order_id: str,
         line_items: list[tuple[str, int]],
-        carrier_code: str,
+        carrier: str,
         tracking_number: str,
         shipped_at: datetime,
     ) -> str:
-        """Mark lines shipped with a tracking number. eBay would accept the same fulfillment
-        twice, so an existing one with this tracking number is returned instead."""
-        if not line_items or not tracking_number or not carrier_code:
-            raise ValueError("line items, carrier code and tracking number are required")
+        """Mark lines shipped with a tracking number by one of our carriers (`fedex`, ...).
+        eBay would accept the same fulfillment twice, so an existing one with this tracking
+        number is returned instead."""
+        if not line_items or not tracking_number or not carrier:
+            raise ValueError("line items, carrier and tracking number are required")
         for existing in self.list_shipping_fulfillments(order_id):
             if existing.tracking_number == tracking_number:
                 return existing.fulfillment_id
         body = {
             "lineItems": [{"lineItemId": lid, "quantity": qty} for lid, qty in line_items],
             "shippedDate": ebay_timestamp(shipped_at),
-            "shippingCarrierCode": carrier_code,
+            "shippingCarrierCode": ebay_carrier_code(carrier),
             "trackingNumber": tracking_number,
         }
         response = self._call(
@@ -815,12 +805,11 @@ class EbayClient:
         return fulfillment_id
 
     def issue_refund(
-        self, order_id: str, amount: str, currency: str, reason: str, comment: str = ""
+        self, order_id: str, amount: str, currency: str, reason: RefundReason, comment: str = ""
     ) -> str:
         """An order-level refund. A refund of the same amount already on the order (say,
         from a call whose answer was lost) is returned instead of refunding twice."""
-        if reason not in REFUND_REASONS:
-            raise ValueError(f"reason must be one of {sorted(REFUND_REASONS)}")
+        ebay_reason = REFUND_REASON_TO_EBAY[RefundReason(reason)]
         order = parse_order(self._get_order_raw(order_id))
         for refund in order.refunds:
             if (
@@ -830,7 +819,7 @@ class EbayClient:
             ):
                 return refund.refund_id
         body: dict[str, Any] = {
-            "reasonForRefund": reason,
+            "reasonForRefund": ebay_reason,
             "orderLevelRefundAmount": {"value": amount, "currency": currency},
         }
         if comment:

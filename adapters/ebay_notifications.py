@@ -1,5 +1,6 @@
-"""eBay Marketplace Account Deletion notifications: the endpoint challenge and the
-X-EBAY-SIGNATURE check (ECDSA with SHA1, key fetched from the Notification API and cached)."""
+"""eBay Marketplace Account Deletion notifications: the endpoint challenge, the
+X-EBAY-SIGNATURE check (ECDSA with SHA1, key fetched from the Notification API and cached) and
+the notification envelope read into our own `AccountDeletion`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
+from pydantic import BaseModel, Field
 
 from adapters.ebay import SERVICE, parse_error
 from adapters.errors import (
@@ -31,6 +33,35 @@ from config import Settings
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 KEY_TTL_SECONDS = 3600  # eBay's SDKs cache a public key for an hour
 DIGESTS = {"SHA1": hashes.SHA1, "SHA256": hashes.SHA256}  # noqa: S303 - eBay signs with SHA1
+SIGNATURE_HEADER = "X-EBAY-SIGNATURE"
+
+
+class ChallengeResponse(BaseModel):
+    """The body eBay expects back from the endpoint validation GET."""
+
+    challengeResponse: str  # noqa: N815 - eBay's field name
+
+
+class AccountDeletion(BaseModel):
+    """A buyer asked eBay to delete their account: forget their personal data."""
+
+    notification_id: str
+    username: str = Field(default="", max_length=200)
+    user_id: str = Field(default="", max_length=200)
+
+
+def parse_account_deletion(body: bytes) -> AccountDeletion:
+    """The notification in a signed POST body; ValueError when it is not one."""
+    try:
+        notification = json.loads(body)["notification"]
+        data = notification.get("data") or {}
+        return AccountDeletion(
+            notification_id=str(notification["notificationId"]),
+            username=data.get("username", ""),
+            user_id=data.get("userId", ""),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not an account deletion notification: {exc}") from exc
 
 
 def challenge_response(challenge_code: str, verification_token: str, endpoint_url: str) -> str:
@@ -138,4 +169,10 @@ class NotificationVerifier:
         return body["access_token"], float(body.get("expires_in", 7200))
 
 
-__all__ = ["NotificationVerifier", "challenge_response"]
+__all__ = [
+    "AccountDeletion",
+    "ChallengeResponse",
+    "NotificationVerifier",
+    "challenge_response",
+    "parse_account_deletion",
+]

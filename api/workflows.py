@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.temporal import TemporalGateway
 from config import Settings
+from domain.errors import CONFLICT, INVALID_STATE, MEDIA_MISSING, VALIDATION_FAILED
 
 R = TypeVar("R")
 
@@ -116,11 +117,11 @@ async def live_status(
 def _is_validation(cause: BaseException | None) -> bool:
     if isinstance(cause, ApplicationError):
         return cause.type in {
-            "ValidationFailed",
+            VALIDATION_FAILED,
             "ValueError",
             "ValidationError",
-            "MediaMissing",
-        } or (cause.non_retryable and cause.type not in {"InvalidState", "Conflict"})
+            MEDIA_MISSING,
+        } or (cause.non_retryable and cause.type not in {INVALID_STATE, CONFLICT})
     return False
 
 

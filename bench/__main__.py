@@ -39,7 +39,7 @@ async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from bench import bulk_bench, fulfillment_bench
     from config import Settings
     from models.migrate import upgrade

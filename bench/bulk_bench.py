@@ -36,7 +36,7 @@ def insert_products(settings: Any, count: int, image_key: str) -> list[str]:
 
 
 def upload_image(settings: Any) -> str:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     key = f"product-images/bench-{uuid.uuid4().hex}.jpg"

@@ -277,7 +277,7 @@ def main() -> None:
             stack.start("sandbox")
             wait_port(stack.temporal_port)
             wait_http(f"{stack.sandbox_url}/_sandbox/health")
-            from adapters.storage import Storage
+            from adapters.s3 import Storage
             from config import Settings
 
             Storage(Settings()).ensure_bucket()

@@ -9,6 +9,13 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
+from domain.catalog import Condition
+from domain.parcels import (
+    DEFAULT_HEIGHT_CM,
+    DEFAULT_LENGTH_CM,
+    DEFAULT_WEIGHT_G,
+    DEFAULT_WIDTH_CM,
+)
 from models.types import json_field, timestamp, uuid_pk
 
 
@@ -22,16 +29,6 @@ class ProductStatus(StrEnum):
     failed = "failed"
     ended = "ended"
     sold_out = "sold_out"
-
-
-class Condition(StrEnum):
-    new = "NEW"
-    like_new = "LIKE_NEW"
-    used_excellent = "USED_EXCELLENT"
-    used_very_good = "USED_VERY_GOOD"
-    used_good = "USED_GOOD"
-    used_acceptable = "USED_ACCEPTABLE"
-    for_parts = "FOR_PARTS_OR_NOT_WORKING"
 
 
 class Product(SQLModel, table=True):
@@ -48,10 +45,10 @@ class Product(SQLModel, table=True):
     condition_notes: str = Field(default="", max_length=2000)
     price_jpy: int = Field(ge=0)
     quantity: int = Field(default=1, ge=0)
-    weight_g: int = Field(default=500, ge=1)
-    length_cm: float = Field(default=20, gt=0)
-    width_cm: float = Field(default=15, gt=0)
-    height_cm: float = Field(default=10, gt=0)
+    weight_g: int = Field(default=DEFAULT_WEIGHT_G, ge=1)
+    length_cm: float = Field(default=DEFAULT_LENGTH_CM, gt=0)
+    width_cm: float = Field(default=DEFAULT_WIDTH_CM, gt=0)
+    height_cm: float = Field(default=DEFAULT_HEIGHT_CM, gt=0)
     hs_code: str = Field(default="", max_length=12)
     image_keys: list[str] = json_field(list)
     tags: list[str] = json_field(list)

@@ -215,7 +215,7 @@ def run_dev(settings: Settings) -> int:
 
 
 def ensure_bucket(settings: Settings) -> None:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
 

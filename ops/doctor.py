@@ -116,7 +116,7 @@ async def check_temporal(settings: Settings, fix: bool) -> str:
 
 
 async def check_bucket(settings: Settings, fix: bool) -> str:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     if fix:
@@ -142,7 +142,7 @@ async def check_ebay(settings: Settings, _fix: bool) -> str:
 
 
 async def check_fedex(settings: Settings, _fix: bool) -> str:
-    from adapters.fedex import FedexCarrier
+    from adapters.carriers.fedex import FedexCarrier
 
     carrier = FedexCarrier(settings)
     await asyncio.to_thread(carrier.check_credentials)
@@ -150,14 +150,14 @@ async def check_fedex(settings: Settings, _fix: bool) -> str:
 
 
 async def check_sendgrid(settings: Settings, _fix: bool) -> str:
-    from adapters.mail import Mailer
+    from adapters.sendgrid import Mailer
 
     await asyncio.to_thread(Mailer(settings).check_credentials)
     return f"API key accepted at {settings.sendgrid_api_url}"
 
 
 async def check_openai(settings: Settings, _fix: bool) -> str:
-    from adapters.ai import ListingWriter
+    from adapters.openai import ListingWriter
 
     await asyncio.to_thread(ListingWriter(settings).check_credentials)
     return f"API key accepted, model {settings.openai_model}"

@@ -3,12 +3,11 @@
 Each emulator module (`sandbox/ebay.py`, `sandbox/fedex.py`, ...) exposes:
 - `create_app(ctx: SandboxContext) -> ASGIApp`: a Litestar app for that service;
 - `error_body(status: int, message: str) -> dict`: the vendor's error shape, used for faults;
-- optionally `control_handlers(ctx) -> list`: extra Litestar handlers mounted under `/_sandbox/`.
+- `control_handlers(ctx) -> list`: extra Litestar handlers mounted under `/_sandbox/`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -18,22 +17,19 @@ from litestar.params import Body
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from config import Settings
+from sandbox import ebay, fedex, openai, sagawa, sendgrid, yamato
 from sandbox.core import FaultMiddleware, FaultRule, SandboxContext
 
-SERVICES = ("ebay", "fedex", "yamato", "sagawa", "sendgrid", "openai")
-
-
-def _generic_error(status: int, message: str) -> dict[str, Any]:
-    return {"error": {"status": status, "message": message}}
-
-
-def _load(service: str) -> Any | None:
-    try:
-        return importlib.import_module(f"sandbox.{service}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"sandbox.{service}":
-            return None
-        raise
+EMULATORS = {
+    "ebay": ebay,
+    "fedex": fedex,
+    "yamato": yamato,
+    "sagawa": sagawa,
+    "sendgrid": sendgrid,
+    "openai": openai,
+}
+"""Each emulator module under the URL prefix it serves."""
+SERVICES = tuple(EMULATORS)
 
 
 def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
@@ -90,14 +86,9 @@ def create_sandbox_app(settings: Settings, ctx: SandboxContext | None = None) ->
     ctx = ctx or SandboxContext(settings=settings)
     apps: dict[str, ASGIApp] = {}
     extra: list[Any] = []
-    for service in SERVICES:
-        module = _load(service)
-        if module is None:
-            continue
-        error_body = getattr(module, "error_body", _generic_error)
-        apps[service] = FaultMiddleware(module.create_app(ctx), ctx, service, error_body)
-        if hasattr(module, "control_handlers"):
-            extra.extend(module.control_handlers(ctx))
+    for service, module in EMULATORS.items():
+        apps[service] = FaultMiddleware(module.create_app(ctx), ctx, service, module.error_body)
+        extra.extend(module.control_handlers(ctx))
     return SandboxDispatcher(ctx, apps, _control_app(ctx, extra))
 
 

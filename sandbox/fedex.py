@@ -20,7 +20,7 @@ from litestar import Litestar, Request, Response, post, put
 from litestar.exceptions import HTTPException
 from litestar.params import Body
 
-from adapters.fedex import tracking_check_digit
+from adapters.carriers.fedex import tracking_check_digit
 from sandbox.core import SandboxContext
 from sandbox.labels import invoice_pdf, label_pdf
 from sandbox.oas import SpecViolation, load_spec

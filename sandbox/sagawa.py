@@ -8,14 +8,14 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.params import FromQuery
 
-from adapters.sagawa import HEADER
+from adapters.carriers.sagawa import HEADER
 from sandbox.core import SandboxContext
-from sandbox.jp_carrier import (
+from sandbox.jp_csv import (
     CarrierProfile,
     control_handlers_for,
     tracking_page_handler,
 )
-from sandbox.jp_carrier import error_body as error_body
+from sandbox.jp_csv import error_body as error_body
 
 PROFILE = CarrierProfile(
     service="sagawa",

@@ -7,13 +7,7 @@ from typing import Any
 
 from temporalio.common import RetryPolicy
 
-PERMANENT_ERRORS = [
-    "PermanentError",
-    "AuthenticationError",
-    "NotFoundError",
-    "ValidationFailed",
-]
-"""Error types never retried (the adapters' permanent classes plus our own validation)."""
+from domain.errors import PERMANENT_ERRORS
 
 EXTERNAL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),

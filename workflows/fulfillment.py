@@ -22,6 +22,8 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
+    from domain.errors import VALIDATION_FAILED
+    from domain.refunds import RefundReason
     from temporal_client import BUSINESS_STATUS, ORDER_ID, TRACKING_NUMBER
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
@@ -323,7 +325,7 @@ class OrderFulfillmentWorkflow:
                 ebay_order_id=order.ebay_order_id,
                 amount=order.total_value,
                 currency=order.total_currency,
-                reason="OTHER",
+                reason=RefundReason.other,
                 comment=self._status.compensation.reason[:100],
             ),
             result_type=str,
@@ -420,14 +422,14 @@ class OrderFulfillmentWorkflow:
     def _validate_cancel(self, request: CancelOrder) -> None:
         if not request.reason.strip():
             raise ApplicationError(
-                "a reason is required to cancel an order", type="ValidationFailed"
+                "a reason is required to cancel an order", type=VALIDATION_FAILED
             )
         if self._cancel is not None:
-            raise ApplicationError("the order is already being cancelled", type="ValidationFailed")
+            raise ApplicationError("the order is already being cancelled", type=VALIDATION_FAILED)
         if self._status.step not in CANCELLABLE_STEPS:
             raise ApplicationError(
                 f"too late to cancel: the order is at {self._status.step} (label stage reached)",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
             )
 
     @workflow.signal(name=TRACKING_REFRESH_SIGNAL)

@@ -17,6 +17,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.errors import MEDIA_MISSING, VALIDATION_FAILED
+    from domain.media import inspection_media_prefix, is_inspection_media_key
     from temporal_client import BUSINESS_STATUS, ORDER_ID
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
@@ -145,20 +147,20 @@ class InspectionWorkflow:
     def _validate_request_upload(self, request: RequestUpload) -> None:
         if self._step != "awaiting_result" or self._outcome is not None:
             raise ApplicationError(
-                f"uploads are closed (step {self._step})", type="ValidationFailed"
+                f"uploads are closed (step {self._step})", type=VALIDATION_FAILED
             )
         if not request.file_names:
-            raise ApplicationError("give at least one file name", type="ValidationFailed")
+            raise ApplicationError("give at least one file name", type=VALIDATION_FAILED)
         if len(request.file_names) > MAX_FILES_PER_REQUEST:
             raise ApplicationError(
-                f"at most {MAX_FILES_PER_REQUEST} files per request", type="ValidationFailed"
+                f"at most {MAX_FILES_PER_REQUEST} files per request", type=VALIDATION_FAILED
             )
 
     @workflow.update(name=SUBMIT_RESULT_UPDATE)
     async def submit_result(self, submission: InspectionSubmission) -> InspectionOutcome:
         async with self._submitting:  # two inspectors at once: the first one wins
             if self._outcome is not None:
-                raise ApplicationError("the result was already submitted", type="ValidationFailed")
+                raise ApplicationError("the result was already submitted", type=VALIDATION_FAILED)
             problems = await workflow.execute_activity(
                 CHECK_MEDIA_ACTIVITY,
                 CheckMedia(order_id=self._order_id, keys=submission.media_keys),
@@ -166,7 +168,7 @@ class InspectionWorkflow:
                 **EXTERNAL,
             )
             if problems:
-                raise ApplicationError("; ".join(problems), type="MediaMissing")
+                raise ApplicationError("; ".join(problems), type=MEDIA_MISSING)
             passed = all(submission.answers.values())
             self._step = "recording"
             await workflow.execute_activity(
@@ -194,38 +196,40 @@ class InspectionWorkflow:
     def _validate_submit_result(self, submission: InspectionSubmission) -> None:
         if self._step != "awaiting_result" or self._outcome is not None:
             raise ApplicationError(
-                f"no result expected now (step {self._step})", type="ValidationFailed"
+                f"no result expected now (step {self._step})", type=VALIDATION_FAILED
             )
         keys = {item.key for item in self._checklist}
         missing = sorted(keys - submission.answers.keys())
         unknown = sorted(submission.answers.keys() - keys)
         if missing:
             raise ApplicationError(
-                f"checklist items not answered: {', '.join(missing)}", type="ValidationFailed"
+                f"checklist items not answered: {', '.join(missing)}", type=VALIDATION_FAILED
             )
         if unknown:
             raise ApplicationError(
-                f"not on the checklist: {', '.join(unknown)}", type="ValidationFailed"
+                f"not on the checklist: {', '.join(unknown)}", type=VALIDATION_FAILED
             )
         if not submission.media_keys:
             raise ApplicationError(
-                "at least one photo or video is required", type="ValidationFailed"
+                "at least one photo or video is required", type=VALIDATION_FAILED
             )
-        prefix = f"inspection-videos/{self._order_id}/"
-        outside = [k for k in submission.media_keys if not k.startswith(prefix) or k == prefix]
+        outside = [
+            k for k in submission.media_keys if not is_inspection_media_key(k, self._order_id)
+        ]
         if outside:
+            prefix = inspection_media_prefix(self._order_id)
             raise ApplicationError(
-                f"media keys must be under {prefix}: {', '.join(outside)}", type="ValidationFailed"
+                f"media keys must be under {prefix}: {', '.join(outside)}", type=VALIDATION_FAILED
             )
         try:
             uuid.UUID(submission.inspector_id)
         except ValueError:
             raise ApplicationError(
-                "inspector_id must be the inspector's user id", type="ValidationFailed"
+                "inspector_id must be the inspector's user id", type=VALIDATION_FAILED
             ) from None
         if not all(submission.answers.values()) and not submission.notes.strip():
             raise ApplicationError(
-                "a failed inspection needs notes saying what is wrong", type="ValidationFailed"
+                "a failed inspection needs notes saying what is wrong", type=VALIDATION_FAILED
             )
 
     @workflow.query(name=STATUS_QUERY)

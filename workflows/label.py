@@ -12,7 +12,6 @@ issued-history file (`import_issued_history`).
 from __future__ import annotations
 
 import contextlib
-import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -20,6 +19,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.errors import VALIDATION_FAILED
+    from domain.tracking import is_jp_tracking_number
     from temporal_client import BUSINESS_STATUS, TRACKING_NUMBER
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.orders import (
@@ -45,13 +46,7 @@ with workflow.unsafe.imports_passed_through():
         SubmitTracking,
     )
 
-JP_TRACKING = re.compile(r"^\d{12}$")
 HISTORY_KEY_PREFIXES = ("documents/", "temp/")
-
-
-def jp_tracking_number_ok(number: str) -> bool:
-    """Yamato and Sagawa: 12 digits, the last one is the first eleven modulo 7."""
-    return bool(JP_TRACKING.match(number)) and int(number[:11]) % 7 == int(number[11])
 
 
 def pick_quote(
@@ -188,7 +183,7 @@ class LabelWorkflow:
     def _validate_choose_rate(self, choice: ChooseRate) -> None:
         if self._step != "choosing" or self._staff_choice is not None:
             raise ApplicationError(
-                f"the rate can no longer be chosen (step {self._step})", type="ValidationFailed"
+                f"the rate can no longer be chosen (step {self._step})", type=VALIDATION_FAILED
             )
         if not any(
             q.carrier == choice.carrier and q.service == choice.service for q in self._quotes
@@ -196,7 +191,7 @@ class LabelWorkflow:
             offered = ", ".join(f"{q.carrier}/{q.service}" for q in self._quotes)
             raise ApplicationError(
                 f"{choice.carrier}/{choice.service} was not quoted (quoted: {offered})",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
             )
 
     @workflow.update(name=SUBMIT_TRACKING_UPDATE)
@@ -208,11 +203,11 @@ class LabelWorkflow:
     def _validate_submit_tracking(self, submission: SubmitTracking) -> None:
         self._expect_tracking()
         number = submission.tracking_number.strip()
-        if not jp_tracking_number_ok(number):
+        if not is_jp_tracking_number(number):
             carrier = self._bought.carrier if self._bought else "the carrier"
             raise ApplicationError(
                 f"{number!r} is not a {carrier} tracking number (12 digits, last = first 11 mod 7)",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
             )
 
     @workflow.update(name=IMPORT_ISSUED_HISTORY_UPDATE)
@@ -230,7 +225,7 @@ class LabelWorkflow:
         except ActivityError as error:  # reject the update with the activity's own message
             cause = error.cause
             message = cause.message if isinstance(cause, ApplicationError) else str(error)
-            raise ApplicationError(message, type="ValidationFailed") from error
+            raise ApplicationError(message, type=VALIDATION_FAILED) from error
         if not self._tracking:
             self._tracking = tracking
         return self.status()
@@ -241,13 +236,13 @@ class LabelWorkflow:
         if not request.key.startswith(HISTORY_KEY_PREFIXES):
             raise ApplicationError(
                 f"the history file key must start with {' or '.join(HISTORY_KEY_PREFIXES)}",
-                type="ValidationFailed",
+                type=VALIDATION_FAILED,
             )
 
     def _expect_tracking(self) -> None:
         if self._step != "awaiting_tracking" or self._tracking:
             raise ApplicationError(
-                f"no tracking number expected now (step {self._step})", type="ValidationFailed"
+                f"no tracking number expected now (step {self._step})", type=VALIDATION_FAILED
             )
 
     @workflow.query(name=STATUS_QUERY)

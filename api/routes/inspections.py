@@ -4,7 +4,6 @@ the InspectionWorkflow's validated update."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -27,6 +26,7 @@ from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
+from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix
 from models import Inspection, InspectionResult, Order
 from models.types import UTCDateTime
 from workflows.contracts.orders import (
@@ -40,7 +40,6 @@ from workflows.contracts.orders import (
 
 AuthRequest = Request[AuthUser, Token, Any]
 MEDIA_TYPES = {"video/mp4", "video/quicktime", "video/webm", "image/jpeg", "image/png"}
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 class QueueItem(BaseModel):
@@ -175,8 +174,8 @@ async def media_upload_urls(
     await in_session(settings, lambda s: _load(s, order_id))
     targets = []
     for name in data.file_names:
-        safe = SAFE_NAME.sub("_", name)[-80:].strip("._") or "media"
-        key = f"inspection-videos/{order_id}/{uuid.uuid4().hex[:12]}-{safe}"
+        safe = UNSAFE_FILE_CHARACTERS.sub("_", name)[-80:].strip("._") or "media"
+        key = f"{inspection_media_prefix(str(order_id))}{uuid.uuid4().hex[:12]}-{safe}"
         url = await anyio.to_thread.run_sync(
             lambda k=key: services.storage.presign_put(k, data.content_type, expires=900)
         )
@@ -201,7 +200,7 @@ async def submit_result(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> InspectionOutcome:
-    prefix = f"inspection-videos/{order_id}/"
+    prefix = inspection_media_prefix(str(order_id))
     if any(not key.startswith(prefix) for key in data.media_keys):
         raise ClientException(status_code=422, detail=f"media keys must start with {prefix}")
     await in_session(settings, lambda s: _load(s, order_id))

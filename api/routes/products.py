@@ -42,6 +42,13 @@ from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
+from domain.parcels import (
+    DEFAULT_HEIGHT_CM,
+    DEFAULT_LENGTH_CM,
+    DEFAULT_WEIGHT_G,
+    DEFAULT_WIDTH_CM,
+)
+from domain.sku import SKU_PATTERN
 from models import Condition, Product, ProductStatus
 from models.types import UTCDateTime
 from workflows.contracts.listing import (
@@ -59,7 +66,6 @@ from workflows.contracts.listing import (
 
 AuthRequest = Request[AuthUser, Token, Any]
 T = TypeVar("T")
-SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 EDITABLE = {ProductStatus.draft, ProductStatus.rejected, ProductStatus.failed}
@@ -86,10 +92,10 @@ class ProductCreate(RequestBody):
     condition_notes: str = Field(default="", max_length=2000)
     price_jpy: Price
     quantity: Quantity = 1
-    weight_g: Weight = 500
-    length_cm: Dimension = 20
-    width_cm: Dimension = 15
-    height_cm: Dimension = 10
+    weight_g: Weight = DEFAULT_WEIGHT_G
+    length_cm: Dimension = DEFAULT_LENGTH_CM
+    width_cm: Dimension = DEFAULT_WIDTH_CM
+    height_cm: Dimension = DEFAULT_HEIGHT_CM
     hs_code: str = Field(default="", max_length=12, pattern=r"^[0-9.]*$")
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,13 +16,20 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_503_SERVICE_UNAVAILABLE
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from adapters.ebay_notifications import SIGNATURE_HEADER as EBAY_SIGNATURE_HEADER
+from adapters.ebay_notifications import (
+    ChallengeResponse,
+    challenge_response,
+    parse_account_deletion,
+)
+from adapters.sendgrid import DeliveryEvent, event_webhook_signature
 from api.db import in_session
 from api.security.ratelimit import limiter
-from api.services import Services, adapter
+from api.services import Services
 from api.stores import RL_WEBHOOKS
 from config import Settings
 from models import EmailMessage, Order, Suppression, WebhookEvent
@@ -31,30 +37,17 @@ from observability import get_logger
 
 log = get_logger(__name__)
 
-SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
-TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
-EBAY_SIGNATURE_HEADER = "X-EBAY-SIGNATURE"
 ERASED_BUYER = "deleted-user"
 
 # Progress of a delivered message; a later event never moves it backwards.
 RANK = {"queued": 0, "sent": 1, "suppressed": 1, "delivered": 2, "opened": 3, "clicked": 4}
 FAILED = {"bounced", "dropped", "spamreport"}
-SUPPRESS = {
-    "bounce": "bounce",
-    "spamreport": "spamreport",
-    "unsubscribe": "unsubscribe",
-    "group_unsubscribe": "unsubscribe",
-}
 
 
 class EventsResult(BaseModel):
     received: int
     processed: int
     duplicates: int
-
-
-class Challenge(BaseModel):
-    challengeResponse: str  # noqa: N815 - eBay's field name
 
 
 # SendGrid -------------------------------------------------------------------------------------
@@ -72,18 +65,17 @@ def _claim(session: Session, event_id: str, source: str, kind: str) -> bool:
     return True
 
 
-def _find_message(session: Session, event: Any) -> EmailMessage | None:
+def _find_message(session: Session, event: DeliveryEvent) -> EmailMessage | None:
     if event.dedupe_key:
         found = session.exec(
             select(EmailMessage).where(EmailMessage.dedupe_key == event.dedupe_key)
         ).first()
         if found is not None:
             return found
-    message_id = (event.sg_message_id or "").split(".", 1)[0]
-    if not message_id:
+    if not event.message_id:
         return None
     return session.exec(
-        select(EmailMessage).where(EmailMessage.provider_message_id == message_id)
+        select(EmailMessage).where(EmailMessage.provider_message_id == event.message_id)
     ).first()
 
 
@@ -92,28 +84,18 @@ def _advances(current: str, new: str) -> bool:
     return new in FAILED or (current not in FAILED and RANK[new] > RANK.get(current, 0))
 
 
-def _apply(session: Session, event: Any) -> None:
-    kind = event.event
-    if kind in SUPPRESS and event.email:
-        email = event.email.strip().lower()
+def _apply(session: Session, event: DeliveryEvent) -> None:
+    if event.suppress and event.recipient:
+        email = event.recipient.strip().lower()
         if session.get(Suppression, email) is None:
-            session.add(
-                Suppression(email=email, reason=SUPPRESS[kind], detail=(event.reason or "")[:1000])
-            )
+            session.add(Suppression(email=email, reason=event.suppress, detail=event.detail[:1000]))
     message = _find_message(session, event)
     if message is None:
         return
-    status = {
-        "delivered": "delivered",
-        "open": "opened",
-        "click": "clicked",
-        "bounce": "bounced",
-        "dropped": "dropped",
-        "spamreport": "spamreport",
-    }.get(kind)
-    if kind == "open":
+    status = event.status
+    if status == "opened":
         message.opens += 1
-    elif kind == "click":
+    elif status == "clicked":
         message.clicks += 1
     if status and _advances(message.status, status):
         message.status = status
@@ -134,27 +116,24 @@ async def sendgrid_events(
     services: NamedDependency[Services],
 ) -> EventsResult:
     payload = await request.body()
-    signature = request.headers.get(SIGNATURE_HEADER, "")
-    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
-    if not signature or not timestamp:
+    signed = event_webhook_signature(request.headers)
+    if signed is None:
         raise PermissionDeniedException("missing SendGrid signature headers")
     mailer = services.mailer
-    valid = await anyio.to_thread.run_sync(
-        lambda: mailer.verify_event_webhook(payload, signature, timestamp)
-    )
+    valid = await anyio.to_thread.run_sync(lambda: mailer.verify_event_webhook(payload, *signed))
     if not valid:
         raise PermissionDeniedException("the SendGrid signature does not match")
     try:
-        events = mailer.parse_events(payload)
+        events = mailer.delivery_events(payload)
     except ValueError as exc:
         raise ClientException(status_code=400, detail=f"not a SendGrid event batch: {exc}") from exc
 
     def run(session: Session) -> EventsResult:
         processed = duplicates = 0
         for event in events:
-            if not event.sg_event_id:
+            if not event.event_id:
                 continue
-            if not _claim(session, f"sendgrid:{event.sg_event_id}", "sendgrid", event.event):
+            if not _claim(session, f"sendgrid:{event.event_id}", "sendgrid", event.kind):
                 duplicates += 1
                 continue
             _apply(session, event)
@@ -175,18 +154,13 @@ async def sendgrid_events(
 async def ebay_challenge(
     settings: NamedDependency[Settings],
     challenge_code: str = Parameter(min_length=1, max_length=512),
-) -> Challenge:
-    answer = adapter("ebay_notifications", "challenge_response")(
+) -> ChallengeResponse:
+    answer = challenge_response(
         challenge_code,
         settings.ebay_verification_token.get_secret_value(),
         settings.ebay_deletion_endpoint_url,
     )
-    return Challenge(challengeResponse=answer)
-
-
-class DeletionData(BaseModel):
-    username: str = Field(default="", max_length=200)
-    userId: str = Field(default="", max_length=200)  # noqa: N815 - eBay's field name
+    return ChallengeResponse(challengeResponse=answer)
 
 
 def _erase_buyer(session: Session, username: str) -> int:
@@ -241,21 +215,23 @@ async def ebay_account_deletion(
     if not valid:
         raise ClientException(status_code=412, detail="the eBay signature does not match")
     try:
-        notification = json.loads(body)["notification"]
-        notification_id = str(notification["notificationId"])
-        data = DeletionData.model_validate(notification.get("data") or {})
-    except (ValueError, KeyError, TypeError) as exc:
+        deletion = parse_account_deletion(body)
+    except ValueError as exc:
         raise ClientException(
             status_code=400, detail="not an account deletion notification"
         ) from exc
 
     def run(session: Session) -> int | None:
-        if not _claim(session, f"ebay:{notification_id}", "ebay", "account_deletion"):
+        if not _claim(session, f"ebay:{deletion.notification_id}", "ebay", "account_deletion"):
             return None
-        return _erase_buyer(session, data.username) if data.username else 0
+        return _erase_buyer(session, deletion.username) if deletion.username else 0
 
     erased = await in_session(settings, run)
-    log.info("ebay account deletion", notification_id=notification_id, orders_anonymised=erased)
+    log.info(
+        "ebay account deletion",
+        notification_id=deletion.notification_id,
+        orders_anonymised=erased,
+    )
 
 
 def routers(settings: Settings) -> list[Router]:

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.timeout(60)
 def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from activities.deps import Dependencies
     from activities.inspection import activities
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
     return {

@@ -12,6 +12,7 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from domain.refunds import RefundReason
 from workflows.contracts.orders import (
     RECORD_ORDER_ACTIVITY,
     REFUND_ORDER_ACTIVITY,
@@ -110,7 +111,7 @@ def test_refund_twice_and_lost_response_refund_once(acts, sandbox) -> None:
         ebay_order_id=ebay_order_id,
         amount=record.total_value,
         currency=record.total_currency,
-        reason="OTHER",
+        reason=RefundReason.other,
         comment="inspection failed",
     )
     lose_next(sandbox, "ebay", "/issue_refund")

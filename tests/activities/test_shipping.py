@@ -38,7 +38,7 @@ def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-u
     from activities.deps import Dependencies
     from activities.orders import activities as order_activities
     from activities.shipping import activities
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
     deps = Dependencies(settings)
@@ -118,7 +118,7 @@ def test_quotes_only_from_carriers_serving_the_route(acts, sandbox, settings) ->
 
 
 def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> None:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     _, _, shipment_id = shipment_for(acts, sandbox, country_code="US")
     request = fedex_label(acts, shipment_id)
@@ -146,7 +146,7 @@ def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> N
 def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, settings) -> None:
     from activities.deps import Dependencies
     from activities.shipping import build_request
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from models import Shipment
     from models.db import session_scope
 
@@ -245,7 +245,7 @@ def test_upload_without_tracking_is_permanent(acts, sandbox) -> None:
 
 
 def test_yamato_handoff_csv_and_issued_history(acts, sandbox, settings) -> None:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     _, _, shipment_id = shipment_for(acts, sandbox, domestic=True)
     quotes = ActivityEnvironment().run(

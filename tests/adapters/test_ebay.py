@@ -25,6 +25,8 @@ from adapters.errors import (
     RateLimitedError,
     RetryableError,
 )
+from domain.catalog import Condition
+from domain.refunds import RefundReason
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def _item(title: str = "Seiko 5 automatic watch, 1970s, Japan") -> InventoryItem
         description="<p>Runs well.</p>",
         aspects={"Brand": ["Seiko"], "Type": ["Wristwatch"]},
         image_urls=["https://img.example/1.jpg"],
-        condition="USED_EXCELLENT",
+        condition=Condition.used_excellent,
         quantity=1,
         weight_g=250,
     )
@@ -233,14 +235,14 @@ def test_shipping_fulfillment_is_created_once(ebay, clean_sandbox):
     lines = [(li["lineItemId"], li["quantity"]) for li in order["lineItems"]]
     shipped = datetime.now(UTC)
     first = ebay.create_shipping_fulfillment(
-        order["orderId"], lines[:1], "FEDEX", "7946123", shipped
+        order["orderId"], lines[:1], "fedex", "7946123", shipped
     )
     assert ebay.get_order(order["orderId"]).fulfillment_status == "IN_PROGRESS"
     again = ebay.create_shipping_fulfillment(
-        order["orderId"], lines[:1], "FEDEX", "7946123", shipped
+        order["orderId"], lines[:1], "fedex", "7946123", shipped
     )
     assert again == first
-    ebay.create_shipping_fulfillment(order["orderId"], lines[1:], "FEDEX", "7946124", shipped)
+    ebay.create_shipping_fulfillment(order["orderId"], lines[1:], "fedex", "7946124", shipped)
     assert ebay.get_order(order["orderId"]).fulfillment_status == "FULFILLED"
     found = ebay.list_shipping_fulfillments(order["orderId"])
     assert [f.tracking_number for f in found] == ["7946123", "7946124"]
@@ -248,20 +250,22 @@ def test_shipping_fulfillment_is_created_once(ebay, clean_sandbox):
     assert clean_sandbox.ctx.ledger.count("ebay", "fulfillment", order["orderId"]) == 2
     assert ebay.api_calls["create_shipping_fulfillment"] == 2
     with pytest.raises(PermanentError) as info:
-        ebay.create_shipping_fulfillment(order["orderId"], [("1", 1)], "FEDEX", "79461", shipped)
+        ebay.create_shipping_fulfillment(order["orderId"], [("1", 1)], "fedex", "79461", shipped)
     assert info.value.code == "32200"
 
 
 def test_refund_is_issued_once(ebay, clean_sandbox):
     [order] = _orders(clean_sandbox, {"orders": [{"sku": "R-1", "price": "50.00"}]})
     refund_id = ebay.issue_refund(
-        order["orderId"], "50.00", "USD", "SELLER_OUT_OF_STOCK", "Failed inspection"
+        order["orderId"], "50.00", "USD", RefundReason.out_of_stock, "Failed inspection"
     )
-    assert ebay.issue_refund(order["orderId"], "50.0", "USD", "SELLER_OUT_OF_STOCK") == refund_id
+    assert (
+        ebay.issue_refund(order["orderId"], "50.0", "USD", RefundReason.out_of_stock) == refund_id
+    )
     assert clean_sandbox.ctx.ledger.count("ebay", "refund", order["orderId"]) == 1
     assert ebay.get_order(order["orderId"]).payment_status == "FULLY_REFUNDED"
     with pytest.raises(PermanentError) as info:
-        ebay.issue_refund(order["orderId"], "1.00", "USD", "OTHER")
+        ebay.issue_refund(order["orderId"], "1.00", "USD", RefundReason.other)
     assert info.value.code == "34915"
     with pytest.raises(ValueError):
         ebay.issue_refund(order["orderId"], "1.00", "USD", "BECAUSE")
@@ -374,18 +378,18 @@ def test_lost_fulfillment_and_refund_responses_are_not_repeated(ebay, clean_sand
     )
     with pytest.raises(RetryableError):
         ebay.create_shipping_fulfillment(
-            order_id, lines, "YAMATO", "123456789012", datetime.now(UTC)
+            order_id, lines, "yamato", "123456789012", datetime.now(UTC)
         )
     fulfillment_id = ebay.create_shipping_fulfillment(
-        order_id, lines, "YAMATO", "123456789012", datetime.now(UTC)
+        order_id, lines, "yamato", "123456789012", datetime.now(UTC)
     )
     assert [f.fulfillment_id for f in ebay.list_shipping_fulfillments(order_id)] == [fulfillment_id]
     _faults(
         clean_sandbox, {"lost_response_rate": 1.0, "times": 1, "path_contains": "/issue_refund"}
     )
     with pytest.raises(RetryableError):
-        ebay.issue_refund(order_id, "20.00", "USD", "BUYER_CANCEL")
-    refund_id = ebay.issue_refund(order_id, "20.00", "USD", "BUYER_CANCEL")
+        ebay.issue_refund(order_id, "20.00", "USD", RefundReason.buyer_cancelled)
+    refund_id = ebay.issue_refund(order_id, "20.00", "USD", RefundReason.buyer_cancelled)
     assert refund_id and ebay.get_order(order_id).refunds[0].refund_id == refund_id
     ledger = clean_sandbox.ctx.ledger
     assert ledger.count("ebay", "fulfillment", order_id) == 1
@@ -528,3 +532,18 @@ def test_lost_bulk_publish_answer_is_recovered_without_duplicates(ebay, clean_sa
     ledger = clean_sandbox.ctx.ledger
     assert ledger.count("ebay", "offer_published") == 3
     assert ledger.duplicates().get("ebay", {}) == {}
+
+
+def test_our_words_become_ebays() -> None:
+    from adapters.ebay import REFUND_REASON_TO_EBAY, ebay_carrier_code
+
+    body = InventoryItem(title="t", description="d", condition=Condition.for_parts).to_ebay()
+    assert body["condition"] == "FOR_PARTS_OR_NOT_WORKING"
+    assert set(REFUND_REASON_TO_EBAY) == set(RefundReason)
+    assert REFUND_REASON_TO_EBAY[RefundReason.other] == "OTHER"
+    assert [ebay_carrier_code(c) for c in ("fedex", "yamato", "sagawa", "dhl")] == [
+        "FEDEX",
+        "YAMATO",
+        "SAGAWA",
+        "DHL",
+    ]

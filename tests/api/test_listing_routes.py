@@ -22,7 +22,7 @@ async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings)
     """The API under uvicorn (its own loop and its own Temporal connection) talking to the
     session's worker. An in-process test client would block the loop the worker runs on while
     a handler waits for a workflow query, and deadlock."""
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from api.app import create_app
 
     Storage(settings).ensure_bucket()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(150)
 @pytest.fixture
 async def api(make_user, worker, temporal_env, clean_sandbox, settings):  # type: ignore[no-untyped-def]
     """Base URL of the API under uvicorn (see test_listing_routes for why not in-process)."""
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from api.app import create_app
 
     Storage(settings).ensure_bucket()
@@ -169,7 +169,7 @@ async def test_sync_inspect_and_cancel_through_the_api(api, make_user, settings,
 
 
 async def test_label_download_after_inspection(api, make_user, settings, clean_sandbox):
-    pytest.importorskip("adapters.carriers_registry", reason="carrier adapters not built yet")
+    pytest.importorskip("adapters.carriers.registry", reason="carrier adapters not built yet")
     staff = await _as(api, make_user, "staff")
     inspector = await _as(api, make_user, "inspector")
     try:
@@ -207,7 +207,7 @@ async def test_domestic_tracking_number_submitted_through_the_api(
     number, staff type it in through the API (LabelWorkflow update); a wrong check digit is
     refused."""
     registry = pytest.importorskip(
-        "adapters.carriers_registry", reason="carrier adapters not built yet"
+        "adapters.carriers.registry", reason="carrier adapters not built yet"
     )
     staff = await _as(api, make_user, "staff")
     inspector = await _as(api, make_user, "inspector")

@@ -109,7 +109,7 @@ async def test_inspection_queue_and_media_checks(client, make_user, settings):
 
 
 async def test_media_upload_urls_work_against_s3(client, make_user, settings, sandbox):
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     await anyio.to_thread.run_sync(storage.ensure_bucket)
@@ -135,7 +135,7 @@ async def test_media_upload_urls_work_against_s3(client, make_user, settings, sa
 
 
 async def test_shipments_label_download_and_tracking(client, staff, settings, sandbox):
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     await anyio.to_thread.run_sync(storage.ensure_bucket)

@@ -100,7 +100,7 @@ def _product(**overrides):
         "title_ja": "セイコー 腕時計 自動巻き",
         "description_ja": "動作確認済み。",
         "brand": "Seiko",
-        "condition": "USED_EXCELLENT",
+        "condition": "used_excellent",
         "price_jpy": 25000,
         **overrides,
     }
@@ -120,6 +120,8 @@ async def test_product_crud_and_filters(client, logged_in):
     )
     assert invalid.status_code == 400
     assert "price_jpy" in invalid.text and "sku" in invalid.text
+    dotted = await client.post("/api/products", headers=staff.headers, json=_product(sku="ABC.1"))
+    assert dotted.status_code == 400 and "sku" in dotted.text  # eBay would refuse it later
 
     edited = await client.patch(
         f"/api/products/{product['id']}", headers=staff.headers, json={"quantity": 3}

@@ -46,7 +46,7 @@ def _reload(settings, message_id) -> EmailMessage:
 async def test_emulator_signed_events_update_messages_and_suppressions(
     settings, migrated_db, clean_sandbox
 ):
-    from adapters.mail import Mailer
+    from adapters.sendgrid import Mailer
     from api.app import create_app
 
     recipient = f"buyer-{uuid.uuid4().hex[:8]}@example.com"

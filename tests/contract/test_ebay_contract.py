@@ -17,6 +17,7 @@ from adapters.ebay import (
     OfferDraft,
     PriceQuantityUpdate,
 )
+from domain.refunds import RefundReason
 from sandbox.ebay_common import spec_view
 from sandbox.oas import SpecViolation, load_spec
 
@@ -100,12 +101,12 @@ def _run_every_operation(ebay: EbayClient, sandbox) -> None:
     assert list(ebay.iter_orders_modified(now - timedelta(minutes=1), now + timedelta(minutes=1)))
     ebay.get_order(order["orderId"])
     lines = [(li["lineItemId"], li["quantity"]) for li in order["lineItems"]]
-    ebay.create_shipping_fulfillment(order["orderId"], lines, "FEDEX", "794600000001", now)
+    ebay.create_shipping_fulfillment(order["orderId"], lines, "fedex", "794600000001", now)
     ebay.issue_refund(
         order["orderId"],
         order["pricingSummary"]["total"]["value"],
         "USD",
-        "SELLER_OUT_OF_STOCK",
+        RefundReason.out_of_stock,
         "Item failed inspection",
     )
 

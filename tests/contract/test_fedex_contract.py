@@ -9,9 +9,9 @@ import json
 import httpx
 import pytest
 
-from adapters.fedex import FedexCarrier
+from adapters.carriers.fedex import FedexCarrier
 from sandbox.oas import SpecViolation, load_spec
-from tests.adapters.test_fedex import request
+from tests.adapters.carriers.test_fedex import request
 
 REQUEST_SCHEMAS = {
     "/rate/v1/rates/quotes": ("fedex-rate", "Full_Schema_Quote_Rate"),

@@ -8,7 +8,7 @@ import copy
 import httpx
 import pytest
 
-from adapters.ai import LISTING_SCHEMA, JapaneseListingSource, ListingWriter
+from adapters.openai import LISTING_SCHEMA, JapaneseListingSource, ListingWriter
 from sandbox.oas import SpecViolation, load_spec
 from sandbox.openai import strict_schema_problem
 

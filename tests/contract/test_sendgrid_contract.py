@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.mail import Mailer
+from adapters.sendgrid import Mailer
 from config import EMAIL_TEMPLATES
 from sandbox.oas import SpecViolation, load_spec
 from sandbox.sendgrid import validate_mail_send

@@ -56,7 +56,7 @@ async def counting_worker(  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def image_key(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     storage.ensure_bucket()

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
 
@@ -73,7 +73,7 @@ def list_on_ebay(settings, sku: str, quantity: int) -> str:  # type: ignore[no-u
             description="A vintage automatic watch.",
             aspects={"Brand": ["Seiko"]},
             image_urls=["https://example.com/watch.jpg"],
-            condition="USED_EXCELLENT",
+            condition="used_excellent",
             quantity=quantity,
         ),
     )
@@ -189,7 +189,7 @@ async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ig
 async def test_international_order_from_import_to_delivered(
     worker, settings, sandbox, bucket
 ) -> None:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     sku = make_product(settings)
     ebay_order_id = import_order(sandbox, sku, country_code="US", buyer_email="pat@example.com")
@@ -248,7 +248,7 @@ async def test_international_order_from_import_to_delivered(
 
 
 async def test_domestic_order_through_yamato_csv_handoff(worker, settings, sandbox, bucket) -> None:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     sku = make_product(settings)
     ebay_order_id = import_order(sandbox, sku, domestic=True, buyer_email="taro@example.jp")
@@ -274,7 +274,7 @@ async def test_domestic_order_through_yamato_csv_handoff(worker, settings, sandb
     imported.raise_for_status()
     history = await call("GET", f"{sandbox.base_url}/_sandbox/yamato/b2/history")
     history.raise_for_status()
-    from adapters.yamato import YamatoCarrier
+    from adapters.carriers.yamato import YamatoCarrier
 
     issued = dict(YamatoCarrier(settings).parse_issued_history(history.content))
     tracking = issued[f"label:{status.shipment_id}"]

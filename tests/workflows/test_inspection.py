@@ -28,7 +28,7 @@ from workflows.inspection import InspectionWorkflow
 pytestmark = pytest.mark.timeout(90)
 
 
-def make_order(settings, condition: str = "USED_GOOD", category: str = "camera") -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def make_order(settings, condition: str = "used_good", category: str = "camera") -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """An order row (as the order sync stores it) for one product of ours; (order id, sku)."""
     from models import Order, Product
     from models.db import session_scope
@@ -108,7 +108,7 @@ async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[n
 
 @pytest.fixture(scope="module")
 def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
 
@@ -181,7 +181,7 @@ async def test_inspection_passes_through_validated_update(worker, settings, buck
 async def test_escalation_emails_repeat_until_inspected(
     ts_worker, time_skipping_env, settings, sandbox, bucket
 ) -> None:
-    order_id, _ = make_order(settings, condition="NEW", category="toy")
+    order_id, _ = make_order(settings, condition="new", category="toy")
     inspector = make_inspector(settings)
     staff = "ops-team@theworlddoor.example"
     handle = await ts_worker.client.start_workflow(

@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import ActivityEnvironment
 
+from domain.tracking import is_jp_tracking_number
 from tests.workflows.conftest import record_history
 from workflows.contracts.orders import (
     ENSURE_SHIPMENT_ACTIVITY,
@@ -24,7 +25,7 @@ from workflows.contracts.orders import (
     RecordOrder,
     label_workflow_id,
 )
-from workflows.label import LabelWorkflow, jp_tracking_number_ok, pick_quote
+from workflows.label import LabelWorkflow, pick_quote
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -44,13 +45,6 @@ def test_policy_cheapest_within_transit_limit() -> None:
     assert pick_quote(quotes, 1).service == "INTERNATIONAL_PRIORITY"  # nothing in time: fastest
     assert pick_quote(quotes, 7, "yamato").carrier == "yamato"  # preferred wins
     assert pick_quote(quotes, 7, "sagawa").service == "INTERNATIONAL_ECONOMY"  # not offered
-
-
-def test_jp_tracking_check_digit() -> None:
-    assert jp_tracking_number_ok("123456789013")  # 12345678901 % 7 == 3
-    assert not jp_tracking_number_ok("123456789012")
-    assert not jp_tracking_number_ok("12345678901")
-    assert not jp_tracking_number_ok("12345678901a")
 
 
 async def domestic_shipment(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
@@ -90,7 +84,7 @@ async def wait_step(handle, step: str) -> LabelStatus:  # type: ignore[no-untype
 
 
 async def test_staff_choose_sagawa_and_import_issued_history(worker, settings, sandbox) -> None:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     await asyncio.to_thread(storage.ensure_bucket)
@@ -145,7 +139,7 @@ async def test_staff_choose_sagawa_and_import_issued_history(worker, settings, s
     updated = await handle.execute_update(
         LabelWorkflow.import_issued_history, ImportIssuedHistory(key=key)
     )
-    assert jp_tracking_number_ok(updated.tracking_number)
+    assert is_jp_tracking_number(updated.tracking_number)
 
     result = await handle.result()
     assert result.carrier == "sagawa" and result.tracking_number == updated.tracking_number

@@ -32,7 +32,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture(scope="module")
 def storage(settings, sandbox):  # type: ignore[no-untyped-def]
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     store = Storage(settings)
     store.ensure_bucket()

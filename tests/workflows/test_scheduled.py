@@ -139,7 +139,7 @@ async def test_inventory_sync_pushes_quantity(worker, clean_sandbox, settings) -
 
 
 async def _upload_image(settings) -> str:  # type: ignore[no-untyped-def]
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     storage.ensure_bucket()
@@ -149,7 +149,7 @@ async def _upload_image(settings) -> str:  # type: ignore[no-untyped-def]
 
 
 async def test_storage_cleanup_only_sweeps_temp(worker, clean_sandbox, settings) -> None:
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
 
     storage = Storage(settings)
     storage.ensure_bucket()
@@ -181,7 +181,7 @@ async def test_tracking_refresh_updates_the_projection(worker, clean_sandbox, se
     """A real FedEx label in the emulator, delivered on the carrier side: the refresh reads the
     tracking and the shipment row becomes delivered (no order workflow runs: nothing to signal)."""
     from adapters.carriers import Address, Commodity, Customs, Parcel, ShipmentRequest
-    from adapters.fedex import FedexCarrier
+    from adapters.carriers.fedex import FedexCarrier
     from models import Order, Shipment
     from models.db import session_scope
     from workflows.contracts.ops import TrackingRefreshInput

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from domain.contacts import STAFF_NOTIFICATION_EMAIL
+
 # --- workflow ids, names ----------------------------------------------------------------------
 
 
@@ -63,7 +65,7 @@ class ListingInput(BaseModel):
 
     product_id: str
     requires_approval: bool = True  # settings.listing_requires_approval
-    staff_email: str = "staff@theworlddoor.example"  # settings.staff_notification_email
+    staff_email: str = STAFF_NOTIFICATION_EMAIL  # settings.staff_notification_email
     reminder_hours: float = Field(default=24, gt=0)  # settings.listing_approval_reminder_hours
     max_reminders: int = Field(default=14, ge=0)  # then it keeps waiting, silently
 

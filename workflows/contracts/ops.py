@@ -9,6 +9,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from domain.contacts import STAFF_NOTIFICATION_EMAIL
+
 ORDER_SYNC_SCHEDULE = "order-sync"
 TRACKING_REFRESH_SCHEDULE = "tracking-refresh"
 INVENTORY_SYNC_SCHEDULE = "inventory-sync"
@@ -34,7 +36,7 @@ class OrderSyncInput(BaseModel):
     initial_lookback_hours: float = Field(default=24, gt=0)  # first run, no watermark yet
     state_name: str = ORDER_SYNC_STATE
     # passed on to each OrderFulfillmentWorkflow (the schedule fills them from the settings)
-    staff_email: str = "staff@theworlddoor.example"
+    staff_email: str = STAFF_NOTIFICATION_EMAIL
     inspection_escalation_hours: float = Field(default=24, gt=0)
     max_transit_days: int = Field(default=7, ge=1)
 

@@ -15,6 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from domain.contacts import STAFF_NOTIFICATION_EMAIL
+from domain.refunds import RefundReason
+
 # --- workflow ids -------------------------------------------------------------------------
 
 
@@ -67,8 +70,6 @@ CHECK_MEDIA_ACTIVITY = "inspection.check_media"
 RECORD_INSPECTION_ACTIVITY = "inspection.record_result"
 RECORD_ESCALATION_ACTIVITY = "inspection.record_escalation"
 
-DEFAULT_STAFF_EMAIL = "staff@theworlddoor.example"
-
 # --- fulfillment ----------------------------------------------------------------------------
 
 FulfillmentStep = Literal[
@@ -101,7 +102,7 @@ class FulfillOrder(BaseModel):
     """Input of OrderFulfillmentWorkflow (id `order-{ebay_order_id}`)."""
 
     ebay_order_id: str
-    staff_email: str = DEFAULT_STAFF_EMAIL
+    staff_email: str = STAFF_NOTIFICATION_EMAIL
     tracking_poll_seconds: float = Field(default=6 * 3600, gt=0)
     max_tracking_polls: int = Field(
         default=28, ge=1
@@ -197,7 +198,7 @@ class RefundOrder(BaseModel):
     ebay_order_id: str
     amount: str
     currency: str
-    reason: str = "BUYER_CANCEL"  # eBay reasonForRefund
+    reason: RefundReason = RefundReason.buyer_cancelled
     comment: str = ""
 
 
@@ -348,7 +349,7 @@ class InspectionInput(BaseModel):
 
     order_id: str
     ebay_order_id: str = ""
-    staff_email: str = DEFAULT_STAFF_EMAIL
+    staff_email: str = STAFF_NOTIFICATION_EMAIL
     escalation_hours: float = Field(default=24, gt=0)
 
 

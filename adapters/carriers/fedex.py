@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from adapters.carriers import (
+from adapters.carriers.base import (
     Address,
     Label,
     RateQuote,
@@ -273,6 +273,10 @@ class FedexCarrier:
                         )
                     )
         return labels
+
+    def parse_issued_history(self, data: bytes) -> list[tuple[str, str]]:
+        """FedEx issues the tracking number with the label: there is no history file."""
+        raise ValueError("FedEx issues tracking numbers at once and has no issued-history file")
 
     def cancel(self, tracking_number: str) -> bool:
         output = self._call(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import httpx
 
-from adapters.carriers import ShipmentRequest
-from adapters.domestic import DomesticCsvCarrier, ship_date
+from adapters.carriers.base import ShipmentRequest
+from adapters.carriers.jp_csv import DomesticCsvCarrier, ship_date
 
 HEADER = [
     "お届け先コード取得区分",
@@ -108,9 +108,6 @@ class SagawaCarrier(DomesticCsvCarrier):
     @property
     def tracking_enabled(self) -> bool:
         return self.settings.sagawa_tracking_enabled
-
-    def tracking_url(self, tracking_number: str) -> str:
-        return f"{self.public_tracking_base}/p/web/okurijosearch.do?okurijoNo={tracking_number}"
 
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response:
         return self.http.get(

@@ -20,7 +20,8 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import Body
 
-from adapters.jp_carriers import decode_csv, encode_csv, make_tracking_number
+from adapters.carriers.jp_csv import decode_csv, encode_csv
+from domain.tracking import make_jp_tracking_number
 from sandbox.core import SandboxContext
 
 JST = timezone(timedelta(hours=9))
@@ -137,7 +138,7 @@ def control_handlers_for(profile: CarrierProfile, ctx: SandboxContext, base: str
             reference = row[profile.reference_column]
             existing = state.by_reference.get(reference)
             if existing is None:
-                number = make_tracking_number(
+                number = make_jp_tracking_number(
                     next(state.serials) * 1000 + secrets.randbelow(1000), profile.prefix
                 )
                 existing = Issued(reference, number, row, time.time())

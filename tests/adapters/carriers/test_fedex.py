@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from adapters.carriers import Address, Commodity, Customs, Parcel, ShipmentRequest, TrackingStatus
+from adapters.carriers.fedex import FedexCarrier, is_fedex_tracking_number
 from adapters.errors import PermanentError, RateLimitedError, RetryableError
-from adapters.fedex import FedexCarrier, is_fedex_tracking_number
 
 SHIPPER = Address(
     name="The World Door",
@@ -188,7 +188,7 @@ def test_wrong_credentials_are_refused(settings, clean_sandbox) -> None:
 
 
 def test_check_digit() -> None:
-    from adapters.fedex import tracking_check_digit
+    from adapters.carriers.fedex import tracking_check_digit
 
     for body in ("79460000000", "12345678901", "00000000001"):
         number = body + str(tracking_check_digit(body))
@@ -212,6 +212,6 @@ def test_check_digit() -> None:
     ],
 )
 def test_fedex_status_codes_are_normalized(code: str, status: TrackingStatus) -> None:
-    from adapters.fedex import STATUS_BY_CODE
+    from adapters.carriers.fedex import STATUS_BY_CODE
 
     assert STATUS_BY_CODE[code] == status

@@ -9,20 +9,20 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from adapters.ai import (
-    PROMPT_VERSION,
-    SCHEMA_VERSION,
-    TITLE_LIMIT,
-    JapaneseListingSource,
-    ListingWriter,
-    trim_title,
-)
 from adapters.errors import (
     AuthenticationError,
     NotFoundError,
     PermanentError,
     RateLimitedError,
     RetryableError,
+)
+from adapters.openai import (
+    PROMPT_VERSION,
+    SCHEMA_VERSION,
+    TITLE_LIMIT,
+    JapaneseListingSource,
+    ListingWriter,
+    trim_title,
 )
 
 WATCH = JapaneseListingSource(

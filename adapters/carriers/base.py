@@ -125,7 +125,7 @@ class TrackingInfo(BaseModel):
 
 @runtime_checkable
 class Carrier(Protocol):
-    """What the label workflow needs from any carrier."""
+    """Everything the label code calls on a carrier; each adapter implements all of it."""
 
     name: str
 
@@ -139,6 +139,19 @@ class Carrier(Protocol):
 
     def find_label(self, reference: str) -> Label | None:
         """A label already bought for `reference`, if the carrier can tell (lost responses)."""
+        ...
+
+    def find_labels(self, reference: str) -> list[Label]:
+        """Every live label the carrier holds for `reference` (to cancel duplicates)."""
+        ...
+
+    def parse_issued_history(self, data: bytes) -> list[tuple[str, str]]:
+        """(our reference, tracking number) pairs from the carrier's issued-history file;
+        ValueError when `data` is not one (or the carrier issues numbers at once)."""
+        ...
+
+    def check_credentials(self) -> None:
+        """Raise an AdapterError when the configured account cannot be used."""
         ...
 
     def cancel(self, tracking_number: str) -> bool: ...

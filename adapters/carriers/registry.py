@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from adapters.carriers import Carrier
+from adapters.carriers.base import Carrier
+from adapters.carriers.fedex import FedexCarrier
+from adapters.carriers.sagawa import SagawaCarrier
+from adapters.carriers.yamato import YamatoCarrier
 from config import Settings
 
 
 def all_carriers(settings: Settings) -> dict[str, Carrier]:
-    from adapters.fedex import FedexCarrier
-    from adapters.sagawa import SagawaCarrier
-    from adapters.yamato import YamatoCarrier
-
     return {
         "fedex": FedexCarrier(settings),
         "yamato": YamatoCarrier(settings),

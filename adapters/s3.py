@@ -23,9 +23,10 @@ from adapters.errors import (
     RetryableError,
 )
 from config import Settings
+from domain.media import INSPECTION_MEDIA_ROOT
 
 SERVICE = "s3"
-PREFIXES = ("product-images/", "shipping-labels/", "inspection-videos/", "documents/", "temp/")
+PREFIXES = ("product-images/", "shipping-labels/", INSPECTION_MEDIA_ROOT, "documents/", "temp/")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
 THROTTLING = {
     "Throttling",

@@ -20,7 +20,7 @@ from adapters.errors import (
     RateLimitedError,
     RetryableError,
 )
-from adapters.mail import Mailer
+from adapters.sendgrid import Mailer
 
 
 class Receiver:

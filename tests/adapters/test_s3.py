@@ -19,7 +19,7 @@ from adapters.errors import (
     RateLimitedError,
     RetryableError,
 )
-from adapters.storage import PREFIXES, Storage, check_key, classify_s3_error
+from adapters.s3 import PREFIXES, Storage, check_key, classify_s3_error
 
 
 @pytest.fixture

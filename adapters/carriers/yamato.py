@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import httpx
 
-from adapters.carriers import ShipmentRequest
-from adapters.domestic import DomesticCsvCarrier, ship_date
+from adapters.carriers.base import ShipmentRequest
+from adapters.carriers.jp_csv import DomesticCsvCarrier, ship_date
 
 NAMED_COLUMNS = [
     "お客様管理番号",
@@ -81,9 +81,6 @@ class YamatoCarrier(DomesticCsvCarrier):
     @property
     def tracking_enabled(self) -> bool:
         return self.settings.yamato_tracking_enabled
-
-    def tracking_url(self, tracking_number: str) -> str:
-        return f"{self.public_tracking_base}/cgi-bin/tneko?number01={tracking_number}"
 
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response:
         return self.http.post(

@@ -11,7 +11,8 @@ import binascii
 import http.client
 import json
 import urllib.error
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from python_http_client import exceptions as sg_errors
@@ -30,6 +31,30 @@ from config import EMAIL_TEMPLATES, Settings
 
 SERVICE = "sendgrid"
 DEFAULT_TIMEOUT = 30.0
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+DeliveryStatus = Literal["delivered", "opened", "clicked", "bounced", "dropped", "spamreport"]
+"""What an event says about a mail we sent, in the words of our `EmailMessage.status`."""
+SuppressionReason = Literal["bounce", "spamreport", "unsubscribe"]
+"""Why an address must not be mailed again, in the words of our `Suppression.reason`."""
+
+STATUS_BY_EVENT: dict[str, DeliveryStatus] = {
+    "delivered": "delivered",
+    "open": "opened",
+    "click": "clicked",
+    "bounce": "bounced",
+    "dropped": "dropped",
+    "spamreport": "spamreport",
+}
+"""SendGrid event names -> our delivery status (processed, deferred, ... change nothing)."""
+SUPPRESSION_BY_EVENT: dict[str, SuppressionReason] = {
+    "bounce": "bounce",
+    "spamreport": "spamreport",
+    "unsubscribe": "unsubscribe",
+    "group_unsubscribe": "unsubscribe",
+}
+"""SendGrid event names that mean: never mail this address again."""
 
 
 class MailEvent(BaseModel):
@@ -48,6 +73,43 @@ class MailEvent(BaseModel):
     def message_id(self) -> str:
         """The X-Message-Id part of `sg_message_id` (`<id>.filter…`)."""
         return self.sg_message_id.split(".", 1)[0]
+
+
+class DeliveryEvent(BaseModel):
+    """One provider event about a mail we sent, in our words (what the webhook route applies)."""
+
+    event_id: str
+    """Unique per event: the route handles each once."""
+    kind: str
+    """The provider's own name for it, kept only for the webhook log."""
+    recipient: str
+    message_id: str = ""
+    """The id the provider gave when it accepted the mail."""
+    dedupe_key: str = ""
+    """Our dedupe key, sent along with the mail and echoed back."""
+    status: DeliveryStatus | None = None
+    suppress: SuppressionReason | None = None
+    detail: str = ""
+
+
+def to_delivery_event(event: MailEvent) -> DeliveryEvent:
+    return DeliveryEvent(
+        event_id=event.sg_event_id,
+        kind=event.event,
+        recipient=event.email,
+        message_id=event.message_id,
+        dedupe_key=event.dedupe_key,
+        status=STATUS_BY_EVENT.get(event.event),
+        suppress=SUPPRESSION_BY_EVENT.get(event.event),
+        detail=event.reason,
+    )
+
+
+def event_webhook_signature(headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """(signature, timestamp) from an Event Webhook request's headers; None when missing."""
+    signature = headers.get(SIGNATURE_HEADER, "")
+    timestamp = headers.get(TIMESTAMP_HEADER, "")
+    return (signature, timestamp) if signature and timestamp else None
 
 
 class Mailer:
@@ -179,6 +241,11 @@ class Mailer:
             )
         return events
 
+    @classmethod
+    def delivery_events(cls, payload: bytes) -> list[DeliveryEvent]:
+        """The events of one webhook POST in our words; ValueError when it is not a batch."""
+        return [to_delivery_event(event) for event in cls.parse_events(payload)]
+
 
 def _header(headers: Any, name: str) -> str:
     value = headers.get(name) if headers is not None else None
@@ -225,4 +292,10 @@ def classify_sendgrid_error(exc: sg_errors.HTTPError) -> AdapterError:
     return classify_status(SERVICE, status, message, retry_after=retry_after, details=details)
 
 
-__all__ = ["MailEvent", "Mailer", "classify_sendgrid_error"]
+__all__ = [
+    "DeliveryEvent",
+    "MailEvent",
+    "Mailer",
+    "classify_sendgrid_error",
+    "event_webhook_signature",
+]

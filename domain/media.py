@@ -1,0 +1,19 @@
+"""Where inspection photos and videos live in the bucket: `inspection-videos/{order_id}/<file>`."""
+
+from __future__ import annotations
+
+import re
+
+INSPECTION_MEDIA_ROOT = "inspection-videos/"
+UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+"""Characters never kept in an uploaded file's name (each run is replaced)."""
+
+
+def inspection_media_prefix(order_id: str) -> str:
+    return f"{INSPECTION_MEDIA_ROOT}{order_id}/"
+
+
+def is_inspection_media_key(key: str, order_id: str) -> bool:
+    """A file under the order's folder (the folder itself is not a file)."""
+    prefix = inspection_media_prefix(order_id)
+    return key.startswith(prefix) and key != prefix

@@ -1,0 +1,18 @@
+"""The Japanese tracking-number check digit, one rule for the label workflow and the adapters."""
+
+from __future__ import annotations
+
+from domain.tracking import is_jp_tracking_number, make_jp_tracking_number
+
+
+def test_jp_tracking_check_digit() -> None:
+    assert is_jp_tracking_number("123456789013")  # 12345678901 % 7 == 3
+    assert not is_jp_tracking_number("123456789012")
+    assert not is_jp_tracking_number("12345678901")
+    assert not is_jp_tracking_number("12345678901a")
+
+
+def test_made_numbers_pass_the_check() -> None:
+    numbers = [make_jp_tracking_number(serial, "4") for serial in (1, 77, 123_456)]
+    assert all(len(n) == 12 and n.startswith("4") for n in numbers)
+    assert all(is_jp_tracking_number(n) for n in numbers)
