@@ -178,6 +178,8 @@ class Settings(BaseSettings):
     admin_two_factor_required: bool | None = None
     # A login from a device not seen for this account in this many days gets a security notice.
     known_device_days: int = 180
+    # Signed SendGrid event batches older or newer than this are refused (replays).
+    sendgrid_webhook_tolerance_seconds: int = 300
 
     # --- Temporal --------------------------------------------------------------------------------
     # The Temporal server the worker and API talk to, and the dev server's files.
