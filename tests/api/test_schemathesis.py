@@ -82,7 +82,7 @@ def summary(output: str) -> str:
 async def test_schemathesis_finds_no_server_errors_or_schema_violations(
     role, settings, migrated_db, make_user, temporal_env, worker, clean_sandbox, tmp_path
 ):
-    from adapters.storage import Storage
+    from adapters.s3 import Storage
     from api.app import create_app
 
     Storage(settings).ensure_bucket()
