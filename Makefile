@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test fuzz bench chaos lint format migration clean-var
+.PHONY: run test test-fast fuzz bench chaos dr-drill lint format migration clean-var
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(STAMP)
 ## The test suite (PostgreSQL and Redis are used when they answer; REQUIRE_SERVICES=1 insists)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## The fast tier: no database, emulators, S3 or Redis; workflows run with fake activities on the
+## time-skipping Temporal server (tests marked `integration` are left out)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
 
 ## Schemathesis per role (admin, staff, inspector), all checks, stateful phase, many more examples
 ## than `make test`; prints each role's summary. FUZZ_EXAMPLES / FUZZ_SECONDS (per role) tune it.
@@ -51,3 +56,7 @@ migration: $(STAMP)
 
 clean-var:
 	rm -rf var
+
+## Disaster-recovery drill: restore time for a realistic database (README "Backups")
+dr-drill: $(STAMP)
+	$(BIN)/python -m bench.dr_drill --orders $(or $(orders),100000)

@@ -15,7 +15,7 @@ from activities import build_activities
 from activities.deps import Dependencies
 from config import Settings, get_settings
 from observability import configure_logging, configure_sentry, get_logger
-from temporal_client import connect, ensure_search_attributes
+from temporal_client import connect, ensure_namespace_retention, ensure_search_attributes
 from workflows import all_workflows
 
 log = get_logger(__name__)
@@ -46,6 +46,10 @@ async def run_worker(settings: Settings) -> None:
 
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
+    if not await ensure_namespace_retention(
+        client, settings.temporal_namespace, settings.temporal_retention_days
+    ):
+        log.warning("namespace retention not settable by this client; set it on the server")
     await ensure_schedules(client, settings)
     worker = build_worker(client, settings)
     stop = asyncio.Event()

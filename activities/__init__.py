@@ -1,34 +1,80 @@
 """Idempotent activities: thin, typed, one adapter call plus its database bookkeeping.
 
-Each module exposes `activities(deps) -> list[callable]`; the worker registers them all.
-Activities are sync functions run on the worker's thread pool (the SDKs they use are sync).
+Each module holds one class whose `__init__` takes the worker's `Dependencies` and whose
+`@activity.defn` methods are the activities (registered under the names in
+`workflows.contracts`). Activities are sync methods run on the worker's thread pool (the SDKs
+they use are sync).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
+from activities.backup import BackupActivities
+from activities.catalog import CatalogActivities
 from activities.deps import Dependencies
+from activities.email import EmailActivities
+from activities.inspection import InspectionActivities
+from activities.orders import OrderActivities
+from activities.shipping import ShippingActivities
+from activities.storage_ops import StorageActivities
+from activities.sync import SyncActivities
 from config import Settings
-
-ACTIVITY_MODULES = (
-    "activities.catalog",
-    "activities.email",
-    "activities.sync",
-    "activities.storage_ops",
-    "activities.orders",
-    "activities.shipping",
-    "activities.inspection",
-)
 
 
 def build_activities(
     settings: Settings, deps: Dependencies | None = None
 ) -> list[Callable[..., Any]]:
+    """Every activity the worker registers, bound to one shared set of adapters."""
     deps = deps or Dependencies(settings)
-    found: list[Callable[..., Any]] = []
-    for name in ACTIVITY_MODULES:
-        found.extend(importlib.import_module(name).activities(deps))
-    return found
+    catalog = CatalogActivities(deps)
+    email = EmailActivities(deps)
+    sync = SyncActivities(deps)
+    storage = StorageActivities(deps)
+    orders = OrderActivities(deps)
+    shipping = ShippingActivities(deps)
+    inspection = InspectionActivities(deps)
+    backup = BackupActivities(deps)
+    return [
+        catalog.load_product,
+        catalog.set_status,
+        catalog.generate_copy,
+        catalog.apply_edit,
+        catalog.resolve_images,
+        catalog.ensure_location,
+        catalog.put_inventory_item,
+        catalog.create_offer,
+        catalog.publish_offer,
+        catalog.bulk_create_offers,
+        catalog.bulk_publish_offers,
+        catalog.prepare_chunk,
+        email.is_suppressed,
+        email.record_suppressed,
+        email.send_email,
+        sync.read_watermark,
+        sync.advance_watermark,
+        sync.fetch_orders,
+        sync.mark_orders_started,
+        sync.refresh_tracking,
+        sync.sync_inventory_page,
+        storage.cleanup_storage,
+        orders.record_order,
+        orders.set_order_status,
+        orders.refund_order,
+        orders.restore_stock,
+        shipping.ensure_shipment,
+        shipping.quote_rates,
+        shipping.buy_label,
+        shipping.record_tracking,
+        shipping.import_issued_history,
+        shipping.upload_tracking,
+        shipping.track_shipment,
+        inspection.create_inspection,
+        inspection.presign_uploads,
+        inspection.check_media,
+        inspection.record_inspection,
+        inspection.record_escalation,
+        backup.create_backup,
+        backup.apply_retention,
+    ]

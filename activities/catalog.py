@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -111,18 +110,24 @@ def _copy_of(product: Product) -> ListingCopyResult:
     )
 
 
-def activities(deps: Dependencies) -> list[Callable[..., Any]]:
-    settings = deps.settings
+class CatalogActivities:
+    """Products and their eBay listing: copy, images, inventory items, offers.
 
-    def _price_usd(price_jpy: int) -> str:
-        usd = Decimal(price_jpy) / Decimal(str(settings.jpy_per_usd))
+    One instance per worker; its `@activity.defn` methods are registered by name."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+        self.settings = deps.settings
+
+    def _price_usd(self, price_jpy: int) -> str:
+        usd = Decimal(price_jpy) / Decimal(str(self.settings.jpy_per_usd))
         return str(max(usd, Decimal("0.99")).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
-    def _write_copy(product_id: str) -> ListingCopyResult:
+    def _write_copy(self, product_id: str) -> ListingCopyResult:
         """The AI copy, generated once: a retry or a second workflow reuses the stored copy."""
         from adapters.openai import JapaneseListingSource
 
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             product = _product(session, product_id)
             if product.title_en and product.ai_generation.get("response_id"):
                 return _copy_of(product)
@@ -137,14 +142,14 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 price_jpy=product.price_jpy,
                 item_specifics_hint={},
             )
-        copy = deps.ai.write_listing(source)
-        with session_scope(settings) as session:
+        copy = self.deps.ai.write_listing(source)
+        with session_scope(self.settings) as session:
             product = _product(session, product_id)
             product.title_en = copy.title[:80]
             product.description_html = copy.description_html
             product.item_specifics = copy.item_specifics
             product.ebay_category_id = copy.category_id
-            product.price_usd = product.price_usd or _price_usd(product.price_jpy)
+            product.price_usd = product.price_usd or self._price_usd(product.price_jpy)
             product.ai_generation = {
                 "model": copy.model,
                 "prompt_version": copy.prompt_version,
@@ -157,7 +162,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             session.add(product)
             return _copy_of(product)
 
-    def _image_urls(keys: list[str], known: dict[str, bool] | None = None) -> list[str]:
+    def _image_urls(self, keys: list[str], known: dict[str, bool] | None = None) -> list[str]:
         if not keys:
             raise _permanent(f"no images: upload at least one under {IMAGE_PREFIX}")
         known = known if known is not None else {}
@@ -166,16 +171,16 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             if not key.startswith(IMAGE_PREFIX):
                 raise _permanent(f"image key {key!r} is not under {IMAGE_PREFIX}")
             if key not in known:
-                known[key] = deps.storage.exists(key)
+                known[key] = self.deps.storage.exists(key)
             if not known[key]:
                 raise _permanent(f"image {key} is missing in S3: upload it first", NOT_FOUND)
-            base = settings.product_image_base_url.rstrip("/")
+            base = self.settings.product_image_base_url.rstrip("/")
             lifetime = int(IMAGE_URL_LIFETIME.total_seconds())
-            url = f"{base}/{key}" if base else deps.storage.presign_get(key, expires=lifetime)
+            url = f"{base}/{key}" if base else self.deps.storage.presign_get(key, expires=lifetime)
             urls.append(url)
         return urls
 
-    def _inventory_item(product: Product, image_urls: list[str]) -> Any:
+    def _inventory_item(self, product: Product, image_urls: list[str]) -> Any:
         from adapters.ebay import InventoryItem, PackageDims
 
         try:
@@ -197,8 +202,8 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             raise _permanent(f"{product.sku} is not listable: {_first_error(error)}") from None
 
     @activity.defn(name=LOAD_PRODUCT_ACTIVITY)
-    def load_product(ref: ProductRef) -> ProductSnapshot:
-        with session_scope(settings) as session:
+    def load_product(self, ref: ProductRef) -> ProductSnapshot:
+        with session_scope(self.settings) as session:
             p = _product(session, ref.product_id)
             return ProductSnapshot(
                 product_id=str(p.id),
@@ -212,8 +217,8 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             )
 
     @activity.defn(name=SET_PRODUCT_STATUS_ACTIVITY)
-    def set_status(change: SetProductStatus) -> None:
-        with session_scope(settings) as session:
+    def set_status(self, change: SetProductStatus) -> None:
+        with session_scope(self.settings) as session:
             product = _product(session, change.product_id)
             product.status = ProductStatus(change.status)
             product.last_error = change.error[:2000]
@@ -224,13 +229,13 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=GENERATE_COPY_ACTIVITY)
     @external_call
-    def generate_copy(ref: ProductRef) -> ListingCopyResult:
-        return _write_copy(ref.product_id)
+    def generate_copy(self, ref: ProductRef) -> ListingCopyResult:
+        return self._write_copy(ref.product_id)
 
     @activity.defn(name=APPLY_EDIT_ACTIVITY)
-    def apply_edit(edit: ApplyEdit) -> ListingCopyResult:
+    def apply_edit(self, edit: ApplyEdit) -> ListingCopyResult:
         review = edit.review
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             product = _product(session, edit.product_id)
             if review.title is not None:
                 product.title_en = review.title
@@ -247,47 +252,47 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=RESOLVE_IMAGES_ACTIVITY)
     @external_call
-    def resolve_images(ref: ProductRef) -> ImageUrls:
-        with session_scope(settings) as session:
+    def resolve_images(self, ref: ProductRef) -> ImageUrls:
+        with session_scope(self.settings) as session:
             keys = list(_product(session, ref.product_id).image_keys)
-        return ImageUrls(urls=_image_urls(keys))
+        return ImageUrls(urls=self._image_urls(keys))
 
     @activity.defn(name=ENSURE_LOCATION_ACTIVITY)
     @external_call
-    def ensure_location() -> None:
-        deps.ebay.ensure_inventory_location()
+    def ensure_location(self) -> None:
+        self.deps.ebay.ensure_inventory_location()
 
     @activity.defn(name=PUT_INVENTORY_ITEM_ACTIVITY)
     @external_call
-    def put_inventory_item(request: PutInventoryItem) -> None:
-        with session_scope(settings) as session:
+    def put_inventory_item(self, request: PutInventoryItem) -> None:
+        with session_scope(self.settings) as session:
             product = _product(session, request.product_id)
-            item = _inventory_item(product, request.image_urls)
+            item = self._inventory_item(product, request.image_urls)
             sku = product.sku
-        deps.ebay.put_inventory_item(sku, item)
+        self.deps.ebay.put_inventory_item(sku, item)
 
     @activity.defn(name=CREATE_OFFER_ACTIVITY)
     @external_call
-    def create_offer(ref: ProductRef) -> str:
+    def create_offer(self, ref: ProductRef) -> str:
         from adapters.ebay import OfferDraft
 
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             product = _product(session, ref.product_id)
             if product.ebay_offer_id:
                 return product.ebay_offer_id
             try:
                 draft = OfferDraft(
                     sku=product.sku,
-                    price_value=product.price_usd or _price_usd(product.price_jpy),
-                    currency=settings.ebay_currency,
+                    price_value=product.price_usd or self._price_usd(product.price_jpy),
+                    currency=self.settings.ebay_currency,
                     quantity=product.quantity,
                     category_id=product.ebay_category_id,
                     listing_description=product.description_html,
                 )
             except ValidationError as error:
                 raise _permanent(f"{product.sku}: no valid offer: {_first_error(error)}") from None
-        offer_id = deps.ebay.create_or_get_offer(draft)
-        with session_scope(settings) as session:
+        offer_id = self.deps.ebay.create_or_get_offer(draft)
+        with session_scope(self.settings) as session:
             product = _product(session, ref.product_id)
             product.ebay_offer_id = offer_id
             product.updated_at = utcnow()
@@ -296,13 +301,13 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=PUBLISH_OFFER_ACTIVITY)
     @external_call
-    def publish_offer(request: PublishOffer) -> str:
-        with session_scope(settings) as session:
+    def publish_offer(self, request: PublishOffer) -> str:
+        with session_scope(self.settings) as session:
             product = _product(session, request.product_id)
             if product.ebay_listing_id and product.ebay_offer_id == request.offer_id:
                 return product.ebay_listing_id
-        listing_id = deps.ebay.publish_offer(request.offer_id)
-        with session_scope(settings) as session:
+        listing_id = self.deps.ebay.publish_offer(request.offer_id)
+        with session_scope(self.settings) as session:
             product = _product(session, request.product_id)
             product.ebay_offer_id = request.offer_id
             product.ebay_listing_id = listing_id
@@ -312,20 +317,20 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             session.add(product)
         return listing_id
 
-    def _offer_draft(product: Product) -> Any:
+    def _offer_draft(self, product: Product) -> Any:
         from adapters.ebay import OfferDraft
 
         return OfferDraft(
             sku=product.sku,
-            price_value=product.price_usd or _price_usd(product.price_jpy),
-            currency=settings.ebay_currency,
+            price_value=product.price_usd or self._price_usd(product.price_jpy),
+            currency=self.settings.ebay_currency,
             quantity=product.quantity,
             category_id=product.ebay_category_id,
             listing_description=product.description_html,
         )
 
-    def _record_failures(failures: dict[str, str]) -> None:
-        with session_scope(settings) as session:
+    def _record_failures(self, failures: dict[str, str]) -> None:
+        with session_scope(self.settings) as session:
             for pid, message in failures.items():
                 product = _product(session, pid)
                 product.status = ProductStatus.failed
@@ -335,13 +340,13 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=BULK_CREATE_OFFERS_ACTIVITY)
     @external_call
-    def bulk_create_offers(request: BulkOffers) -> BulkOffersResult:
+    def bulk_create_offers(self, request: BulkOffers) -> BulkOffersResult:
         """ONE bulkCreateOffer call for the products without an offer id. A repeat (retry,
         replay, second batch) skips the products whose offer id is stored, and the adapter
         reuses an offer eBay already has (25002), so no SKU ever gets two offers."""
         items: dict[str, BulkOfferItem] = {}
         drafts: dict[str, Any] = {}
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             for pid in request.product_ids:
                 product = _product(session, pid)
                 if product.ebay_offer_id:
@@ -353,13 +358,13 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                     )
                     continue
                 try:
-                    drafts[pid] = _offer_draft(product)
+                    drafts[pid] = self._offer_draft(product)
                 except ValidationError as error:
                     message = f"{product.sku}: no valid offer: {_first_error(error)}"
                     items[pid] = BulkOfferItem(product_id=pid, ok=False, error=message)
-        results = deps.ebay.bulk_create_or_get_offers(list(drafts.values())) if drafts else []
+        results = self.deps.ebay.bulk_create_or_get_offers(list(drafts.values())) if drafts else []
         transient: list[str] = []
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             for pid, result in zip(drafts, results, strict=True):
                 message = "; ".join(result.errors)
                 if result.ok and result.offer_id:
@@ -374,7 +379,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 )
         if transient:  # the offers created so far are stored: a retry sends only the rest
             raise _retry_items("bulkCreateOffer", transient)
-        _record_failures({pid: i.error for pid, i in items.items() if not i.ok})
+        self._record_failures({pid: i.error for pid, i in items.items() if not i.ok})
         return BulkOffersResult(
             items=[items[pid] for pid in request.product_ids],
             ebay_calls=math.ceil(len(drafts) / BULK_CHUNK_SIZE),
@@ -382,12 +387,12 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=BULK_PUBLISH_OFFERS_ACTIVITY)
     @external_call
-    def bulk_publish_offers(request: BulkOffers) -> BulkOffersResult:
+    def bulk_publish_offers(self, request: BulkOffers) -> BulkOffersResult:
         """ONE bulkPublishOffer call for the products with an offer but no listing yet; an
         offer eBay already published answers with its listing, so a repeat is harmless."""
         items: dict[str, BulkOfferItem] = {}
         todo: dict[str, str] = {}
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             for pid in request.product_ids:
                 product = _product(session, pid)
                 if product.ebay_listing_id:
@@ -403,9 +408,9 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                     items[pid] = BulkOfferItem(
                         product_id=pid, ok=False, error=f"{product.sku}: no offer to publish"
                     )
-        results = deps.ebay.bulk_publish_offers(list(todo.values())) if todo else []
+        results = self.deps.ebay.bulk_publish_offers(list(todo.values())) if todo else []
         transient: list[str] = []
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             for (pid, offer_id), result in zip(todo.items(), results, strict=True):
                 message = "; ".join(result.errors)
                 if result.ok and result.listing_id:
@@ -426,7 +431,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 )
         if transient:  # the listings made so far are stored: a retry publishes only the rest
             raise _retry_items("bulkPublishOffer", transient)
-        _record_failures({pid: i.error for pid, i in items.items() if not i.ok})
+        self._record_failures({pid: i.error for pid, i in items.items() if not i.ok})
         return BulkOffersResult(
             items=[items[pid] for pid in request.product_ids],
             ebay_calls=math.ceil(len(todo) / BULK_CHUNK_SIZE),
@@ -434,7 +439,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=PREPARE_CHUNK_ACTIVITY)
     @external_call
-    def prepare_chunk(request: PrepareChunk) -> ChunkResult:
+    def prepare_chunk(self, request: PrepareChunk) -> ChunkResult:
         """Images checked, AI copy for each product (in parallel), then ONE bulk inventory call.
         Permanent per-product problems fail that product only (and cost no AI call when the
         images are missing); a retryable one retries the whole chunk, which then skips the
@@ -446,7 +451,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         urls: dict[str, list[str]] = {}
         known_images: dict[str, bool] = {}
         todo: list[str] = []
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             for pid in request.product_ids:
                 product = _product(session, pid)
                 if product.ebay_listing_id:
@@ -459,13 +464,13 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 session.add(product)
                 todo.append(pid)
                 try:
-                    urls[pid] = _image_urls(list(product.image_keys), known_images)
+                    urls[pid] = self._image_urls(list(product.image_keys), known_images)
                 except ApplicationError as error:
                     errors[pid] = str(error)
 
         def write(pid: str) -> tuple[str, str]:
             try:
-                _write_copy(pid)
+                self._write_copy(pid)
             except AdapterError as error:
                 if error.retryable:
                     raise
@@ -479,12 +484,12 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         activity.heartbeat("copies written")
         errors.update(o for o in outcomes if o[1])
         bulk: list[Any] = []
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             for pid in todo:
                 product = _product(session, pid)
                 if pid not in errors:
                     try:
-                        item = _inventory_item(product, urls[pid])
+                        item = self._inventory_item(product, urls[pid])
                     except ApplicationError as error:
                         errors[pid] = str(error)
                     else:
@@ -494,7 +499,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 )
         calls = 0
         if bulk:
-            results = deps.ebay.bulk_put_inventory_items(bulk)
+            results = self.deps.ebay.bulk_put_inventory_items(bulk)
             calls = math.ceil(len(bulk) / BULK_CHUNK_SIZE)
             by_sku = {r.sku: r for r in results}
             for item in items.values():
@@ -502,7 +507,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 if item.ok and not item.already_listed and result is not None and not result.ok:
                     item.ok = False
                     item.error = "; ".join(result.errors) or f"eBay status {result.status_code}"
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             for item in items.values():
                 if not item.ok:
                     product = _product(session, item.product_id)
@@ -510,18 +515,3 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                     product.last_error = item.error[:2000]
                     session.add(product)
         return ChunkResult(items=[items[pid] for pid in request.product_ids], inventory_calls=calls)
-
-    return [
-        load_product,
-        set_status,
-        generate_copy,
-        apply_edit,
-        resolve_images,
-        ensure_location,
-        put_inventory_item,
-        create_offer,
-        publish_offer,
-        prepare_chunk,
-        bulk_create_offers,
-        bulk_publish_offers,
-    ]

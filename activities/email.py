@@ -17,7 +17,6 @@ therefore only "request sent, no answer" — and it costs a possibly missing ema
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,17 +66,23 @@ def _answer_was_received(error: AdapterError) -> bool:
     return False
 
 
-def activities(deps: Dependencies) -> list[Callable[..., Any]]:
-    settings = deps.settings
+class EmailActivities:
+    """Customer and staff email through the mailer, at most once per message row.
 
-    def _row(session: Any, request: SendEmail) -> EmailMessage | None:
+    One instance per worker; its `@activity.defn` methods are registered by name."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+        self.settings = deps.settings
+
+    def _row(self, session: Any, request: SendEmail) -> EmailMessage | None:
         return session.exec(
             select(EmailMessage).where(EmailMessage.dedupe_key == request.dedupe_key)
         ).first()
 
-    def _set_status(request: SendEmail, status: str, message_id: str = "") -> None:
-        with session_scope(settings) as session:
-            row = _row(session, request)
+    def _set_status(self, request: SendEmail, status: str, message_id: str = "") -> None:
+        with session_scope(self.settings) as session:
+            row = self._row(session, request)
             if row is not None:
                 row.status = status
                 if message_id:
@@ -86,14 +91,14 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 session.add(row)
 
     @activity.defn(name=IS_SUPPRESSED_ACTIVITY)
-    def is_suppressed(email: str) -> bool:
-        with session_scope(settings) as session:
+    def is_suppressed(self, email: str) -> bool:
+        with session_scope(self.settings) as session:
             return _is_suppressed(session, email)
 
     @activity.defn(name=RECORD_SUPPRESSED_ACTIVITY)
-    def record_suppressed(request: SendEmail) -> EmailResult:
-        with session_scope(settings) as session:
-            row = _row(session, request)
+    def record_suppressed(self, request: SendEmail) -> EmailResult:
+        with session_scope(self.settings) as session:
+            row = self._row(session, request)
             if row is None:
                 session.add(
                     EmailMessage(
@@ -110,11 +115,11 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 session.add(row)
         return EmailResult(status="suppressed")
 
-    def _claim(request: SendEmail) -> EmailResult | None:
+    def _claim(self, request: SendEmail) -> EmailResult | None:
         """Write the intent (status `sending`) or say why no send is needed."""
         try:
-            with session_scope(settings) as session:
-                row = _row(session, request)
+            with session_scope(self.settings) as session:
+                row = self._row(session, request)
                 if row is None:
                     row = EmailMessage(
                         dedupe_key=request.dedupe_key,
@@ -150,18 +155,18 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         return None
 
     @activity.defn(name=SEND_EMAIL_ACTIVITY)
-    def send_email(request: SendEmail) -> EmailResult:
+    def send_email(self, request: SendEmail) -> EmailResult:
         if request.template not in EMAIL_TEMPLATES:
             raise ApplicationError(
                 f"unknown email template {request.template!r}",
                 type=VALIDATION_FAILED,
                 non_retryable=True,
             )
-        decided = _claim(request)
+        decided = self._claim(request)
         if decided is not None:
             return decided
         try:
-            message_id = deps.mailer.send_template(
+            message_id = self.deps.mailer.send_template(
                 request.template,
                 request.to_email,
                 request.to_name,
@@ -170,18 +175,16 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 request.categories or [request.template],
             )
         except ValueError as error:  # refused before any request: bad address or template
-            _set_status(request, "failed")
+            self._set_status(request, "failed")
             raise ApplicationError(
                 str(error), type=VALIDATION_FAILED, non_retryable=True
             ) from error
         except AdapterError as error:
             if not error.retryable:
-                _set_status(request, "failed")
+                self._set_status(request, "failed")
             elif _answer_was_received(error):
-                _set_status(request, "queued")  # nothing accepted: the retry may send
+                self._set_status(request, "queued")  # nothing accepted: the retry may send
             # else: left `sending` -> the retry will not resend (see the module docstring)
             raise to_application_error(error) from error
-        _set_status(request, "sent", message_id)
+        self._set_status(request, "sent", message_id)
         return EmailResult(status="sent", message_id=message_id)
-
-    return [is_suppressed, record_suppressed, send_email]

@@ -3,9 +3,6 @@ and the users table, and recording the verdict."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -18,7 +15,7 @@ from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix
 from models import Condition, Inspection, InspectionResult, OrderStatus, Product, User
 from models.db import session_scope
 from models.types import utcnow
-from workflows.contracts.orders import (
+from workflows.contracts.inspection import (
     CHECK_MEDIA_ACTIVITY,
     CREATE_INSPECTION_ACTIVITY,
     PRESIGN_UPLOADS_ACTIVITY,
@@ -92,14 +89,20 @@ def checklist_for(products: list[Product]) -> list[ChecklistItem]:
     return items
 
 
-def activities(deps: Dependencies) -> list[Callable[..., Any]]:
-    settings = deps.settings
+class InspectionActivities:
+    """The inspection row, its media uploads and the verdict.
+
+    One instance per worker; its `@activity.defn` methods are registered by name."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+        self.settings = deps.settings
 
     @activity.defn(name=CREATE_INSPECTION_ACTIVITY)
-    def create_inspection(request: CreateInspection) -> InspectionSetup:
+    def create_inspection(self, request: CreateInspection) -> InspectionSetup:
         """One inspection per order (unique order_id): a rerun finds the existing row."""
         order_uuid = parse_uuid(request.order_id, "order id")
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             order = load_order(session, request.order_id)
             inspection = session.exec(
                 select(Inspection).where(Inspection.order_id == order_uuid)
@@ -128,7 +131,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=PRESIGN_UPLOADS_ACTIVITY)
     @external_call
-    def presign_uploads(request: PresignUploads) -> list[UploadTarget]:
+    def presign_uploads(self, request: PresignUploads) -> list[UploadTarget]:
         if request.content_type not in ALLOWED_CONTENT_TYPES:
             raise ApplicationError(
                 f"content type {request.content_type!r} is not accepted",
@@ -138,7 +141,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         targets = []
         for name in request.file_names:
             key = inspection_media_prefix(request.order_id) + safe_file_name(name)
-            url = deps.storage.presign_put(key, request.content_type)
+            url = self.deps.storage.presign_put(key, request.content_type)
             targets.append(
                 UploadTarget(file_name=name, key=key, url=url, content_type=request.content_type)
             )
@@ -146,17 +149,19 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=CHECK_MEDIA_ACTIVITY)
     @external_call
-    def check_media(request: CheckMedia) -> list[str]:
+    def check_media(self, request: CheckMedia) -> list[str]:
         """The problems with a submission (empty when fine): media keys missing in S3."""
         return [
-            f"media {key} was not uploaded" for key in request.keys if not deps.storage.exists(key)
+            f"media {key} was not uploaded"
+            for key in request.keys
+            if not self.deps.storage.exists(key)
         ]
 
     @activity.defn(name=RECORD_INSPECTION_ACTIVITY)
-    def record_inspection(request: RecordInspection) -> None:
+    def record_inspection(self, request: RecordInspection) -> None:
         order_uuid = parse_uuid(request.order_id, "order id")
         inspector = parse_uuid(request.inspector_id, "inspector id")
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             user = session.get(User, inspector)
             inspection = session.exec(
                 select(Inspection).where(Inspection.order_id == order_uuid)
@@ -178,13 +183,11 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             session.add(inspection)
 
     @activity.defn(name=RECORD_ESCALATION_ACTIVITY)
-    def record_escalation(request: RecordEscalation) -> None:
+    def record_escalation(self, request: RecordEscalation) -> None:
         order_uuid = parse_uuid(request.order_id, "order id")
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             inspection = session.exec(
                 select(Inspection).where(Inspection.order_id == order_uuid)
             ).one()
             inspection.escalations = max(inspection.escalations, request.count)
             session.add(inspection)
-
-    return [create_inspection, presign_uploads, check_media, record_inspection, record_escalation]

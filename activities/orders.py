@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import select
@@ -17,7 +16,7 @@ from domain.errors import NOT_FOUND, VALIDATION_FAILED
 from models import Order, OrderStatus, Product
 from models.db import session_scope
 from models.types import utcnow
-from workflows.contracts.orders import (
+from workflows.contracts.fulfillment import (
     RECORD_ORDER_ACTIVITY,
     REFUND_ORDER_ACTIVITY,
     RESTORE_STOCK_ACTIVITY,
@@ -79,16 +78,22 @@ def load_order(session: Any, order_id: str) -> Order:
     return order
 
 
-def activities(deps: Dependencies) -> list[Callable[..., Any]]:
-    settings = deps.settings
+class OrderActivities:
+    """The order row and its compensations (refund, stock back).
+
+    One instance per worker; its `@activity.defn` methods are registered by name."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+        self.settings = deps.settings
 
     @activity.defn(name=RECORD_ORDER_ACTIVITY)
     @external_call
-    def record_order(request: RecordOrder) -> OrderRecord:
+    def record_order(self, request: RecordOrder) -> OrderRecord:
         """Fetch the order from eBay and upsert it (the order sync may have stored it already;
         our own status column is never moved backwards by this)."""
-        ebay_order = deps.ebay.get_order(request.ebay_order_id)
-        with session_scope(settings) as session:
+        ebay_order = self.deps.ebay.get_order(request.ebay_order_id)
+        with session_scope(self.settings) as session:
             order = session.exec(
                 select(Order).where(Order.ebay_order_id == request.ebay_order_id)
             ).first()
@@ -115,9 +120,9 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             return order_record(order)
 
     @activity.defn(name=SET_ORDER_STATUS_ACTIVITY)
-    def set_order_status(request: SetOrderStatus) -> None:
+    def set_order_status(self, request: SetOrderStatus) -> None:
         status = OrderStatus(request.status)
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             order = load_order(session, request.order_id)
             order.status = status
             if request.cancel_reason:
@@ -129,20 +134,20 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=REFUND_ORDER_ACTIVITY)
     @external_call
-    def refund_order(request: RefundOrder) -> str:
+    def refund_order(self, request: RefundOrder) -> str:
         """Full refund; the adapter checks the order's existing refunds first (idempotent)."""
-        return deps.ebay.issue_refund(
+        return self.deps.ebay.issue_refund(
             request.ebay_order_id, request.amount, request.currency, request.reason, request.comment
         )
 
     @activity.defn(name=RESTORE_STOCK_ACTIVITY)
     @external_call
-    def restore_stock(request: RestoreStock) -> RestoredStock:
+    def restore_stock(self, request: RestoreStock) -> RestoredStock:
         """Put the sold quantities back: once in our catalog (flagged per line in the same
         transaction), then the absolute quantity pushed to eBay (safe to repeat)."""
         restored: dict[str, int] = {}
         pushes: list[tuple[str, str, int]] = []
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             order = load_order(session, request.order_id)
             lines = [dict(li) for li in order.line_items]
             already = bool(lines) and all(li.get(RESTOCKED_FLAG) for li in lines)
@@ -169,7 +174,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         if pushes:
             from adapters.ebay import PriceQuantityUpdate
 
-            results = deps.ebay.bulk_update_price_quantity(
+            results = self.deps.ebay.bulk_update_price_quantity(
                 [
                     PriceQuantityUpdate(sku=sku, offer_id=offer, quantity=qty)
                     for sku, offer, qty in pushes
@@ -183,8 +188,6 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                     type="EbayQuantityUpdateFailed",
                 )
         return RestoredStock(restored=restored, already_done=already)
-
-    return [record_order, set_order_status, refund_order, restore_stock]
 
 
 def _own_flags(line: dict[str, Any] | None) -> dict[str, Any]:

@@ -13,7 +13,6 @@ Exactly one billable label, even when the worker dies between the carrier's answ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -47,7 +46,7 @@ from domain.parcels import (
 from models import LabelPurchase, Order, OrderStatus, Product, Shipment, ShipmentStatus
 from models.db import session_scope
 from models.types import utcnow
-from workflows.contracts.orders import (
+from workflows.contracts.label import (
     BUY_LABEL_ACTIVITY,
     ENSURE_SHIPMENT_ACTIVITY,
     IMPORT_ISSUED_HISTORY_ACTIVITY,
@@ -186,11 +185,17 @@ def load_shipment(session: Any, shipment_id: str) -> Shipment:
     return shipment
 
 
-def activities(deps: Dependencies) -> list[Callable[..., Any]]:
-    settings = deps.settings
+class ShippingActivities:
+    """The shipment row, rate quotes, exactly one label, tracking upload and tracking.
 
-    def carrier(name: str) -> Carrier:
-        found = deps.carriers.get(name)
+    One instance per worker; its `@activity.defn` methods are registered by name."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+        self.settings = deps.settings
+
+    def _carrier(self, name: str) -> Carrier:
+        found = self.deps.carriers.get(name)
         if found is None:
             raise ApplicationError(
                 f"unknown carrier {name!r}", type=VALIDATION_FAILED, non_retryable=True
@@ -198,17 +203,18 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         return found
 
     @activity.defn(name=ENSURE_SHIPMENT_ACTIVITY)
-    def ensure_shipment(request: EnsureShipment) -> ShipmentRef:
+    def ensure_shipment(self, request: EnsureShipment) -> ShipmentRef:
         order_uuid = parse_uuid(request.order_id, "order id")
         shipment_uuid = shipment_id_for(request.order_id)
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             order = load_order(session, request.order_id)
             shipment = session.get(Shipment, shipment_uuid)
             if shipment is None:
                 shipment = Shipment(id=shipment_uuid, order_id=order_uuid)
                 session.add(shipment)
             domestic = (
-                str(order.ship_to.get("country_code", "")).upper() == settings.shipper_country_code
+                str(order.ship_to.get("country_code", "")).upper()
+                == self.settings.shipper_country_code
             )
             return ShipmentRef(
                 shipment_id=str(shipment_uuid), domestic=domestic, status=str(shipment.status)
@@ -216,15 +222,15 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=QUOTE_RATES_ACTIVITY)
     @external_call
-    def quote_rates(request: QuoteRates) -> list[Quote]:
+    def quote_rates(self, request: QuoteRates) -> list[Quote]:
         """Quotes from every carrier that serves the route; one carrier failing does not hide the
         others (its error is raised only when nobody could quote)."""
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
-            ship = build_request(session, settings, shipment)
+            ship = build_request(session, self.settings, shipment)
         quotes: list[Quote] = []
         errors: list[AdapterError] = []
-        for name, adapter in sorted(deps.carriers.items()):
+        for name, adapter in sorted(self.deps.carriers.items()):
             if not adapter.serves(ship.shipper, ship.recipient):
                 continue
             try:
@@ -246,7 +252,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             ]
         if not quotes and errors:
             raise errors[0]
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             shipment.quotes = [q.model_dump(mode="json") for q in quotes]
             if shipment.status == ShipmentStatus.pending:
@@ -257,37 +263,40 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=BUY_LABEL_ACTIVITY)
     @external_call
-    def buy_label(request: BuyLabel) -> BoughtLabel:
+    def buy_label(self, request: BuyLabel) -> BoughtLabel:
         reference = label_reference(request.shipment_id)
-        kept = _record_intent(request, reference)
+        kept = self._record_intent(request, reference)
         if kept is not None:  # a retry after our write: only look for an orphan to cancel
             if kept.tracking_number:
-                kept.orphans_cancelled = _cancel_found(
-                    carrier(kept.carrier), reference, keep=kept.tracking_number
+                kept.orphans_cancelled = self._cancel_found(
+                    self._carrier(kept.carrier), reference, keep=kept.tracking_number
                 )
             return kept
         # The intent is committed; only now talk to the carrier.
-        adapter = carrier(request.carrier)
+        adapter = self._carrier(request.carrier)
         label: Label | None = adapter.find_label(reference)
         if label is not None:
             activity.logger.info("label for %s already bought: keeping it", reference)
         else:
-            with session_scope(settings) as session:
+            with session_scope(self.settings) as session:
                 ship = build_request(
-                    session, settings, load_shipment(session, request.shipment_id), request.service
+                    session,
+                    self.settings,
+                    load_shipment(session, request.shipment_id),
+                    request.service,
                 )
             label = adapter.ship(ship)
-        bought = _store_label(request, label)
-        _record_bought(request, reference, bought)
+        bought = self._store_label(request, label)
+        self._record_bought(request, reference, bought)
         if bought.tracking_number:
-            bought.orphans_cancelled = _cancel_found(
+            bought.orphans_cancelled = self._cancel_found(
                 adapter, reference, keep=bought.tracking_number
             )
         return bought
 
-    def _record_intent(request: BuyLabel, reference: str) -> BoughtLabel | None:
+    def _record_intent(self, request: BuyLabel, reference: str) -> BoughtLabel | None:
         """Commit the intent row before any carrier call; the recorded label if already bought."""
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             purchase = session.exec(
                 select(LabelPurchase).where(LabelPurchase.idempotency_key == reference)
@@ -303,14 +312,14 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 )
             elif purchase.carrier != request.carrier:
                 # an earlier attempt chose another carrier: whatever it bought is an orphan now
-                _cancel_found(carrier(purchase.carrier), reference, keep="")
+                self._cancel_found(self._carrier(purchase.carrier), reference, keep="")
                 purchase.carrier, purchase.service = request.carrier, request.service
             purchase.updated_at = utcnow()
             session.add(purchase)
         return None
 
-    def _record_bought(request: BuyLabel, reference: str, bought: BoughtLabel) -> None:
-        with session_scope(settings) as session:
+    def _record_bought(self, request: BuyLabel, reference: str, bought: BoughtLabel) -> None:
+        with session_scope(self.settings) as session:
             purchase = session.exec(
                 select(LabelPurchase).where(LabelPurchase.idempotency_key == reference)
             ).one()
@@ -335,7 +344,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             session.add(purchase)
             session.add(shipment)
 
-    def _store_label(request: BuyLabel, label: Label) -> BoughtLabel:
+    def _store_label(self, request: BuyLabel, label: Label) -> BoughtLabel:
         """Put the label bytes in S3; only the key goes back to the workflow."""
         result = BoughtLabel(
             carrier=label.carrier or request.carrier,
@@ -347,8 +356,8 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         if label.label_format.upper() == "CSV":
             key = handoff_key(result.carrier, request.shipment_id)
             if label.label_data:
-                deps.storage.put_bytes(key, label.label_data, "text/csv")
-            elif not deps.storage.exists(key):
+                self.deps.storage.put_bytes(key, label.label_data, "text/csv")
+            elif not self.deps.storage.exists(key):
                 raise ApplicationError(
                     f"{result.carrier} returned no hand-off CSV", type="LabelMissing"
                 )
@@ -356,22 +365,22 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         else:
             key = label_key(request.shipment_id)
             if label.label_data:
-                deps.storage.put_bytes(key, label.label_data, "application/pdf")
-            elif not deps.storage.exists(key):
+                self.deps.storage.put_bytes(key, label.label_data, "application/pdf")
+            elif not self.deps.storage.exists(key):
                 # found at the carrier after a lost response: the carrier has no reprint, so the
                 # label stays ours and staff reprint it from the carrier's site
                 activity.logger.warning("label %s kept without its PDF", label.tracking_number)
                 key = ""
             result.label_key = key
             if label.invoice_data:
-                deps.storage.put_bytes(
+                self.deps.storage.put_bytes(
                     f"documents/{result.carrier}/{request.shipment_id}-invoice.pdf",
                     label.invoice_data,
                     "application/pdf",
                 )
         return result
 
-    def _cancel_found(adapter: Carrier, reference: str, keep: str) -> list[str]:
+    def _cancel_found(self, adapter: Carrier, reference: str, keep: str) -> list[str]:
         """Cancel every label the carrier holds for our reference but the one we keep."""
         cancelled: list[str] = []
         for label in adapter.find_labels(reference):
@@ -383,8 +392,8 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         return cancelled
 
     @activity.defn(name=RECORD_TRACKING_ACTIVITY)
-    def record_tracking(request: RecordTracking) -> None:
-        with session_scope(settings) as session:
+    def record_tracking(self, request: RecordTracking) -> None:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             shipment.tracking_number = request.tracking_number
             if shipment.status in (
@@ -407,12 +416,12 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=IMPORT_ISSUED_HISTORY_ACTIVITY)
     @external_call
-    def import_issued_history(request: ImportHistoryRequest) -> str:
+    def import_issued_history(self, request: ImportHistoryRequest) -> str:
         """The tracking number the carrier issued for our reference, read from its history file."""
-        data = deps.storage.get_bytes(request.key)
+        data = self.deps.storage.get_bytes(request.key)
         reference = label_reference(request.shipment_id)
         try:
-            pairs = carrier(request.carrier).parse_issued_history(data)
+            pairs = self._carrier(request.carrier).parse_issued_history(data)
         except ValueError as error:
             raise ApplicationError(
                 f"{request.key} is not a {request.carrier} issued-history file: {error}",
@@ -430,10 +439,10 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=UPLOAD_TRACKING_ACTIVITY)
     @external_call
-    def upload_tracking(request: UploadTracking) -> str:
+    def upload_tracking(self, request: UploadTracking) -> str:
         """Create the shipping fulfillment on eBay (the adapter reuses one with the same tracking
         number, so a retry after a lost response does not create a second)."""
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             order = session.get(Order, shipment.order_id)
             if not shipment.tracking_number:
@@ -446,14 +455,14 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 (str(li["line_item_id"]), int(li.get("quantity", 1))) for li in order.line_items
             ]
             tracking, carrier_name = shipment.tracking_number, shipment.carrier
-        fulfillment_id = deps.ebay.create_shipping_fulfillment(
+        fulfillment_id = self.deps.ebay.create_shipping_fulfillment(
             request.ebay_order_id,
             lines,
             carrier_name,
             tracking,
             datetime.now(UTC),
         )
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             shipment.ebay_fulfillment_id = fulfillment_id
             if shipment.status in (ShipmentStatus.label_ready, ShipmentStatus.awaiting_tracking):
@@ -473,13 +482,13 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=TRACK_SHIPMENT_ACTIVITY)
     @external_call
-    def track_shipment(request: TrackShipment) -> TrackingSnapshot:
-        with session_scope(settings) as session:
+    def track_shipment(self, request: TrackShipment) -> TrackingSnapshot:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             tracking, carrier_name = shipment.tracking_number, shipment.carrier
-        info = carrier(carrier_name).track(tracking)
+        info = self._carrier(carrier_name).track(tracking)
         last = info.events[-1].description if info.events else ""
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             shipment.events = [e.model_dump(mode="json") for e in info.events]
             if info.delivered:
@@ -495,16 +504,6 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                     order.updated_at = utcnow()
                     session.add(order)
         return TrackingSnapshot(status=str(info.status), delivered=info.delivered, last_event=last)
-
-    return [
-        ensure_shipment,
-        quote_rates,
-        buy_label,
-        record_tracking,
-        import_issued_history,
-        upload_tracking,
-        track_shipment,
-    ]
 
 
 def _bought_from_rows(purchase: LabelPurchase, shipment: Shipment) -> BoughtLabel:

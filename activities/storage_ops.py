@@ -3,9 +3,7 @@ the same on AWS; this activity covers MinIO/moto and buckets without the rule)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -23,19 +21,25 @@ CLEANABLE_PREFIXES = ("temp/",)
 """Only scratch space: evidence (inspection videos), labels and product images are never swept."""
 
 
-def activities(deps: Dependencies) -> list[Callable[..., Any]]:
+class StorageActivities:
+    """Storage housekeeping.
+
+    One instance per worker; its `@activity.defn` methods are registered by name."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+        self.settings = deps.settings
+
     @activity.defn(name=CLEANUP_STORAGE_ACTIVITY)
     @external_call
-    def cleanup_storage(request: StorageCleanupInput) -> StorageCleanupResult:
+    def cleanup_storage(self, request: StorageCleanupInput) -> StorageCleanupResult:
         if request.prefix not in CLEANABLE_PREFIXES:
             raise ApplicationError(
                 f"refusing to clean {request.prefix!r}: only {CLEANABLE_PREFIXES} may be swept",
                 type=VALIDATION_FAILED,
                 non_retryable=True,
             )
-        deleted = deps.storage.delete_older_than(
+        deleted = self.deps.storage.delete_older_than(
             request.prefix, timedelta(hours=request.max_age_hours)
         )
         return StorageCleanupResult(deleted=deleted)
-
-    return [cleanup_storage]

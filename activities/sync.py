@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import col, select
@@ -20,6 +19,7 @@ from adapters.errors import AdapterError
 from models import Order, Product, ProductStatus, Shipment, ShipmentStatus, SyncState
 from models.db import session_scope
 from models.types import utcnow
+from workflows.contracts.fulfillment import fulfillment_workflow_id
 from workflows.contracts.listing import BULK_CHUNK_SIZE
 from workflows.contracts.ops import (
     ADVANCE_WATERMARK_ACTIVITY,
@@ -40,7 +40,6 @@ from workflows.contracts.ops import (
     TrackingChange,
     Watermark,
 )
-from workflows.contracts.orders import fulfillment_workflow_id
 
 FINISHED_ON_EBAY = {"FULFILLED"}
 TRACKED = (ShipmentStatus.label_ready, ShipmentStatus.in_transit)
@@ -62,18 +61,24 @@ def _aware(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def activities(deps: Dependencies) -> list[Callable[..., Any]]:
-    settings = deps.settings
+class SyncActivities:
+    """The scheduled syncs: eBay orders, tracking refresh, inventory quantities.
+
+    One instance per worker; its `@activity.defn` methods are registered by name."""
+
+    def __init__(self, deps: Dependencies) -> None:
+        self.deps = deps
+        self.settings = deps.settings
 
     @activity.defn(name=READ_WATERMARK_ACTIVITY)
-    def read_watermark(request: ReadWatermark) -> Watermark:
-        with session_scope(settings) as session:
+    def read_watermark(self, request: ReadWatermark) -> Watermark:
+        with session_scope(self.settings) as session:
             state = session.get(SyncState, request.name)
             return Watermark(name=request.name, value=_aware(state.watermark) if state else None)
 
     @activity.defn(name=ADVANCE_WATERMARK_ACTIVITY)
-    def advance_watermark(request: AdvanceWatermark) -> Watermark:
-        with session_scope(settings) as session:
+    def advance_watermark(self, request: AdvanceWatermark) -> Watermark:
+        with session_scope(self.settings) as session:
             state = session.get(SyncState, request.name) or SyncState(name=request.name)
             current = _aware(state.watermark)
             if current is None or request.value > current:  # never moves back
@@ -84,16 +89,16 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=FETCH_ORDERS_ACTIVITY)
     @external_call
-    def fetch_orders(request: FetchOrders) -> FetchedOrders:
+    def fetch_orders(self, request: FetchOrders) -> FetchedOrders:
         fetched = 0
         to_start: list[str] = []
         newest = None
-        for order in deps.ebay.iter_orders_modified(request.start, request.end):
+        for order in self.deps.ebay.iter_orders_modified(request.start, request.end):
             fetched += 1
             if fetched % 50 == 0:
                 activity.heartbeat(fetched)
             newest = max(newest, order.modified_at) if newest else order.modified_at
-            with session_scope(settings) as session:
+            with session_scope(self.settings) as session:
                 row = session.exec(
                     select(Order).where(Order.ebay_order_id == order.order_id)
                 ).first()
@@ -114,10 +119,10 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         return FetchedOrders(fetched=fetched, to_start=to_start, max_modified=newest)
 
     @activity.defn(name=MARK_ORDERS_STARTED_ACTIVITY)
-    def mark_orders_started(request: MarkOrdersStarted) -> None:
+    def mark_orders_started(self, request: MarkOrdersStarted) -> None:
         if not request.ebay_order_ids:
             return
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             rows = session.exec(
                 select(Order).where(col(Order.ebay_order_id).in_(request.ebay_order_ids))
             ).all()
@@ -127,7 +132,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                     session.add(row)
 
     @activity.defn(name=REFRESH_TRACKING_ACTIVITY)
-    def refresh_tracking(request: RefreshTracking) -> RefreshedTracking:
+    def refresh_tracking(self, request: RefreshTracking) -> RefreshedTracking:
         query = (
             select(Shipment, Order.ebay_order_id)
             .join(Order, col(Order.id) == col(Shipment.order_id))
@@ -137,7 +142,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         )
         if request.after_id:
             query = query.where(col(Shipment.id) > uuid.UUID(request.after_id))
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             batch = [
                 (s.id, s.carrier, s.tracking_number, s.status, e)
                 for s, e in session.exec(query).all()
@@ -145,7 +150,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
         changed: list[TrackingChange] = []
         errors = 0
         for shipment_id, carrier_name, tracking, old_status, ebay_order_id in batch:
-            carrier = deps.carriers.get(carrier_name)
+            carrier = self.deps.carriers.get(carrier_name)
             if carrier is None:
                 errors += 1
                 continue
@@ -157,7 +162,7 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                 continue
             status = str(info.status)
             new_status = TRACKING_TO_SHIPMENT.get(status, ShipmentStatus.in_transit)
-            with session_scope(settings) as session:
+            with session_scope(self.settings) as session:
                 shipment = session.get(Shipment, shipment_id)
                 if shipment is None:
                     continue
@@ -182,10 +187,10 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
 
     @activity.defn(name=SYNC_INVENTORY_PAGE_ACTIVITY)
     @external_call
-    def sync_inventory_page(request: SyncInventoryPage) -> InventoryPageResult:
+    def sync_inventory_page(self, request: SyncInventoryPage) -> InventoryPageResult:
         from adapters.ebay import PriceQuantityUpdate
 
-        with session_scope(settings) as session:
+        with session_scope(self.settings) as session:
             products = session.exec(
                 select(Product)
                 .where(
@@ -202,13 +207,13 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
                     offer_id=p.ebay_offer_id,
                     quantity=p.quantity,
                     price_value=p.price_usd or None,
-                    currency=settings.ebay_currency if p.price_usd else None,
+                    currency=self.settings.ebay_currency if p.price_usd else None,
                 )
                 for p in products
             ]
         if not updates:
             return InventoryPageResult(updated=0, failed=0, calls=0)
-        results = deps.ebay.bulk_update_price_quantity(updates)
+        results = self.deps.ebay.bulk_update_price_quantity(updates)
         failed = sum(1 for r in results if not r.ok)
         next_after = updates[-1].sku if len(updates) == request.limit else ""
         return InventoryPageResult(
@@ -217,12 +222,3 @@ def activities(deps: Dependencies) -> list[Callable[..., Any]]:
             calls=math.ceil(len(updates) / BULK_CHUNK_SIZE),
             next_after_sku=next_after,
         )
-
-    return [
-        read_watermark,
-        advance_watermark,
-        fetch_orders,
-        mark_orders_started,
-        refresh_tracking,
-        sync_inventory_page,
-    ]

@@ -129,10 +129,12 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         lifespan=[lifespan],
         before_send=[add_security_headers],
         cors_config=CORSConfig(
-            allow_origins=list(settings.cors_allow_origins),
+            # the Temporal web UI calls the codec endpoint (api/routes/temporal_codec.py)
+            allow_origins=[*settings.cors_allow_origins, *settings.temporal_ui_origins],
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            allow_credentials=False,
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            # only the codec routes read a cookie (their own); everything else is bearer-only
+            allow_credentials=True,
             max_age=600,
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),

@@ -10,7 +10,11 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from workflows.contracts.listing import BulkListingInput, bulk_listing_workflow_id
+from workflows.contracts.listing import (
+    BULK_LISTING_WORKFLOW,
+    BulkListingInput,
+    bulk_listing_workflow_id,
+)
 
 FLOOR_CALLS_PER_ITEM = 3 / 25
 
@@ -55,7 +59,7 @@ async def run(
     batch_id = uuid.uuid4().hex[:12]
     started = time.perf_counter()
     result = await env.client.execute_workflow(
-        "BulkListingWorkflow",
+        BULK_LISTING_WORKFLOW,
         BulkListingInput(batch_id=batch_id, product_ids=ids),
         id=bulk_listing_workflow_id(batch_id),
         task_queue=worker.task_queue,

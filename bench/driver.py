@@ -12,12 +12,15 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from workflows.contracts.orders import (
+from workflows.contracts.fulfillment import (
+    FULFILLMENT_WORKFLOW,
     FulfillmentStatus,
     FulfillOrder,
+    fulfillment_workflow_id,
+)
+from workflows.contracts.inspection import (
     InspectionSubmission,
     RequestUpload,
-    fulfillment_workflow_id,
     inspection_workflow_id,
 )
 
@@ -54,7 +57,7 @@ async def import_orders(sandbox_url: str, skus: list[str]) -> list[str]:
 
 async def start_order(client: Client, task_queue: str, ebay_order_id: str) -> WorkflowHandle:
     return await client.start_workflow(
-        "OrderFulfillmentWorkflow",
+        FULFILLMENT_WORKFLOW,
         FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600),
         id=fulfillment_workflow_id(ebay_order_id),
         task_queue=task_queue,
@@ -82,7 +85,7 @@ async def _until(
 
 
 async def inspect(client: Client, order_id: str, timeout: float) -> None:
-    from workflows.contracts.orders import InspectionStatus, UploadTarget
+    from workflows.contracts.inspection import InspectionStatus, UploadTarget
 
     handle = client.get_workflow_handle(inspection_workflow_id(order_id))
     status = await _until(
@@ -135,7 +138,7 @@ async def fulfil(client: Client, sandbox_url: str, ebay_order_id: str, timeout: 
                 )
             ).raise_for_status()
         await handle.signal("tracking_refresh")
-    from workflows.contracts.orders import FulfillmentResult
+    from workflows.contracts.fulfillment import FulfillmentResult
 
     # The latest run (the tracking loop may have continued as new).
     latest = client.get_workflow_handle(handle.id, result_type=FulfillmentResult)

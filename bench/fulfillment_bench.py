@@ -19,11 +19,9 @@ from bench.driver import fulfil, import_orders, make_product, start_order
 async def activities_per_order(client: Client, result: Any) -> int:
     """Activities scheduled across the order's workflow runs and its children."""
     from workflows.contracts.email import email_workflow_id
-    from workflows.contracts.orders import (
-        fulfillment_workflow_id,
-        inspection_workflow_id,
-        label_workflow_id,
-    )
+    from workflows.contracts.fulfillment import fulfillment_workflow_id
+    from workflows.contracts.inspection import inspection_workflow_id
+    from workflows.contracts.label import label_workflow_id
 
     ids = [
         fulfillment_workflow_id(result.ebay_order_id),

@@ -133,6 +133,9 @@ def build_children(settings: Settings) -> list[Child]:
                 "--log-level",
                 "warn",
                 *search_attribute_flags(),
+                # the web UI decrypts payloads through the API (signed-in staff only)
+                "--ui-codec-endpoint",
+                f"http://{settings.api_host}:{settings.api_port}/api/temporal-codec",
             ],
         ),
         Child("sandbox", [python, "-m", "cli", "sandbox"]),

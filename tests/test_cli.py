@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parent.parent
 
 SANDBOX_VARIABLES = [
@@ -38,6 +40,8 @@ SANDBOX_VARIABLES = [
     "YAMATO_BASE_URL",
     "SAGAWA_BASE_URL",
 ]
+
+pytestmark = pytest.mark.integration  # each test runs the CLI as a process
 
 
 def run_cli(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -6,22 +6,36 @@ Workflows call activities by name only and exchange the plain pydantic models in
 
 from __future__ import annotations
 
-import importlib
-
-WORKFLOW_MODULES = (
-    "workflows.listing",
-    "workflows.bulk_listing",
-    "workflows.email",
-    "workflows.scheduled",
-    "workflows.fulfillment",
-    "workflows.label",
-    "workflows.inspection",
-)
-
 
 def all_workflows() -> list[type]:
-    """Every workflow class, for the worker and the replay tests."""
-    found: list[type] = []
-    for name in WORKFLOW_MODULES:
-        found.extend(importlib.import_module(name).WORKFLOWS)
-    return found
+    """Every workflow class, for the worker and the replay tests.
+
+    Imported here rather than at the top of the package: the workflow sandbox re-imports a
+    workflow's module (and so this package) for every run, and should not load them all."""
+    from workflows.backup import DatabaseBackupWorkflow
+    from workflows.bulk_listing import BulkListingWorkflow
+    from workflows.email import EmailWorkflow
+    from workflows.fulfillment import OrderFulfillmentWorkflow
+    from workflows.inspection import InspectionWorkflow
+    from workflows.label import LabelWorkflow
+    from workflows.listing import ListingWorkflow
+    from workflows.scheduled import (
+        InventorySyncWorkflow,
+        OrderSyncWorkflow,
+        StorageCleanupWorkflow,
+        TrackingRefreshWorkflow,
+    )
+
+    return [
+        ListingWorkflow,
+        BulkListingWorkflow,
+        EmailWorkflow,
+        OrderSyncWorkflow,
+        TrackingRefreshWorkflow,
+        InventorySyncWorkflow,
+        StorageCleanupWorkflow,
+        OrderFulfillmentWorkflow,
+        LabelWorkflow,
+        InspectionWorkflow,
+        DatabaseBackupWorkflow,
+    ]

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.listing import (
         BULK_CREATE_OFFERS_ACTIVITY,
+        BULK_LISTING_WORKFLOW,
         BULK_PUBLISH_OFFERS_ACTIVITY,
         CREATE_OFFER_ACTIVITY,
         ENSURE_LOCATION_ACTIVITY,
@@ -55,7 +56,7 @@ def _message(error: BaseException) -> str:
     return str(error.message if isinstance(error, ApplicationError) else error)
 
 
-@workflow.defn
+@workflow.defn(name=BULK_LISTING_WORKFLOW)
 class BulkListingWorkflow:
     def __init__(self) -> None:
         self._progress = BulkProgress(batch_id="", total=0)
@@ -74,19 +75,20 @@ class BulkListingWorkflow:
             await workflow.execute_activity(ENSURE_LOCATION_ACTIVITY, **EXTERNAL)
         limit = asyncio.Semaphore(request.max_concurrency)
         chunks = 0
-        while ids:
-            if chunks >= request.chunks_per_run or workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                self._progress.runs += 1
-                workflow.continue_as_new(
-                    request.model_copy(update={"product_ids": ids, "progress": self._progress})
-                )
+        while ids and not (
+            chunks >= request.chunks_per_run or workflow.info().is_continue_as_new_suggested()
+        ):
             chunk, ids = ids[: request.chunk_size], ids[request.chunk_size :]
             await self._run_chunk(chunk, limit)
             chunks += 1
             self._progress.remaining = len(ids)
             workflow.set_current_details(self._details())
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if ids:  # this run's history budget is spent: the rest in a fresh run
+            self._progress.runs += 1
+            workflow.continue_as_new(
+                request.model_copy(update={"product_ids": ids, "progress": self._progress})
+            )
         return BulkListingResult(
             batch_id=request.batch_id,
             total=self._progress.total,
@@ -212,6 +214,3 @@ class BulkListingWorkflow:
     @workflow.query(name="progress")
     def progress(self) -> BulkProgress:
         return self._progress
-
-
-WORKFLOWS = [BulkListingWorkflow]

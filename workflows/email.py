@@ -12,6 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.email import (
+        EMAIL_WORKFLOW,
         IS_SUPPRESSED_ACTIVITY,
         RECORD_SUPPRESSED_ACTIVITY,
         SEND_EMAIL_ACTIVITY,
@@ -20,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-@workflow.defn
+@workflow.defn(name=EMAIL_WORKFLOW)
 class EmailWorkflow:
     def __init__(self) -> None:
         self._result: EmailResult | None = None
@@ -49,6 +50,3 @@ class EmailWorkflow:
     @workflow.query(name="status")
     def status(self) -> EmailResult | None:
         return self._result
-
-
-WORKFLOWS = [EmailWorkflow]

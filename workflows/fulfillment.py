@@ -26,40 +26,47 @@ with workflow.unsafe.imports_passed_through():
     from domain.refunds import RefundReason
     from temporal_client import BUSINESS_STATUS, ORDER_ID, TRACKING_NUMBER
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
-    from workflows.contracts.orders import (
+    from workflows.contracts.common import STATUS_QUERY
+    from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
+    from workflows.contracts.fulfillment import (
         CANCEL_UPDATE,
-        ENSURE_SHIPMENT_ACTIVITY,
+        FULFILLMENT_WORKFLOW,
         RECORD_ORDER_ACTIVITY,
         REFUND_ORDER_ACTIVITY,
         RESTORE_STOCK_ACTIVITY,
         SET_ORDER_STATUS_ACTIVITY,
-        STATUS_QUERY,
-        TRACK_SHIPMENT_ACTIVITY,
         TRACKING_REFRESH_SIGNAL,
-        UPLOAD_TRACKING_ACTIVITY,
         CancelOrder,
         CompensationState,
-        EnsureShipment,
         FulfillmentResult,
         FulfillmentResume,
         FulfillmentStatus,
         FulfillOrder,
-        InspectionInput,
-        InspectionOutcome,
-        LabelInput,
-        LabelResult,
         OrderRecord,
         RecordOrder,
         RefundOrder,
         RestoredStock,
         RestoreStock,
         SetOrderStatus,
+    )
+    from workflows.contracts.inspection import (
+        INSPECTION_WORKFLOW,
+        InspectionInput,
+        InspectionOutcome,
+        inspection_workflow_id,
+    )
+    from workflows.contracts.label import (
+        ENSURE_SHIPMENT_ACTIVITY,
+        LABEL_WORKFLOW,
+        TRACK_SHIPMENT_ACTIVITY,
+        UPLOAD_TRACKING_ACTIVITY,
+        EnsureShipment,
+        LabelInput,
+        LabelResult,
         ShipmentRef,
         TrackingSnapshot,
         TrackShipment,
         UploadTracking,
-        inspection_workflow_id,
         label_workflow_id,
     )
 
@@ -79,24 +86,40 @@ class OrderStopped(Exception):
         self.outcome = outcome
 
 
-@workflow.defn
+@workflow.defn(name=FULFILLMENT_WORKFLOW)
 class OrderFulfillmentWorkflow:
     def __init__(self) -> None:
         self._status = FulfillmentStatus(ebay_order_id="", step="recording")
         self._cancel: CancelOrder | None = None
         self._refresh = False
         self._compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._compensation_failures: list[str] = []
 
     @workflow.run
     async def run(self, request: FulfillOrder) -> FulfillmentResult:
         self._status.ebay_order_id = request.ebay_order_id
         workflow.upsert_search_attributes([ORDER_ID.value_set(request.ebay_order_id)])
-        if request.resume is not None:
-            return await self._follow_tracking(request, request.resume)
+        if request.resume is None:
+            ended = await self._fulfil(request)
+        else:
+            ended = await self._follow_tracking(request, request.resume)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if isinstance(ended, FulfillmentResume):  # history budget spent: go on in a fresh run
+            workflow.continue_as_new(request.model_copy(update={"resume": ended}))
+        if self._compensation_failures:
+            raise ApplicationError(
+                "compensation incomplete: " + "; ".join(self._compensation_failures),
+                type="CompensationFailed",
+                non_retryable=True,
+            )
+        return ended
+
+    async def _fulfil(self, request: FulfillOrder) -> FulfillmentResult | FulfillmentResume:
+        """The order's life: record, confirm, inspect, label, ship, follow the tracking; a
+        failed inspection, an impossible label or a staff cancel stops it with compensations."""
         order = await self._record(request)
         if order.status in FINISHED:  # started again for an order already done: nothing to redo
             self._set_step(order.status)
-            await workflow.wait_condition(workflow.all_handlers_finished)
             return FulfillmentResult(
                 ebay_order_id=order.ebay_order_id,
                 order_id=order.order_id,
@@ -161,7 +184,7 @@ class OrderFulfillmentWorkflow:
         self._set_step("inspecting")
         await self._set_order_status(order, "inspecting")
         handle = await workflow.start_child_workflow(
-            "InspectionWorkflow",
+            INSPECTION_WORKFLOW,
             InspectionInput(
                 order_id=order.order_id,
                 ebay_order_id=order.ebay_order_id,
@@ -193,7 +216,7 @@ class OrderFulfillmentWorkflow:
         )
         self._status.shipment_id = shipment.shipment_id
         label = await workflow.execute_child_workflow(
-            "LabelWorkflow",
+            LABEL_WORKFLOW,
             LabelInput(
                 shipment_id=shipment.shipment_id,
                 order_id=order.order_id,
@@ -234,7 +257,8 @@ class OrderFulfillmentWorkflow:
 
     async def _follow_tracking(
         self, request: FulfillOrder, resume: FulfillmentResume
-    ) -> FulfillmentResult:
+    ) -> FulfillmentResult | FulfillmentResume:
+        """Poll until delivered; the resume state back when this run's history budget is spent."""
         self._status.order_id = resume.order_id
         self._status.shipment_id = resume.shipment_id
         self._status.carrier = resume.carrier
@@ -261,7 +285,6 @@ class OrderFulfillmentWorkflow:
                 break
             if resume.polls >= request.max_tracking_polls:
                 # stop polling; the scheduled tracking refresh keeps the shipment row current
-                await workflow.wait_condition(workflow.all_handlers_finished)
                 return self._result(resume, "in_transit")
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
@@ -273,15 +296,13 @@ class OrderFulfillmentWorkflow:
                 polls_this_run >= request.polls_per_run
                 or workflow.info().is_continue_as_new_suggested()
             ):
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(request.model_copy(update={"resume": resume}))
+                return resume
         await workflow.execute_activity(
             SET_ORDER_STATUS_ACTIVITY,
             SetOrderStatus(order_id=resume.order_id, status="completed"),
             **DATABASE,
         )
         self._set_step("completed")
-        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._result(resume, "completed")
 
     # --- compensation -------------------------------------------------------------------------
@@ -301,15 +322,10 @@ class OrderFulfillmentWorkflow:
             SetOrderStatus(order_id=order.order_id, status=final, cancel_reason=stop.reason),
             **DATABASE,
         )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if failures:
-            raise ApplicationError(
-                "compensation incomplete: " + "; ".join(failures),
-                type="CompensationFailed",
-                non_retryable=True,
-            )
-        self._status.compensation.done = True
-        self._set_step(final)  # type: ignore[arg-type]
+        self._compensation_failures = failures  # the run fails with them once handlers finish
+        if not failures:
+            self._status.compensation.done = True
+            self._set_step(final)  # type: ignore[arg-type]
         return FulfillmentResult(
             ebay_order_id=order.ebay_order_id,
             order_id=order.order_id,
@@ -371,7 +387,7 @@ class OrderFulfillmentWorkflow:
         )
         try:
             await workflow.execute_child_workflow(
-                "EmailWorkflow",
+                EMAIL_WORKFLOW,
                 email,
                 id=email_workflow_id(template, order.ebay_order_id),
                 result_type=EmailResult,
@@ -439,6 +455,3 @@ class OrderFulfillmentWorkflow:
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> FulfillmentStatus:
         return self._status
-
-
-WORKFLOWS = [OrderFulfillmentWorkflow]

@@ -21,15 +21,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.media import inspection_media_prefix, is_inspection_media_key
     from temporal_client import BUSINESS_STATUS, ORDER_ID
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.email import EmailResult, SendEmail, email_workflow_id
-    from workflows.contracts.orders import (
+    from workflows.contracts.common import STATUS_QUERY
+    from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
+    from workflows.contracts.inspection import (
         CHECK_MEDIA_ACTIVITY,
         CREATE_INSPECTION_ACTIVITY,
+        INSPECTION_WORKFLOW,
         PRESIGN_UPLOADS_ACTIVITY,
         RECORD_ESCALATION_ACTIVITY,
         RECORD_INSPECTION_ACTIVITY,
         REQUEST_UPLOAD_UPDATE,
-        STATUS_QUERY,
         SUBMIT_RESULT_UPDATE,
         ChecklistItem,
         CheckMedia,
@@ -49,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
 MAX_FILES_PER_REQUEST = 20
 
 
-@workflow.defn
+@workflow.defn(name=INSPECTION_WORKFLOW)
 class InspectionWorkflow:
     def __init__(self) -> None:
         self._order_id = ""
@@ -112,7 +113,7 @@ class InspectionWorkflow:
         )
         try:
             await workflow.execute_child_workflow(
-                "EmailWorkflow",
+                EMAIL_WORKFLOW,
                 email,
                 id=email_workflow_id(email.template, email.key),
                 result_type=EmailResult,
@@ -245,6 +246,3 @@ class InspectionWorkflow:
             result=result,
             notes=self._outcome.notes if self._outcome else "",
         )
-
-
-WORKFLOWS = [InspectionWorkflow]

@@ -23,14 +23,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.tracking import is_jp_tracking_number
     from temporal_client import BUSINESS_STATUS, TRACKING_NUMBER
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.orders import (
+    from workflows.contracts.common import STATUS_QUERY
+    from workflows.contracts.label import (
         BUY_LABEL_ACTIVITY,
         CHOOSE_RATE_UPDATE,
         IMPORT_ISSUED_HISTORY_ACTIVITY,
         IMPORT_ISSUED_HISTORY_UPDATE,
+        LABEL_WORKFLOW,
         QUOTE_RATES_ACTIVITY,
         RECORD_TRACKING_ACTIVITY,
-        STATUS_QUERY,
         SUBMIT_TRACKING_UPDATE,
         BoughtLabel,
         BuyLabel,
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         LabelInput,
         LabelResult,
         LabelStatus,
+        LabelStep,
         Quote,
         QuoteRates,
         RecordTracking,
@@ -47,6 +49,11 @@ with workflow.unsafe.imports_passed_through():
     )
 
 HISTORY_KEY_PREFIXES = ("documents/", "temp/")
+
+EVERY_STEP_SEARCHABLE = "label-every-step-searchable"
+"""Patch: runs started before it upserted `BusinessStatus` only when quoting, awaiting the
+tracking number and ready; later runs upsert it on every step."""
+SEARCHABLE_BEFORE_PATCH = ("quoting", "awaiting_tracking", "label_ready")
 
 
 def pick_quote(
@@ -73,11 +80,11 @@ def pick_quote(
     )
 
 
-@workflow.defn
+@workflow.defn(name=LABEL_WORKFLOW)
 class LabelWorkflow:
     def __init__(self) -> None:
         self._shipment_id = ""
-        self._step = "quoting"
+        self._step: LabelStep = "quoting"
         self._quotes: list[Quote] = []
         self._chosen: Quote | None = None
         self._staff_choice: Quote | None = None
@@ -87,18 +94,8 @@ class LabelWorkflow:
     @workflow.run
     async def run(self, request: LabelInput) -> LabelResult:
         self._shipment_id = request.shipment_id
-        workflow.upsert_search_attributes([BUSINESS_STATUS.value_set("label_quoting")])
-        self._quotes = await workflow.execute_activity(
-            QUOTE_RATES_ACTIVITY,
-            QuoteRates(shipment_id=request.shipment_id),
-            result_type=list[Quote],
-            summary="quote every carrier",
-            **EXTERNAL,
-        )
-        if not self._quotes:
-            raise ApplicationError(
-                "no carrier serves this route", type="NoCarrier", non_retryable=True
-            )
+        self._enter("quoting", "quoting every carrier")
+        self._quotes = await self._quote(request)
         self._chosen = pick_quote(
             self._quotes,
             request.max_transit_days,
@@ -106,27 +103,56 @@ class LabelWorkflow:
             request.preferred_service,
         )
         if request.rate_choice_seconds > 0:
-            self._step = "choosing"
-            workflow.set_current_details(
-                f"policy: {self._chosen.carrier} {self._chosen.service}; staff may choose another"
-            )
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: self._staff_choice is not None,
-                    timeout=timedelta(seconds=request.rate_choice_seconds),
-                    timeout_summary="rate choice window",
-                )
-            if self._staff_choice is not None:
-                self._chosen = self._staff_choice
-        chosen = self._chosen
-        self._step = "buying"
-        workflow.set_current_details(
-            f"buying {chosen.carrier} {chosen.service} ({chosen.amount} {chosen.currency})"
+            await self._let_staff_choose(request.rate_choice_seconds)
+        self._bought = await self._buy(request.shipment_id, self._chosen)
+        self._tracking = self._bought.tracking_number
+        if not self._tracking:
+            await self._await_tracking(request.shipment_id)
+        self._enter("label_ready", f"{self._bought.carrier} {self._tracking}")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._result()
+
+    # --- steps --------------------------------------------------------------------------------
+
+    async def _quote(self, request: LabelInput) -> list[Quote]:
+        quotes = await workflow.execute_activity(
+            QUOTE_RATES_ACTIVITY,
+            QuoteRates(shipment_id=request.shipment_id),
+            result_type=list[Quote],
+            summary="quote every carrier",
+            **EXTERNAL,
         )
-        self._bought = await workflow.execute_activity(
+        if not quotes:
+            raise ApplicationError(
+                "no carrier serves this route", type="NoCarrier", non_retryable=True
+            )
+        return quotes
+
+    async def _let_staff_choose(self, window_seconds: float) -> None:
+        """The policy's pick stands unless staff `choose_rate` another quote within the window."""
+        assert self._chosen is not None
+        self._enter(
+            "choosing",
+            f"policy: {self._chosen.carrier} {self._chosen.service}; staff may choose another",
+        )
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._staff_choice is not None,
+                timeout=timedelta(seconds=window_seconds),
+                timeout_summary="rate choice window",
+            )
+        if self._staff_choice is not None:
+            self._chosen = self._staff_choice
+
+    async def _buy(self, shipment_id: str, chosen: Quote) -> BoughtLabel:
+        self._enter(
+            "buying",
+            f"buying {chosen.carrier} {chosen.service} ({chosen.amount} {chosen.currency})",
+        )
+        return await workflow.execute_activity(
             BUY_LABEL_ACTIVITY,
             BuyLabel(
-                shipment_id=request.shipment_id,
+                shipment_id=shipment_id,
                 carrier=chosen.carrier,
                 service=chosen.service,
                 amount=chosen.amount,
@@ -136,31 +162,41 @@ class LabelWorkflow:
             summary=f"buy {chosen.carrier} label",
             **EXTERNAL,
         )
-        self._tracking = self._bought.tracking_number
-        if not self._tracking:
-            self._step = "awaiting_tracking"
-            workflow.upsert_search_attributes([BUSINESS_STATUS.value_set("awaiting_tracking")])
-            workflow.set_current_details(
-                f"{chosen.carrier} CSV at {self._bought.handoff_key}: waiting for tracking"
-            )
-            await workflow.wait_condition(lambda: bool(self._tracking))
-            await workflow.execute_activity(
-                RECORD_TRACKING_ACTIVITY,
-                RecordTracking(
-                    shipment_id=request.shipment_id,
-                    carrier=chosen.carrier,
-                    tracking_number=self._tracking,
-                ),
-                **DATABASE,
-            )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        self._step = "done"
-        workflow.upsert_search_attributes(
-            [TRACKING_NUMBER.value_set(self._tracking), BUSINESS_STATUS.value_set("label_ready")]
+
+    async def _await_tracking(self, shipment_id: str) -> None:
+        """A CSV hand-off has no tracking number yet: staff type it in or import the carrier's
+        issued-history file (the updates below); then it is recorded on the shipment."""
+        assert self._bought is not None
+        self._enter(
+            "awaiting_tracking",
+            f"{self._bought.carrier} CSV at {self._bought.handoff_key}: waiting for tracking",
         )
-        workflow.set_current_details(f"{self._bought.carrier} {self._tracking}")
+        await workflow.wait_condition(lambda: bool(self._tracking))
+        await workflow.execute_activity(
+            RECORD_TRACKING_ACTIVITY,
+            RecordTracking(
+                shipment_id=shipment_id,
+                carrier=self._bought.carrier,
+                tracking_number=self._tracking,
+            ),
+            **DATABASE,
+        )
+
+    def _enter(self, step: LabelStep, details: str) -> None:
+        """The bookkeeping of a step: the `status` query, the `BusinessStatus` search attribute
+        (the same word) and the details shown in the Temporal UI."""
+        self._step = step
+        workflow.set_current_details(details)
+        if step in SEARCHABLE_BEFORE_PATCH or workflow.patched(EVERY_STEP_SEARCHABLE):
+            attributes = [BUSINESS_STATUS.value_set(step)]
+            if step == "label_ready":
+                attributes.insert(0, TRACKING_NUMBER.value_set(self._tracking))
+            workflow.upsert_search_attributes(attributes)
+
+    def _result(self) -> LabelResult:
+        assert self._bought is not None
         return LabelResult(
-            shipment_id=request.shipment_id,
+            shipment_id=self._shipment_id,
             carrier=self._bought.carrier,
             service=self._bought.service,
             tracking_number=self._tracking,
@@ -250,7 +286,7 @@ class LabelWorkflow:
         bought = self._bought
         return LabelStatus(
             shipment_id=self._shipment_id,
-            step=self._step,  # type: ignore[arg-type]
+            step=self._step,
             quotes=self._quotes,
             chosen=self._chosen,
             carrier=bought.carrier if bought else "",
@@ -259,6 +295,3 @@ class LabelWorkflow:
             label_key=bought.label_key if bought else "",
             handoff_key=bought.handoff_key if bought else "",
         )
-
-
-WORKFLOWS = [LabelWorkflow]

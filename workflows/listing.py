@@ -16,12 +16,13 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from temporal_client import BUSINESS_STATUS, SKU
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.email import SendEmail, email_workflow_id
+    from workflows.contracts.email import EMAIL_WORKFLOW, SendEmail, email_workflow_id
     from workflows.contracts.listing import (
         APPLY_EDIT_ACTIVITY,
         CREATE_OFFER_ACTIVITY,
         ENSURE_LOCATION_ACTIVITY,
         GENERATE_COPY_ACTIVITY,
+        LISTING_WORKFLOW,
         LOAD_PRODUCT_ACTIVITY,
         PUBLISH_OFFER_ACTIVITY,
         PUT_INVENTORY_ITEM_ACTIVITY,
@@ -50,7 +51,7 @@ def _error_message(error: BaseException) -> str:
     return str(error.message if isinstance(error, ApplicationError) else error)
 
 
-@workflow.defn
+@workflow.defn(name=LISTING_WORKFLOW)
 class ListingWorkflow:
     def __init__(self) -> None:
         self._status = ListingStatus(product_id="", step="loading")
@@ -60,38 +61,8 @@ class ListingWorkflow:
     @workflow.run
     async def run(self, request: ListingInput) -> ListingResult:
         self._status.product_id = request.product_id
-        ref = ProductRef(product_id=request.product_id)
         try:
-            product = await workflow.execute_activity(
-                LOAD_PRODUCT_ACTIVITY, ref, result_type=ProductSnapshot, **DATABASE
-            )
-            self._status.sku = product.sku
-            workflow.upsert_search_attributes([SKU.value_set(product.sku)])
-            if product.listing_id:  # already live (e.g. listed by a bulk batch)
-                self._status.offer_id = product.offer_id
-                self._status.listing_id = product.listing_id
-                await self._step("listed")
-                return self._result("listed")
-
-            await self._step("generating", request)
-            copy = await workflow.execute_activity(
-                GENERATE_COPY_ACTIVITY, ref, result_type=ListingCopyResult, **EXTERNAL
-            )
-            self._status.title = copy.title
-
-            if request.requires_approval:
-                await self._step("awaiting_approval", request)
-                review = await self._await_review(request)
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if review.action == "reject":
-                    await self._step("rejected", request, error=review.reason)
-                    return self._result("rejected")
-
-            await self._step("publishing", request)
-            await self._publish(ref)
-            await self._step("listed", request)
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            return self._result("listed")
+            result = await self._list(request)
         except (ActivityError, ChildWorkflowError, ApplicationError) as error:
             message = _error_message(error)
             self._status.error = message
@@ -101,6 +72,40 @@ class ListingWorkflow:
                 type="ListingFailed",
                 non_retryable=True,
             ) from error
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+    async def _list(self, request: ListingInput) -> ListingResult:
+        """Load, write the copy, wait for staff approval when required, publish on eBay."""
+        ref = ProductRef(product_id=request.product_id)
+        product = await workflow.execute_activity(
+            LOAD_PRODUCT_ACTIVITY, ref, result_type=ProductSnapshot, **DATABASE
+        )
+        self._status.sku = product.sku
+        workflow.upsert_search_attributes([SKU.value_set(product.sku)])
+        if product.listing_id:  # already live (e.g. listed by a bulk batch)
+            self._status.offer_id = product.offer_id
+            self._status.listing_id = product.listing_id
+            await self._step("listed")
+            return self._result("listed")
+
+        await self._step("generating", request)
+        copy = await workflow.execute_activity(
+            GENERATE_COPY_ACTIVITY, ref, result_type=ListingCopyResult, **EXTERNAL
+        )
+        self._status.title = copy.title
+
+        if request.requires_approval:
+            await self._step("awaiting_approval", request)
+            review = await self._await_review(request)
+            if review.action == "reject":
+                await self._step("rejected", request, error=review.reason)
+                return self._result("rejected")
+
+        await self._step("publishing", request)
+        await self._publish(ref)
+        await self._step("listed", request)
+        return self._result("listed")
 
     async def _publish(self, ref: ProductRef) -> None:
         images = await workflow.execute_activity(
@@ -152,7 +157,7 @@ class ListingWorkflow:
         )
         # ABANDON: the reminder still goes out if staff answer while it is being sent.
         await workflow.start_child_workflow(
-            "EmailWorkflow",
+            EMAIL_WORKFLOW,
             email,
             id=email_workflow_id(email.template, email.key),
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -211,6 +216,3 @@ class ListingWorkflow:
             raise ValueError(f"the listing is not awaiting approval (step: {self._status.step})")
         if self._review_started:
             raise ValueError("this listing has already been reviewed")
-
-
-WORKFLOWS = [ListingWorkflow]

@@ -21,14 +21,24 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.fulfillment import (
+        FULFILLMENT_WORKFLOW,
+        TRACKING_REFRESH_SIGNAL,
+        FulfillOrder,
+        fulfillment_workflow_id,
+    )
     from workflows.contracts.ops import (
         ADVANCE_WATERMARK_ACTIVITY,
         CLEANUP_STORAGE_ACTIVITY,
         FETCH_ORDERS_ACTIVITY,
+        INVENTORY_SYNC_WORKFLOW,
         MARK_ORDERS_STARTED_ACTIVITY,
+        ORDER_SYNC_WORKFLOW,
         READ_WATERMARK_ACTIVITY,
         REFRESH_TRACKING_ACTIVITY,
+        STORAGE_CLEANUP_WORKFLOW,
         SYNC_INVENTORY_PAGE_ACTIVITY,
+        TRACKING_REFRESH_WORKFLOW,
         AdvanceWatermark,
         FetchedOrders,
         FetchOrders,
@@ -48,11 +58,6 @@ with workflow.unsafe.imports_passed_through():
         TrackingRefreshResult,
         Watermark,
     )
-    from workflows.contracts.orders import (
-        TRACKING_REFRESH_SIGNAL,
-        FulfillOrder,
-        fulfillment_workflow_id,
-    )
 
 LONG_EXTERNAL = {
     **EXTERNAL,
@@ -67,7 +72,7 @@ SLOW_EXTERNAL = {**EXTERNAL, "start_to_close_timeout": timedelta(minutes=10)}
 START_BATCH = 50  # child starts in flight at once
 
 
-@workflow.defn
+@workflow.defn(name=ORDER_SYNC_WORKFLOW)
 class OrderSyncWorkflow:
     @workflow.run
     async def run(self, request: OrderSyncInput) -> OrderSyncResult:
@@ -118,7 +123,7 @@ class OrderSyncWorkflow:
         """Start the order's fulfillment; False when it already exists (running or closed)."""
         try:
             await workflow.start_child_workflow(
-                "OrderFulfillmentWorkflow",
+                FULFILLMENT_WORKFLOW,
                 FulfillOrder(
                     ebay_order_id=ebay_order_id,
                     staff_email=request.staff_email,
@@ -135,7 +140,7 @@ class OrderSyncWorkflow:
         return True
 
 
-@workflow.defn
+@workflow.defn(name=TRACKING_REFRESH_WORKFLOW)
 class TrackingRefreshWorkflow:
     @workflow.run
     async def run(self, request: TrackingRefreshInput) -> TrackingRefreshResult:
@@ -167,7 +172,7 @@ class TrackingRefreshWorkflow:
         return total
 
 
-@workflow.defn
+@workflow.defn(name=INVENTORY_SYNC_WORKFLOW)
 class InventorySyncWorkflow:
     @workflow.run
     async def run(self, request: InventorySyncInput) -> InventorySyncResult:
@@ -190,7 +195,7 @@ class InventorySyncWorkflow:
         return total
 
 
-@workflow.defn
+@workflow.defn(name=STORAGE_CLEANUP_WORKFLOW)
 class StorageCleanupWorkflow:
     @workflow.run
     async def run(self, request: StorageCleanupInput) -> StorageCleanupResult:
@@ -199,11 +204,3 @@ class StorageCleanupWorkflow:
         )
         workflow.set_current_details(f"{result.deleted} objects deleted under {request.prefix}")
         return result
-
-
-WORKFLOWS = [
-    OrderSyncWorkflow,
-    TrackingRefreshWorkflow,
-    InventorySyncWorkflow,
-    StorageCleanupWorkflow,
-]

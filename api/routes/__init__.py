@@ -1,27 +1,33 @@
-"""Route groups. Each module exposes `routers(settings)` so limits and paths come from settings."""
+"""Route groups: each module exposes `routers()` (`routers(settings)` where limits or paths come
+from settings)."""
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from litestar import Router
 
-from config import Settings
-
-MODULES = (
-    "auth",
-    "users",
-    "products",
-    "orders",
-    "inspections",
-    "shipments",
-    "operations",
-    "webhooks",
+from api.routes import (
+    auth,
+    inspections,
+    operations,
+    orders,
+    products,
+    shipments,
+    temporal_codec,
+    users,
+    webhooks,
 )
+from config import Settings
 
 
 def build_routers(settings: Settings) -> list[Router]:
-    routers: list[Router] = []
-    for name in MODULES:
-        routers.extend(import_module(f"api.routes.{name}").routers(settings))
-    return routers
+    return [
+        *auth.routers(settings),
+        *users.routers(),
+        *products.routers(),
+        *orders.routers(),
+        *inspections.routers(),
+        *shipments.routers(),
+        *operations.routers(),
+        *webhooks.routers(settings),
+        *temporal_codec.routers(settings),
+    ]

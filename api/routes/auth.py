@@ -79,7 +79,7 @@ from api.workflows import start
 from config import Settings
 from models import Role, User
 from models.types import seal
-from workflows.contracts.email import SendEmail, email_workflow_id
+from workflows.contracts.email import EMAIL_WORKFLOW, SendEmail, email_workflow_id
 
 AuthRequest = Request[AuthUser, Token, Any]
 
@@ -472,7 +472,7 @@ async def request_password_reset(
     )
     try:
         await start(
-            client, settings, "EmailWorkflow", email, email_workflow_id(email.template, email.key)
+            client, settings, EMAIL_WORKFLOW, email, email_workflow_id(email.template, email.key)
         )
     except Exception:
         await forget_reset_token(settings, token_id)

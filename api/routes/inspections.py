@@ -29,8 +29,8 @@ from config import Settings
 from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix
 from models import Inspection, InspectionResult, Order
 from models.types import UTCDateTime
-from workflows.contracts.orders import (
-    STATUS_QUERY,
+from workflows.contracts.common import STATUS_QUERY
+from workflows.contracts.inspection import (
     SUBMIT_RESULT_UPDATE,
     InspectionOutcome,
     InspectionStatus,
@@ -220,8 +220,7 @@ async def submit_result(
     )
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/inspections",

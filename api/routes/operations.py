@@ -24,7 +24,7 @@ from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
 from schedules import ScheduleView
-from workflows.contracts.ops import OrderSyncInput
+from workflows.contracts.ops import ORDER_SYNC_WORKFLOW, OrderSyncInput
 
 AuthRequest = Request[AuthUser, Token, Any]
 MANUAL_ORDER_SYNC_ID = "order-sync-manual"
@@ -49,7 +49,7 @@ async def trigger_order_sync(
     started = await wf.start(
         client,
         settings,
-        "OrderSyncWorkflow",
+        ORDER_SYNC_WORKFLOW,
         OrderSyncInput(staff_email=settings.staff_notification_email),
         MANUAL_ORDER_SYNC_ID,
     )
@@ -140,8 +140,7 @@ async def workflow_status(
     return await wf.describe(client, workflow_id)
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/operations",

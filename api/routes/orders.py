@@ -25,9 +25,9 @@ from api.temporal import TemporalGateway
 from config import Settings
 from models import Inspection, Order, OrderStatus, Role, Shipment
 from models.types import UTCDateTime
-from workflows.contracts.orders import (
+from workflows.contracts.common import STATUS_QUERY
+from workflows.contracts.fulfillment import (
     CANCEL_UPDATE,
-    STATUS_QUERY,
     CancelOrder,
     FulfillmentStatus,
     fulfillment_workflow_id,
@@ -178,8 +178,7 @@ async def cancel_order(
     )
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/orders",

@@ -52,6 +52,8 @@ from domain.sku import SKU_PATTERN
 from models import Condition, Product, ProductStatus
 from models.types import UTCDateTime
 from workflows.contracts.listing import (
+    BULK_LISTING_WORKFLOW,
+    LISTING_WORKFLOW,
     PROGRESS_QUERY,
     REVIEW_UPDATE,
     STATUS_QUERY,
@@ -375,7 +377,7 @@ async def start_listing(
         reminder_hours=settings.listing_approval_reminder_hours,
     )
     started = await wf.start(
-        client, settings, "ListingWorkflow", request, listing_workflow_id(str(product_id))
+        client, settings, LISTING_WORKFLOW, request, listing_workflow_id(str(product_id))
     )
     return _started(started)
 
@@ -483,7 +485,7 @@ async def start_batch(
     batch_id = data.batch_id or uuid.uuid4().hex
     request = BulkListingInput(batch_id=batch_id, product_ids=[str(i) for i in ids])
     started = await wf.start(
-        client, settings, "BulkListingWorkflow", request, bulk_listing_workflow_id(batch_id)
+        client, settings, BULK_LISTING_WORKFLOW, request, bulk_listing_workflow_id(batch_id)
     )
     return _started(started)
 
@@ -498,8 +500,7 @@ async def batch_progress(
     return await wf.query(client, bulk_listing_workflow_id(batch_id), PROGRESS_QUERY, BulkProgress)
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/products",

@@ -28,9 +28,9 @@ from api.temporal import TemporalGateway
 from config import Settings
 from models import Order, Shipment, ShipmentStatus
 from models.types import UTCDateTime
-from workflows.contracts.orders import (
+from workflows.contracts.common import STATUS_QUERY
+from workflows.contracts.label import (
     CHOOSE_RATE_UPDATE,
-    STATUS_QUERY,
     SUBMIT_TRACKING_UPDATE,
     ChooseRate,
     LabelStatus,
@@ -261,8 +261,7 @@ async def submit_tracking(
     )
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/shipments",

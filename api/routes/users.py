@@ -238,8 +238,7 @@ async def reset_two_factor(
     return result
 
 
-def routers(settings: Settings) -> list[Router]:
-    del settings
+def routers() -> list[Router]:
     return [
         Router(
             path="/api/users",

@@ -4,6 +4,7 @@ database: each side effect run twice and under a lost response leaves ONE effect
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -12,14 +13,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from workflows.contracts.listing import (
-    CREATE_OFFER_ACTIVITY,
-    ENSURE_LOCATION_ACTIVITY,
-    GENERATE_COPY_ACTIVITY,
-    LOAD_PRODUCT_ACTIVITY,
-    PREPARE_CHUNK_ACTIVITY,
-    PUBLISH_OFFER_ACTIVITY,
-    PUT_INVENTORY_ITEM_ACTIVITY,
-    RESOLVE_IMAGES_ACTIVITY,
     PrepareChunk,
     ProductRef,
     PublishOffer,
@@ -39,14 +32,14 @@ def deps(settings, migrated_db, sandbox):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def acts(deps) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from activities.catalog import activities
+def acts(deps) -> Any:  # type: ignore[no-untyped-def]
+    from activities.catalog import CatalogActivities
 
-    return {fn.__temporal_activity_definition.name: fn for fn in activities(deps)}  # type: ignore[attr-defined]
+    return CatalogActivities(deps)
 
 
-def run(acts: dict[str, Any], name: str, *args: Any) -> Any:
-    return ActivityEnvironment().run(acts[name], *args)
+def run(activity: Callable[..., Any], *args: Any) -> Any:
+    return ActivityEnvironment().run(activity, *args)
 
 
 def product(settings, deps, with_image: bool = True) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -89,52 +82,49 @@ def count(sandbox, kind: str, key: str | None = None, service: str = "ebay") -> 
 
 def test_copy_is_generated_once(acts, deps, settings, clean_sandbox) -> None:
     pid, sku = product(settings, deps)
-    first = run(acts, GENERATE_COPY_ACTIVITY, ProductRef(product_id=pid))
-    second = run(acts, GENERATE_COPY_ACTIVITY, ProductRef(product_id=pid))
+    first = run(acts.generate_copy, ProductRef(product_id=pid))
+    second = run(acts.generate_copy, ProductRef(product_id=pid))
     assert first == second and 0 < len(first.title) <= 80
     assert first.generation["response_id"] and first.price_usd == "58.67"  # 8800 JPY at 150
     assert count(clean_sandbox, "completion", service="openai") == 1
-    snapshot = run(acts, LOAD_PRODUCT_ACTIVITY, ProductRef(product_id=pid))
+    snapshot = run(acts.load_product, ProductRef(product_id=pid))
     assert snapshot.sku == sku and snapshot.title_en == first.title
 
 
 def test_listing_steps_twice_and_under_lost_responses(acts, deps, settings, clean_sandbox) -> None:
     pid, sku = product(settings, deps)
     ref = ProductRef(product_id=pid)
-    run(acts, GENERATE_COPY_ACTIVITY, ref)
-    run(acts, ENSURE_LOCATION_ACTIVITY)
-    run(acts, ENSURE_LOCATION_ACTIVITY)
+    run(acts.generate_copy, ref)
+    run(acts.ensure_location)
+    run(acts.ensure_location)
     assert count(clean_sandbox, "location") == 1
 
-    urls = run(acts, RESOLVE_IMAGES_ACTIVITY, ref).urls
+    urls = run(acts.resolve_images, ref).urls
     assert len(urls) == 1 and "X-Amz-Expires=604800" in urls[0]  # 7-day presigned GET
     assert httpx.get(urls[0]).status_code == 200  # eBay can fetch it
 
     lose_next(clean_sandbox, "/inventory_item/")
     with pytest.raises(ApplicationError) as lost:
-        run(acts, PUT_INVENTORY_ITEM_ACTIVITY, PutInventoryItem(product_id=pid, image_urls=urls))
+        run(acts.put_inventory_item, PutInventoryItem(product_id=pid, image_urls=urls))
     assert not lost.value.non_retryable
-    run(acts, PUT_INVENTORY_ITEM_ACTIVITY, PutInventoryItem(product_id=pid, image_urls=urls))
-    run(acts, PUT_INVENTORY_ITEM_ACTIVITY, PutInventoryItem(product_id=pid, image_urls=urls))
+    run(acts.put_inventory_item, PutInventoryItem(product_id=pid, image_urls=urls))
+    run(acts.put_inventory_item, PutInventoryItem(product_id=pid, image_urls=urls))
     assert count(clean_sandbox, "inventory_item", sku) == 1
 
     lose_next(clean_sandbox, "/offer", method="POST")
     with pytest.raises(ApplicationError):
-        run(acts, CREATE_OFFER_ACTIVITY, ref)
-    offer_id = run(acts, CREATE_OFFER_ACTIVITY, ref)
-    assert run(acts, CREATE_OFFER_ACTIVITY, ref) == offer_id
+        run(acts.create_offer, ref)
+    offer_id = run(acts.create_offer, ref)
+    assert run(acts.create_offer, ref) == offer_id
     assert count(clean_sandbox, "offer_created") == 1
 
     lose_next(clean_sandbox, "/publish")
     with pytest.raises(ApplicationError):
-        run(acts, PUBLISH_OFFER_ACTIVITY, PublishOffer(product_id=pid, offer_id=offer_id))
-    listing_id = run(acts, PUBLISH_OFFER_ACTIVITY, PublishOffer(product_id=pid, offer_id=offer_id))
-    assert (
-        run(acts, PUBLISH_OFFER_ACTIVITY, PublishOffer(product_id=pid, offer_id=offer_id))
-        == listing_id
-    )
+        run(acts.publish_offer, PublishOffer(product_id=pid, offer_id=offer_id))
+    listing_id = run(acts.publish_offer, PublishOffer(product_id=pid, offer_id=offer_id))
+    assert run(acts.publish_offer, PublishOffer(product_id=pid, offer_id=offer_id)) == listing_id
     assert count(clean_sandbox, "offer_published") == 1
-    snapshot = run(acts, LOAD_PRODUCT_ACTIVITY, ref)
+    snapshot = run(acts.load_product, ref)
     assert (snapshot.status, snapshot.offer_id, snapshot.listing_id) == (
         "listed",
         offer_id,
@@ -149,7 +139,7 @@ def test_prepare_chunk_one_bulk_call(acts, deps, settings, clean_sandbox) -> Non
     ids = [pid for pid, _ in made] + [no_image[0]]
     deps.ebay.ensure_inventory_location()  # the sandbox reset revoked the cached token
     before = dict(deps.ebay.api_calls)
-    first = run(acts, PREPARE_CHUNK_ACTIVITY, PrepareChunk(product_ids=ids))
+    first = run(acts.prepare_chunk, PrepareChunk(product_ids=ids))
     calls = {k: v - before.get(k, 0) for k, v in deps.ebay.api_calls.items()}
     assert calls.get("bulk_create_or_replace_inventory_item") == 1
     assert not calls.get("put_inventory_item")
@@ -159,21 +149,21 @@ def test_prepare_chunk_one_bulk_call(acts, deps, settings, clean_sandbox) -> Non
     # Lost answer on the bulk call, then the retry: still one inventory item per SKU.
     lose_next(clean_sandbox, "bulk_create_or_replace_inventory_item")
     with pytest.raises(ApplicationError):
-        run(acts, PREPARE_CHUNK_ACTIVITY, PrepareChunk(product_ids=ids))
-    run(acts, PREPARE_CHUNK_ACTIVITY, PrepareChunk(product_ids=ids))
+        run(acts.prepare_chunk, PrepareChunk(product_ids=ids))
+    run(acts.prepare_chunk, PrepareChunk(product_ids=ids))
     for _, sku in made:
         assert count(clean_sandbox, "inventory_item", sku) == 1
     assert count(clean_sandbox, "completion", service="openai") == 5  # none without images
-    row = run(acts, LOAD_PRODUCT_ACTIVITY, ProductRef(product_id=no_image[0]))
+    row = run(acts.load_product, ProductRef(product_id=no_image[0]))
     assert row.status == "failed"
 
 
 def test_bad_references_are_permanent(acts, deps, settings, clean_sandbox) -> None:
     with pytest.raises(ApplicationError) as missing:
-        run(acts, LOAD_PRODUCT_ACTIVITY, ProductRef(product_id=str(uuid.uuid4())))
+        run(acts.load_product, ProductRef(product_id=str(uuid.uuid4())))
     assert missing.value.non_retryable and missing.value.type == "NotFoundError"
     with pytest.raises(ApplicationError) as invalid:
-        run(acts, LOAD_PRODUCT_ACTIVITY, ProductRef(product_id="nope"))
+        run(acts.load_product, ProductRef(product_id="nope"))
     assert invalid.value.non_retryable
     pid, _ = product(settings, deps, with_image=False)
     from models import Product
@@ -184,5 +174,5 @@ def test_bad_references_are_permanent(acts, deps, settings, clean_sandbox) -> No
         row.image_keys = ["documents/secret.pdf"]
         session.add(row)
     with pytest.raises(ApplicationError) as outside:
-        run(acts, RESOLVE_IMAGES_ACTIVITY, ProductRef(product_id=pid))
+        run(acts.resolve_images, ProductRef(product_id=pid))
     assert outside.value.non_retryable and "not under product-images/" in str(outside.value)

@@ -11,11 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.inspection import checklist_for, safe_file_name
-from workflows.contracts.orders import (
-    CHECK_MEDIA_ACTIVITY,
-    CREATE_INSPECTION_ACTIVITY,
-    PRESIGN_UPLOADS_ACTIVITY,
-    RECORD_ESCALATION_ACTIVITY,
+from workflows.contracts.inspection import (
     CheckMedia,
     CreateInspection,
     PresignUploads,
@@ -26,16 +22,13 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
     from activities.deps import Dependencies
-    from activities.inspection import activities
+    from activities.inspection import InspectionActivities
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
-    return {
-        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
-        for fn in activities(Dependencies(settings))
-    }
+    return InspectionActivities(Dependencies(settings))
 
 
 def test_checklist_follows_condition_and_category() -> None:
@@ -82,16 +75,12 @@ def make_order(settings) -> str:  # type: ignore[no-untyped-def]
 def test_create_twice_is_one_inspection(acts, settings) -> None:
     order_id = make_order(settings)
     env = ActivityEnvironment()
-    first = env.run(
-        acts[CREATE_INSPECTION_ACTIVITY], CreateInspection(order_id=order_id, workflow_id="w")
-    )
-    second = env.run(acts[CREATE_INSPECTION_ACTIVITY], CreateInspection(order_id=order_id))
+    first = env.run(acts.create_inspection, CreateInspection(order_id=order_id, workflow_id="w"))
+    second = env.run(acts.create_inspection, CreateInspection(order_id=order_id))
     assert first.inspection_id == second.inspection_id and first.result == "pending"
     assert [c.key for c in first.checklist] == [c.key for c in second.checklist]
-    env.run(acts[RECORD_ESCALATION_ACTIVITY], RecordEscalation(order_id=order_id, count=2))
-    env.run(
-        acts[RECORD_ESCALATION_ACTIVITY], RecordEscalation(order_id=order_id, count=1)
-    )  # late retry
+    env.run(acts.record_escalation, RecordEscalation(order_id=order_id, count=2))
+    env.run(acts.record_escalation, RecordEscalation(order_id=order_id, count=1))  # late retry
 
     from sqlmodel import select
 
@@ -110,7 +99,7 @@ def test_presigned_upload_then_media_check(acts, settings) -> None:
     order_id = make_order(settings)
     env = ActivityEnvironment()
     targets = env.run(
-        acts[PRESIGN_UPLOADS_ACTIVITY],
+        acts.presign_uploads,
         PresignUploads(
             order_id=order_id, file_names=["front.jpg", "back.jpg"], content_type="image/jpeg"
         ),
@@ -124,7 +113,7 @@ def test_presigned_upload_then_media_check(acts, settings) -> None:
     )
     assert put.status_code == 200
     problems = env.run(
-        acts[CHECK_MEDIA_ACTIVITY], CheckMedia(order_id=order_id, keys=[t.key for t in targets])
+        acts.check_media, CheckMedia(order_id=order_id, keys=[t.key for t in targets])
     )
     assert problems == [f"media {targets[1].key} was not uploaded"]
 
@@ -132,7 +121,7 @@ def test_presigned_upload_then_media_check(acts, settings) -> None:
 def test_presign_refuses_other_content_types(acts, settings) -> None:
     with pytest.raises(ApplicationError) as err:
         ActivityEnvironment().run(
-            acts[PRESIGN_UPLOADS_ACTIVITY],
+            acts.presign_uploads,
             PresignUploads(
                 order_id=str(uuid.uuid4()),
                 file_names=["x.exe"],

@@ -13,11 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from domain.refunds import RefundReason
-from workflows.contracts.orders import (
-    RECORD_ORDER_ACTIVITY,
-    REFUND_ORDER_ACTIVITY,
-    RESTORE_STOCK_ACTIVITY,
-    SET_ORDER_STATUS_ACTIVITY,
+from workflows.contracts.fulfillment import (
     RecordOrder,
     RefundOrder,
     RestoreStock,
@@ -28,14 +24,11 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
     from activities.deps import Dependencies
-    from activities.orders import activities
+    from activities.orders import OrderActivities
 
-    return {
-        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
-        for fn in activities(Dependencies(settings))
-    }
+    return OrderActivities(Dependencies(settings))
 
 
 def new_order(sandbox, sku: str, quantity: int = 1) -> str:  # type: ignore[no-untyped-def]
@@ -69,14 +62,12 @@ def test_record_order_upserts_one_row(acts, settings, sandbox) -> None:
 
     ebay_order_id = new_order(sandbox, f"ORD-{uuid.uuid4().hex[:8]}", quantity=2)
     env = ActivityEnvironment()
-    first = env.run(
-        acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id, workflow_id="wf-1")
-    )
+    first = env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id, workflow_id="wf-1"))
     env.run(
-        acts[SET_ORDER_STATUS_ACTIVITY],
+        acts.set_order_status,
         SetOrderStatus(order_id=first.order_id, status="inspecting"),
     )
-    again = env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
+    again = env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))
     assert again.order_id == first.order_id
     assert again.status == "inspecting"  # a re-import never moves our status back
     assert first.lines[0].quantity == 2 and first.buyer_email and first.country_code == "US"
@@ -87,16 +78,14 @@ def test_record_order_upserts_one_row(acts, settings, sandbox) -> None:
 
 def test_record_unknown_order_is_permanent(acts) -> None:
     with pytest.raises(ApplicationError) as err:
-        ActivityEnvironment().run(
-            acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id="00-00000-00000")
-        )
+        ActivityEnvironment().run(acts.record_order, RecordOrder(ebay_order_id="00-00000-00000"))
     assert err.value.non_retryable
 
 
 def test_set_status_of_missing_order_is_permanent(acts) -> None:
     with pytest.raises(ApplicationError) as err:
         ActivityEnvironment().run(
-            acts[SET_ORDER_STATUS_ACTIVITY],
+            acts.set_order_status,
             SetOrderStatus(order_id=str(uuid.uuid4()), status="completed"),
         )
     assert err.value.non_retryable and err.value.type == "NotFoundError"
@@ -104,9 +93,7 @@ def test_set_status_of_missing_order_is_permanent(acts) -> None:
 
 def test_refund_twice_and_lost_response_refund_once(acts, sandbox) -> None:
     ebay_order_id = new_order(sandbox, f"ORD-{uuid.uuid4().hex[:8]}")
-    record = ActivityEnvironment().run(
-        acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id)
-    )
+    record = ActivityEnvironment().run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))
     refund = RefundOrder(
         ebay_order_id=ebay_order_id,
         amount=record.total_value,
@@ -116,10 +103,10 @@ def test_refund_twice_and_lost_response_refund_once(acts, sandbox) -> None:
     )
     lose_next(sandbox, "ebay", "/issue_refund")
     with pytest.raises(ApplicationError) as err:  # committed on eBay, answer lost
-        ActivityEnvironment().run(acts[REFUND_ORDER_ACTIVITY], refund)
+        ActivityEnvironment().run(acts.refund_order, refund)
     assert not err.value.non_retryable
-    first = ActivityEnvironment().run(acts[REFUND_ORDER_ACTIVITY], refund)
-    second = ActivityEnvironment().run(acts[REFUND_ORDER_ACTIVITY], refund)
+    first = ActivityEnvironment().run(acts.refund_order, refund)
+    second = ActivityEnvironment().run(acts.refund_order, refund)
     assert first == second and first
     assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
 
@@ -138,12 +125,12 @@ def test_restore_stock_once_in_db_and_on_ebay(acts, settings, sandbox) -> None:
         )
     ebay_order_id = new_order(sandbox, sku, quantity=2)
     env = ActivityEnvironment()
-    record = env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
-    first = env.run(acts[RESTORE_STOCK_ACTIVITY], RestoreStock(order_id=record.order_id))
+    record = env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))
+    first = env.run(acts.restore_stock, RestoreStock(order_id=record.order_id))
     assert first.restored == {sku: 2} and not first.already_done
     # the order sync re-imports the order meanwhile: the restock flag survives
-    env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
-    second = env.run(acts[RESTORE_STOCK_ACTIVITY], RestoreStock(order_id=record.order_id))
+    env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))
+    second = env.run(acts.restore_stock, RestoreStock(order_id=record.order_id))
     assert second.restored == {} and second.already_done
     assert product(settings, sku).quantity == 2
     assert EbayClient(settings).get_offers(sku)[0]["availableQuantity"] == 2

@@ -4,6 +4,7 @@ and the real database: exactly one label and one eBay fulfillment whatever is re
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -12,19 +13,12 @@ from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from workflows.contracts.orders import (
-    BUY_LABEL_ACTIVITY,
-    ENSURE_SHIPMENT_ACTIVITY,
-    IMPORT_ISSUED_HISTORY_ACTIVITY,
-    QUOTE_RATES_ACTIVITY,
-    RECORD_ORDER_ACTIVITY,
-    TRACK_SHIPMENT_ACTIVITY,
-    UPLOAD_TRACKING_ACTIVITY,
+from workflows.contracts.fulfillment import RecordOrder
+from workflows.contracts.label import (
     BuyLabel,
     EnsureShipment,
     ImportHistoryRequest,
     QuoteRates,
-    RecordOrder,
     TrackShipment,
     UploadTracking,
     label_reference,
@@ -34,18 +28,15 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
     from activities.deps import Dependencies
-    from activities.orders import activities as order_activities
-    from activities.shipping import activities
+    from activities.orders import OrderActivities
+    from activities.shipping import ShippingActivities
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
     deps = Dependencies(settings)
-    return {
-        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
-        for fn in [*activities(deps), *order_activities(deps)]
-    }
+    return SimpleNamespace(orders=OrderActivities(deps), shipping=ShippingActivities(deps))
 
 
 def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-untyped-def]
@@ -65,8 +56,8 @@ def shipment_for(acts, sandbox, **spec: Any) -> tuple[str, str, str]:  # type: i
     created.raise_for_status()
     ebay_order_id = created.json()["orders"][0]["orderId"]
     env = ActivityEnvironment()
-    order = env.run(acts[RECORD_ORDER_ACTIVITY], RecordOrder(ebay_order_id=ebay_order_id))
-    ref = env.run(acts[ENSURE_SHIPMENT_ACTIVITY], EnsureShipment(order_id=order.order_id))
+    order = env.run(acts.orders.record_order, RecordOrder(ebay_order_id=ebay_order_id))
+    ref = env.run(acts.shipping.ensure_shipment, EnsureShipment(order_id=order.order_id))
     return ebay_order_id, order.order_id, ref.shipment_id
 
 
@@ -84,7 +75,7 @@ def rows(settings, shipment_id: str):  # type: ignore[no-untyped-def]
 
 def fedex_label(acts, shipment_id: str) -> BuyLabel:  # type: ignore[no-untyped-def]
     quotes = ActivityEnvironment().run(
-        acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=shipment_id)
+        acts.shipping.quote_rates, QuoteRates(shipment_id=shipment_id)
     )
     quote = next(q for q in quotes if q.carrier == "fedex")
     return BuyLabel(
@@ -99,7 +90,7 @@ def fedex_label(acts, shipment_id: str) -> BuyLabel:  # type: ignore[no-untyped-
 def test_shipment_is_created_once_per_order(acts, sandbox) -> None:
     _, order_id, shipment_id = shipment_for(acts, sandbox, country_code="US")
     again = ActivityEnvironment().run(
-        acts[ENSURE_SHIPMENT_ACTIVITY], EnsureShipment(order_id=order_id)
+        acts.shipping.ensure_shipment, EnsureShipment(order_id=order_id)
     )
     assert again.shipment_id == shipment_id and not again.domestic
 
@@ -107,11 +98,11 @@ def test_shipment_is_created_once_per_order(acts, sandbox) -> None:
 def test_quotes_only_from_carriers_serving_the_route(acts, sandbox, settings) -> None:
     _, _, international = shipment_for(acts, sandbox, country_code="GB")
     quotes = ActivityEnvironment().run(
-        acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=international)
+        acts.shipping.quote_rates, QuoteRates(shipment_id=international)
     )
     assert quotes and {q.carrier for q in quotes} == {"fedex"}
     _, _, domestic = shipment_for(acts, sandbox, domestic=True)
-    quotes = ActivityEnvironment().run(acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=domestic))
+    quotes = ActivityEnvironment().run(acts.shipping.quote_rates, QuoteRates(shipment_id=domestic))
     assert {"yamato", "sagawa"} <= {q.carrier for q in quotes}
     shipment, _ = rows(settings, domestic)
     assert shipment.status == "rated" and len(shipment.quotes) == len(quotes)
@@ -125,13 +116,13 @@ def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> N
     reference = label_reference(shipment_id)
     lose_next(sandbox, "fedex", "/ship/v1/shipments")
     with pytest.raises(ApplicationError) as err:  # FedEx bought it; the answer never came
-        ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
+        ActivityEnvironment().run(acts.shipping.buy_label, request)
     assert not err.value.non_retryable
     _, purchases = rows(settings, shipment_id)
     assert [p.status for p in purchases] == ["intent"]  # the intent was written first
 
-    bought = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)  # Temporal's retry
-    again = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)  # and once more
+    bought = ActivityEnvironment().run(acts.shipping.buy_label, request)  # Temporal's retry
+    again = ActivityEnvironment().run(acts.shipping.buy_label, request)  # and once more
     assert again.tracking_number == bought.tracking_number and bought.tracking_number
     assert sandbox.ctx.ledger.count("fedex", "label_bought", reference) == 1
     assert sandbox.ctx.ledger.count("fedex", "label_cancelled") == 0 or not bought.orphans_cancelled
@@ -153,8 +144,8 @@ def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, set
     _, _, shipment_id = shipment_for(acts, sandbox, country_code="DE")
     request = fedex_label(acts, shipment_id)
     reference = label_reference(shipment_id)
-    first = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
-    second = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
+    first = ActivityEnvironment().run(acts.shipping.buy_label, request)
+    second = ActivityEnvironment().run(acts.shipping.buy_label, request)
     assert first.tracking_number == second.tracking_number
     assert first.label_key == f"shipping-labels/{shipment_id}.pdf"
     assert Storage(settings).get_bytes(first.label_key).startswith(b"%PDF")
@@ -188,7 +179,7 @@ def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, set
         shipment = session.get(Shipment, uuid.UUID(raced_id))
         shipment.carrier, shipment.tracking_number = "fedex", ours.tracking_number
         session.add(shipment)
-    kept = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], raced)
+    kept = ActivityEnvironment().run(acts.shipping.buy_label, raced)
     assert kept.tracking_number == ours.tracking_number
     assert kept.orphans_cancelled == [orphan.tracking_number]
     ledger = sandbox.ctx.ledger
@@ -199,13 +190,13 @@ def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, set
 
 def test_tracking_upload_twice_and_lost_is_one_fulfillment(acts, sandbox, settings) -> None:
     ebay_order_id, order_id, shipment_id = shipment_for(acts, sandbox, country_code="US")
-    ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], fedex_label(acts, shipment_id))
+    ActivityEnvironment().run(acts.shipping.buy_label, fedex_label(acts, shipment_id))
     upload = UploadTracking(ebay_order_id=ebay_order_id, shipment_id=shipment_id)
     lose_next(sandbox, "ebay", "/shipping_fulfillment")
     with pytest.raises(ApplicationError):
-        ActivityEnvironment().run(acts[UPLOAD_TRACKING_ACTIVITY], upload)
-    first = ActivityEnvironment().run(acts[UPLOAD_TRACKING_ACTIVITY], upload)
-    second = ActivityEnvironment().run(acts[UPLOAD_TRACKING_ACTIVITY], upload)
+        ActivityEnvironment().run(acts.shipping.upload_tracking, upload)
+    first = ActivityEnvironment().run(acts.shipping.upload_tracking, upload)
+    second = ActivityEnvironment().run(acts.shipping.upload_tracking, upload)
     assert first == second and first
     assert sandbox.ctx.ledger.count("ebay", "fulfillment", ebay_order_id) == 1
     shipment, _ = rows(settings, shipment_id)
@@ -213,7 +204,7 @@ def test_tracking_upload_twice_and_lost_is_one_fulfillment(acts, sandbox, settin
 
     # Tracking: FedEx advances to delivered, the rows follow.
     snapshot = ActivityEnvironment().run(
-        acts[TRACK_SHIPMENT_ACTIVITY], TrackShipment(shipment_id=shipment_id)
+        acts.shipping.track_shipment, TrackShipment(shipment_id=shipment_id)
     )
     assert not snapshot.delivered
     httpx.post(
@@ -221,7 +212,7 @@ def test_tracking_upload_twice_and_lost_is_one_fulfillment(acts, sandbox, settin
         json={"tracking_number": shipment.tracking_number, "to": "delivered"},
     ).raise_for_status()
     snapshot = ActivityEnvironment().run(
-        acts[TRACK_SHIPMENT_ACTIVITY], TrackShipment(shipment_id=shipment_id)
+        acts.shipping.track_shipment, TrackShipment(shipment_id=shipment_id)
     )
     assert snapshot.delivered and snapshot.status == "delivered"
     shipment, _ = rows(settings, shipment_id)
@@ -238,7 +229,7 @@ def test_upload_without_tracking_is_permanent(acts, sandbox) -> None:
     ebay_order_id, _, shipment_id = shipment_for(acts, sandbox, country_code="US")
     with pytest.raises(ApplicationError) as err:
         ActivityEnvironment().run(
-            acts[UPLOAD_TRACKING_ACTIVITY],
+            acts.shipping.upload_tracking,
             UploadTracking(ebay_order_id=ebay_order_id, shipment_id=shipment_id),
         )
     assert err.value.non_retryable and "no tracking number" in str(err.value)
@@ -249,11 +240,11 @@ def test_yamato_handoff_csv_and_issued_history(acts, sandbox, settings) -> None:
 
     _, _, shipment_id = shipment_for(acts, sandbox, domestic=True)
     quotes = ActivityEnvironment().run(
-        acts[QUOTE_RATES_ACTIVITY], QuoteRates(shipment_id=shipment_id)
+        acts.shipping.quote_rates, QuoteRates(shipment_id=shipment_id)
     )
     quote = next(q for q in quotes if q.carrier == "yamato")
     request = BuyLabel(shipment_id=shipment_id, carrier="yamato", service=quote.service)
-    bought = ActivityEnvironment().run(acts[BUY_LABEL_ACTIVITY], request)
+    bought = ActivityEnvironment().run(acts.shipping.buy_label, request)
     assert (
         not bought.tracking_number and bought.handoff_key == f"documents/yamato/{shipment_id}.csv"
     )
@@ -271,7 +262,7 @@ def test_yamato_handoff_csv_and_issued_history(acts, sandbox, settings) -> None:
     key = f"documents/yamato/history-{uuid.uuid4().hex[:8]}.csv"
     storage.put_bytes(key, history.content, "text/csv")
     tracking = ActivityEnvironment().run(
-        acts[IMPORT_ISSUED_HISTORY_ACTIVITY],
+        acts.shipping.import_issued_history,
         ImportHistoryRequest(shipment_id=shipment_id, carrier="yamato", key=key),
     )
     assert len(tracking) == 12 and int(tracking[:11]) % 7 == int(tracking[11])
@@ -280,7 +271,7 @@ def test_yamato_handoff_csv_and_issued_history(acts, sandbox, settings) -> None:
     _, _, other = shipment_for(acts, sandbox, domestic=True)
     with pytest.raises(ApplicationError) as err:
         ActivityEnvironment().run(
-            acts[IMPORT_ISSUED_HISTORY_ACTIVITY],
+            acts.shipping.import_issued_history,
             ImportHistoryRequest(shipment_id=other, carrier="yamato", key=key),
         )
     assert err.value.non_retryable and "no tracking number for" in str(err.value)

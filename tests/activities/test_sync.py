@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,10 +13,6 @@ from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
 from workflows.contracts.ops import (
-    ADVANCE_WATERMARK_ACTIVITY,
-    FETCH_ORDERS_ACTIVITY,
-    MARK_ORDERS_STARTED_ACTIVITY,
-    READ_WATERMARK_ACTIVITY,
     AdvanceWatermark,
     FetchOrders,
     MarkOrdersStarted,
@@ -28,18 +25,15 @@ ORDERS_CONTROL = "/_sandbox/orders"
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
     from activities.deps import Dependencies
-    from activities.sync import activities
+    from activities.sync import SyncActivities
 
-    return {
-        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
-        for fn in activities(Dependencies(settings))
-    }
+    return SyncActivities(Dependencies(settings))
 
 
-def run(acts: dict[str, Any], name: str, *args: Any) -> Any:
-    return ActivityEnvironment().run(acts[name], *args)
+def run(activity: Callable[..., Any], *args: Any) -> Any:
+    return ActivityEnvironment().run(activity, *args)
 
 
 def create_orders(sandbox, count: int) -> list[str]:  # type: ignore[no-untyped-def]
@@ -50,16 +44,15 @@ def create_orders(sandbox, count: int) -> list[str]:  # type: ignore[no-untyped-
 
 def test_watermark_only_moves_forward(acts) -> None:
     name = f"test-{uuid.uuid4().hex[:8]}"
-    assert run(acts, READ_WATERMARK_ACTIVITY, ReadWatermark(name=name)).value is None
+    assert run(acts.read_watermark, ReadWatermark(name=name)).value is None
     later = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    run(acts, ADVANCE_WATERMARK_ACTIVITY, AdvanceWatermark(name=name, value=later))
+    run(acts.advance_watermark, AdvanceWatermark(name=name, value=later))
     kept = run(
-        acts,
-        ADVANCE_WATERMARK_ACTIVITY,
+        acts.advance_watermark,
         AdvanceWatermark(name=name, value=later - timedelta(hours=1)),
     )
     assert kept.value == later
-    assert run(acts, READ_WATERMARK_ACTIVITY, ReadWatermark(name=name)).value == later
+    assert run(acts.read_watermark, ReadWatermark(name=name)).value == later
 
 
 def test_fetch_orders_projects_and_lists_new_ones(acts, clean_sandbox, settings) -> None:
@@ -69,17 +62,17 @@ def test_fetch_orders_projects_and_lists_new_ones(acts, clean_sandbox, settings)
     ids = create_orders(clean_sandbox, 3)
     now = datetime.now(UTC)
     window = FetchOrders(start=now - timedelta(minutes=10), end=now + timedelta(seconds=5))
-    first = run(acts, FETCH_ORDERS_ACTIVITY, window)
+    first = run(acts.fetch_orders, window)
     assert first.fetched >= 3 and set(ids) <= set(first.to_start)
     with session_scope(settings) as session:
         rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()  # type: ignore[attr-defined]
         assert len(rows) == 3
         assert all(r.line_items and r.ship_to.get("country_code") for r in rows)
     # Twice is harmless: same rows; once marked started they are no longer "to start".
-    again = run(acts, FETCH_ORDERS_ACTIVITY, window)
+    again = run(acts.fetch_orders, window)
     assert set(ids) <= set(again.to_start)
-    run(acts, MARK_ORDERS_STARTED_ACTIVITY, MarkOrdersStarted(ebay_order_ids=ids))
-    third = run(acts, FETCH_ORDERS_ACTIVITY, window)
+    run(acts.mark_orders_started, MarkOrdersStarted(ebay_order_ids=ids))
+    third = run(acts.fetch_orders, window)
     assert not set(ids) & set(third.to_start)
     with session_scope(settings) as session:
         rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()  # type: ignore[attr-defined]

@@ -15,16 +15,18 @@ from temporalio.service import RPCError
 
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
-from workflows.contracts.orders import (
+from workflows.contracts.fulfillment import (
     CancelOrder,
     FulfillmentStatus,
     FulfillOrder,
+    fulfillment_workflow_id,
+)
+from workflows.contracts.inspection import (
     InspectionSubmission,
     RequestUpload,
-    fulfillment_workflow_id,
     inspection_workflow_id,
-    label_workflow_id,
 )
+from workflows.contracts.label import label_workflow_id
 from workflows.fulfillment import OrderFulfillmentWorkflow
 from workflows.inspection import InspectionWorkflow
 from workflows.label import LabelWorkflow
@@ -196,6 +198,11 @@ async def test_international_order_from_import_to_delivered(
     # one tracking check per run: the refresh after FedEx's advance continues as new
     handle = await start(worker, ebay_order_id, polls_per_run=1)
     status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    # the step is set before the activity that writes it to the order row finishes
+    for _ in range(200):
+        if order_row(settings, ebay_order_id).status == "inspecting":
+            break
+        await asyncio.sleep(0.05)
     assert order_row(settings, ebay_order_id).status == "inspecting"
     await inspect(worker, status.order_id, passed=True)
 

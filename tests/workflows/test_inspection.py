@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
-from workflows.contracts.orders import (
+from workflows.contracts.inspection import (
     InspectionInput,
     InspectionOutcome,
     InspectionStatus,

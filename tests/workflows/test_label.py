@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -13,16 +14,14 @@ from temporalio.testing import ActivityEnvironment
 
 from domain.tracking import is_jp_tracking_number
 from tests.workflows.conftest import record_history
-from workflows.contracts.orders import (
-    ENSURE_SHIPMENT_ACTIVITY,
-    RECORD_ORDER_ACTIVITY,
+from workflows.contracts.fulfillment import RecordOrder
+from workflows.contracts.label import (
     ChooseRate,
     EnsureShipment,
     ImportIssuedHistory,
     LabelInput,
     LabelStatus,
     Quote,
-    RecordOrder,
     label_workflow_id,
 )
 from workflows.label import LabelWorkflow, pick_quote
@@ -49,8 +48,8 @@ def test_policy_cheapest_within_transit_limit() -> None:
 
 async def domestic_shipment(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
     from activities.deps import Dependencies
-    from activities.orders import activities as order_activities
-    from activities.shipping import activities as shipping_activities
+    from activities.orders import OrderActivities
+    from activities.shipping import ShippingActivities
 
     async with httpx.AsyncClient() as http:
         created = await http.post(
@@ -59,17 +58,14 @@ async def domestic_shipment(settings, sandbox) -> str:  # type: ignore[no-untype
         )
     created.raise_for_status()
     deps = Dependencies(settings)
-    acts = {
-        fn.__temporal_activity_definition.name: fn  # type: ignore[attr-defined]
-        for fn in [*order_activities(deps), *shipping_activities(deps)]
-    }
+    acts = SimpleNamespace(orders=OrderActivities(deps), shipping=ShippingActivities(deps))
     env = ActivityEnvironment()
     order = await asyncio.to_thread(
         env.run,
-        acts[RECORD_ORDER_ACTIVITY],
+        acts.orders.record_order,
         RecordOrder(ebay_order_id=created.json()["orders"][0]["orderId"]),
     )
-    ref = env.run(acts[ENSURE_SHIPMENT_ACTIVITY], EnsureShipment(order_id=order.order_id))
+    ref = env.run(acts.shipping.ensure_shipment, EnsureShipment(order_id=order.order_id))
     return ref.shipment_id
 
 

@@ -4,12 +4,10 @@ a non-deterministic change (a moved activity, a renamed timer, a dropped branch 
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows import all_workflows
@@ -23,9 +21,9 @@ REQUIRED = (
     "inspection_escalated",
     "order_inspection_failed",
     "order_cancelled_by_staff",
-)
-REQUIRED_WITH_FEDEX = ("order_delivered", "order_tracking_resumed", "label_fedex")
-REQUIRED_WITH_JP_CARRIERS = (
+    "order_delivered",
+    "order_tracking_resumed",
+    "label_fedex",
     "order_domestic_in_transit",
     "label_yamato_handoff",
     "label_sagawa_history",
@@ -35,18 +33,16 @@ REQUIRED_WITH_JP_CARRIERS = (
 def test_histories_are_recorded() -> None:
     """The replay test below proves nothing when there is nothing to replay."""
     names = {path.stem for path in HISTORIES}
-    needed = set(REQUIRED)
-    if importlib.util.find_spec("sandbox.fedex") is not None:  # the carrier flows can run
-        needed |= set(REQUIRED_WITH_FEDEX)
-    if importlib.util.find_spec("sandbox.yamato") is not None:
-        needed |= set(REQUIRED_WITH_JP_CARRIERS)
-    missing = sorted(needed - names)
+    missing = sorted(set(REQUIRED) - names)
     assert not missing, f"missing tests/histories/{missing}.json: run RECORD_HISTORIES=1"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path) -> None:
+async def test_history_replays(path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    from temporal_client import data_converter
+
     text = path.read_text()  # noqa: ASYNC240 - a small local file
-    replayer = Replayer(workflows=all_workflows(), data_converter=pydantic_data_converter)
+    # the production converter: decrypts recorded (encrypted) payloads, passes older plain ones
+    replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
     history = WorkflowHistory.from_json(path.stem, text)
     await replayer.replay_workflow(history)

@@ -66,7 +66,7 @@ async def test_already_started_order_is_not_started_again(worker, clean_sandbox)
     async with httpx.AsyncClient() as http:
         r = await http.post(f"{clean_sandbox.base_url}/_sandbox/orders", json={"count": 1})
         order_id = r.json()["orders"][0]["orderId"]
-    from workflows.contracts.orders import FulfillOrder
+    from workflows.contracts.fulfillment import FulfillOrder
 
     # Parked on a queue nobody polls, so it has not recorded the order yet: the sync's own
     # start is what meets the existing workflow.

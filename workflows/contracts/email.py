@@ -36,5 +36,8 @@ class EmailResult(BaseModel):
     confirmed: bool = True
 
 
+EMAIL_WORKFLOW = "EmailWorkflow"
+
+
 def email_workflow_id(template: str, key: str) -> str:
     return f"email-{template}-{key}"

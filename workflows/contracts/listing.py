@@ -15,6 +15,9 @@ from domain.contacts import STAFF_NOTIFICATION_EMAIL
 
 # --- workflow ids, names ----------------------------------------------------------------------
 
+LISTING_WORKFLOW = "ListingWorkflow"
+BULK_LISTING_WORKFLOW = "BulkListingWorkflow"
+
 
 def listing_workflow_id(product_id: str) -> str:
     return f"listing-{product_id}"

@@ -16,6 +16,11 @@ TRACKING_REFRESH_SCHEDULE = "tracking-refresh"
 INVENTORY_SYNC_SCHEDULE = "inventory-sync"
 STORAGE_CLEANUP_SCHEDULE = "storage-cleanup"
 
+ORDER_SYNC_WORKFLOW = "OrderSyncWorkflow"
+TRACKING_REFRESH_WORKFLOW = "TrackingRefreshWorkflow"
+INVENTORY_SYNC_WORKFLOW = "InventorySyncWorkflow"
+STORAGE_CLEANUP_WORKFLOW = "StorageCleanupWorkflow"
+
 ORDER_SYNC_STATE = "ebay-orders"  # SyncState.name of the order watermark
 
 # --- activity names ---------------------------------------------------------------------------

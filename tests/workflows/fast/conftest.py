@@ -1,0 +1,37 @@
+"""The fast tier: the real workflows on the time-skipping Temporal dev server, every activity a
+fake registered under the real name (see fakes.py). No database, emulator, S3 or Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.workflows.fast.fakes import FakeActivities
+from workflows import all_workflows
+
+
+@dataclass
+class FakeWorld:
+    env: WorkflowEnvironment
+    client: Client
+    task_queue: str
+    activities: FakeActivities
+
+
+@pytest.fixture
+async def world(time_skipping_env) -> AsyncIterator[FakeWorld]:  # type: ignore[no-untyped-def]
+    fakes = FakeActivities()
+    task_queue = f"fast-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        time_skipping_env.client,
+        task_queue=task_queue,
+        workflows=all_workflows(),
+        activities=fakes.all(),
+    ):
+        yield FakeWorld(time_skipping_env, time_skipping_env.client, task_queue, fakes)

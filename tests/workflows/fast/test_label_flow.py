@@ -1,0 +1,59 @@
+"""LabelWorkflow's rate-choice window with fake shipping activities: staff override the policy
+inside the window; without a choice the policy's quote is bought when the window closes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from tests.workflows.fast.conftest import FakeWorld
+from tests.workflows.fast.helpers import eventually
+from workflows.contracts.label import BUY_LABEL_ACTIVITY, ChooseRate, LabelInput
+from workflows.label import LabelWorkflow
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def start(world: FakeWorld, window_seconds: float):  # type: ignore[no-untyped-def]
+    shipment_id = f"ship-{uuid.uuid4().hex[:8]}"
+    return await world.client.start_workflow(
+        LabelWorkflow.run,
+        LabelInput(shipment_id=shipment_id, rate_choice_seconds=window_seconds),
+        id=f"label-{shipment_id}",
+        task_queue=world.task_queue,
+    )
+
+
+async def test_staff_choice_inside_the_window_is_bought(world: FakeWorld) -> None:
+    handle = await start(world, window_seconds=3600)
+    status = await eventually(handle, LabelWorkflow.status, lambda s: s.step == "choosing")
+    assert status.chosen is not None and status.chosen.service == "INTERNATIONAL_ECONOMY"
+    with pytest.raises(WorkflowUpdateFailedError):  # only quoted services can be chosen
+        await handle.execute_update(
+            LabelWorkflow.choose_rate, ChooseRate(carrier="yamato", service="TA-Q-BIN")
+        )
+    await handle.execute_update(
+        LabelWorkflow.choose_rate,
+        ChooseRate(carrier="fedex", service="INTERNATIONAL_PRIORITY", staff_id="s1"),
+    )
+    result = await handle.result()
+    assert result.service == "INTERNATIONAL_PRIORITY"
+    assert [b.service for b in world.activities.args(BUY_LABEL_ACTIVITY)] == [
+        "INTERNATIONAL_PRIORITY"
+    ]
+    assert (await handle.query(LabelWorkflow.status)).step == "label_ready"
+
+
+async def test_policy_quote_is_bought_when_the_window_closes(world: FakeWorld) -> None:
+    handle = await start(world, window_seconds=3600)
+    await eventually(handle, LabelWorkflow.status, lambda s: s.step == "choosing")
+    assert world.activities.args(BUY_LABEL_ACTIVITY) == []  # nothing bought inside the window
+    await world.env.fast_forward(handle, timedelta(hours=1, minutes=1))  # type: ignore[attr-defined]
+    result = await handle.result()
+    assert result.service == "INTERNATIONAL_ECONOMY"  # cheapest within 7 days
+    assert [b.service for b in world.activities.args(BUY_LABEL_ACTIVITY)] == [
+        "INTERNATIONAL_ECONOMY"
+    ]

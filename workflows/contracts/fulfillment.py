@@ -1,0 +1,170 @@
+"""Contract of OrderFulfillmentWorkflow (id `order-{ebay_order_id}`): the order's life from the
+eBay sale to delivery, with the order activities it calls (record, status, refund, stock back).
+
+IDs: `order_id` is our database `Order.id` (a UUID string); `ebay_order_id` is eBay's id.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.contacts import STAFF_NOTIFICATION_EMAIL
+from domain.refunds import RefundReason
+
+FULFILLMENT_WORKFLOW = "OrderFulfillmentWorkflow"
+
+
+def fulfillment_workflow_id(ebay_order_id: str) -> str:
+    return f"order-{ebay_order_id}"
+
+
+# --- update / signal names ----------------------------------------------------------------
+
+CANCEL_UPDATE = "cancel"
+TRACKING_REFRESH_SIGNAL = "tracking_refresh"
+
+# --- activity names -----------------------------------------------------------------------
+
+RECORD_ORDER_ACTIVITY = "orders.record"
+SET_ORDER_STATUS_ACTIVITY = "orders.set_status"
+REFUND_ORDER_ACTIVITY = "orders.refund"
+RESTORE_STOCK_ACTIVITY = "orders.restore_stock"
+
+# --- models -------------------------------------------------------------------------------
+
+FulfillmentStep = Literal[
+    "recording",
+    "confirming",
+    "inspecting",
+    "labelling",
+    "uploading_tracking",
+    "notifying",
+    "in_transit",
+    "completed",
+    "compensating",
+    "cancelled",
+    "refunded",
+]
+
+
+class FulfillmentResume(BaseModel):
+    """What a continued-as-new run needs to go on following the tracking."""
+
+    order_id: str
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    inspection_passed: bool = True
+    polls: int = 0
+
+
+class FulfillOrder(BaseModel):
+    """Input of OrderFulfillmentWorkflow (id `order-{ebay_order_id}`)."""
+
+    ebay_order_id: str
+    staff_email: str = STAFF_NOTIFICATION_EMAIL
+    tracking_poll_seconds: float = Field(default=6 * 3600, gt=0)
+    max_tracking_polls: int = Field(
+        default=28, ge=1
+    )  # ~1 week at 6 h; the order is then left in transit
+    polls_per_run: int = Field(default=50, ge=1)  # continue-as-new after this many polls
+    inspection_escalation_hours: float = Field(default=24, gt=0)
+    max_transit_days: int = Field(default=7, ge=1)
+    preferred_carrier: str = ""
+    preferred_service: str = ""
+    rate_choice_seconds: float = Field(default=0, ge=0)  # window for staff to `choose_rate`
+    resume: FulfillmentResume | None = None
+
+
+class CancelOrder(BaseModel):
+    """Update `cancel`: staff cancel before the label is bought."""
+
+    reason: str
+    staff_id: str = ""
+
+
+class CompensationState(BaseModel):
+    reason: str = ""
+    refunded: bool = False
+    refund_id: str = ""
+    apology_sent: bool = False
+    stock_restored: bool = False
+    done: bool = False
+
+
+class FulfillmentStatus(BaseModel):
+    """Query `status` of OrderFulfillmentWorkflow."""
+
+    ebay_order_id: str
+    step: FulfillmentStep
+    order_id: str = ""
+    shipment_id: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    tracking_status: str = ""
+    inspection_result: Literal["", "passed", "failed"] = ""
+    inspection_notes: str = ""
+    compensation: CompensationState | None = None
+    cancel_reason: str = ""
+
+
+class FulfillmentResult(BaseModel):
+    ebay_order_id: str
+    order_id: str
+    outcome: Literal["completed", "cancelled", "refunded", "in_transit"]
+    shipment_id: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+
+
+class RecordOrder(BaseModel):
+    ebay_order_id: str
+    workflow_id: str = ""
+
+
+class OrderLine(BaseModel):
+    line_item_id: str
+    sku: str
+    title: str = ""
+    quantity: int
+    value: str = "0"
+    currency: str = "USD"
+
+
+class OrderRecord(BaseModel):
+    """The order as the workflows need it (no personal data beyond what the emails use)."""
+
+    order_id: str
+    ebay_order_id: str
+    buyer_name: str = ""
+    buyer_email: str = ""
+    country_code: str = ""
+    lines: list[OrderLine] = Field(default_factory=list)
+    total_value: str = "0"
+    total_currency: str = "USD"
+    status: str = "received"
+
+
+class SetOrderStatus(BaseModel):
+    order_id: str
+    status: str  # models.OrderStatus value
+    cancel_reason: str = ""
+
+
+class RefundOrder(BaseModel):
+    ebay_order_id: str
+    amount: str
+    currency: str
+    reason: RefundReason = RefundReason.buyer_cancelled
+    comment: str = ""
+
+
+class RestoreStock(BaseModel):
+    order_id: str
+
+
+class RestoredStock(BaseModel):
+    restored: dict[str, int] = Field(default_factory=dict)  # sku -> quantity added back now
+    already_done: bool = False
