@@ -76,7 +76,10 @@ def _statuses(route: HTTPRoute, handler: HTTPRouteHandler, method: str) -> set[i
     inputs = params - DEPENDENCIES
     has_body = "data" in params
     asks_workflow = "temporal" in params
-    authenticated = not handler.opt.get("exclude_from_auth", False)
+    # Routes outside the JWT middleware may still authenticate in a guard (the codec routes).
+    authenticated = not handler.opt.get("exclude_from_auth", False) or bool(
+        handler.resolve_guards()
+    )
     statuses: set[int] = set(handler.opt.get("errors", ()))
     if inputs or route.path_parameters:
         statuses.add(400)
@@ -157,7 +160,7 @@ def complete_openapi(app: Litestar) -> None:
             operation: Operation | None = getattr(path_item, str(method).lower(), None)
             if operation is None:
                 continue
-            if handler.opt.get("exclude_from_auth", False):
+            if handler.opt.get("exclude_from_auth", False) and not handler.resolve_guards():
                 operation.security = []
             if route.path in PROBES:
                 continue

@@ -6,12 +6,14 @@ Webhook attacks (SendGrid replay window, eBay `kid`) are in tests/api/test_webho
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 from typing import Any
 
 import pytest
 from litestar.routes import HTTPRoute
+from temporalio.service import RPCError
 
 from api.pagination import MAX_OFFSET
 from api.security import notices, sessions
@@ -422,13 +424,22 @@ async def test_wrong_and_replayed_codes_get_the_same_answer(client, make_user):
     assert replayed.json() == wrong.json()
 
 
-async def _started_email(temporal_env, workflow_id: str) -> bytes:  # type: ignore[no-untyped-def]
+async def _started_email(temporal_env, workflow_id: str, settings=None) -> bytes:  # type: ignore[no-untyped-def]
     """The input of the EmailWorkflow started under that id (fails if none was started)."""
+    from config import get_settings
+    from temporal_codec import EncryptionCodec
+
+    settings = settings or get_settings()
     handle = temporal_env.client.get_workflow_handle(workflow_id)
     assert (await handle.describe()).workflow_type == "EmailWorkflow"
     async for event in handle.fetch_history_events():
-        data = event.workflow_execution_started_event_attributes.input.payloads[0].data
-        await handle.terminate("checked by the attack suite")
+        sealed = event.workflow_execution_started_event_attributes.input.payloads[0]
+        # Payloads are encrypted in Temporal: open it with the same keys as the workers.
+        codec = EncryptionCodec.from_spec(settings.temporal_payload_keys.get_secret_value())
+        data = (await codec.decode([sealed]))[0].data
+        # A worker on the same task queue (other tests) may already have sent it; else stop it.
+        with contextlib.suppress(RPCError):
+            await handle.terminate("checked by the attack suite")
         return data
     raise AssertionError(workflow_id)
 
