@@ -8,7 +8,10 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -67,6 +70,7 @@ def api(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     settings = load_settings("api")
+    reset_metrics_directory()
     uvicorn.run(
         "cli:asgi_app",
         factory=True,
@@ -77,6 +81,15 @@ def api(host: str | None, port: int | None, workers: int) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def reset_metrics_directory() -> None:
+    """Several API processes share request metrics through PROMETHEUS_MULTIPROC_DIR; files left
+    by a previous run would be counted again, so the directory starts empty."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
 
 
 def asgi_app() -> Any:
@@ -98,12 +111,23 @@ def worker() -> None:
 @main.group(invoke_without_command=True)
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
-    """Run the local emulators (eBay, FedEx, Yamato, Sagawa, SendGrid, OpenAI) and S3."""
+    """Run the local emulators (eBay, FedEx, Yamato, Sagawa, SendGrid, OpenAI); S3 is local-s3."""
     if ctx.invoked_subcommand is None:
         from sandbox.server import run_sandbox
 
         settings = load_settings("sandbox")
         run_sandbox(settings)
+
+
+@main.command("local-s3")
+def local_s3() -> None:
+    """Run the local S3 server (SeaweedFS `weed mini`, data in var/s3) and bootstrap the bucket."""
+    from ops.dev import run_local_s3
+
+    settings = load_settings("local-s3")
+    if settings.is_production:
+        raise click.UsageError("the local S3 server is for development")
+    sys.exit(run_local_s3(settings))
 
 
 @sandbox.command("env")

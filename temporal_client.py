@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client, TLSConfig
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverter
+from temporalio.runtime import Runtime
 
 from config import Settings
 from temporal_codec import EncryptionCodec
@@ -21,6 +22,13 @@ TRACKING_NUMBER = SearchAttributeKey.for_keyword("TrackingNumber")
 BUSINESS_STATUS = SearchAttributeKey.for_keyword("BusinessStatus")
 SEARCH_ATTRIBUTES = (ORDER_ID, SKU, TRACKING_NUMBER, BUSINESS_STATUS)
 """Custom search attributes ops use in the Temporal UI (e.g. `OrderId="12-34567-89012"`)."""
+
+
+def order_search_attributes(ebay_order_id: str) -> TypedSearchAttributes:
+    """Start-time search attributes for every child workflow of an order (inspection, label,
+    emails), so `OrderId = "..."` finds the order's whole family from the moment it starts.
+    Given at start, not upserted inside the child: no new commands, old histories replay."""
+    return TypedSearchAttributes([SearchAttributePair(ORDER_ID, ebay_order_id)])
 
 
 def search_attribute_flags() -> list[str]:
@@ -72,7 +80,8 @@ def tls_config(settings: Settings, api_key: bool) -> TLSConfig | bool:
     return TLSConfig() if (settings.temporal_tls or api_key) else False
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client; `runtime` carries telemetry (the worker passes its Prometheus runtime)."""
     api_key = settings.temporal_api_key.get_secret_value() or None
     return await Client.connect(
         settings.temporal_address,
@@ -80,6 +89,7 @@ async def connect(settings: Settings) -> Client:
         data_converter=data_converter(settings),
         tls=tls_config(settings, bool(api_key)),
         api_key=api_key,
+        runtime=runtime,
     )
 
 

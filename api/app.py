@@ -31,8 +31,9 @@ from temporalio.client import Client
 from api.headers import add_security_headers
 from api.health import health, ready
 from api.json_limits import LimitedRequest
+from api.metrics import build_metrics_handler, request_metrics_config
 from api.openapi_document import complete_openapi
-from api.request_log import RequestLogMiddleware
+from api.request_log import RequestLogMiddleware, add_request_id, errors_as_responses
 from api.routes import build_routers
 from api.security.notices import SETTINGS_STATE, TEMPORAL_STATE
 from api.security.ratelimit import client_identifier, limiter
@@ -101,6 +102,11 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         # JWTAuth puts its middleware first; putting the limiter in front of it means requests
         # with bad tokens are counted too (otherwise a token-guessing flood is never limited).
         app_config.middleware.insert(0, api_limit.middleware)
+        # The limiter and auth raise their 429/401; turn those into responses right here, so
+        # the request log and the request metrics outside see the status the client gets
+        # (Litestar otherwise handles them outside every middleware: they would count as 500).
+        app_config.middleware.insert(0, errors_as_responses)
+        app_config.middleware.insert(0, request_metrics_config().middleware)
         # Outermost: one line per request, with the user the auth middleware found.
         app_config.middleware.insert(0, RequestLogMiddleware(identify))
         return app_config
@@ -116,7 +122,12 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             warm_up.cancel()
 
     app = Litestar(
-        route_handlers=[health, ready, *build_routers(settings)],
+        route_handlers=[
+            health,
+            ready,
+            build_metrics_handler(settings, temporal),
+            *build_routers(settings),
+        ],
         on_app_init=[jwt_auth.on_app_init, rate_limit_before_auth],
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -127,7 +138,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         stores=build_store_registry(settings),
         state=State({TEMPORAL_STATE: temporal, SETTINGS_STATE: settings}),
         lifespan=[lifespan],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, add_request_id],
         cors_config=CORSConfig(
             # the Temporal web UI calls the codec endpoint (api/routes/temporal_codec.py)
             allow_origins=[*settings.cors_allow_origins, *settings.temporal_ui_origins],

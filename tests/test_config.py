@@ -146,6 +146,7 @@ def test_a_complete_production_configuration_passes(tmp_path: Path) -> None:
         openai_api_key="sk-real",
         allowed_hosts=["backoffice.theworlddoor.jp"],
         temporal_payload_keys="2026-12:" + base64.b64encode(bytes(range(32))).decode(),
+        metrics_token="scrape-token-abcdefghijklmnopqrstuvwxyz",
     )
     assert settings.production_problems() == []
 

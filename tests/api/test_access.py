@@ -16,6 +16,7 @@ A, S, INS = "admin", "staff", "inspector"
 PUBLIC = {
     ("GET", "/api/health"),
     ("GET", "/api/ready"),
+    ("GET", "/metrics"),  # METRICS_TOKEN, not a staff JWT (tests/api/test_metrics.py)
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/two-factor/verify"),
     ("POST", "/api/auth/two-factor/recovery"),
@@ -63,12 +64,14 @@ ROLES = {
     ("GET", "/api/inspections/{order_id:uuid}"): {A, S, INS},
     ("POST", "/api/inspections/{order_id:uuid}/media/upload-urls"): {A, INS},
     ("POST", "/api/inspections/{order_id:uuid}/result"): {A, INS},
+    ("GET", "/api/inspections/{order_id:uuid}/media"): {A, S, INS},
     ("GET", "/api/shipments"): {A, S},
     ("GET", "/api/shipments/{shipment_id:uuid}"): {A, S},
     ("GET", "/api/shipments/{shipment_id:uuid}/quotes"): {A, S},
     ("POST", "/api/shipments/{shipment_id:uuid}/rate"): {A, S},
     ("GET", "/api/shipments/{shipment_id:uuid}/label"): {A, S},
     ("GET", "/api/shipments/{shipment_id:uuid}/handoff"): {A, S},
+    ("GET", "/api/shipments/{shipment_id:uuid}/invoice"): {A, S},
     ("GET", "/api/shipments/{shipment_id:uuid}/tracking"): {A, S},
     ("POST", "/api/shipments/{shipment_id:uuid}/tracking"): {A, S},
     ("POST", "/api/operations/order-sync"): {A, S},

@@ -1,5 +1,5 @@
 """OrderFulfillmentWorkflow end to end: an order imported on the eBay emulator, the real worker on
-the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (moto) and the real database."""
+the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (SeaweedFS) and the real database."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlmodel import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from tests.uploads import apost_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
 from workflows.contracts.fulfillment import (
@@ -132,12 +133,8 @@ async def inspect(worker, order_id: str, passed: bool) -> None:  # type: ignore[
     targets = await handle.execute_update(
         InspectionWorkflow.request_upload, RequestUpload(file_names=["check.mp4"])
     )
-    async with httpx.AsyncClient() as http:
-        for target in targets:
-            put = await http.put(
-                target.url, content=b"\x00" * 128, headers={"Content-Type": target.content_type}
-            )
-            put.raise_for_status()
+    for target in targets:
+        (await apost_upload(target.model_dump(), b"\x00" * 128)).raise_for_status()
     answers = {item.key: passed or item.key != "functions" for item in status.checklist}
     await handle.execute_update(
         InspectionWorkflow.submit_result,
@@ -186,6 +183,20 @@ async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ig
             break
         await asyncio.sleep(0.05)
     return sandbox.ctx.ledger.count("sendgrid", "email_accepted", key)
+
+
+async def order_family(client, ebay_order_id: str, expected: set[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    """The README's saved query `OrderId = "..."` (visibility is eventually consistent)."""
+    found: set[str] = set()
+    for _ in range(200):
+        found = {
+            execution.id
+            async for execution in client.list_workflows(f'OrderId = "{ebay_order_id}"')
+        }
+        if expected <= found:
+            break
+        await asyncio.sleep(0.05)
+    return found
 
 
 async def test_international_order_from_import_to_delivered(
@@ -246,6 +257,16 @@ async def test_international_order_from_import_to_delivered(
     assert (await latest.describe()).run_id != handle.result_run_id  # continued as new
     final: FulfillmentStatus = await latest.query(OrderFulfillmentWorkflow.status)
     assert final.step == "completed" and final.tracking_status == "delivered"
+    # One query finds the order's whole family: fulfillment, inspection, label and emails.
+    family = {
+        fulfillment_workflow_id(ebay_order_id),
+        inspection_workflow_id(status.order_id),
+        label_workflow_id(result.shipment_id),
+        email_workflow_id("order_confirmation", ebay_order_id),
+        email_workflow_id("shipping_notification", ebay_order_id),
+    }
+    assert await order_family(worker.client, ebay_order_id, family) == family
+
     first_run = worker.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     await record_history(first_run, "order_delivered")  # first run: up to continue-as-new
     await record_history(latest, "order_tracking_resumed")
