@@ -1,7 +1,7 @@
 """per-user token generation and forced password change
 
-Revision ID: 0002_token_generation
-Revises: 0001
+Revision ID: 0003_token_generation
+Revises: 0002_inspection_media_versions
 Create Date: 2026-12-02 04:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_token_generation"
-down_revision: str | None = "0001"
+revision: str = "0003_token_generation"
+down_revision: str | None = "0002_inspection_media_versions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
