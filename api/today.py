@@ -50,7 +50,7 @@ def _counts(session: Session) -> TodayCounts:
             .where(Order.status.in_(open_orders)),  # type: ignore[attr-defined]
         ),
         labels_to_print=_count(
-            session, select(Shipment).where(Shipment.status == ShipmentStatus.label_ready)
+            session, select(Shipment).where(Shipment.status == ShipmentStatus.label_created)
         ),
         awaiting_tracking_numbers=_count(
             session, select(Shipment).where(Shipment.status == ShipmentStatus.awaiting_tracking)
