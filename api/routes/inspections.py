@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api import workflows as wf
 from api.db import in_session
@@ -27,7 +27,7 @@ from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix
-from models import Inspection, InspectionResult, Order
+from models import Inspection, InspectionResult, Order, OrderStatus
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.inspection import (
     SUBMIT_RESULT_UPDATE,
@@ -84,6 +84,10 @@ class ResultRequest(BaseModel):
     notes: str = Field(default="", max_length=5000)
 
 
+ORDER_CLOSED = (OrderStatus.cancelled, OrderStatus.refunded)
+"""Orders that left the inspection queue: an inspector's verdict changes nothing for them."""
+
+
 def _load(session: Session, order_id: uuid.UUID) -> tuple[Inspection, Order]:
     inspection = session.exec(select(Inspection).where(Inspection.order_id == order_id)).first()
     order = session.get(Order, order_id)
@@ -103,6 +107,8 @@ async def queue(
         query = select(Inspection, Order).join(Order, Order.id == Inspection.order_id)
         if result is not None:
             query = query.where(Inspection.result == result)
+        if result is InspectionResult.pending:  # a cancelled order has nothing left to inspect
+            query = query.where(col(Order.status).not_in(ORDER_CLOSED))
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(Inspection.created_at, Inspection.id).offset(offset).limit(limit)  # type: ignore[arg-type]
@@ -202,7 +208,13 @@ async def submit_result(
     prefix = inspection_media_prefix(str(order_id))
     if any(not key.startswith(prefix) for key in data.media_keys):
         raise ClientException(status_code=422, detail=f"media keys must start with {prefix}")
-    await in_session(settings, lambda s: _load(s, order_id))
+    _, order = await in_session(settings, lambda s: _load(s, order_id))
+    if order.status in ORDER_CLOSED:
+        raise ClientException(
+            status_code=409,
+            detail=f"order {order.ebay_order_id} was {order.status}: there is nothing to inspect"
+            + (f" ({order.cancel_reason})" if order.cancel_reason else ""),
+        )
     client = await temporal.client()
     submission = InspectionSubmission(
         answers=data.answers,
