@@ -21,6 +21,7 @@ REQUIRED = (
     "inspection_passed",
     "inspection_escalated",
     "order_inspection_failed",
+    "order_inspection_failed_decided",
     "order_cancelled_by_staff",
     "order_delivered",
     "order_tracking_resumed",
