@@ -28,7 +28,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import VALIDATION_FAILED
     from domain.refunds import RefundReason
     from domain.stock import RefundTiming, UnitDisposition
-    from temporal_client import BUSINESS_STATUS, ORDER_ID, TRACKING_NUMBER
+    from temporal_client import (
+        BUSINESS_STATUS,
+        ORDER_ID,
+        TRACKING_NUMBER,
+        order_search_attributes,
+    )
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.common import STATUS_QUERY
     from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
@@ -218,6 +223,7 @@ class OrderFulfillmentWorkflow:
             result_type=InspectionOutcome,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"inspection of {order.ebay_order_id}",
+            search_attributes=order_search_attributes(order.ebay_order_id),
         )
         await workflow.wait_condition(lambda: handle.done() or self._cancel is not None)
         if not handle.done():
@@ -252,6 +258,7 @@ class OrderFulfillmentWorkflow:
             result_type=LabelResult,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"label for {order.ebay_order_id}",
+            search_attributes=order_search_attributes(order.ebay_order_id),
         )
         self._status.carrier = label.carrier
         self._status.tracking_number = label.tracking_number
@@ -479,6 +486,7 @@ class OrderFulfillmentWorkflow:
                 id=email_workflow_id(template, order.ebay_order_id),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                search_attributes=order_search_attributes(order.ebay_order_id),
             )
         except WorkflowAlreadyStartedError:
             pass  # this email was already sent for this order
