@@ -18,7 +18,7 @@ from temporalio import activity
 from activities.base import external_call
 from activities.deps import Dependencies
 from activities.stock import take_sold_lines
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, NotFoundError
 from domain.stock import pushable_quantity
 from models import Order, Product, ProductStatus, Shipment, ShipmentStatus, SyncState
 from models.db import session_scope
@@ -210,24 +210,36 @@ class SyncActivities:
             listed = [(p.sku, p.ebay_offer_id, p.quantity, p.price_usd) for p in products]
         if not listed:
             return InventoryPageResult(updated=0, failed=0, calls=0)
-        updates = [
-            PriceQuantityUpdate(
-                sku=sku,
-                offer_id=offer_id,
-                # never above what we hold, never above eBay's figure (a sale not yet imported)
-                quantity=pushable_quantity(ours, self._ebay_available(offer_id)),
-                price_value=price or None,
-                currency=self.settings.ebay_currency if price else None,
+        updates = []
+        gone = 0
+        for sku, offer_id, ours, price in listed:
+            try:
+                on_ebay = self._ebay_available(offer_id)
+            except NotFoundError:  # the offer no longer exists on eBay: nothing to push
+                activity.logger.warning("offer %s of %s not found on eBay", offer_id, sku)
+                gone += 1
+                continue
+            updates.append(
+                PriceQuantityUpdate(
+                    sku=sku,
+                    offer_id=offer_id,
+                    # never above what we hold, never above eBay's (a sale not yet imported)
+                    quantity=pushable_quantity(ours, on_ebay),
+                    price_value=price or None,
+                    currency=self.settings.ebay_currency if price else None,
+                )
             )
-            for sku, offer_id, ours, price in listed
-        ]
+        next_after = listed[-1][0] if len(listed) == request.limit else ""
+        if not updates:
+            return InventoryPageResult(
+                updated=0, failed=gone, calls=len(listed), next_after_sku=next_after
+            )
         results = self.deps.ebay.bulk_update_price_quantity(updates)
         failed = sum(1 for r in results if not r.ok)
-        next_after = updates[-1].sku if len(updates) == request.limit else ""
         return InventoryPageResult(
             updated=len(results) - failed,
-            failed=failed,
-            calls=math.ceil(len(updates) / BULK_CHUNK_SIZE) + len(updates),
+            failed=failed + gone,
+            calls=math.ceil(len(updates) / BULK_CHUNK_SIZE) + len(listed),
             next_after_sku=next_after,
         )
 
