@@ -397,6 +397,8 @@ class OrderFulfillmentWorkflow:
             self._decision = FailedInspectionDecision(staff_id="default")
         assert self._decision is not None
         if self._decision.refund is RefundTiming.contact_buyer:
+            first = self._decision
+            self._decision = None  # the next decision is awaited from here on
             self._set_step("contacting_buyer")
             self._status.decision.deadline = self._deadline(request.buyer_contact_hours)
             await self._email(
@@ -405,8 +407,6 @@ class OrderFulfillmentWorkflow:
                 {"notes": self._status.inspection_notes, "refund_amount": order.total_value},
             )
             self._status.decision.buyer_contacted = True
-            first = self._decision
-            self._decision = None
             if not await self._wait_for_decision(request.buyer_contact_hours):
                 # the contact window ended: the refund goes out, the unit as first decided
                 self._decision = first.model_copy(update={"refund": RefundTiming.now})
