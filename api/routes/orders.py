@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,12 +18,22 @@ from sqlmodel import Session, col, func, or_, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page, check_range, contains, in_range
+from api.fields import RequestBody
+from api.pagination import (
+    Page,
+    check_range,
+    contains,
+    in_range,
+    limit_param,
+    offset_param,
+    search_param,
+)
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
-from models import Inspection, Order, OrderStatus, Shipment
+from models import Inspection, Order, OrderStatus, Role, Shipment
+from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import (
     CANCEL_UPDATE,
@@ -47,9 +57,9 @@ class OrderSummary(BaseModel):
     status: str
     total_value: str
     total_currency: str
-    ebay_created_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    ebay_created_at: UTCDateTime | None
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class ShipmentSummary(BaseModel):
@@ -69,16 +79,18 @@ class InspectionSummary(BaseModel):
     result: str
     notes: str
     media_keys: list[str]
-    completed_at: datetime | None
+    completed_at: UTCDateTime | None
 
 
 class OrderDetail(OrderSummary):
-    buyer_email: str
-    ship_to: dict[str, Any]
+    buyer_email: str | None = Field(description="null for inspectors (not needed to inspect)")
+    ship_to: dict[str, Any] | None = Field(
+        description="the buyer's address and phone; null for inspectors"
+    )
     line_items: list[dict[str, Any]]
     workflow_id: str
     cancel_reason: str
-    completed_at: datetime | None
+    completed_at: UTCDateTime | None
     shipments: list[ShipmentSummary] = Field(default_factory=list)
     inspection: InspectionSummary | None = None
     live: FulfillmentStatus | None = Field(
@@ -86,7 +98,7 @@ class OrderDetail(OrderSummary):
     )
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(RequestBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -101,15 +113,11 @@ def load_order(session: Session, order_id: uuid.UUID) -> Order:
 async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
-    q: str | None = Parameter(
-        default=None,
-        max_length=120,
-        description="eBay order id, buyer name or buyer username contains",
-    ),
+    q: str | None = search_param(120, "eBay order id, buyer name or buyer username contains"),
     created_from: FromQuery[datetime | None] = None,
     created_to: FromQuery[datetime | None] = None,
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[OrderSummary]:
     check_range(created_from, created_to)
 
@@ -135,6 +143,7 @@ async def list_orders(
 
 @get("/{order_id:uuid}", summary="One order with shipments, inspection and live status")
 async def get_order(
+    request: AuthRequest,
     order_id: FromPath[uuid.UUID],
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
@@ -149,6 +158,11 @@ async def get_order(
         return detail
 
     detail = await in_session(settings, run)
+    if request.user.role == Role.inspector:
+        # Inspectors check the items against the photos; the buyer's contact details and
+        # address are not theirs to see (README, roles).
+        detail.buyer_email = None
+        detail.ship_to = None
     workflow_id = detail.workflow_id or fulfillment_workflow_id(detail.ebay_order_id)
     detail.live = await wf.live_status(temporal, workflow_id, STATUS_QUERY, FulfillmentStatus)
     return detail

@@ -1,8 +1,8 @@
 """stock movements: one row per (order line, reason), the audit trail of quantity changes;
 orders.buyer_name for search
 
-Revision ID: 0003_stock_movements
-Revises: 0002_inspection_media_versions
+Revision ID: 0005_stock_movements
+Revises: 0004_token_generation
 Create Date: 2026-12-02 05:30:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0003_stock_movements"
-down_revision: str | None = "0002_inspection_media_versions"
+revision: str = "0005_stock_movements"
+down_revision: str | None = "0004_token_generation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
