@@ -1,12 +1,15 @@
-"""Limit/offset pages for list routes (read from the database, never from Temporal visibility).
+"""Limit/offset pages for list routes (read from the database, never from Temporal visibility),
+and the search and date-range filters they share.
 
 Both bounds are declared in the OpenAPI document and checked before any query runs: an offset
 past MAX_OFFSET (e.g. 2^63, which overflowed the database driver) is a 400, never a 500."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
+from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from pydantic import BaseModel
 
@@ -40,3 +43,27 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def contains(column: Any, text: str) -> Any:
+    """Case-insensitive "contains" with `%` and `_` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def check_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise ValidationException(detail="created_from must not be after created_to")
+
+
+def in_range(query: Any, column: Any, start: datetime | None, end: datetime | None) -> Any:
+    """Rows whose `column` is within [start, end]; a time without zone is taken as UTC."""
+    if start is not None:
+        query = query.where(column >= _utc(start))
+    if end is not None:
+        query = query.where(column <= _utc(end))
+    return query
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

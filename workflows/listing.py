@@ -1,7 +1,8 @@
 """ListingWorkflow (id `listing-{product_id}`): from the Japanese record to a live eBay listing.
 
 Steps: load the product; AI copy (stored on the product); optional staff review through the
-`review` update (approve / edit / reject) with reminder emails every `reminder_hours`; image URLs
+`review` update (`edit` saves the copy and keeps waiting, `approve` publishes, `reject` stops)
+with reminder emails every `reminder_hours`; image URLs
 for the S3 keys; inventory location, inventory item, offer, publish; product marked listed.
 A permanent failure marks the product failed with the error and fails the workflow.
 """
@@ -49,6 +50,10 @@ def _error_message(error: BaseException) -> str:
     while isinstance(error, ActivityError | ChildWorkflowError) and error.cause is not None:
         error = error.cause
     return str(error.message if isinstance(error, ApplicationError) else error)
+
+
+EDIT_SAVES_PATCH = "review-edit-saves"
+"""From this patch on, an `edit` saves the copy and the listing keeps waiting for `approve`."""
 
 
 @workflow.defn(name=LISTING_WORKFLOW)
@@ -207,6 +212,11 @@ class ListingWorkflow:
                 **DATABASE,
             )
             self._status.title = copy.title
+            if workflow.patched(EDIT_SAVES_PATCH):
+                # saved, not published: the reviewer edits again or approves separately
+                self._status.edits += 1
+                self._review_started = False
+                return self._status
         self._review = decision
         return self._status
 

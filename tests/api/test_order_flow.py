@@ -155,6 +155,20 @@ async def test_sync_inspect_and_cancel_through_the_api(api, make_user, settings,
         await _until(
             staff, f"/api/orders/{other_id}", lambda b: b["status"] == "cancelled", "cancelled"
         )
+        queue = await inspector.get("/api/inspections", params={"limit": 200})
+        assert other_id not in [item["order_id"] for item in queue.json()["items"]]
+        late = await inspector.post(
+            f"/api/inspections/{other_id}/result",
+            json={
+                "answers": {"matches_photos": True},
+                "media_keys": [f"inspection-videos/{other_id}/late.mp4"],
+            },
+        )
+        assert late.status_code == 409 and "cancelled" in late.json()["detail"], late.text
+        no_decision = await staff.post(
+            f"/api/orders/{other_id}/inspection-decision", json={"refund": "now"}
+        )
+        assert no_decision.status_code in (404, 409)  # nothing failed: no decision awaited
         status = await staff.get(f"/api/operations/workflows/order-{cancelled_id}")
         assert status.status_code == 200, status.text
         assert status.json()["status"] == "completed"

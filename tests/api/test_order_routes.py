@@ -27,6 +27,7 @@ def _seed(settings, carrier: str = "fedex") -> dict[str, str]:
             buyer_username=f"buyer_{uuid.uuid4().hex[:6]}",
             buyer_email="buyer@example.com",
             ship_to={"full_name": "Jane Buyer", "country_code": "US"},
+            buyer_name="Jane Buyer",
             line_items=[{"sku": "WD-1", "title": "Seiko watch", "quantity": 1}],
             total_value="299.00",
             status="inspecting",
@@ -73,6 +74,31 @@ async def test_orders_list_filter_and_detail(client, staff, settings):
     assert other.json()["total"] == 0
     bad = await client.get("/api/orders", headers=staff.headers, params={"status": "nonsense"})
     assert bad.status_code == 400
+    for term in (seeded["ebay_order_id"], "jane buyer", seeded["buyer"].upper()):
+        hit = await client.get("/api/orders", headers=staff.headers, params={"q": term})
+        assert seeded["ebay_order_id"] in [o["ebay_order_id"] for o in hit.json()["items"]], term
+    wildcard = await client.get("/api/orders", headers=staff.headers, params={"q": "%"})
+    assert wildcard.json()["total"] == 0  # % is a character to find, not a wildcard
+    future = await client.get(
+        "/api/orders", headers=staff.headers, params={"created_from": "2999-01-01T00:00:00Z"}
+    )
+    assert future.json()["total"] == 0
+    window = await client.get(
+        "/api/orders",
+        headers=staff.headers,
+        params={
+            "q": seeded["buyer"],
+            "created_from": "2020-01-01T00:00:00Z",
+            "created_to": "2999-01-01T00:00:00Z",
+        },
+    )
+    assert window.json()["total"] == 1
+    backwards = await client.get(
+        "/api/orders",
+        headers=staff.headers,
+        params={"created_from": "2999-01-01T00:00:00Z", "created_to": "2020-01-01T00:00:00Z"},
+    )
+    assert backwards.status_code == 400
     detail = await client.get(f"/api/orders/{seeded['order_id']}", headers=staff.headers)
     assert detail.status_code == 200
     body = detail.json()

@@ -164,7 +164,11 @@ async def test_edit_then_publish_uses_the_edit(worker, clean_sandbox, settings, 
             item_specifics={"Brand": ["Seiko"], "Model": ["SKX007"]},
         ),
     )
-    assert status.title == title
+    assert status.title == title and status.edits == 1
+    saved = await handle.query(ListingWorkflow.status)
+    assert saved.step == "awaiting_approval"  # an edit is saved, not published
+    assert product_row(settings, pid).title_en == title
+    await handle.execute_update(ListingWorkflow.review, ListingReview(action="approve"))
     result = await handle.result()
     assert result.status == "listed"
     row = product_row(settings, pid)
@@ -175,7 +179,7 @@ async def test_edit_then_publish_uses_the_edit(worker, clean_sandbox, settings, 
     offers = EbayClient(settings).get_offers(sku)
     assert len(offers) == 1
     assert offers[0]["pricingSummary"]["price"]["value"] in ("329.00", "329.0", "329")
-    await record_history(handle, "listing_edited")
+    await record_history(handle, "listing_edited_then_approved")
 
 
 async def test_reject_ends_rejected(worker, clean_sandbox, settings, storage) -> None:

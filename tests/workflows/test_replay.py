@@ -20,6 +20,8 @@ REQUIRED = (
     "inspection_passed",
     "inspection_escalated",
     "order_inspection_failed",
+    "order_inspection_failed_decided",
+    "listing_edited_then_approved",
     "order_cancelled_by_staff",
     "order_delivered",
     "order_tracking_resumed",

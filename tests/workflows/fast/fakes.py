@@ -17,10 +17,13 @@ from workflows.contracts.email import (
     SendEmail,
 )
 from workflows.contracts.fulfillment import (
+    DISPOSE_UNITS_ACTIVITY,
     RECORD_ORDER_ACTIVITY,
     REFUND_ORDER_ACTIVITY,
     RESTORE_STOCK_ACTIVITY,
     SET_ORDER_STATUS_ACTIVITY,
+    DisposedUnits,
+    DisposeUnits,
     OrderLine,
     OrderRecord,
     RecordOrder,
@@ -149,6 +152,11 @@ class FakeActivities:
     async def refund_order(self, request: RefundOrder) -> str:
         self._note(REFUND_ORDER_ACTIVITY, request)
         return "refund-1"
+
+    @activity.defn(name=DISPOSE_UNITS_ACTIVITY)
+    async def dispose_units(self, request: DisposeUnits) -> DisposedUnits:
+        self._note(DISPOSE_UNITS_ACTIVITY, request)
+        return DisposedUnits(disposition=request.disposition)
 
     @activity.defn(name=RESTORE_STOCK_ACTIVITY)
     async def restore_stock(self, request: RestoreStock) -> RestoredStock:
