@@ -1,4 +1,4 @@
-"""The Litestar application: OpenAPI at /schema, JWT auth, role guards, rate limits, the seed's
+"""The Litestar application: OpenAPI at /schema, JWT auth, role guards, rate limits, the
 security headers, CORS, allowed hosts, body size limit, JSON problem details for every error."""
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""The seed's security headers on every response (errors and 404s included, because this runs as
-a before-send hook, outside routing). /schema gets a CSP that also admits the docs UIs' CDN."""
+"""The security headers (HSTS, framing, sniffing, referrer, CSP) on every response (errors and
+404s included, because this runs as a before-send hook, outside routing). /schema gets a CSP
+that also admits the docs UIs' CDN."""
 
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
-SEED_CSP = (
+API_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-eval' 'unsafe-inline'; "
     "style-src 'self' 'unsafe-inline';"
 )
@@ -29,7 +30,7 @@ SECURITY_HEADERS = {
 
 
 def csp_for(path: str) -> str:
-    return DOCS_CSP if path == "/schema" or path.startswith("/schema/") else SEED_CSP
+    return DOCS_CSP if path == "/schema" or path.startswith("/schema/") else API_CSP
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
