@@ -111,7 +111,7 @@ class InspectionActivities:
                 skus = [str(li.get("sku", "")) for li in order.line_items]
                 products = (
                     list(session.exec(select(Product).where(Product.sku.in_(skus)))) if skus else []
-                )  # type: ignore[attr-defined]
+                )
                 inspection = Inspection(
                     order_id=order_uuid,
                     checklist=[c.model_dump() for c in checklist_for(products)],

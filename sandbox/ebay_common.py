@@ -119,7 +119,7 @@ def ebay_error_handler(_: Request, exc: Exception) -> Response:
     return Response(error_body(status, str(detail)), status_code=status)
 
 
-def token_guard(tokens: TokenBook, prefix: str):  # type: ignore[no-untyped-def]
+def token_guard(tokens: TokenBook, prefix: str):
     """Sell APIs take user tokens; the notification key endpoint takes application tokens."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:

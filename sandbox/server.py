@@ -14,7 +14,7 @@ from sandbox.app import create_sandbox_app
 from sandbox.core import SandboxContext
 
 
-def start_s3_server(host: str, port: int):  # type: ignore[no-untyped-def]
+def start_s3_server(host: str, port: int):
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

@@ -332,7 +332,7 @@ class OrderFulfillmentWorkflow:
         self._compensation_failures = failures  # the run fails with them once handlers finish
         if not failures:
             self._status.compensation.done = True
-            self._set_step(final)  # type: ignore[arg-type]
+            self._set_step(final)
         return FulfillmentResult(
             ebay_order_id=order.ebay_order_id,
             order_id=order.order_id,

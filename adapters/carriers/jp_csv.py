@@ -187,7 +187,7 @@ def parse_tracking_page(html: str) -> list[tuple[str, str, str, str]]:
     return [
         tuple(strip.sub("", m.group(g)).strip() for g in ("status", "date", "time", "place"))
         for m in _ROW.finditer(html)
-    ]  # type: ignore[misc]
+    ]
 
 
 # --- the carrier class both share ------------------------------------------------------------

@@ -25,7 +25,7 @@ ORDERS_CONTROL = "/_sandbox/orders"
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:
     from activities.deps import Dependencies
     from activities.sync import SyncActivities
 
@@ -36,7 +36,7 @@ def run(activity: Callable[..., Any], *args: Any) -> Any:
     return ActivityEnvironment().run(activity, *args)
 
 
-def create_orders(sandbox, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def create_orders(sandbox, count: int) -> list[str]:
     r = httpx.post(f"{sandbox.base_url}{ORDERS_CONTROL}", json={"count": count})
     r.raise_for_status()
     return [o["orderId"] for o in r.json()["orders"]]

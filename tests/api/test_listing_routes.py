@@ -18,7 +18,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings):  # type: ignore[no-untyped-def]
+async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings):
     """The API under uvicorn (its own loop and its own Temporal connection) talking to the
     session's worker. An in-process test client would block the loop the worker runs on while
     a handler waits for a workflow query, and deadlock."""
@@ -41,7 +41,7 @@ async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings)
             yield client
 
 
-async def _product_with_image(client) -> dict:  # type: ignore[no-untyped-def]
+async def _product_with_image(client) -> dict:
     created = await client.post(
         "/api/products",
         json={
@@ -76,7 +76,7 @@ async def _product_with_image(client) -> dict:  # type: ignore[no-untyped-def]
     return attached.json()
 
 
-async def _wait(client, url: str, check, seconds: float = 30):  # type: ignore[no-untyped-def]
+async def _wait(client, url: str, check, seconds: float = 30):
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         response = await client.get(url)

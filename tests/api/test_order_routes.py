@@ -55,7 +55,7 @@ def _insert_order(settings, carrier: str = "fedex") -> dict[str, str]:
 
 
 @pytest.fixture
-async def staff(client, make_user):  # type: ignore[no-untyped-def]
+async def staff(client, make_user):
     return await login(client, await make_user("staff"))
 
 

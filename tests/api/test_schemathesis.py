@@ -24,7 +24,7 @@ SKIP = {
 MAX_EXAMPLES = 6
 
 
-def _run(schema, base_url: str, headers: dict[str, str]) -> list[str]:  # type: ignore[no-untyped-def]
+def _run(schema, base_url: str, headers: dict[str, str]) -> list[str]:
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -44,7 +44,7 @@ def _run(schema, base_url: str, headers: dict[str, str]) -> list[str]:  # type: 
             derandomize=True,
             suppress_health_check=list(HealthCheck),
         )
-        def check(case) -> None:  # type: ignore[no-untyped-def]
+        def check(case) -> None:
             case.call_and_validate(
                 base_url=base_url,
                 headers=headers,

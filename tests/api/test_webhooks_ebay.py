@@ -42,7 +42,7 @@ def _insert_order(settings, username: str, email: str) -> tuple[uuid.UUID, uuid.
 
 
 @pytest.fixture
-async def deletion_endpoint(settings, migrated_db, clean_sandbox):  # type: ignore[no-untyped-def]
+async def deletion_endpoint(settings, migrated_db, clean_sandbox):
     from api.app import create_app
 
     port = free_port()
@@ -66,7 +66,9 @@ async def test_signed_deletion_erases_buyer_data_once(deletion_endpoint, clean_s
 
     username = f"buyer_{uuid.uuid4().hex[:8]}"
     email = f"{username}@example.com"
-    order_id, message_id = await anyio.to_thread.run_sync(lambda: _insert_order(settings, username, email))
+    order_id, message_id = await anyio.to_thread.run_sync(
+        lambda: _insert_order(settings, username, email)
+    )
     async with httpx.AsyncClient(base_url=clean_sandbox.base_url, timeout=20) as sandbox:
         sent = await sandbox.post(
             "/_sandbox/ebay/account-deletion",

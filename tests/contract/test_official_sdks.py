@@ -83,7 +83,7 @@ class Listing(BaseModel):
 
 
 @pytest.fixture
-def client(settings) -> openai.OpenAI:  # type: ignore[no-untyped-def]
+def client(settings) -> openai.OpenAI:
     return openai.OpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_api_url,

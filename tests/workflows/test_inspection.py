@@ -28,7 +28,7 @@ from workflows.inspection import InspectionWorkflow
 pytestmark = pytest.mark.timeout(90)
 
 
-def make_order(settings, condition: str = "used_good", category: str = "camera") -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def make_order(settings, condition: str = "used_good", category: str = "camera") -> tuple[str, str]:
     """An order row (as the order sync stores it) for one product of ours; (order id, sku)."""
     from models import Order, Product
     from models.db import session_scope
@@ -55,7 +55,7 @@ def make_order(settings, condition: str = "used_good", category: str = "camera")
         return str(order.id), sku
 
 
-def make_inspector(settings) -> str:  # type: ignore[no-untyped-def]
+def make_inspector(settings) -> str:
     from models import Role, User
     from models.db import session_scope
 
@@ -70,7 +70,7 @@ def make_inspector(settings) -> str:  # type: ignore[no-untyped-def]
         return str(user.id)
 
 
-def inspection_row(settings, order_id: str):  # type: ignore[no-untyped-def]
+def inspection_row(settings, order_id: str):
     from models import Inspection
     from models.db import session_scope
 
@@ -80,7 +80,7 @@ def inspection_row(settings, order_id: str):  # type: ignore[no-untyped-def]
         ).one()
 
 
-async def wait_step(handle, step: str) -> InspectionStatus:  # type: ignore[no-untyped-def]
+async def wait_step(handle, step: str) -> InspectionStatus:
     for _ in range(200):
         status = await handle.query(InspectionWorkflow.status)
         if status.step == step:
@@ -89,7 +89,7 @@ async def wait_step(handle, step: str) -> InspectionStatus:  # type: ignore[no-u
     raise AssertionError(f"workflow never reached {step}: {status}")
 
 
-async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+async def upload_media(handle, names: list[str]) -> list[str]:
     """Presigned URLs from the workflow, then real bytes PUT to S3 as the browser does."""
     request = RequestUpload(file_names=names, content_type="video/mp4")
     targets: list[UploadTarget] = await handle.execute_update(
@@ -107,7 +107,7 @@ async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[n
 
 
 @pytest.fixture(scope="module")
-def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
+def bucket(settings, sandbox):
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()

@@ -40,7 +40,7 @@ def submission(order_id: str, passed: bool) -> InspectionSubmission:
     )
 
 
-async def start(world: FakeWorld, **options: object):  # type: ignore[no-untyped-def]
+async def start(world: FakeWorld, **options: object):
     ebay_order_id = f"12-{uuid.uuid4().hex[:8]}"
     return ebay_order_id, await world.client.start_workflow(
         OrderFulfillmentWorkflow.run,
@@ -129,7 +129,7 @@ async def test_cancel_is_refused_once_the_label_stage_started(world: FakeWorld) 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(OrderFulfillmentWorkflow.cancel, CancelOrder(reason="late"))
     assert "too late to cancel" in str(refused.value.cause)
-    await world.env.fast_forward(label, timedelta(hours=1, minutes=1))  # type: ignore[attr-defined]
+    await world.env.fast_forward(label, timedelta(hours=1, minutes=1))
     result = await handle.result()
     assert result.outcome == "completed"
     assert world.activities.args(REFUND_ORDER_ACTIVITY) == []
