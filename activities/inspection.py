@@ -3,7 +3,7 @@ and the users table, and recording the verdict."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -110,7 +110,9 @@ class InspectionActivities:
             if inspection is None:
                 skus = [str(li.get("sku", "")) for li in order.line_items]
                 products = (
-                    list(session.exec(select(Product).where(Product.sku.in_(skus)))) if skus else []
+                    list(session.exec(select(Product).where(col(Product.sku).in_(skus))))
+                    if skus
+                    else []
                 )
                 inspection = Inspection(
                     order_id=order_uuid,
@@ -126,7 +128,7 @@ class InspectionActivities:
             return InspectionSetup(
                 inspection_id=str(inspection.id),
                 checklist=[ChecklistItem.model_validate(c) for c in inspection.checklist],
-                result=str(inspection.result),  # type: ignore[arg-type]
+                result=str(inspection.result),
             )
 
     @activity.defn(name=PRESIGN_UPLOADS_ACTIVITY)

@@ -133,7 +133,7 @@ def build_request(
     session: Any, settings: Settings, shipment: Shipment, service: str = ""
 ) -> ShipmentRequest:
     """The carrier-neutral shipment built from our rows (never carried through Temporal)."""
-    order = session.get(Order, shipment.order_id)
+    order = session.get_one(Order, shipment.order_id)
     recipient = recipient_address(order)
     weight = 0
     length = width = height = 0.0
@@ -444,7 +444,7 @@ class ShippingActivities:
         number, so a retry after a lost response does not create a second)."""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
-            order = session.get(Order, shipment.order_id)
+            order = session.get_one(Order, shipment.order_id)
             if not shipment.tracking_number:
                 raise ApplicationError(
                     "shipment has no tracking number yet",
@@ -468,7 +468,7 @@ class ShippingActivities:
             if shipment.status in (ShipmentStatus.label_ready, ShipmentStatus.awaiting_tracking):
                 shipment.status = ShipmentStatus.in_transit
             shipment.updated_at = utcnow()
-            order = session.get(Order, shipment.order_id)
+            order = session.get_one(Order, shipment.order_id)
             if order.status in (
                 OrderStatus.received,
                 OrderStatus.inspecting,
@@ -498,7 +498,7 @@ class ShippingActivities:
             shipment.updated_at = utcnow()
             session.add(shipment)
             if info.delivered:
-                order = session.get(Order, shipment.order_id)
+                order = session.get_one(Order, shipment.order_id)
                 if order.status == OrderStatus.shipped:
                     order.status = OrderStatus.delivered
                     order.updated_at = utcnow()

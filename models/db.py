@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from config import Settings, get_settings
 
@@ -54,3 +54,11 @@ def database_ok(settings: Settings | None = None) -> bool:
     with get_engine(settings).connect() as conn:
         conn.execute(sa.text("select 1"))
     return True
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a SQLModel table class, typed (SQLModel does not declare
+    `__table__`), for the statements that update columns by name."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)
+    return table

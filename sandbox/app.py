@@ -99,7 +99,7 @@ class SandboxDispatcher:
         self.ctx, self.apps, self.control = ctx, apps, control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
+        if scope["type"] == "lifespan":  # type: ignore[comparison-overlap]
             await self.control(scope, receive, send)
             return
         path: str = scope.get("path", "/")
@@ -112,13 +112,13 @@ class SandboxDispatcher:
             response = Response(
                 {"error": f"no emulator at /{prefix}"}, status_code=404, media_type=MediaType.JSON
             )
-            await response(scope, receive, send)
+            await response(scope, receive, send)  # type: ignore[operator]
             return
         child = dict(scope)
         child["path"] = path[len(prefix) + 1 :] or "/"
-        child["raw_path"] = child["path"].encode()
+        child["raw_path"] = str(child["path"]).encode()
         child["root_path"] = scope.get("root_path", "") + "/" + prefix
-        await app(child, receive, send)
+        await app(child, receive, send)  # type: ignore[arg-type]
 
 
 __all__ = ["Request", "SandboxDispatcher", "create_sandbox_app"]

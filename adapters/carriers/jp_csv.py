@@ -181,7 +181,7 @@ def normalize_status(text: str) -> str:
     return "unknown"
 
 
-def parse_tracking_page(html: str) -> list[tuple[str, str, str, str]]:
+def parse_tracking_page(html: str) -> list[tuple[str, ...]]:
     """(status text, date, time, place) rows of the public tracking page's history table."""
     strip = re.compile(r"<[^>]+>")
     return [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
@@ -16,7 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api import workflows as wf
 from api.db import in_session
@@ -100,7 +101,7 @@ async def queue(
     offset: int = Parameter(default=0, ge=0),
 ) -> Page[QueueItem]:
     def run(session: Session) -> Page[QueueItem]:
-        query = select(Inspection, Order).join(Order, Order.id == Inspection.order_id)
+        query = select(Inspection, Order).join(Order, col(Order.id) == Inspection.order_id)
         if result is not None:
             query = query.where(Inspection.result == result)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -176,7 +177,7 @@ async def media_upload_urls(
         safe = UNSAFE_FILE_CHARACTERS.sub("_", name)[-80:].strip("._") or "media"
         key = f"{inspection_media_prefix(str(order_id))}{uuid.uuid4().hex[:12]}-{safe}"
         url = await anyio.to_thread.run_sync(
-            lambda k=key: services.storage.presign_put(k, data.content_type, expires=900)
+            partial(services.storage.presign_put, key, data.content_type, expires=900)
         )
         targets.append(
             MediaTarget(

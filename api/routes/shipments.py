@@ -16,7 +16,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api import workflows as wf
 from api.db import in_session
@@ -126,7 +126,7 @@ async def list_shipments(
             query = query.where(Shipment.carrier == carrier)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
-            query.order_by(Shipment.created_at.desc(), Shipment.id)  # type: ignore[attr-defined]
+            query.order_by(col(Shipment.created_at).desc(), col(Shipment.id))
             .offset(offset)
             .limit(limit)
         ).all()

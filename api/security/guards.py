@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -12,7 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from api.security.tokens import AuthUser
 from models import Role
 
-Guard = Callable[[ASGIConnection, BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection, BaseRouteHandler], None | Awaitable[None]]
 
 
 def require_roles(*roles: Role) -> Guard:

@@ -14,6 +14,7 @@ from api.db import in_session
 from api.security.tokens import hash_opaque
 from config import Settings
 from models import PasswordResetToken, RefreshToken, User
+from models.db import table_of
 
 
 async def create_reset_token(settings: Settings, user_id: uuid.UUID) -> tuple[uuid.UUID, str]:
@@ -47,7 +48,7 @@ async def apply_reset(settings: Settings, raw: str, new_hash: str) -> bool:
 
     def run(session: Session) -> bool:
         now = datetime.now(UTC)
-        table = PasswordResetToken.__table__
+        table = table_of(PasswordResetToken)
         row = session.execute(
             sa.update(table)
             .where(table.c.token_hash == digest)
@@ -81,7 +82,7 @@ def set_password(session: Session, user_id: uuid.UUID, new_hash: str) -> None:
     user.failed_login_count = 0
     user.locked_until = None
     session.add(user)
-    tokens = RefreshToken.__table__
+    tokens = table_of(RefreshToken)
     session.execute(
         sa.update(tokens)
         .where(tokens.c.user_id == user_id)

@@ -65,7 +65,7 @@ def test_fetch_orders_projects_and_lists_new_ones(acts, clean_sandbox, settings)
     first = run(acts.fetch_orders, window)
     assert first.fetched >= 3 and set(ids) <= set(first.to_start)
     with session_scope(settings) as session:
-        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()  # type: ignore[attr-defined]
+        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()
         assert len(rows) == 3
         assert all(r.line_items and r.ship_to.get("country_code") for r in rows)
     # Twice is harmless: same rows; once marked started they are no longer "to start".
@@ -75,5 +75,5 @@ def test_fetch_orders_projects_and_lists_new_ones(acts, clean_sandbox, settings)
     third = run(acts.fetch_orders, window)
     assert not set(ids) & set(third.to_start)
     with session_scope(settings) as session:
-        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()  # type: ignore[attr-defined]
+        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()
         assert len(rows) == 3 and {r.workflow_id for r in rows} == {f"order-{i}" for i in ids}

@@ -163,7 +163,7 @@ def _request(peer: str, forwarded: str | None = None) -> Request:
         "client": (peer, 1234),
         "query_string": b"",
     }
-    return Request(scope)  # type: ignore[arg-type]
+    return Request(scope)
 
 
 def test_client_identity_trusts_only_configured_proxies():

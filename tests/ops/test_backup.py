@@ -135,7 +135,7 @@ def test_postgres_round_trip(settings, migrated_db, store, fresh_postgres) -> No
     # Change the data after the backup: these must not come back.
     _add_products(settings, 5, f"{tag}-late")
     with get_engine(settings).begin() as conn:
-        conn.execute(sa.delete(Product.__table__).where(Product.__table__.c.sku == f"{tag}-0"))  # type: ignore[attr-defined]
+        conn.execute(sa.delete(Product.__table__).where(Product.__table__.c.sku == f"{tag}-0"))
 
     counts = restore_backup(fresh_postgres, store, made.key)
     assert counts == at_backup

@@ -44,7 +44,7 @@ async def start(world: FakeWorld, **options: object):
     ebay_order_id = f"12-{uuid.uuid4().hex[:8]}"
     return ebay_order_id, await world.client.start_workflow(
         OrderFulfillmentWorkflow.run,
-        FulfillOrder(ebay_order_id=ebay_order_id, **options),  # type: ignore[arg-type]
+        FulfillOrder(ebay_order_id=ebay_order_id, **options),
         id=f"order-{ebay_order_id}",
         task_queue=world.task_queue,
     )
