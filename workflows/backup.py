@@ -35,7 +35,7 @@ DUMP: dict[str, Any] = {
 }
 """A dump of a large database takes minutes; the activity heartbeats while pg_dump runs."""
 
-RETENTION = {
+RETENTION: dict[str, Any] = {
     "start_to_close_timeout": timedelta(minutes=5),
     "retry_policy": RetryPolicy(
         maximum_attempts=5,
