@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test test-fast bench chaos dr-drill lint format migration clean-var
+.PHONY: run demo test test-fast bench chaos dr-drill lint format migration clean-var
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 ## Everything locally on the embedded defaults (SQLite, file store, sandbox, Temporal dev server)
 run: $(STAMP)
 	$(BIN)/worlddoor dev
+
+## One business day through the staff API and the emulators, with a table of invariants
+demo: $(STAMP)
+	$(BIN)/worlddoor demo
 
 ## The test suite (PostgreSQL and Redis are used when they answer; REQUIRE_SERVICES=1 insists)
 test: $(STAMP)

@@ -111,12 +111,23 @@ def worker() -> None:
 @main.group(invoke_without_command=True)
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
-    """Run the local emulators (eBay, FedEx, Yamato, Sagawa, SendGrid, OpenAI) and S3."""
+    """Run the local emulators (eBay, FedEx, Yamato, Sagawa, SendGrid, OpenAI); S3 is local-s3."""
     if ctx.invoked_subcommand is None:
         from sandbox.server import run_sandbox
 
         settings = load_settings("sandbox")
         run_sandbox(settings)
+
+
+@main.command("local-s3")
+def local_s3() -> None:
+    """Run the local S3 server (SeaweedFS `weed mini`, data in var/s3) and bootstrap the bucket."""
+    from ops.dev import run_local_s3
+
+    settings = load_settings("local-s3")
+    if settings.is_production:
+        raise click.UsageError("the local S3 server is for development")
+    sys.exit(run_local_s3(settings))
 
 
 @sandbox.command("env")
@@ -202,6 +213,15 @@ def create_admin(email: str, prompt_password: bool) -> None:
     click.echo(f"admin created: {user.email}")
     if password is None:
         click.echo(f"password (shown once): {used}")
+
+
+@main.command()
+def demo() -> None:
+    """One business day through the staff API and the emulators, then a table of invariants
+    (starts the embedded stack itself unless one answers at API_PORT)."""
+    from ops.demo import main as run_demo
+
+    raise SystemExit(run_demo(load_settings("demo")))
 
 
 @main.command("copy-data")

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.addresses import non_latin_fields
 from domain.contacts import STAFF_NOTIFICATION_EMAIL
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = Field(default_factory=list)
     max_request_body_bytes: int = 10 * 1024 * 1024
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = ""  # empty -> http://API_HOST:API_PORT (127.0.0.1 for 0.0.0.0)
     # --- API limits ------------------------------------------------------------------------------
     # Rate limits per client (windows in seconds) and account lock-out rules.
     store_namespace: str = "worlddoor"
@@ -194,6 +195,9 @@ class Settings(BaseSettings):
     # Ports of the development emulators and where they deliver webhooks.
     sandbox_port: int = 8900
     sandbox_s3_port: int = 8901
+    # first of 8 consecutive loopback ports for the local S3 server's own listeners (its admin
+    # gRPC port is the last of them + 10000)
+    sandbox_s3_internal_port: int = 8910
     sandbox_webhook_url: str = ""
 
     # --- eBay ------------------------------------------------------------------------------------
@@ -230,12 +234,15 @@ class Settings(BaseSettings):
     yamato_customer_code: str = ""
     yamato_freight_code: str = "01"
     yamato_base_url: str = ""
-    yamato_tracking_enabled: bool = False
+    # Reading the carriers' public tracking pages: on by default against the emulators, off in
+    # production unless set (then `DOMESTIC_CLOSE_AFTER_DAYS` or staff close domestic orders).
+    yamato_tracking_enabled: bool | None = None
     sagawa_customer_code: str = ""
     sagawa_base_url: str = ""
-    sagawa_tracking_enabled: bool = False
+    sagawa_tracking_enabled: bool | None = None
     # --- Shipper ---------------------------------------------------------------------------------
-    # Our own address, printed as the sender on every label.
+    # Our own address, printed as the sender on every label: in Japanese on the Yamato/Sagawa
+    # hand-off files, in English (Latin script, checked at start-up) on international labels.
     shipper_name: str = "The World Door"
     shipper_phone: str = "0312345678"
     shipper_postal_code: str = "1000001"
@@ -243,6 +250,10 @@ class Settings(BaseSettings):
     shipper_city: str = "千代田区"
     shipper_address_line1: str = "千代田1-1"
     shipper_country_code: str = "JP"
+    shipper_name_en: str = "The World Door"
+    shipper_prefecture_en: str = "Tokyo"
+    shipper_city_en: str = "Chiyoda-ku"
+    shipper_address_line1_en: str = "1-1 Chiyoda"
 
     # --- SendGrid --------------------------------------------------------------------------------
     # Mail API key, sender, Event Webhook key and one dynamic template id each.
@@ -270,6 +281,11 @@ class Settings(BaseSettings):
     aws_region: str = "ap-northeast-1"
     aws_s3_bucket: str = "fbt-development"
     aws_endpoint_url: str = ""
+    # Browser uploads (presigned POST): size ceilings per kind, enforced by S3 itself
+    max_image_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    max_video_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    upload_url_seconds: int = Field(default=900, ge=60, le=3600)
+    download_url_seconds: int = Field(default=300, ge=30, le=3600)
     # Public base URL serving product-images/ (e.g. CloudFront); empty -> 7-day presigned GETs
     product_image_base_url: str = ""
 
@@ -315,6 +331,22 @@ class Settings(BaseSettings):
     listing_approval_reminder_hours: float = 24
     inspection_escalation_hours: float = 24
     max_transit_days: int = 7
+    # Minutes staff have to pick another quote (`POST /api/shipments/{id}/rate`) before the
+    # label is bought; the cheapest quote within `MAX_TRANSIT_DAYS` is bought when nobody does.
+    rate_choice_minutes: float = Field(default=30, ge=0)
+    # A label charge above the chosen quote by more than this is flagged on the shipment.
+    label_charge_margin_percent: float = Field(default=5, ge=0)
+    # Domestic parcels whose tracking page is not read close this many days after hand-off
+    # (0: only staff close them with `POST /api/shipments/{id}/delivered`).
+    domestic_close_after_days: float = Field(default=5, ge=0)
+
+    @model_validator(mode="after")
+    def _derive_public_base_url(self) -> Settings:
+        """Without PUBLIC_BASE_URL, the API's own address at the configured port."""
+        if not self.public_base_url:
+            host = "127.0.0.1" if self.api_host in ("", "0.0.0.0", "::") else self.api_host  # noqa: S104
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        return self
 
     @model_validator(mode="after")
     def _fill_development_defaults(self) -> Settings:
@@ -359,6 +391,10 @@ class Settings(BaseSettings):
             empty = not (current.get_secret_value() if isinstance(current, SecretStr) else current)
             if empty:
                 setattr(self, name, value)
+        if self.yamato_tracking_enabled is None:  # the emulators serve tracking pages
+            self.yamato_tracking_enabled = True
+        if self.sagawa_tracking_enabled is None:
+            self.sagawa_tracking_enabled = True
         if not self.sendgrid_webhook_public_key:  # the sandbox signs events with this key pair
             self.sendgrid_webhook_public_key = sendgrid_dev_public_key_b64(self.var_dir)
         if not self.temporal_db_file:
@@ -486,7 +522,22 @@ class Settings(BaseSettings):
             problems.append("ALLOWED_HOSTS must list the production host names, not '*'")
         if not self.metrics_token.get_secret_value():
             problems.append("METRICS_TOKEN is missing (Prometheus sends it to the API's /metrics)")
+        problems += [
+            f"{name.upper()} must be in Latin script (it prints on international labels)"
+            for name in non_latin_fields(self.shipper_english_fields())
+        ]
         return problems
+
+    def shipper_english_fields(self) -> dict[str, str]:
+        """The shipper address printed on international labels, by setting name."""
+        return {
+            "shipper_name_en": self.shipper_name_en,
+            "shipper_address_line1_en": self.shipper_address_line1_en,
+            "shipper_city_en": self.shipper_city_en,
+            "shipper_prefecture_en": self.shipper_prefecture_en,
+            "shipper_phone": self.shipper_phone,
+            "shipper_postal_code": self.shipper_postal_code,
+        }
 
 
 def _is_dev_value(value: str, generated: set[str] | None = None) -> bool:

@@ -58,6 +58,16 @@ from workflows.contracts.ops import (
 )
 
 
+def order_sync_input(settings: Settings) -> OrderSyncInput:
+    """The order sync's input from the settings (the schedule and the staff's manual sync)."""
+    return OrderSyncInput(
+        staff_email=settings.staff_notification_email,
+        inspection_escalation_hours=settings.inspection_escalation_hours,
+        max_transit_days=settings.max_transit_days,
+        rate_choice_seconds=settings.rate_choice_minutes * 60,
+    )
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     schedule_id: str
@@ -76,11 +86,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
             ORDER_SYNC_WORKFLOW,
             timedelta(minutes=10),
             timedelta(0),
-            OrderSyncInput(
-                staff_email=settings.staff_notification_email,
-                inspection_escalation_hours=settings.inspection_escalation_hours,
-                max_transit_days=settings.max_transit_days,
-            ),
+            order_sync_input(settings),
             "import eBay orders modified since the watermark",
         ),
         ScheduledJob(

@@ -1,4 +1,4 @@
-"""The Litestar application: OpenAPI at /schema, JWT auth, role guards, rate limits, the
+"""The Litestar application: OpenAPI at /schema, JWT auth, role guards, rate limits, the required
 security headers, CORS, allowed hosts, body size limit, JSON problem details for every error."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
@@ -18,16 +19,18 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from temporalio.client import Client
 
-from api.headers import add_security_headers
+from api import console
+from api.headers import security_headers
 from api.health import health, ready
 from api.metrics import build_metrics_handler, request_metrics_config
 from api.request_log import RequestLogMiddleware, add_request_id, errors_as_responses
@@ -75,6 +78,21 @@ def _problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+DOCS_ASSETS = "/_docs"
+
+
+def _docs_assets() -> Router:
+    import swagger_ui
+
+    return create_static_files_router(
+        path=DOCS_ASSETS,
+        directories=[Path(swagger_ui.__file__).parent / "static"],
+        name="docs_assets",
+        include_in_schema=False,
+        opt={"exclude_from_auth": True},
+    )
+
+
 def create_app(settings: Settings, *, temporal_client: Client | None = None) -> Litestar:
     if settings.is_production and (problems := settings.production_problems()):
         raise RuntimeError("refusing to start in production:\n- " + "\n- ".join(problems))
@@ -82,6 +100,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     configure_sentry(settings, "api")  # before Litestar(): the integration patches its __init__
 
     jwt_auth = build_jwt_auth(settings)
+    session_auth = console.build_session_auth(settings)
     issuer = TokenIssuer(jwt_auth, settings)
     services = Services(settings)
     temporal = TemporalGateway(settings, temporal_client)
@@ -123,8 +142,14 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             ready,
             build_metrics_handler(settings, temporal),
             *build_routers(settings),
+            *console.routers(settings),
+            _docs_assets(),
         ],
-        on_app_init=[jwt_auth.on_app_init, rate_limit_before_auth],
+        # Session auth first so JWTAuth's middleware ends up outermost (each inserts at 0);
+        # each excludes the other's paths.
+        on_app_init=[session_auth.on_app_init, jwt_auth.on_app_init, rate_limit_before_auth],
+        template_config=console.template_config(),
+        csrf_config=console.csrf_config(settings),
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "temporal": Provide(lambda: temporal, use_cache=True, sync_to_thread=False),
@@ -133,7 +158,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         },
         stores=build_store_registry(settings),
         lifespan=[lifespan],
-        before_send=[add_security_headers, add_request_id],
+        before_send=[security_headers(settings), add_request_id],
         cors_config=CORSConfig(
             # the Temporal web UI calls the codec endpoint (api/routes/temporal_codec.py)
             allow_origins=[*settings.cors_allow_origins, *settings.temporal_ui_origins],
@@ -158,7 +183,16 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             "operations. Authenticate with POST /api/auth/login and send `Authorization: "
             "Bearer <access_token>`.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Swagger UI from the installed swagger-ui-py package: /schema works offline.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/", "/swagger"],
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
         ),
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from bench.driver import fulfil, import_orders, make_product, start_order
-from bench.util import free_port, wait_http
+from bench.util import free_port, free_port_block, wait_http
 
 ROOT = Path(__file__).parent.parent
 MAX_WORKER_KILLS = 8
@@ -48,6 +48,7 @@ class Stack:
             "WORLDDOOR_VAR_DIR": var_dir,
             "SANDBOX_PORT": str(free_port()),
             "SANDBOX_S3_PORT": str(free_port()),
+            "SANDBOX_S3_INTERNAL_PORT": str(free_port_block()),
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.temporal_port}",
             "TEMPORAL_TASK_QUEUE": "chaos",
             "LOG_LEVEL": "WARNING",
@@ -79,6 +80,7 @@ class Stack:
                 *search_attribute_flags(),
             ],
             "sandbox": [sys.executable, "-m", "cli", "sandbox"],
+            "s3": [sys.executable, "-m", "cli", "local-s3"],
             "worker": [sys.executable, "-m", "cli", "worker"],
         }[name]
         self.processes[name] = subprocess.Popen(  # noqa: S603
@@ -258,6 +260,7 @@ def main() -> None:
                     "WORLDDOOR_VAR_DIR",
                     "SANDBOX_PORT",
                     "SANDBOX_S3_PORT",
+                    "SANDBOX_S3_INTERNAL_PORT",
                     "TEMPORAL_ADDRESS",
                     "TEMPORAL_TASK_QUEUE",
                     "DATABASE_URL",
@@ -273,13 +276,16 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             )
+            stack.start("s3")
             stack.start("temporal")
             stack.start("sandbox")
             wait_port(stack.temporal_port)
             wait_http(f"{stack.sandbox_url}/_sandbox/health")
             from adapters.s3 import Storage
             from config import Settings
+            from sandbox.local_s3 import LocalS3
 
+            LocalS3(Settings()).wait_ready()
             Storage(Settings()).ensure_bucket()
             stack.start("worker")
             ok = report(asyncio.run(drive(stack, args.orders, args.timeout)))

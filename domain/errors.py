@@ -18,5 +18,8 @@ INVALID_STATE = "InvalidState"
 MEDIA_MISSING = "MediaMissing"
 """Inspection media named in a submission are not in the bucket."""
 
-PERMANENT_ERRORS = [PERMANENT, AUTHENTICATION, NOT_FOUND, VALIDATION_FAILED]
+ADDRESS_NOT_LATIN = "AddressNotLatin"
+"""An international shipment's address is not in Latin script: staff must fix it first."""
+
+PERMANENT_ERRORS = [PERMANENT, AUTHENTICATION, NOT_FOUND, VALIDATION_FAILED, ADDRESS_NOT_LATIN]
 """Error types never retried (the adapters' permanent classes plus our own validation)."""

@@ -23,7 +23,7 @@ from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
 from schedules import ScheduleView
-from workflows.contracts.ops import ORDER_SYNC_WORKFLOW, OrderSyncInput
+from workflows.contracts.ops import ORDER_SYNC_WORKFLOW
 
 AuthRequest = Request[AuthUser, Token, Any]
 MANUAL_ORDER_SYNC_ID = "order-sync-manual"
@@ -49,7 +49,7 @@ async def trigger_order_sync(
         client,
         settings,
         ORDER_SYNC_WORKFLOW,
-        OrderSyncInput(staff_email=settings.staff_notification_email),
+        schedules.order_sync_input(settings),
         MANUAL_ORDER_SYNC_ID,
     )
     return Response(

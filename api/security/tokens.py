@@ -23,9 +23,11 @@ ALGORITHM = "HS512"
 ACCESS = "access"
 TWO_FACTOR_STEP = "two-factor-step"
 
-PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/metrics$"]
+PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/metrics$", "^/_docs/"]
 """Routes outside JWT auth (and the API rate limit) by path; the auth and webhook handlers opt
 out with exclude_from_auth. /metrics has its own bearer token (METRICS_TOKEN)."""
+JWT_EXCLUDE = [*PUBLIC_PATHS, "^/console(/|$)", "^/$"]
+"""...plus the console (and the root redirect to it), which authenticates with its session."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
         accepted_audiences=[settings.jwt_audience],
         require_claims=["exp", "sub", "aud", "jti", "iat"],
         default_token_expiration=timedelta(minutes=settings.access_token_minutes),
-        exclude=PUBLIC_PATHS,
+        exclude=JWT_EXCLUDE,
         description="Access token from POST /api/auth/login (15 minutes).",
     )
 
