@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run demo test test-fast bench chaos dr-drill lint format migration clean-var
+.PHONY: run demo test test-fast fuzz bench chaos dr-drill lint format migration clean-var
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test: $(STAMP)
 ## time-skipping Temporal server (tests marked `integration` are left out)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
+
+## Schemathesis per role (admin, staff, inspector), all checks, stateful phase, many more examples
+## than `make test`; prints each role's summary. FUZZ_EXAMPLES / FUZZ_SECONDS (per role) tune it.
+FUZZ_EXAMPLES ?= 40
+FUZZ_SECONDS  ?= 180
+fuzz: $(STAMP)
+	SCHEMATHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_MAX_TIME=$(FUZZ_SECONDS) \
+		$(BIN)/python -m pytest -q -s tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 ## Benchmarks: ratios against ceilings measured in the same run
 bench: $(STAMP)

@@ -213,6 +213,7 @@ def create_admin(email: str, prompt_password: bool) -> None:
     click.echo(f"admin created: {user.email}")
     if password is None:
         click.echo(f"password (shown once): {used}")
+        click.echo("change it at first sign-in (POST /api/auth/password); then enrol two-factor")
 
 
 @main.command()

@@ -180,6 +180,12 @@ class Settings(BaseSettings):
     totp_max_failures: int = 5
     two_factor_step_minutes: int = 5
     password_reset_minutes: int = 60
+    # Admins must have two-factor before they can do anything (unset: only in production).
+    admin_two_factor_required: bool | None = None
+    # A login from a device not seen for this account in this many days gets a security notice.
+    known_device_days: int = 180
+    # Signed SendGrid event batches older or newer than this are refused (replays).
+    sendgrid_webhook_tolerance_seconds: int = 300
 
     # --- Temporal --------------------------------------------------------------------------------
     # The Temporal server the worker and API talk to, and the dev server's files.
@@ -415,6 +421,12 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def requires_admin_two_factor(self) -> bool:
+        if self.admin_two_factor_required is not None:
+            return self.admin_two_factor_required
+        return self.is_production
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -17,7 +17,7 @@ most one missed run after an outage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,6 +37,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from models.types import UTCDateTime
 from workflows.contracts.backup import (
     DATABASE_BACKUP_SCHEDULE,
     DATABASE_BACKUP_WORKFLOW,
@@ -181,8 +182,8 @@ class ScheduleView(BaseModel):
     paused: bool
     note: str = ""
     every_seconds: float | None = None
-    next_runs: list[datetime] = []
-    last_run: datetime | None = None
+    next_runs: list[UTCDateTime] = []  # Temporal's protobuf times are naive UTC
+    last_run: UTCDateTime | None = None
     last_workflow_id: str = ""
 
 

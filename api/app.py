@@ -15,6 +15,7 @@ from litestar import Litestar, Request, Response, Router
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging.config import LoggingConfig
@@ -32,9 +33,12 @@ from temporalio.client import Client
 from api import console
 from api.headers import security_headers
 from api.health import health, ready
+from api.json_limits import LimitedRequest
 from api.metrics import build_metrics_handler, request_metrics_config
+from api.openapi_document import complete_openapi
 from api.request_log import RequestLogMiddleware, add_request_id, errors_as_responses
 from api.routes import build_routers
+from api.security.notices import SETTINGS_STATE, TEMPORAL_STATE
 from api.security.ratelimit import client_identifier, limiter
 from api.security.tokens import PUBLIC_PATHS, TokenIssuer, build_jwt_auth
 from api.services import Services
@@ -136,7 +140,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         finally:
             warm_up.cancel()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
@@ -157,6 +161,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             "services": Provide(lambda: services, use_cache=True, sync_to_thread=False),
         },
         stores=build_store_registry(settings),
+        state=State({TEMPORAL_STATE: temporal, SETTINGS_STATE: settings}),
         lifespan=[lifespan],
         before_send=[security_headers(settings), add_request_id],
         cors_config=CORSConfig(
@@ -170,6 +175,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
         request_max_body_size=settings.max_request_body_bytes,
+        request_class=LimitedRequest,
         plugins=[
             ProblemDetailsPlugin(
                 ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: _problem})
@@ -197,3 +203,5 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
     )
+    complete_openapi(app)
+    return app

@@ -3,7 +3,9 @@ a before-send hook, outside routing).
 
 CSP by area: the JSON API keeps the required policy; /schema serves Swagger UI from the installed
 swagger-ui-py package (no CDN), so it admits only itself; the console admits no inline script
-and no eval at all, plus the object store's origin for direct browser uploads."""
+and no eval at all, plus the object store's origin for direct browser uploads.
+CORS details are removed from answers to origins that are not allowed; OPTIONS answers list every
+method of the route."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
+from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from config import Settings
@@ -33,6 +36,19 @@ SECURITY_HEADERS = {
     "X-XSS-Protection": "1; mode=block",
     "Referrer-Policy": "origin-when-cross-origin",
 }
+
+
+CORS_DETAIL_HEADERS = ("access-control-allow-methods", "access-control-allow-headers")
+
+
+def _allowed_methods(scope: Scope) -> str | None:
+    """Litestar's automatic OPTIONS answer lists the methods known when the path's first handler
+    was registered (a GET+POST path answered `Allow: GET, OPTIONS`); list the route's methods."""
+    template = scope.get("path_template")
+    for route in scope["litestar_app"].routes:
+        if isinstance(route, HTTPRoute) and template in (route.path, route.path_format):
+            return ", ".join(sorted(route.route_handler_map))
+    return None
 
 
 def console_csp(upload_origins: list[str]) -> str:
@@ -70,5 +86,13 @@ def security_headers(settings: Settings) -> Callable[[Message, Scope], Awaitable
         for name, value in SECURITY_HEADERS.items():
             headers[name] = value
         headers["Content-Security-Policy"] = csp_for(scope.get("path", ""), console)
+        if scope.get("method") == "OPTIONS" and "allow" in headers:
+            headers["Allow"] = _allowed_methods(scope) or headers["allow"]
+        if "access-control-allow-origin" not in headers:
+            # Litestar's CORS middleware lists the allowed methods and headers on every response
+            # to a request with an Origin, allowed or not; a refused origin learns nothing.
+            for name in CORS_DETAIL_HEADERS:
+                if name in headers:
+                    del headers[name]
 
     return add_security_headers

@@ -6,14 +6,13 @@ Yamato/Sagawa tracking number typed in by staff (LabelWorkflow updates)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,14 +21,15 @@ from sqlmodel import Session, col, func, select
 from activities.shipping import delivered_event, invoice_key, mark_order_delivered
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.fields import RequestBody
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from models import LabelPurchase, Order, Shipment, ShipmentStatus
-from models.types import utcnow
+from models.types import UTCDateTime, utcnow
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import TRACKING_REFRESH_SIGNAL, fulfillment_workflow_id
 from workflows.contracts.label import (
@@ -61,8 +61,8 @@ class ShipmentPublic(BaseModel):
     charge_flag: str = ""  # why the charge needs a look (above the quote past the margin)
     has_label: bool = False
     has_handoff: bool = False
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class ShipmentDetail(ShipmentPublic):
@@ -78,12 +78,12 @@ class Quotes(BaseModel):
     source: str  # "workflow" (live) or "database"
 
 
-class RateChoice(BaseModel):
+class RateChoice(RequestBody):
     carrier: str = Field(min_length=1, max_length=20)
     service: str = Field(min_length=1, max_length=60)
 
 
-class TrackingNumber(BaseModel):
+class TrackingNumber(RequestBody):
     tracking_number: str = Field(min_length=6, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
 
 
@@ -140,9 +140,9 @@ def _load(session: Session, shipment_id: uuid.UUID) -> Shipment:
 async def list_shipments(
     settings: NamedDependency[Settings],
     status: FromQuery[ShipmentStatus | None] = None,
-    carrier: str | None = Parameter(default=None, max_length=20),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    carrier: str | None = search_param(20),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[ShipmentPublic]:
     def run(session: Session) -> Page[ShipmentPublic]:
         query = select(Shipment)

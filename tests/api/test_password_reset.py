@@ -67,7 +67,7 @@ async def test_reset_by_emailed_token(make_client, make_user, temporal_env):
         again = await client.post(
             "/api/auth/password-reset/confirm", json={"token": token, "new_password": new_password}
         )
-        assert again.status_code == 400 and "invalid, used or expired" in again.json()["detail"]
+        assert again.status_code == 422 and "invalid, used or expired" in again.json()["detail"]
         refresh = await client.post(
             "/api/auth/refresh", json={"refresh_token": account.refresh_token}
         )
