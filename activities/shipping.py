@@ -182,7 +182,7 @@ def build_request(
     session: Any, settings: Settings, shipment: Shipment, service: str = ""
 ) -> ShipmentRequest:
     """The carrier-neutral shipment built from our rows (never carried through Temporal)."""
-    order = session.get(Order, shipment.order_id)
+    order = session.get_one(Order, shipment.order_id)
     recipient = recipient_address(order)
     weight = 0
     length = width = height = 0.0
@@ -512,7 +512,7 @@ class ShippingActivities:
         number, so a retry after a lost response does not create a second)."""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
-            order = session.get(Order, shipment.order_id)
+            order = session.get_one(Order, shipment.order_id)
             if not shipment.tracking_number:
                 raise ApplicationError(
                     "shipment has no tracking number yet",
@@ -534,7 +534,7 @@ class ShippingActivities:
             shipment = load_shipment(session, request.shipment_id)
             shipment.ebay_fulfillment_id = fulfillment_id  # in transit only once the carrier scans
             shipment.updated_at = utcnow()
-            order = session.get(Order, shipment.order_id)
+            order = session.get_one(Order, shipment.order_id)
             if order.status in (
                 OrderStatus.received,
                 OrderStatus.inspecting,

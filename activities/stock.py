@@ -50,8 +50,8 @@ def apply_movement(
     if product is not None and change:
         # one UPDATE ... SET quantity = quantity + change: concurrent sales of the same product
         # (different orders, different transactions) never overwrite each other
-        new = Product.quantity + change  # type: ignore[operator]
-        product.quantity = sa.case((new < 0, 0), else_=new)  # type: ignore[assignment]
+        new = Product.quantity + change
+        product.quantity = sa.case((new < 0, 0), else_=new)  # type: ignore[assignment,arg-type]
         product.updated_at = utcnow()
         session.add(product)
         session.flush()

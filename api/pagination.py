@@ -25,17 +25,17 @@ NO_NUL = r"^[^\x00]*$"
 
 
 def search_param(max_length: int, description: str = "") -> str | None:
-    return Parameter(  # type: ignore[no-any-return]
+    return Parameter(
         default=None, max_length=max_length, pattern=NO_NUL, description=description or None
     )
 
 
 def limit_param(default: int = 50) -> int:
-    return Parameter(default=default, ge=1, le=MAX_LIMIT, description="page size")  # type: ignore[no-any-return]
+    return Parameter(default=default, ge=1, le=MAX_LIMIT, description="page size")
 
 
 def offset_param() -> int:
-    return Parameter(default=0, ge=0, le=MAX_OFFSET, description="rows to skip")  # type: ignore[no-any-return]
+    return Parameter(default=0, ge=0, le=MAX_OFFSET, description="rows to skip")
 
 
 class Page(BaseModel, Generic[T]):

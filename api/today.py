@@ -4,7 +4,7 @@ Each count is one query on the database tables the workflows keep current."""
 from __future__ import annotations
 
 from pydantic import BaseModel
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api.db import in_session
 from config import Settings
@@ -45,12 +45,12 @@ def _counts(session: Session) -> TodayCounts:
         failed_inspections=_count(
             session,
             select(Inspection)
-            .join(Order, Order.id == Inspection.order_id)
+            .join(Order, col(Order.id) == Inspection.order_id)
             .where(Inspection.result == InspectionResult.failed)
             .where(Order.status.in_(open_orders)),  # type: ignore[attr-defined]
         ),
         labels_to_print=_count(
-            session, select(Shipment).where(Shipment.status == ShipmentStatus.label_ready)
+            session, select(Shipment).where(Shipment.status == ShipmentStatus.label_created)
         ),
         awaiting_tracking_numbers=_count(
             session, select(Shipment).where(Shipment.status == ShipmentStatus.awaiting_tracking)

@@ -118,7 +118,7 @@ def wait_port(port: int, timeout: float = 60) -> None:
 
 
 async def chaos_monkey(stack: Stack, stop: asyncio.Event, counts: dict[str, int]) -> None:
-    rng = random.Random(os.environ.get("CHAOS_SEED", "worlddoor"))  # noqa: S311
+    rng = random.Random(os.environ.get("CHAOS_RANDOM_SEED", "worlddoor"))  # noqa: S311
     restarted_server = False
     restart_db = os.environ.get("CHAOS_RESTART_DB") == "1" and stack.env["DATABASE_URL"].startswith(
         "postgres"

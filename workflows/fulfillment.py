@@ -147,7 +147,7 @@ class OrderFulfillmentWorkflow:
             return FulfillmentResult(
                 ebay_order_id=order.ebay_order_id,
                 order_id=order.order_id,
-                outcome=order.status,  # type: ignore[arg-type]
+                outcome=order.status,
             )
         try:
             self._raise_if_cancelled()
@@ -355,11 +355,11 @@ class OrderFulfillmentWorkflow:
         self._compensation_failures = failures  # the run fails with them once handlers finish
         if not failures:
             self._status.compensation.done = True
-            self._set_step(final)  # type: ignore[arg-type]
+            self._set_step(final)
         return FulfillmentResult(
             ebay_order_id=order.ebay_order_id,
             order_id=order.order_id,
-            outcome=final,  # type: ignore[arg-type]
+            outcome=final,
             shipment_id=self._status.shipment_id,
         )
 
@@ -515,7 +515,7 @@ class OrderFulfillmentWorkflow:
         return FulfillmentResult(
             ebay_order_id=self._status.ebay_order_id,
             order_id=resume.order_id,
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             shipment_id=resume.shipment_id,
             carrier=resume.carrier,
             tracking_number=resume.tracking_number,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
@@ -238,12 +239,12 @@ class InspectionWorkflow:
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> InspectionStatus:
-        result = (
+        result: Literal["pending", "passed", "failed"] = (
             "pending" if self._outcome is None else ("passed" if self._outcome.passed else "failed")
         )
         return InspectionStatus(
             order_id=self._order_id,
-            step=self._step,  # type: ignore[arg-type]
+            step=self._step,
             checklist=self._checklist,
             escalations=self._escalations,
             result=result,

@@ -192,7 +192,7 @@ class ListingWorkflow:
         return ListingResult(
             product_id=self._status.product_id,
             sku=self._status.sku,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             offer_id=self._status.offer_id,
             listing_id=self._status.listing_id,
         )

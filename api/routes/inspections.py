@@ -6,6 +6,7 @@ exact S3 versions the verdict recorded."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any, Literal
 
 import anyio.to_thread
@@ -139,7 +140,7 @@ async def queue(
     offset: int = offset_param(),
 ) -> Page[QueueItem]:
     def run(session: Session) -> Page[QueueItem]:
-        query = select(Inspection, Order).join(Order, Order.id == Inspection.order_id)
+        query = select(Inspection, Order).join(Order, col(Order.id) == Inspection.order_id)
         if result is not None:
             query = query.where(Inspection.result == result)
         if result is InspectionResult.pending:  # a cancelled order has nothing left to inspect
@@ -221,7 +222,7 @@ async def media_upload_urls(
         safe = UNSAFE_FILE_CHARACTERS.sub("_", name)[-80:].strip("._") or "media"
         key = f"{inspection_media_prefix(str(order_id))}{uuid.uuid4().hex[:12]}-{safe}"
         form = await anyio.to_thread.run_sync(
-            lambda k=key: services.storage.presign_upload(k, data.content_type)
+            partial(services.storage.presign_upload, key, data.content_type)
         )
         targets.append(
             MediaTarget(

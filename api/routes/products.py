@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
@@ -275,7 +276,7 @@ async def _check_images(services: Services, sku: str, keys: list[str]) -> None:
     if problems:
         raise ClientException(status_code=422, detail="; ".join(problems))
     for key in keys:
-        if not await anyio.to_thread.run_sync(lambda k=key: services.storage.exists(k)):
+        if not await anyio.to_thread.run_sync(partial(services.storage.exists, key)):
             raise ClientException(status_code=422, detail=f"nothing was uploaded under {key}")
 
 

@@ -24,14 +24,14 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:
     from activities.deps import Dependencies
     from activities.orders import OrderActivities
 
     return OrderActivities(Dependencies(settings))
 
 
-def new_order(sandbox, sku: str, quantity: int = 1) -> str:  # type: ignore[no-untyped-def]
+def new_order(sandbox, sku: str, quantity: int = 1) -> str:
     answer = httpx.post(
         f"{sandbox.base_url}/_sandbox/orders",
         json={"orders": [{"sku": sku, "quantity": quantity, "country_code": "US"}]},
@@ -40,7 +40,7 @@ def new_order(sandbox, sku: str, quantity: int = 1) -> str:  # type: ignore[no-u
     return answer.json()["orders"][0]["orderId"]
 
 
-def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-untyped-def]
+def lose_next(sandbox, service: str, path: str) -> None:
     answer = httpx.post(
         f"{sandbox.base_url}/_sandbox/faults",
         json={service: {"lost_response_rate": 1.0, "times": 1, "path_contains": path}},
@@ -48,7 +48,7 @@ def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-unty
     answer.raise_for_status()
 
 
-def product(settings, sku: str):  # type: ignore[no-untyped-def]
+def product(settings, sku: str):
     from models import Product
     from models.db import session_scope
 

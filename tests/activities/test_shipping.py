@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:
     from activities.deps import Dependencies
     from activities.orders import OrderActivities
     from activities.shipping import ShippingActivities
@@ -39,7 +39,7 @@ def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
     return SimpleNamespace(orders=OrderActivities(deps), shipping=ShippingActivities(deps))
 
 
-def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-untyped-def]
+def lose_next(sandbox, service: str, path: str) -> None:
     answer = httpx.post(
         f"{sandbox.base_url}/_sandbox/faults",
         json={service: {"lost_response_rate": 1.0, "times": 1, "path_contains": path}},
@@ -47,7 +47,7 @@ def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-unty
     answer.raise_for_status()
 
 
-def shipment_for(acts, sandbox, **spec: Any) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+def shipment_for(acts, sandbox, **spec: Any) -> tuple[str, str, str]:
     """An imported, recorded eBay order and its shipment: (ebay order id, order id, shipment id)."""
     created = httpx.post(
         f"{sandbox.base_url}/_sandbox/orders",
@@ -61,7 +61,7 @@ def shipment_for(acts, sandbox, **spec: Any) -> tuple[str, str, str]:  # type: i
     return ebay_order_id, order.order_id, ref.shipment_id
 
 
-def rows(settings, shipment_id: str):  # type: ignore[no-untyped-def]
+def rows(settings, shipment_id: str):
     from models import LabelPurchase, Shipment
     from models.db import session_scope
 
@@ -73,7 +73,7 @@ def rows(settings, shipment_id: str):  # type: ignore[no-untyped-def]
         return shipment, purchases
 
 
-def fedex_label(acts, shipment_id: str) -> BuyLabel:  # type: ignore[no-untyped-def]
+def fedex_label(acts, shipment_id: str) -> BuyLabel:
     quotes = ActivityEnvironment().run(
         acts.shipping.quote_rates, QuoteRates(shipment_id=shipment_id)
     )
@@ -402,7 +402,7 @@ def test_domestic_status_follows_the_carrier_scans(acts, sandbox, settings) -> N
     assert rows(settings, shipment_id)[0].status == "delivered"
 
 
-def _timeline(carrier: str, sandbox) -> list[str]:  # type: ignore[no-untyped-def]
+def _timeline(carrier: str, sandbox) -> list[str]:
     from sandbox.sagawa import PROFILE as SAGAWA
     from sandbox.yamato import PROFILE as YAMATO
 

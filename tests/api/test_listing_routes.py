@@ -19,7 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings):  # type: ignore[no-untyped-def]
+async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings):
     """The API under uvicorn (its own loop and its own Temporal connection) talking to the
     session's worker. An in-process test client would block the loop the worker runs on while
     a handler waits for a workflow query, and deadlock."""
@@ -42,7 +42,7 @@ async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings)
             yield client
 
 
-async def _product_with_image(client) -> dict:  # type: ignore[no-untyped-def]
+async def _product_with_image(client) -> dict:
     created = await client.post(
         "/api/products",
         json={
@@ -75,7 +75,7 @@ async def _product_with_image(client) -> dict:  # type: ignore[no-untyped-def]
     return attached.json()
 
 
-async def _wait(client, url: str, check, seconds: float = 30):  # type: ignore[no-untyped-def]
+async def _wait(client, url: str, check, seconds: float = 30):
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         response = await client.get(url)
@@ -128,7 +128,7 @@ async def test_listing_start_review_and_publish(staff_client):
     assert missing.status_code == 404
 
 
-async def _ebay_offer(offer_id: str) -> dict:  # type: ignore[type-arg]
+async def _ebay_offer(offer_id: str) -> dict:
     from adapters.ebay import EbayClient
     from config import get_settings
 
@@ -168,7 +168,7 @@ async def test_price_change_end_and_relist(staff_client):
     assert offer["status"] == "PUBLISHED" and offer["availableQuantity"] == 1
 
 
-async def _until_offer(offer_id: str, check, seconds: float = 30):  # type: ignore[no-untyped-def]
+async def _until_offer(offer_id: str, check, seconds: float = 30):
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         offer = await _ebay_offer(offer_id)

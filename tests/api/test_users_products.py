@@ -106,7 +106,7 @@ def _product(**overrides):
     }
 
 
-def _set_english_title(settings, product_id: str, title: str) -> None:  # type: ignore[no-untyped-def]
+def _set_english_title(settings, product_id: str, title: str) -> None:
     from models import Product
     from models.db import session_scope
 

@@ -28,7 +28,7 @@ def _request(to: str = "buyer@example.com") -> SendEmail:
     )
 
 
-def _row(settings, key: str):  # type: ignore[no-untyped-def]
+def _row(settings, key: str):
     from models import EmailMessage
     from models.db import session_scope
 
@@ -36,7 +36,7 @@ def _row(settings, key: str):  # type: ignore[no-untyped-def]
         return session.exec(select(EmailMessage).where(EmailMessage.dedupe_key == key)).first()
 
 
-async def _run(worker, request: SendEmail, **kwargs) -> EmailResult:  # type: ignore[no-untyped-def]
+async def _run(worker, request: SendEmail, **kwargs) -> EmailResult:
     return await worker.client.execute_workflow(
         EmailWorkflow.run,
         request,

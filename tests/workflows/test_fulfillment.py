@@ -37,13 +37,13 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
-def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
+def bucket(settings, sandbox):
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
 
 
-def make_product(settings, quantity: int = 0, offer_id: str = "") -> str:  # type: ignore[no-untyped-def]
+def make_product(settings, quantity: int = 0, offer_id: str = "") -> str:
     from models import Product
     from models.db import session_scope
 
@@ -64,7 +64,7 @@ def make_product(settings, quantity: int = 0, offer_id: str = "") -> str:  # typ
     return sku
 
 
-def list_on_ebay(settings, sku: str, quantity: int) -> str:  # type: ignore[no-untyped-def]
+def list_on_ebay(settings, sku: str, quantity: int) -> str:
     """A published offer on the eBay emulator, through the real adapter; returns the offer id."""
     from adapters.ebay import EbayClient, InventoryItem, OfferDraft
 
@@ -95,7 +95,7 @@ def list_on_ebay(settings, sku: str, quantity: int) -> str:  # type: ignore[no-u
     return offer_id
 
 
-def import_order(sandbox, sku: str, **spec: Any) -> str:  # type: ignore[no-untyped-def]
+def import_order(sandbox, sku: str, **spec: Any) -> str:
     answer = httpx.post(
         f"{sandbox.base_url}/_sandbox/orders", json={"orders": [{"sku": sku, **spec}]}
     )
@@ -103,7 +103,7 @@ def import_order(sandbox, sku: str, **spec: Any) -> str:  # type: ignore[no-unty
     return answer.json()["orders"][0]["orderId"]
 
 
-async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:  # type: ignore[no-untyped-def]
+async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:
     return await worker.client.start_workflow(
         OrderFulfillmentWorkflow.run,
         FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600, **options),
@@ -112,7 +112,7 @@ async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:  
     )
 
 
-async def wait_for(handle, predicate, what: str, query=OrderFulfillmentWorkflow.status):  # type: ignore[no-untyped-def]
+async def wait_for(handle, predicate, what: str, query=OrderFulfillmentWorkflow.status):
     status = None
     for _ in range(300):
         try:
@@ -125,7 +125,7 @@ async def wait_for(handle, predicate, what: str, query=OrderFulfillmentWorkflow.
     raise AssertionError(f"never reached {what}: {status}")
 
 
-async def inspect(worker, order_id: str, passed: bool) -> None:  # type: ignore[no-untyped-def]
+async def inspect(worker, order_id: str, passed: bool) -> None:
     """The inspector: presigned upload of a real file, then the verdict through the update."""
     handle = worker.client.get_workflow_handle(inspection_workflow_id(order_id))
     status = await wait_for(
@@ -153,7 +153,7 @@ async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
         return await http.request(method, url, **kwargs)
 
 
-def order_row(settings, ebay_order_id: str):  # type: ignore[no-untyped-def]
+def order_row(settings, ebay_order_id: str):
     from models import Order
     from models.db import session_scope
 
@@ -161,7 +161,7 @@ def order_row(settings, ebay_order_id: str):  # type: ignore[no-untyped-def]
         return session.exec(select(Order).where(Order.ebay_order_id == ebay_order_id)).one()
 
 
-def shipment_row(settings, shipment_id: str):  # type: ignore[no-untyped-def]
+def shipment_row(settings, shipment_id: str):
     from models import Shipment
     from models.db import session_scope
 
@@ -169,7 +169,7 @@ def shipment_row(settings, shipment_id: str):  # type: ignore[no-untyped-def]
         return session.get(Shipment, uuid.UUID(shipment_id))
 
 
-def product_row(settings, sku: str):  # type: ignore[no-untyped-def]
+def product_row(settings, sku: str):
     from models import Product
     from models.db import session_scope
 
@@ -177,7 +177,7 @@ def product_row(settings, sku: str):  # type: ignore[no-untyped-def]
         return session.exec(select(Product).where(Product.sku == sku)).one()
 
 
-async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ignore[no-untyped-def]
+async def emails(sandbox, template: str, ebay_order_id: str) -> int:
     key = email_workflow_id(template, ebay_order_id)
     for _ in range(100):  # the email child is abandoned, it may finish just after the parent
         if sandbox.ctx.ledger.count("sendgrid", "email_accepted", key):
@@ -186,7 +186,7 @@ async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ig
     return sandbox.ctx.ledger.count("sendgrid", "email_accepted", key)
 
 
-async def order_family(client, ebay_order_id: str, expected: set[str]) -> set[str]:  # type: ignore[no-untyped-def]
+async def order_family(client, ebay_order_id: str, expected: set[str]) -> set[str]:
     """The README's saved query `OrderId = "..."` (visibility is eventually consistent)."""
     found: set[str] = set()
     for _ in range(200):
@@ -418,7 +418,7 @@ async def test_staff_cancel_compensates(worker, settings, sandbox, bucket) -> No
     assert product_row(settings, sku).quantity == 2
 
 
-def movements(settings, ebay_order_id: str) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+def movements(settings, ebay_order_id: str) -> list[tuple[str, int]]:
     from models import Order, StockMovement
     from models.db import session_scope
 
@@ -428,15 +428,15 @@ def movements(settings, ebay_order_id: str) -> list[tuple[str, int]]:  # type: i
         return sorted((row.reason, row.quantity) for row in rows)
 
 
-def relisted_copy(settings, sku: str):  # type: ignore[no-untyped-def]
+def relisted_copy(settings, sku: str):
     from models import Product
     from models.db import session_scope
 
     with session_scope(settings) as session:
-        return session.exec(select(Product).where(Product.sku.startswith(f"{sku}-R"))).one()  # type: ignore[attr-defined]
+        return session.exec(select(Product).where(Product.sku.startswith(f"{sku}-R"))).one()
 
 
-def _set_offer(settings, sku: str, offer_id: str) -> None:  # type: ignore[no-untyped-def]
+def _set_offer(settings, sku: str, offer_id: str) -> None:
     from models import Product
     from models.db import session_scope
 

@@ -30,7 +30,7 @@ from workflows.inspection import InspectionWorkflow
 pytestmark = pytest.mark.timeout(90)
 
 
-def make_order(settings, condition: str = "used_good", category: str = "camera") -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def make_order(settings, condition: str = "used_good", category: str = "camera") -> tuple[str, str]:
     """An order row (as the order sync stores it) for one product of ours; (order id, sku)."""
     from models import Order, Product
     from models.db import session_scope
@@ -57,7 +57,7 @@ def make_order(settings, condition: str = "used_good", category: str = "camera")
         return str(order.id), sku
 
 
-def make_inspector(settings) -> str:  # type: ignore[no-untyped-def]
+def make_inspector(settings) -> str:
     from models import Role, User
     from models.db import session_scope
 
@@ -72,7 +72,7 @@ def make_inspector(settings) -> str:  # type: ignore[no-untyped-def]
         return str(user.id)
 
 
-def inspection_row(settings, order_id: str):  # type: ignore[no-untyped-def]
+def inspection_row(settings, order_id: str):
     from models import Inspection
     from models.db import session_scope
 
@@ -82,7 +82,7 @@ def inspection_row(settings, order_id: str):  # type: ignore[no-untyped-def]
         ).one()
 
 
-async def wait_step(handle, step: str) -> InspectionStatus:  # type: ignore[no-untyped-def]
+async def wait_step(handle, step: str) -> InspectionStatus:
     for _ in range(200):
         status = await handle.query(InspectionWorkflow.status)
         if status.step == step:
@@ -91,7 +91,7 @@ async def wait_step(handle, step: str) -> InspectionStatus:  # type: ignore[no-u
     raise AssertionError(f"workflow never reached {step}: {status}")
 
 
-async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+async def upload_media(handle, names: list[str]) -> list[str]:
     """Presigned POST forms from the workflow, then real bytes POSTed to S3 as a browser does."""
     request = RequestUpload(file_names=names, content_type="video/mp4")
     targets: list[UploadTarget] = await handle.execute_update(
@@ -104,7 +104,7 @@ async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[n
 
 
 @pytest.fixture(scope="module")
-def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
+def bucket(settings, sandbox):
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()

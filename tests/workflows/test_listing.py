@@ -32,7 +32,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture(scope="module")
-def storage(settings, sandbox):  # type: ignore[no-untyped-def]
+def storage(settings, sandbox):
     from adapters.s3 import Storage
 
     store = Storage(settings)
@@ -40,14 +40,14 @@ def storage(settings, sandbox):  # type: ignore[no-untyped-def]
     return store
 
 
-def upload_image(storage, name: str) -> str:  # type: ignore[no-untyped-def]
+def upload_image(storage, name: str) -> str:
     """Staff upload: a presigned POST from the browser, here over real HTTP to the S3 server."""
     key = f"product-images/{name}.png"
     post_upload(storage.presign_upload(key, "image/png"), PNG).raise_for_status()
     return key
 
 
-def make_product(settings, image_keys: list[str], **fields) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def make_product(settings, image_keys: list[str], **fields) -> tuple[str, str]:
     from models import Product
     from models.db import session_scope
 
@@ -67,7 +67,7 @@ def make_product(settings, image_keys: list[str], **fields) -> tuple[str, str]: 
     return str(product.id), sku
 
 
-def product_row(settings, product_id: str):  # type: ignore[no-untyped-def]
+def product_row(settings, product_id: str):
     from models import Product
     from models.db import session_scope
 
@@ -75,7 +75,7 @@ def product_row(settings, product_id: str):  # type: ignore[no-untyped-def]
         return session.get(Product, uuid.UUID(product_id))
 
 
-async def settled_row(settings, product_id: str, status: str):  # type: ignore[no-untyped-def]
+async def settled_row(settings, product_id: str, status: str):
     """The product row once the workflow's projection caught up: the query shows a new step as
     soon as the workflow enters it, the row follows when the `set_status` activity has run."""
     deadline = asyncio.get_running_loop().time() + 20
@@ -97,7 +97,7 @@ async def wait_for_step(handle: WorkflowHandle, step: str) -> ListingStatus:
         await asyncio.sleep(0.1)
 
 
-async def start(worker, product_id: str, approval: bool = True, **kw) -> WorkflowHandle:  # type: ignore[no-untyped-def]
+async def start(worker, product_id: str, approval: bool = True, **kw) -> WorkflowHandle:
     return await worker.client.start_workflow(
         ListingWorkflow.run,
         ListingInput(product_id=product_id, requires_approval=approval, **kw),
@@ -106,7 +106,7 @@ async def start(worker, product_id: str, approval: bool = True, **kw) -> Workflo
     )
 
 
-def ledger(sandbox, kind: str, key: str | None = None) -> int:  # type: ignore[no-untyped-def]
+def ledger(sandbox, kind: str, key: str | None = None) -> int:
     return sandbox.ctx.ledger.count("ebay", kind, key)
 
 

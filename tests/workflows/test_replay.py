@@ -40,7 +40,7 @@ def test_histories_are_recorded() -> None:
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_history_replays(path: Path, settings) -> None:
     from temporal_client import data_converter
 
     text = path.read_text()  # noqa: ASYNC240 - a small local file

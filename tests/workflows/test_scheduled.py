@@ -23,7 +23,7 @@ from workflows.scheduled import InventorySyncWorkflow, OrderSyncWorkflow, Storag
 pytestmark = pytest.mark.timeout(90)
 
 
-async def _sync(worker, state: str):  # type: ignore[no-untyped-def]
+async def _sync(worker, state: str):
     handle = await worker.client.start_workflow(
         OrderSyncWorkflow.run,
         OrderSyncInput(state_name=state),
@@ -145,7 +145,7 @@ async def test_inventory_sync_pushes_quantity(worker, clean_sandbox, settings) -
     assert EbayClient(settings).get_offers(skus[1])[0]["availableQuantity"] == 1
 
 
-async def _upload_image(settings) -> str:  # type: ignore[no-untyped-def]
+async def _upload_image(settings) -> str:
     from adapters.s3 import Storage
 
     storage = Storage(settings)

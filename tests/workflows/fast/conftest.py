@@ -25,7 +25,7 @@ class FakeWorld:
 
 
 @pytest.fixture
-async def world(time_skipping_env) -> AsyncIterator[FakeWorld]:  # type: ignore[no-untyped-def]
+async def world(time_skipping_env) -> AsyncIterator[FakeWorld]:
     fakes = FakeActivities()
     task_queue = f"fast-{uuid.uuid4().hex[:8]}"
     async with Worker(

@@ -43,11 +43,11 @@ def submission(order_id: str, passed: bool) -> InspectionSubmission:
     )
 
 
-async def start(world: FakeWorld, **options: object):  # type: ignore[no-untyped-def]
+async def start(world: FakeWorld, **options: object):
     ebay_order_id = f"12-{uuid.uuid4().hex[:8]}"
     return ebay_order_id, await world.client.start_workflow(
         OrderFulfillmentWorkflow.run,
-        FulfillOrder(ebay_order_id=ebay_order_id, **options),  # type: ignore[arg-type]
+        FulfillOrder(ebay_order_id=ebay_order_id, **options),
         id=f"order-{ebay_order_id}",
         task_queue=world.task_queue,
     )
@@ -66,7 +66,7 @@ def saga_steps(world: FakeWorld) -> list[str]:
     return steps
 
 
-async def fail_inspection(world: FakeWorld, **options: object):  # type: ignore[no-untyped-def]
+async def fail_inspection(world: FakeWorld, **options: object):
     ebay_order_id, handle = await start(world, **options)
     await eventually(handle, OrderFulfillmentWorkflow.status, lambda s: s.step == "inspecting")
     status = await handle.query(OrderFulfillmentWorkflow.status)
@@ -207,7 +207,7 @@ async def test_cancel_is_refused_once_the_label_stage_started(world: FakeWorld) 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(OrderFulfillmentWorkflow.cancel, CancelOrder(reason="late"))
     assert "too late to cancel" in str(refused.value.cause)
-    await world.env.fast_forward(label, timedelta(hours=1, minutes=1))  # type: ignore[attr-defined]
+    await world.env.fast_forward(label, timedelta(hours=1, minutes=1))
     result = await handle.result()
     assert result.outcome == "completed"
     assert world.activities.args(REFUND_ORDER_ACTIVITY) == []

@@ -33,7 +33,7 @@ async def test_escalates_every_period_until_inspected(world: FakeWorld) -> None:
     await eventually(handle, InspectionWorkflow.status, lambda s: s.step == "awaiting_result")
     assert world.activities.args(RECORD_ESCALATION_ACTIVITY) == []
     for expected in (1, 2):  # each timer starts after the previous escalation went out
-        await world.env.fast_forward(handle, timedelta(hours=2, minutes=1))  # type: ignore[attr-defined]
+        await world.env.fast_forward(handle, timedelta(hours=2, minutes=1))
         await eventually(handle, InspectionWorkflow.status, lambda s: s.escalations == expected)
     await until(lambda: len(world.activities.args(RECORD_ESCALATION_ACTIVITY)) == 2)
     assert [e.count for e in world.activities.args(RECORD_ESCALATION_ACTIVITY)] == [1, 2]

@@ -42,7 +42,7 @@ async def test_reminders_until_the_cap_then_publish_on_approval(world: FakeWorld
     )
     await eventually(handle, ListingWorkflow.status, lambda s: s.step == "awaiting_approval")
     for expected in (1, 2, 2):  # the third period passes silently: the cap is two
-        await world.env.fast_forward(handle, timedelta(hours=2, minutes=1))  # type: ignore[attr-defined]
+        await world.env.fast_forward(handle, timedelta(hours=2, minutes=1))
         await eventually(handle, ListingWorkflow.status, lambda s: s.reminders_sent == expected)
     await until(lambda: len(reminders(world)) == 2)
     assert reminders(world) == [1, 2]
