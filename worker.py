@@ -17,6 +17,7 @@ from config import Settings, get_settings
 from observability import configure_logging, configure_sentry, get_logger
 from temporal_client import connect, ensure_search_attributes
 from workflows import all_workflows
+from workflows.interceptors import WORKER_INTERCEPTORS
 
 log = get_logger(__name__)
 
@@ -35,6 +36,7 @@ def build_worker(
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=all_workflows(),
         activities=build_activities(settings, deps),
+        interceptors=WORKER_INTERCEPTORS,
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=30),

@@ -26,7 +26,7 @@ from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
-from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix
+from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix, is_inspection_media_key
 from models import Inspection, InspectionResult, Order
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.inspection import (
@@ -200,8 +200,12 @@ async def submit_result(
     temporal: NamedDependency[TemporalGateway],
 ) -> InspectionOutcome:
     prefix = inspection_media_prefix(str(order_id))
-    if any(not key.startswith(prefix) for key in data.media_keys):
-        raise ClientException(status_code=422, detail=f"media keys must start with {prefix}")
+    bad = [key for key in data.media_keys if not is_inspection_media_key(key, str(order_id))]
+    if bad:
+        raise ClientException(
+            status_code=422,
+            detail=f"media keys must be plain file paths under {prefix}: {', '.join(bad)}",
+        )
     await in_session(settings, lambda s: _load(s, order_id))
     client = await temporal.client()
     submission = InspectionSubmission(
