@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         RequestUpload,
         UploadTarget,
     )
+    from workflows.contracts.policies import id_reuse_policy
 
 MAX_FILES_PER_REQUEST = 20
 ESCALATION_CADENCE_TASK = "inspection-escalation-cadence-task"
@@ -160,6 +161,7 @@ class InspectionWorkflow:
                 EMAIL_WORKFLOW,
                 email,
                 id=email_workflow_id(email.template, email.key),
+                id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
