@@ -46,6 +46,19 @@ PORTS = (
     "api",
     "pg",
 )
+DUPLICATE_ROW_QUERIES = {
+    "orders.ebay_order_id": "select ebay_order_id from orders group by 1 having count(*) > 1",
+    "shipments per order": "select order_id from shipments group by 1 having count(*) > 1",
+    "bought labels per shipment": (
+        "select shipment_id from label_purchases where status = 'bought' "
+        "group by 1 having count(*) > 1"
+    ),
+    "inspections per order": ("select order_id from inspections group by 1 having count(*) > 1"),
+    "email_messages.dedupe_key": (
+        "select dedupe_key from email_messages group by 1 having count(*) > 1"
+    ),
+}
+"""Business keys that must name one row each."""
 WATCHED_TYPES = ("OrderFulfillmentWorkflow", "InspectionWorkflow", "LabelWorkflow", "EmailWorkflow")
 
 
@@ -65,6 +78,7 @@ def pick_ports(base: int) -> dict[str, int]:
         raise SystemExit(f"chaos: ports {inside} lie in the ephemeral range {low}-{high}")
     for name, port in ports.items():
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
@@ -221,7 +235,7 @@ async def chaos_monkey(
     args: argparse.Namespace,
 ) -> None:
     """Kill a random worker every few seconds (up to --worker-kills), the Temporal server once
-    after the second kill and the database once after the fourth."""
+    after the first kill and the database once after the second."""
     rng = random.Random(args.seed)  # noqa: S311
     while not stop.is_set() and counts["worker_kills"] < args.worker_kills:
         await asyncio.sleep(rng.uniform(args.kill_every / 2, args.kill_every * 1.5))
@@ -230,13 +244,13 @@ async def chaos_monkey(
         victim = rng.choice(["worker-1", "worker-2"])
         stack.kill(victim)
         counts["worker_kills"] += 1
-        if counts["worker_kills"] == 2 and not counts["server_restarts"]:
+        if counts["worker_kills"] == 1 and not counts["server_restarts"]:
             stack.kill("temporal")
             counts["server_restarts"] += 1
             await asyncio.sleep(1)
             stack.start("temporal")
             await asyncio.to_thread(wait_port, stack.ports["temporal"])
-        if counts["worker_kills"] == 4 and pg is not None and not counts["database_restarts"]:
+        if counts["worker_kills"] == 2 and pg is not None and not counts["database_restarts"]:
             await asyncio.to_thread(pg.restart)
             counts["database_restarts"] += 1
         await asyncio.sleep(rng.uniform(0.2, 2))
@@ -321,6 +335,8 @@ async def drive_order(
             return
     else:
         await inspect(staff, order_id, passed=order.expected == "completed", deadline=deadline)
+    if order.expected == "completed" and order.domestic:
+        await hand_off_domestic(client, staff, sandbox_url, order, workflow_id, deadline)
     if order.expected == "completed":
         while time.time() < deadline:
             status = await _status(client, workflow_id, FulfillmentStatus)
@@ -331,11 +347,12 @@ async def drive_order(
                 break
             await asyncio.sleep(1)
         if status and status.step == "in_transit":
+            courier = status.carrier or "fedex"
             async with httpx.AsyncClient(timeout=30) as http:
                 for _ in range(30):
                     try:
                         r = await http.post(
-                            f"{sandbox_url}/_sandbox/fedex/advance",
+                            f"{sandbox_url}/_sandbox/{courier}/advance",
                             json={"tracking_number": status.tracking_number, "to": "delivered"},
                         )
                         if r.status_code < 500:
@@ -363,6 +380,66 @@ async def drive_order(
             order.outcome = f"error: {type(error).__name__}: {error}"[:200]
             return
     order.outcome = "error: no result in time"
+
+
+JP_SITES = {"yamato": "b2", "sagawa": "ehiden"}
+
+
+async def hand_off_domestic(
+    client: Any,
+    staff: Staff,
+    sandbox_url: str,
+    order: OrderFacts,
+    workflow_id: str,
+    deadline: float,
+) -> None:
+    """Staff choose Yamato or Sagawa, upload the hand-off CSV to the carrier's site and submit
+    the tracking number it issued — all through the API, as in the office."""
+    from workflows.contracts.fulfillment import FulfillmentStatus
+    from workflows.contracts.label import LabelStatus, label_workflow_id
+
+    shipment_id = ""
+    while time.time() < deadline and not shipment_id:
+        status = await _status(client, workflow_id, FulfillmentStatus)
+        shipment_id = status.shipment_id if status else ""
+        await asyncio.sleep(1)
+    label_id = label_workflow_id(shipment_id)
+    wanted = "yamato" if sum(map(ord, order.ebay_order_id)) % 2 else "sagawa"
+    label = None
+    while time.time() < deadline:
+        label = await _status(client, label_id, LabelStatus)
+        if label and label.step == "choosing" and label.quotes:
+            quote = next((q for q in label.quotes if q.carrier == wanted), label.quotes[0])
+            await staff.call(
+                "staff",
+                "POST",
+                f"/api/shipments/{shipment_id}/rate",
+                json={"carrier": quote.carrier, "service": quote.service},
+            )  # a 4xx here means the window closed: the workflow chose itself
+        if label and label.step in ("awaiting_tracking", "label_ready"):
+            break
+        await asyncio.sleep(1)
+    if not label or label.step != "awaiting_tracking":
+        return
+    answer = await staff.call("staff", "GET", f"/api/shipments/{shipment_id}/handoff")
+    answer.raise_for_status()
+    async with httpx.AsyncClient(timeout=30) as http:
+        csv = (await http.get(answer.json()["url"])).content
+        site = f"{sandbox_url}/_sandbox/{label.carrier}/{JP_SITES[label.carrier]}/import"
+        issued: list[dict[str, str]] = []
+        for _ in range(30):
+            r = await http.post(site, content=csv, headers={"Content-Type": "text/csv"})
+            if r.status_code == 200:
+                issued = r.json()["issued"]
+                break
+            await asyncio.sleep(1)
+    for row in issued:
+        await staff.call(
+            "staff",
+            "POST",
+            f"/api/shipments/{shipment_id}/tracking",
+            json={"tracking_number": row["tracking_number"]},
+        )
 
 
 async def inspect(staff: Staff, order_id: str, passed: bool, deadline: float) -> None:
@@ -453,15 +530,7 @@ async def collect(client: Any, settings: Any, orders: list[OrderFacts], sandbox_
                 key = row[2] or row[3]
                 order.label_stored = bool(key) and storage.exists(key)
         duplicate_rows = {}
-        for name, sql in {
-            "orders.ebay_order_id": "select ebay_order_id from orders group by 1 having count(*) > 1",
-            "shipments per order": "select order_id from shipments group by 1 having count(*) > 1",
-            "bought labels per shipment": "select shipment_id from label_purchases "
-            "where status = 'bought' group by 1 having count(*) > 1",
-            "inspections per order": "select order_id from inspections group by 1 having count(*) > 1",
-            "email_messages.dedupe_key": "select dedupe_key from email_messages group by 1 "
-            "having count(*) > 1",
-        }.items():
+        for name, sql in DUPLICATE_ROW_QUERIES.items():
             duplicate_rows[name] = len(session.execute(text(sql)).all())
     workflows: list[WorkflowFacts] = []
     histories: list[WorkflowHistory] = []
@@ -529,17 +598,30 @@ async def collect(client: Any, settings: Any, orders: list[OrderFacts], sandbox_
 async def run(
     stack: Stack, pg: ThrowawayPostgres | None, args: argparse.Namespace
 ) -> tuple[Facts, dict[str, Any]]:
-    from bench.driver import import_orders, make_product, start_order
+    from bench.driver import make_product
     from config import Settings
     from temporal_client import connect
+    from workflows.contracts.fulfillment import (
+        FULFILLMENT_WORKFLOW,
+        FulfillOrder,
+        fulfillment_workflow_id,
+    )
 
     settings = Settings()
     client = await connect(settings)
     rng = random.Random(args.seed)  # noqa: S311
     kinds = plan(args.orders, rng, args.fail_share, args.cancel_share)
+    domestic = [k == "completed" and rng.random() < args.domestic_share for k in kinds]
     skus = [make_product(settings) for _ in kinds]
-    ids = await import_orders(stack.sandbox_url, skus)
-    orders = [OrderFacts(ebay_order_id=i, expected=k) for i, k in zip(ids, kinds, strict=True)]
+    specs = [{"sku": s, "domestic": d} for s, d in zip(skus, domestic, strict=True)]
+    async with httpx.AsyncClient(timeout=60) as http:
+        answer = await http.post(f"{stack.sandbox_url}/_sandbox/orders", json={"orders": specs})
+        answer.raise_for_status()
+        ids = [o["orderId"] for o in answer.json()["orders"]]
+    orders = [
+        OrderFacts(ebay_order_id=i, expected=k, domestic=d)
+        for i, k, d in zip(ids, kinds, domestic, strict=True)
+    ]
     faults = {
         "error_rate": args.error_rate,
         "error_status": 503,
@@ -555,8 +637,17 @@ async def run(
         r.raise_for_status()
     staff = Staff(stack.api_url)
     await staff.sign_in(settings)
-    for order in orders:
-        await start_order(client, settings.temporal_task_queue, order.ebay_order_id)
+    for order in orders:  # domestic orders leave staff a window to choose the carrier
+        await client.start_workflow(
+            FULFILLMENT_WORKFLOW,
+            FulfillOrder(
+                ebay_order_id=order.ebay_order_id,
+                tracking_poll_seconds=3600,
+                rate_choice_seconds=600 if order.domestic else 0,
+            ),
+            id=fulfillment_workflow_id(order.ebay_order_id),
+            task_queue=settings.temporal_task_queue,
+        )
     stop = asyncio.Event()
     counts = {"worker_kills": 0, "server_restarts": 0, "database_restarts": 0}
     monkey = asyncio.create_task(chaos_monkey(stack, pg, stop, counts, args))
@@ -590,6 +681,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--orders", type=int, default=100)
     parser.add_argument("--fail-share", type=float, default=0.12)
     parser.add_argument("--cancel-share", type=float, default=0.07)
+    parser.add_argument("--domestic-share", type=float, default=0.15, help="of shipped orders")
     parser.add_argument("--worker-kills", type=int, default=6)
     parser.add_argument("--kill-every", type=float, default=12, help="seconds between kills")
     parser.add_argument("--error-rate", type=float, default=0.10)
@@ -656,25 +748,19 @@ def main(argv: list[str] | None = None) -> int:
             k: sum(o.expected == k for o in facts.orders)
             for k in ("completed", "refunded", "cancelled")
         }
-        print(
-            table(
-                [
-                    (
-                        "orders",
-                        f"{n}: {kinds['completed']} shipped, {kinds['refunded']} failed inspection, {kinds['cancelled']} cancelled by staff",
-                    ),
-                    ("workers", f"2; {counts['worker_kills']} SIGKILLs"),
-                    ("Temporal server", f"{counts['server_restarts']} kill + restart"),
-                    ("database", f"{database}; {counts['database_restarts']} restart(s)"),
-                    ("faults", f"{', '.join(SERVICES)}: {meta['faults']}"),
-                    (
-                        "ports",
-                        f"{min(ports.values())}-{max(ports.values())} (ephemeral {ephemeral_range()})",
-                    ),
-                    ("run / wall", f"{meta['seconds']:.0f} s / {time.time() - wall:.0f} s"),
-                ]
-            )
-        )
+        home = sum(o.domestic for o in facts.orders)
+        low, high = ephemeral_range()
+        summary = [
+            ("orders", f"{n}: {kinds['completed']} shipped ({home} domestic)"),
+            ("", f"{kinds['refunded']} failed inspection, {kinds['cancelled']} cancelled by staff"),
+            ("workers", f"2; {counts['worker_kills']} SIGKILLs"),
+            ("Temporal server", f"{counts['server_restarts']} kill + restart"),
+            ("database", f"{database}; {counts['database_restarts']} restart(s)"),
+            ("faults", f"{', '.join(SERVICES)}: {meta['faults']}"),
+            ("ports", f"{min(ports.values())}-{max(ports.values())} (ephemeral {low}-{high})"),
+            ("run / wall", f"{meta['seconds']:.0f} s / {time.time() - wall:.0f} s"),
+        ]
+        print(table(summary))
         print(render(rows))
         failed = [name for name, ok, _ in rows if not ok]
         if failed:
