@@ -154,6 +154,8 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "AWS_S3_BUCKET": "worlddoor-chaos",
             "DATABASE_URL": database_url,
+            "YAMATO_TRACKING_ENABLED": "true",  # the emulators serve the tracking pages
+            "SAGAWA_TRACKING_ENABLED": "true",
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.log = open(Path(var_dir) / "chaos.log", "ab")  # noqa: SIM115
