@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test test-fast bench chaos lint format migration clean-var
+.PHONY: run test test-fast bench chaos dr-drill lint format migration clean-var
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ migration: $(STAMP)
 
 clean-var:
 	rm -rf var
+
+## Disaster-recovery drill: restore time for a realistic database (README "Backups")
+dr-drill: $(STAMP)
+	$(BIN)/python -m bench.dr_drill --orders $(or $(orders),100000)

@@ -1,4 +1,5 @@
-"""The `worlddoor` command: dev, api, worker, sandbox, migrate, create-admin, doctor, schedules.
+"""The `worlddoor` command: dev, api, worker, sandbox, migrate, create-admin, doctor, schedules,
+backup and restore.
 
 Configuration problems are reported one line per problem with a non-zero exit, never a
 traceback.
@@ -7,7 +8,10 @@ traceback.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -66,6 +70,7 @@ def api(host: str | None, port: int | None, workers: int) -> None:
     import uvicorn
 
     settings = load_settings("api")
+    reset_metrics_directory()
     uvicorn.run(
         "cli:asgi_app",
         factory=True,
@@ -76,6 +81,15 @@ def api(host: str | None, port: int | None, workers: int) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def reset_metrics_directory() -> None:
+    """Several API processes share request metrics through PROMETHEUS_MULTIPROC_DIR; files left
+    by a previous run would be counted again, so the directory starts empty."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True, exist_ok=True)
 
 
 def asgi_app() -> Any:
@@ -308,6 +322,72 @@ def schedules_unpause(schedule_id: str) -> None:
 def schedules_trigger(schedule_id: str) -> None:
     """Run one schedule's job now."""
     _schedule_action("trigger", schedule_id)
+
+
+@main.command()
+def backup() -> None:
+    """Back up the database to S3 backups/ now (pg_dump -Fc, or SQLite's backup API).
+
+    Runs here, without Temporal (so it works while Temporal is down); the hourly
+    `database-backup` schedule does the same and then applies the retention policy."""
+    from datetime import UTC, datetime
+
+    from adapters.backup_store import BackupStore
+    from adapters.errors import AdapterError
+    from adapters.s3 import Storage
+    from ops.backup import BackupError, create_backup
+
+    settings = load_settings("backup")
+    try:
+        made = create_backup(settings, BackupStore(Storage(settings)), datetime.now(UTC))
+    except (BackupError, AdapterError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup uploaded: {made.key}")
+    click.echo(f"  size {made.size} bytes, sha256 {made.sha256}, revision {made.revision}")
+
+
+@main.command()
+@click.argument("key", required=False)
+@click.option("--target", default=None, help="Database URL to restore into (default DATABASE_URL).")
+@click.option("--force", is_flag=True, help="Replace the tables of a target that holds rows.")
+def restore(key: str | None, target: str | None, force: bool) -> None:
+    """List the backups (no KEY), or restore KEY (or `latest`) into a database.
+
+    Verifies the SHA-256, refuses a non-empty target unless --force, applies the migrations up
+    to head afterwards and prints the rows per table."""
+    import time
+
+    from adapters.backup_store import BackupStore
+    from adapters.errors import AdapterError
+    from adapters.s3 import Storage
+    from ops.backup import BackupError, describe, list_backups, restore_backup
+
+    settings = load_settings("restore")
+    store = BackupStore(Storage(settings))
+    try:
+        backups = list_backups(store)
+        if not key:
+            if not backups:
+                click.echo("no backups under backups/")
+            for line in describe(backups):
+                click.echo(line)
+            return
+        if key == "latest":
+            if not backups:
+                raise click.ClickException("no backups under backups/")
+            key = backups[0].key
+        elif key not in {b.key for b in backups}:
+            raise click.ClickException(f"no backup {key!r}; run `worlddoor restore` to list them")
+        dst = settings.model_copy(update={"database_url": target or settings.database_url})
+        started = time.monotonic()
+        counts = restore_backup(dst, store, key, force=force, progress=click.echo)
+    except (BackupError, AdapterError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    width = max((len(name) for name in counts), default=5)
+    click.echo(f"{'table'.ljust(width)}  rows")
+    for table, count in counts.items():
+        click.echo(f"{table.ljust(width)}  {count}")
+    click.echo(f"restored {key} in {time.monotonic() - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,11 @@ def load_dev_secrets(var_dir: Path) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": f"{DEV_PREFIX}{token(30)}",
         "YAMATO_CUSTOMER_CODE": "01234567890",
         "SAGAWA_CUSTOMER_CODE": "123456789012",
+        # key id ":" base64 AES-256 key; the "dev-" id makes production refuse it
+        "TEMPORAL_PAYLOAD_KEYS": (
+            f"{DEV_PREFIX}{secrets.token_hex(4)}:"
+            + base64.b64encode(secrets.token_bytes(32)).decode()
+        ),
     }
     if existing.keys() >= fresh.keys():
         return existing
@@ -276,10 +281,33 @@ class Settings(BaseSettings):
     openai_base_url: str = ""
 
     # --- Monitoring ------------------------------------------------------------------------------
-    # Sentry error and trace reporting.
+    # Sentry error and trace reporting; the Prometheus endpoints of the API and the worker.
     sentry_dsn: str = ""
     sentry_environment: str = ""
     sentry_traces_sample_rate: float = 0.1
+    # The worker's Temporal SDK metrics (Prometheus text on http://host:port/metrics; 0 = off)
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9464
+    # The API's /metrics: a bearer token Prometheus sends (required in production)
+    metrics_token: SecretStr = SecretStr("")
+    metrics_cache_seconds: float = 30  # business gauges are recomputed at most this often
+    metrics_scan_limit: int = 200  # running workflows described per refresh for retrying activities
+    activity_retry_alert_attempts: int = 5  # "retrying" = a pending activity past this attempt
+
+    # --- Backups and Temporal payload encryption ----------------------------------------------
+    # Database backups to S3 backups/ (ops/backup.py) and the AES-GCM codec of every Temporal
+    # payload (temporal_codec.py), with the web UI that may call its endpoint.
+    backup_interval_minutes: int = Field(default=60, ge=5)
+    backup_keep_hourly_hours: int = Field(default=48, ge=1)
+    backup_keep_daily_days: int = Field(default=30, ge=1)
+    backup_keep_monthly_months: int = Field(default=12, ge=1)
+    # "key-id:base64key,...": the first encrypts, all decrypt (rotate: new key first, keep the
+    # old ones until the namespace retention has removed the histories written with them).
+    temporal_payload_keys: SecretStr = SecretStr("")
+    temporal_ui_origins: list[str] = Field(default_factory=list)  # CORS for the codec endpoint
+    temporal_retention_days: int = Field(default=30, ge=1)  # closed workflows are then deleted
+    temporal_tls_client_cert: str = ""  # mTLS to Temporal (Cloud or self-hosted): PEM paths
+    temporal_tls_client_key: str = ""
 
     # --- Business rules --------------------------------------------------------------------------
     # Approval, reminder, escalation and transit limits the workflows apply.
@@ -300,6 +328,7 @@ class Settings(BaseSettings):
         defaults: dict[str, object] = {
             "jwt_secret": SecretStr(dev["JWT_SECRET"]),
             "field_encryption_key": SecretStr(dev["FIELD_ENCRYPTION_KEY"]),
+            "temporal_payload_keys": SecretStr(dev["TEMPORAL_PAYLOAD_KEYS"]),
             "ebay_client_id": dev["EBAY_CLIENT_ID"],
             "ebay_client_secret": SecretStr(dev["EBAY_CLIENT_SECRET"]),
             "ebay_oauth_refresh_token": SecretStr(dev["EBAY_OAUTH_REFRESH_TOKEN"]),
@@ -334,6 +363,11 @@ class Settings(BaseSettings):
             self.sendgrid_webhook_public_key = sendgrid_dev_public_key_b64(self.var_dir)
         if not self.temporal_db_file:
             self.temporal_db_file = str(self.var_dir / "temporal.db")
+        if not self.temporal_ui_origins:
+            self.temporal_ui_origins = [
+                f"http://127.0.0.1:{self.temporal_ui_port}",
+                f"http://localhost:{self.temporal_ui_port}",
+            ]
         return self
 
     # Derived values -------------------------------------------------------------------------
@@ -410,6 +444,7 @@ class Settings(BaseSettings):
             problems.append("JWT_SECRET is a development value")
         field_key = self.field_encryption_key.get_secret_value()
         problems += _encryption_key_problems(field_key, generated)
+        problems += _payload_key_problems(self.temporal_payload_keys.get_secret_value())
         if not self.database_url:
             problems.append("DATABASE_URL is missing (PostgreSQL 14+ required)")
         elif self.uses_sqlite:
@@ -449,6 +484,8 @@ class Settings(BaseSettings):
             problems.append("FEDEX_ENVIRONMENT must be production")
         if "*" in self.allowed_hosts:
             problems.append("ALLOWED_HOSTS must list the production host names, not '*'")
+        if not self.metrics_token.get_secret_value():
+            problems.append("METRICS_TOKEN is missing (Prometheus sends it to the API's /metrics)")
         return problems
 
 
@@ -479,6 +516,20 @@ def _encryption_key_problems(keys: str, generated: set[str]) -> list[str]:
             Fernet(key.strip().encode())
     except ValueError:
         return ["FIELD_ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64 bytes)"]
+    return []
+
+
+def _payload_key_problems(keys: str) -> list[str]:
+    if not keys:
+        return ["TEMPORAL_PAYLOAD_KEYS is missing (AES-256 keys encrypt buyers' data in Temporal)"]
+    from temporal_codec import parse_keys
+
+    try:
+        ids = list(parse_keys(keys))
+    except ValueError as exc:
+        return [f"TEMPORAL_PAYLOAD_KEYS: {exc}"]
+    if any(key_id.startswith(DEV_PREFIX) for key_id in ids):
+        return ["TEMPORAL_PAYLOAD_KEYS holds a development key"]
     return []
 
 

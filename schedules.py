@@ -11,6 +11,7 @@ most one missed run after an outage.
 | `tracking-refresh` | TrackingRefreshWorkflow  | 30 minutes                     |
 | `inventory-sync`   | InventorySyncWorkflow    | 1 hour                         |
 | `storage-cleanup`  | StorageCleanupWorkflow   | 1 day (at 18:00 UTC, 03:00 JST)|
+| `database-backup`  | DatabaseBackupWorkflow   | BACKUP_INTERVAL_MINUTES (1 hour)|
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from workflows.contracts.backup import (
+    DATABASE_BACKUP_SCHEDULE,
+    DATABASE_BACKUP_WORKFLOW,
+    DatabaseBackupInput,
+)
 from workflows.contracts.ops import (
     INVENTORY_SYNC_SCHEDULE,
     INVENTORY_SYNC_WORKFLOW,
@@ -63,7 +69,7 @@ class ScheduledJob:
 
 
 def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
-    """The four jobs; the order sync carries the settings its fulfillment workflows need."""
+    """The periodic jobs; the order sync carries the settings its fulfillment workflows need."""
     return [
         ScheduledJob(
             ORDER_SYNC_SCHEDULE,
@@ -101,6 +107,18 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
             StorageCleanupInput(),
             "delete temp/ objects older than a day",
         ),
+        ScheduledJob(
+            DATABASE_BACKUP_SCHEDULE,
+            DATABASE_BACKUP_WORKFLOW,
+            timedelta(minutes=settings.backup_interval_minutes),
+            timedelta(0),
+            DatabaseBackupInput(
+                keep_hourly_hours=settings.backup_keep_hourly_hours,
+                keep_daily_days=settings.backup_keep_daily_days,
+                keep_monthly_months=settings.backup_keep_monthly_months,
+            ),
+            "back up the database to S3 backups/ and apply the retention policy",
+        ),
     ]
 
 
@@ -109,6 +127,7 @@ SCHEDULE_IDS = (
     TRACKING_REFRESH_SCHEDULE,
     INVENTORY_SYNC_SCHEDULE,
     STORAGE_CLEANUP_SCHEDULE,
+    DATABASE_BACKUP_SCHEDULE,
 )
 
 
@@ -130,7 +149,7 @@ def build_schedule(job: ScheduledJob, task_queue: str, paused: bool = False) -> 
 async def ensure_schedules(
     client: Client, settings: Settings, *, paused_on_create: bool = False
 ) -> dict[str, str]:
-    """Create or update the four schedules; returns {schedule_id: "created" | "updated"}."""
+    """Create or update the schedules; returns {schedule_id: "created" | "updated"}."""
     outcome: dict[str, str] = {}
     for job in scheduled_jobs(settings):
         schedule = build_schedule(job, settings.temporal_task_queue, paused_on_create)

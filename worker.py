@@ -1,5 +1,6 @@
-"""Temporal worker entry point: registers workflows and activities, ensures schedules, and
-shuts down gracefully (running activities get time to finish) on SIGINT/SIGTERM."""
+"""Temporal worker entry point: registers workflows and activities, ensures schedules, exports
+the SDK's metrics for Prometheus (WORKER_METRICS_PORT), reports failures to Sentry, and shuts
+down gracefully (running activities get time to finish) on SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from activities import build_activities
 from activities.deps import Dependencies
 from config import Settings, get_settings
 from observability import configure_logging, configure_sentry, get_logger
-from temporal_client import connect, ensure_search_attributes
+from telemetry import TelemetryInterceptor, metrics_runtime
+from temporal_client import connect, ensure_namespace_retention, ensure_search_attributes
 from workflows import all_workflows
 from workflows.interceptors import WORKER_INTERCEPTORS
 
@@ -40,14 +42,25 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=30),
+        interceptors=[TelemetryInterceptor(settings.activity_retry_alert_attempts)],
     )
 
 
 async def run_worker(settings: Settings) -> None:
     from schedules import ensure_schedules
 
-    client = await connect(settings)
+    # The SDK's metrics (polls, task latencies, activity failures...) for Prometheus.
+    client = await connect(settings, runtime=metrics_runtime(settings))
+    if settings.worker_metrics_port:
+        log.info(
+            "worker metrics",
+            url=f"http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics",
+        )
     await ensure_search_attributes(client, settings.temporal_namespace)
+    if not await ensure_namespace_retention(
+        client, settings.temporal_namespace, settings.temporal_retention_days
+    ):
+        log.warning("namespace retention not settable by this client; set it on the server")
     await ensure_schedules(client, settings)
     worker = build_worker(client, settings)
     stop = asyncio.Event()

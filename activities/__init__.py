@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.backup import BackupActivities
 from activities.catalog import CatalogActivities
 from activities.deps import Dependencies
 from activities.email import EmailActivities
@@ -34,6 +35,7 @@ def build_activities(
     orders = OrderActivities(deps)
     shipping = ShippingActivities(deps)
     inspection = InspectionActivities(deps)
+    backup = BackupActivities(deps)
     return [
         catalog.load_product,
         catalog.set_status,
@@ -74,4 +76,6 @@ def build_activities(
         inspection.check_media,
         inspection.record_inspection,
         inspection.record_escalation,
+        backup.create_backup,
+        backup.apply_retention,
     ]

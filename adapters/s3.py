@@ -26,7 +26,14 @@ from config import Settings
 from domain.media import INSPECTION_MEDIA_ROOT
 
 SERVICE = "s3"
-PREFIXES = ("product-images/", "shipping-labels/", INSPECTION_MEDIA_ROOT, "documents/", "temp/")
+PREFIXES = (
+    "product-images/",
+    "shipping-labels/",
+    INSPECTION_MEDIA_ROOT,
+    "documents/",
+    "temp/",
+    "backups/",  # database backups (ops/backup.py); the backup workflow applies retention
+)
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4 limit
 THROTTLING = {
     "Throttling",
@@ -55,6 +62,13 @@ LIFECYCLE_RULES: list[dict[str, Any]] = [
         "Filter": {"Prefix": "temp/"},
         "Status": "Enabled",
         "Expiration": {"Days": 1},
+    },
+    {
+        # Backstop for the backup workflow's retention (which keeps monthly ones for a year).
+        "ID": "backups-expire-400d",
+        "Filter": {"Prefix": "backups/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": 400},
     },
     {
         "ID": "noncurrent-expire-90d",

@@ -29,7 +29,8 @@ from temporalio.client import Client
 
 from api.headers import add_security_headers
 from api.health import health, ready
-from api.request_log import RequestLogMiddleware
+from api.metrics import build_metrics_handler, request_metrics_config
+from api.request_log import RequestLogMiddleware, add_request_id, errors_as_responses
 from api.routes import build_routers
 from api.security.ratelimit import client_identifier, limiter
 from api.security.tokens import PUBLIC_PATHS, TokenIssuer, build_jwt_auth
@@ -97,6 +98,11 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         # JWTAuth puts its middleware first; putting the limiter in front of it means requests
         # with bad tokens are counted too (otherwise a token-guessing flood is never limited).
         app_config.middleware.insert(0, api_limit.middleware)
+        # The limiter and auth raise their 429/401; turn those into responses right here, so
+        # the request log and the request metrics outside see the status the client gets
+        # (Litestar otherwise handles them outside every middleware: they would count as 500).
+        app_config.middleware.insert(0, errors_as_responses)
+        app_config.middleware.insert(0, request_metrics_config().middleware)
         # Outermost: one line per request, with the user the auth middleware found.
         app_config.middleware.insert(0, RequestLogMiddleware(identify))
         return app_config
@@ -112,7 +118,12 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             warm_up.cancel()
 
     return Litestar(
-        route_handlers=[health, ready, *build_routers(settings)],
+        route_handlers=[
+            health,
+            ready,
+            build_metrics_handler(settings, temporal),
+            *build_routers(settings),
+        ],
         on_app_init=[jwt_auth.on_app_init, rate_limit_before_auth],
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -122,12 +133,14 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         },
         stores=build_store_registry(settings),
         lifespan=[lifespan],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, add_request_id],
         cors_config=CORSConfig(
-            allow_origins=list(settings.cors_allow_origins),
+            # the Temporal web UI calls the codec endpoint (api/routes/temporal_codec.py)
+            allow_origins=[*settings.cors_allow_origins, *settings.temporal_ui_origins],
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            allow_credentials=False,
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            # only the codec routes read a cookie (their own); everything else is bearer-only
+            allow_credentials=True,
             max_age=600,
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),

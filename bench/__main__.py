@@ -36,7 +36,6 @@ def _environment(var_dir: str) -> None:
 
 
 async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
     from adapters.s3 import Storage
@@ -45,7 +44,7 @@ async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
     from models.migrate import upgrade
     from observability import configure_logging
     from sandbox.server import start_sandbox_in_thread
-    from temporal_client import search_attribute_flags, temporal_binary
+    from temporal_client import data_converter, search_attribute_flags, temporal_binary
     from worker import build_worker
 
     settings = Settings()
@@ -56,7 +55,7 @@ async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         dev_server_startup_timeout=timedelta(seconds=60),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         dev_server_extra_args=search_attribute_flags(),
     )
     results: dict[str, float] = {}

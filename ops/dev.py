@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 from urllib.parse import urlparse
 
 import httpx
@@ -24,6 +26,7 @@ from observability import get_logger
 log = get_logger(__name__)
 
 STOP_GRACE_SECONDS = 15
+TEMPORAL_LOG = "temporal-dev.log"
 
 
 @dataclass
@@ -32,6 +35,8 @@ class Child:
     argv: list[str]
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    log_file: Path | None = None
+    """Where the child's stdout and stderr go instead of the terminal (appended)."""
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -133,7 +138,12 @@ def build_children(settings: Settings) -> list[Child]:
                 "--log-level",
                 "warn",
                 *search_attribute_flags(),
+                # the web UI decrypts payloads through the API (signed-in staff only)
+                "--ui-codec-endpoint",
+                f"http://{settings.api_host}:{settings.api_port}/api/temporal-codec",
             ],
+            # Its warnings (a score of them on every Ctrl-C) are for debugging, not the user.
+            log_file=settings.var_dir / TEMPORAL_LOG,
         ),
         Child("sandbox", [python, "-m", "cli", "sandbox"]),
         Child("worker", [python, "-m", "cli", "worker"]),
@@ -143,9 +153,25 @@ def build_children(settings: Settings) -> list[Child]:
 
 def start(child: Child) -> None:
     env = {**os.environ, **child.env}
-    # Own process group, so Ctrl-C reaches the supervisor first and it stops children in order.
-    child.process = subprocess.Popen(child.argv, env=env, start_new_session=True)  # noqa: S603
-    log.info("started", process=child.name, pid=child.process.pid)
+    output: IO[bytes] | None = None
+    if child.log_file is not None:
+        child.log_file.parent.mkdir(parents=True, exist_ok=True)
+        output = child.log_file.open("ab")
+    try:
+        # Own process group, so Ctrl-C reaches the supervisor first and it stops children in
+        # order.
+        child.process = subprocess.Popen(  # noqa: S603
+            child.argv,
+            env=env,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL if output else None,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+        )
+    finally:
+        if output is not None:
+            output.close()  # the child holds its own copy of the descriptor
+    log.info("started", process=child.name, pid=child.process.pid, log_file=child.log_file)
 
 
 def stop_all(children: list[Child]) -> None:
@@ -233,6 +259,7 @@ def print_banner(settings: Settings, password: str | None) -> None:
         f"  Sandbox           http://127.0.0.1:{settings.sandbox_port}/_sandbox/ledger",
         f"  Sandbox S3        http://127.0.0.1:{settings.sandbox_s3_port}",
         f"  Data              {settings.var_dir}",
+        f"  Temporal log      {settings.var_dir / TEMPORAL_LOG}",
     ]
     if password:
         lines += [

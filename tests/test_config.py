@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -144,5 +145,35 @@ def test_a_complete_production_configuration_passes(tmp_path: Path) -> None:
         aws_secret_access_key="realsecret",
         openai_api_key="sk-real",
         allowed_hosts=["backoffice.theworlddoor.jp"],
+        temporal_payload_keys="2026-12:" + base64.b64encode(bytes(range(32))).decode(),
+        metrics_token="scrape-token-abcdefghijklmnopqrstuvwxyz",
     )
     assert settings.production_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "problem"),
+    [
+        ("", "TEMPORAL_PAYLOAD_KEYS is missing"),
+        ("k1:" + base64.b64encode(b"short").decode(), "has 5 bytes"),
+        ("no-colon", "key-id:base64-key"),
+        ("dev-1:" + base64.b64encode(bytes(32)).decode(), "development key"),
+    ],
+)
+def test_production_refuses_missing_or_weak_payload_keys(
+    tmp_path: Path, keys: str, problem: str
+) -> None:
+    settings = Settings(
+        WORLDDOOR_VAR_DIR=tmp_path, app_env="production", temporal_payload_keys=keys
+    )
+    assert any(problem in line for line in settings.production_problems())
+
+
+def test_development_generates_a_payload_key_production_refuses(tmp_path: Path) -> None:
+    dev = Settings(WORLDDOOR_VAR_DIR=tmp_path, app_env="development")
+    prod = Settings(
+        WORLDDOOR_VAR_DIR=tmp_path,
+        app_env="production",
+        temporal_payload_keys=dev.temporal_payload_keys,
+    )
+    assert "TEMPORAL_PAYLOAD_KEYS holds a development key" in prod.production_problems()

@@ -19,6 +19,7 @@ from schedules import (
     trigger_schedule,
     unpause_schedule,
 )
+from workflows.contracts.ops import OrderSyncInput
 from workflows.scheduled import StorageCleanupWorkflow
 
 pytestmark = pytest.mark.timeout(60)
@@ -28,6 +29,7 @@ EXPECTED = {
     "tracking-refresh": ("TrackingRefreshWorkflow", timedelta(minutes=30)),
     "inventory-sync": ("InventorySyncWorkflow", timedelta(hours=1)),
     "storage-cleanup": ("StorageCleanupWorkflow", timedelta(days=1)),
+    "database-backup": ("DatabaseBackupWorkflow", timedelta(hours=1)),
 }
 
 
@@ -37,6 +39,9 @@ async def scheduling(temporal_env, settings, migrated_db, sandbox):  # type: ign
     from worker import build_worker
 
     own = settings.model_copy(update={"temporal_task_queue": f"sched-{uuid.uuid4().hex[:8]}"})
+    from adapters.s3 import Storage
+
+    Storage(own).ensure_bucket()  # the triggered jobs list and write objects
     async with build_worker(temporal_env.client, own, task_queue=own.temporal_task_queue):
         yield temporal_env.client, own
 
@@ -75,8 +80,10 @@ async def test_ensure_is_idempotent_with_exact_ids(client, own_settings) -> None
         assert desc.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
         assert desc.schedule.action.task_queue == settings.temporal_task_queue  # type: ignore[union-attr]
     order_sync = await client.get_schedule_handle("order-sync").describe()
-    arg = order_sync.schedule.action.args[0]  # type: ignore[union-attr]
-    assert settings.staff_notification_email in str(arg)
+    raw = order_sync.schedule.action.args  # type: ignore[union-attr]
+    assert settings.staff_notification_email not in str(raw)  # encrypted at rest
+    (arg,) = await client.data_converter.decode(raw, [OrderSyncInput])
+    assert arg.staff_email == settings.staff_notification_email
 
 
 async def test_pause_unpause_trigger(client, own_settings) -> None:
@@ -104,4 +111,5 @@ async def test_pause_unpause_trigger(client, own_settings) -> None:
     run = client.get_workflow_handle_for(StorageCleanupWorkflow.run, action.workflow_id)  # type: ignore[union-attr]
     result = await asyncio.wait_for(run.result(), timeout=30)
     assert result.deleted >= 0
-    assert (await list_schedules(client))[-1].last_workflow_id == action.workflow_id  # type: ignore[union-attr]
+    views = {v.schedule_id: v for v in await list_schedules(client)}
+    assert views["storage-cleanup"].last_workflow_id == action.workflow_id  # type: ignore[union-attr]

@@ -12,6 +12,7 @@ def all_workflows() -> list[type]:
 
     Imported here rather than at the top of the package: the workflow sandbox re-imports a
     workflow's module (and so this package) for every run, and should not load them all."""
+    from workflows.backup import DatabaseBackupWorkflow
     from workflows.bulk_listing import BulkListingWorkflow
     from workflows.email import EmailWorkflow
     from workflows.fulfillment import OrderFulfillmentWorkflow
@@ -36,4 +37,5 @@ def all_workflows() -> list[type]:
         OrderFulfillmentWorkflow,
         LabelWorkflow,
         InspectionWorkflow,
+        DatabaseBackupWorkflow,
     ]

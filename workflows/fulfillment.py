@@ -24,7 +24,12 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from domain.errors import VALIDATION_FAILED
     from domain.refunds import RefundReason
-    from temporal_client import BUSINESS_STATUS, ORDER_ID, TRACKING_NUMBER
+    from temporal_client import (
+        BUSINESS_STATUS,
+        ORDER_ID,
+        TRACKING_NUMBER,
+        order_search_attributes,
+    )
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.common import STATUS_QUERY
     from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
@@ -197,6 +202,7 @@ class OrderFulfillmentWorkflow:
             result_type=InspectionOutcome,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"inspection of {order.ebay_order_id}",
+            search_attributes=order_search_attributes(order.ebay_order_id),
         )
         await workflow.wait_condition(lambda: handle.done() or self._cancel is not None)
         if not handle.done():
@@ -232,6 +238,7 @@ class OrderFulfillmentWorkflow:
             result_type=LabelResult,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"label for {order.ebay_order_id}",
+            search_attributes=order_search_attributes(order.ebay_order_id),
         )
         self._status.carrier = label.carrier
         self._status.tracking_number = label.tracking_number
@@ -396,6 +403,7 @@ class OrderFulfillmentWorkflow:
                 id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                search_attributes=order_search_attributes(order.ebay_order_id),
             )
         except WorkflowAlreadyStartedError:
             pass  # this email was already sent for this order

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError, Workflow
 with workflow.unsafe.imports_passed_through():
     from domain.errors import MEDIA_MISSING, VALIDATION_FAILED
     from domain.media import inspection_media_prefix, is_inspection_media_key
-    from temporal_client import BUSINESS_STATUS, ORDER_ID
+    from temporal_client import BUSINESS_STATUS, ORDER_ID, order_search_attributes
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.common import STATUS_QUERY
     from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
@@ -164,6 +164,9 @@ class InspectionWorkflow:
                 id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                search_attributes=order_search_attributes(
+                    request.ebay_order_id or request.order_id
+                ),
             )
         except WorkflowAlreadyStartedError:
             pass  # this reminder was already sent

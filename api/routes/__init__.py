@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from litestar import Router
 
-from api.routes import auth, inspections, operations, orders, products, shipments, users, webhooks
+from api.routes import (
+    auth,
+    inspections,
+    operations,
+    orders,
+    products,
+    shipments,
+    temporal_codec,
+    users,
+    webhooks,
+)
 from config import Settings
 
 
@@ -19,4 +29,5 @@ def build_routers(settings: Settings) -> list[Router]:
         *shipments.routers(),
         *operations.routers(),
         *webhooks.routers(settings),
+        *temporal_codec.routers(settings),
     ]

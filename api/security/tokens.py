@@ -23,8 +23,9 @@ ALGORITHM = "HS512"
 ACCESS = "access"
 TWO_FACTOR_STEP = "two-factor-step"
 
-PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$"]
-"""Routes outside JWT auth by path; the auth and webhook handlers opt out with exclude_from_auth."""
+PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/metrics$"]
+"""Routes outside JWT auth (and the API rate limit) by path; the auth and webhook handlers opt
+out with exclude_from_auth. /metrics has its own bearer token (METRICS_TOKEN)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ A, S, INS = "admin", "staff", "inspector"
 PUBLIC = {
     ("GET", "/api/health"),
     ("GET", "/api/ready"),
+    ("GET", "/metrics"),  # METRICS_TOKEN, not a staff JWT (tests/api/test_metrics.py)
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/two-factor/verify"),
     ("POST", "/api/auth/two-factor/recovery"),
@@ -25,6 +26,7 @@ PUBLIC = {
     ("POST", "/api/webhooks/sendgrid"),
     ("GET", "/api/webhooks/ebay/account-deletion"),
     ("POST", "/api/webhooks/ebay/account-deletion"),
+    ("DELETE", "/api/temporal-codec/session"),  # only clears the codec cookie
 }
 ROLES = {
     ("POST", "/api/auth/logout"): {A, S, INS},
@@ -76,6 +78,9 @@ ROLES = {
     ("POST", "/api/operations/schedules/{schedule_id:str}/unpause"): {A},
     ("POST", "/api/operations/schedules/{schedule_id:str}/trigger"): {A},
     ("GET", "/api/operations/workflows/{workflow_id:str}"): {A, S},
+    ("POST", "/api/temporal-codec/decode"): {A, S},
+    ("POST", "/api/temporal-codec/encode"): {A, S},
+    ("POST", "/api/temporal-codec/session"): {A, S},
 }
 
 

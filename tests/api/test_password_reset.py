@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 from urllib.parse import parse_qs, urlparse
 
-from temporalio.contrib.pydantic import pydantic_data_converter
-
 from tests.api.conftest import login
 from workflows.contracts.email import SendEmail
 
@@ -16,9 +14,8 @@ async def _started_email(client, workflow_id: str) -> SendEmail:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
     assert started.workflow_type.name == "EmailWorkflow"
-    (email,) = pydantic_data_converter.payload_converter.from_payloads(
-        started.input.payloads, [SendEmail]
-    )
+    # payloads are encrypted in the history: decode through the client's converter (codec)
+    (email,) = await client.data_converter.decode(started.input.payloads, [SendEmail])
     return email
 
 

@@ -188,6 +188,20 @@ async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ig
     return sandbox.ctx.ledger.count("sendgrid", "email_accepted", key)
 
 
+async def order_family(client, ebay_order_id: str, expected: set[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    """The README's saved query `OrderId = "..."` (visibility is eventually consistent)."""
+    found: set[str] = set()
+    for _ in range(200):
+        found = {
+            execution.id
+            async for execution in client.list_workflows(f'OrderId = "{ebay_order_id}"')
+        }
+        if expected <= found:
+            break
+        await asyncio.sleep(0.05)
+    return found
+
+
 async def test_international_order_from_import_to_delivered(
     worker, settings, sandbox, bucket
 ) -> None:
@@ -246,6 +260,16 @@ async def test_international_order_from_import_to_delivered(
     assert (await latest.describe()).run_id != handle.result_run_id  # continued as new
     final: FulfillmentStatus = await latest.query(OrderFulfillmentWorkflow.status)
     assert final.step == "completed" and final.tracking_status == "delivered"
+    # One query finds the order's whole family: fulfillment, inspection, label and emails.
+    family = {
+        fulfillment_workflow_id(ebay_order_id),
+        inspection_workflow_id(status.order_id),
+        label_workflow_id(result.shipment_id),
+        email_workflow_id("order_confirmation", ebay_order_id),
+        email_workflow_id("shipping_notification", ebay_order_id),
+    }
+    assert await order_family(worker.client, ebay_order_id, family) == family
+
     first_run = worker.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
     await record_history(first_run, "order_delivered")  # first run: up to continue-as-new
     await record_history(latest, "order_tracking_resumed")

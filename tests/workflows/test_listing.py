@@ -75,6 +75,17 @@ def product_row(settings, product_id: str):  # type: ignore[no-untyped-def]
         return session.get(Product, uuid.UUID(product_id))
 
 
+async def settled_row(settings, product_id: str, status: str):  # type: ignore[no-untyped-def]
+    """The product row once the workflow's projection caught up: the query shows a new step as
+    soon as the workflow enters it, the row follows when the `set_status` activity has run."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while (row := product_row(settings, product_id)).status != status:
+        if asyncio.get_running_loop().time() > deadline:
+            return row  # the caller's assertion names what the row holds
+        await asyncio.sleep(0.05)
+    return row
+
+
 async def wait_for_step(handle: WorkflowHandle, step: str) -> ListingStatus:
     deadline = asyncio.get_running_loop().time() + 20
     while True:
@@ -104,7 +115,7 @@ async def test_approve_lists_the_product(worker, clean_sandbox, settings, storag
     handle = await start(worker, pid)
     status = await wait_for_step(handle, "awaiting_approval")
     assert status.sku == sku and status.title  # the AI copy is ready for review
-    row = product_row(settings, pid)
+    row = await settled_row(settings, pid, "awaiting_approval")
     assert row.status == "awaiting_approval" and 0 < len(row.title_en) <= 80
     assert row.ai_generation["response_id"] and row.ai_generation["model"]
     assert ledger(clean_sandbox, "inventory_item") == 0  # nothing on eBay before approval

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows import all_workflows
@@ -42,9 +41,12 @@ def test_histories_are_recorded() -> None:
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path) -> None:
+async def test_history_replays(path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    from temporal_client import data_converter
+
     text = path.read_text()  # noqa: ASYNC240 - a small local file
-    replayer = Replayer(workflows=all_workflows(), data_converter=pydantic_data_converter)
+    # the production converter: decrypts recorded (encrypted) payloads, passes older plain ones
+    replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
     history = WorkflowHistory.from_json(path.stem, text)
     await replayer.replay_workflow(history)
 
