@@ -38,11 +38,13 @@ def build_worker(
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=all_workflows(),
         activities=build_activities(settings, deps),
-        interceptors=WORKER_INTERCEPTORS,
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=30),
-        interceptors=[TelemetryInterceptor(settings.activity_retry_alert_attempts)],
+        interceptors=[
+            *WORKER_INTERCEPTORS,
+            TelemetryInterceptor(settings.activity_retry_alert_attempts),
+        ],
     )
 
 

@@ -503,11 +503,11 @@ async def collect(client: Any, settings: Any, orders: list[OrderFacts], sandbox_
     from sqlalchemy import text
     from temporalio.api.enums.v1 import EventType
     from temporalio.client import WorkflowHistory
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
     from adapters.s3 import Storage
     from models.db import session_scope
+    from temporal_client import data_converter
     from workflows import all_workflows
     from workflows.contracts.label import label_reference
 
@@ -555,7 +555,7 @@ async def collect(client: Any, settings: Any, orders: list[OrderFacts], sandbox_
         workflows.append(facts)
         if facts.status != "RUNNING":
             histories.append(history)
-    replayer = Replayer(workflows=all_workflows(), data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
     failures: dict[str, str] = {}
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

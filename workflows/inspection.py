@@ -146,16 +146,17 @@ class InspectionWorkflow:
             categories=["inspection"],
         )
         record = RecordEscalation(order_id=request.order_id, count=count)
+        order_key = request.ebay_order_id or request.order_id
         if self._cadence is None:  # histories before the cadence task: email, then record
-            await self._send_escalation(email)
+            await self._send_escalation(email, order_key)
             await workflow.execute_activity(RECORD_ESCALATION_ACTIVITY, record, **DATABASE)
             return
         await asyncio.gather(
-            self._send_escalation(email),
+            self._send_escalation(email, order_key),
             workflow.execute_activity(RECORD_ESCALATION_ACTIVITY, record, **DATABASE),
         )
 
-    async def _send_escalation(self, email: SendEmail) -> None:
+    async def _send_escalation(self, email: SendEmail, order_key: str) -> None:
         try:
             await workflow.execute_child_workflow(
                 EMAIL_WORKFLOW,
@@ -164,9 +165,7 @@ class InspectionWorkflow:
                 id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                search_attributes=order_search_attributes(
-                    request.ebay_order_id or request.order_id
-                ),
+                search_attributes=order_search_attributes(order_key),
             )
         except WorkflowAlreadyStartedError:
             pass  # this reminder was already sent

@@ -54,7 +54,7 @@ async def test_history_replays(path: Path, settings) -> None:  # type: ignore[no
 PRE_PATCH = Path(__file__).parent.parent / "histories" / "pre_patch"
 
 
-async def test_the_race_that_broke_inspection_replay_cannot_recur() -> None:
+async def test_the_race_that_broke_inspection_replay_cannot_recur(settings) -> None:  # type: ignore[no-untyped-def]
     """`pre_patch/inspection_timer_before_accept.json` is a run of the code before the escalation
     cadence task: after a workflow-task timeout, the main line started its escalation timer and an
     update was accepted in the same task, timer first. On replay the SDK runs the update before the
@@ -62,7 +62,9 @@ async def test_the_race_that_broke_inspection_replay_cannot_recur() -> None:
     its last good task), which this test pins; the same kill, recorded with the cadence task
     (`inspection_update_after_wft_timeout.json`, written by tests/workflows/
     record_inspection_races.py), starts no timer in that task and replays above."""
-    replayer = Replayer(workflows=all_workflows(), data_converter=pydantic_data_converter)
+    from temporal_client import data_converter
+
+    replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
     broken = (PRE_PATCH / "inspection_timer_before_accept.json").read_text()  # noqa: ASYNC240
     result = await replayer.replay_workflow(
         WorkflowHistory.from_json("pre-patch", broken), raise_on_replay_failure=False
