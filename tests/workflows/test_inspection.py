@@ -157,7 +157,7 @@ async def test_inspection_passes_through_validated_update(worker, settings, buck
                 inspector_id=inspector,
             ),
         )
-    assert "must be under" in str(err.value.cause)
+    assert "plain file paths under" in str(err.value.cause)
 
     # The S3 check runs in an activity: a key under our prefix that was never uploaded is refused.
     missing = f"inspection-videos/{order_id}/never.mp4"
