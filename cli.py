@@ -111,12 +111,23 @@ def worker() -> None:
 @main.group(invoke_without_command=True)
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
-    """Run the local emulators (eBay, FedEx, Yamato, Sagawa, SendGrid, OpenAI) and S3."""
+    """Run the local emulators (eBay, FedEx, Yamato, Sagawa, SendGrid, OpenAI); S3 is local-s3."""
     if ctx.invoked_subcommand is None:
         from sandbox.server import run_sandbox
 
         settings = load_settings("sandbox")
         run_sandbox(settings)
+
+
+@main.command("local-s3")
+def local_s3() -> None:
+    """Run the local S3 server (SeaweedFS `weed mini`, data in var/s3) and bootstrap the bucket."""
+    from ops.dev import run_local_s3
+
+    settings = load_settings("local-s3")
+    if settings.is_production:
+        raise click.UsageError("the local S3 server is for development")
+    sys.exit(run_local_s3(settings))
 
 
 @sandbox.command("env")

@@ -160,7 +160,7 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
     trusted_proxies: list[str] = Field(default_factory=list)
     max_request_body_bytes: int = 10 * 1024 * 1024
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = ""  # empty -> http://API_HOST:API_PORT (127.0.0.1 for 0.0.0.0)
     # --- API limits ------------------------------------------------------------------------------
     # Rate limits per client (windows in seconds) and account lock-out rules.
     store_namespace: str = "worlddoor"
@@ -194,6 +194,9 @@ class Settings(BaseSettings):
     # Ports of the development emulators and where they deliver webhooks.
     sandbox_port: int = 8900
     sandbox_s3_port: int = 8901
+    # first of 8 consecutive loopback ports for the local S3 server's own listeners (its admin
+    # gRPC port is the last of them + 10000)
+    sandbox_s3_internal_port: int = 8910
     sandbox_webhook_url: str = ""
 
     # --- eBay ------------------------------------------------------------------------------------
@@ -270,6 +273,11 @@ class Settings(BaseSettings):
     aws_region: str = "ap-northeast-1"
     aws_s3_bucket: str = "fbt-development"
     aws_endpoint_url: str = ""
+    # Browser uploads (presigned POST): size ceilings per kind, enforced by S3 itself
+    max_image_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    max_video_upload_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    upload_url_seconds: int = Field(default=900, ge=60, le=3600)
+    download_url_seconds: int = Field(default=300, ge=30, le=3600)
     # Public base URL serving product-images/ (e.g. CloudFront); empty -> 7-day presigned GETs
     product_image_base_url: str = ""
 
@@ -315,6 +323,14 @@ class Settings(BaseSettings):
     listing_approval_reminder_hours: float = 24
     inspection_escalation_hours: float = 24
     max_transit_days: int = 7
+
+    @model_validator(mode="after")
+    def _derive_public_base_url(self) -> Settings:
+        """Without PUBLIC_BASE_URL, the API's own address at the configured port."""
+        if not self.public_base_url:
+            host = "127.0.0.1" if self.api_host in ("", "0.0.0.0", "::") else self.api_host  # noqa: S104
+            self.public_base_url = f"http://{host}:{self.api_port}"
+        return self
 
     @model_validator(mode="after")
     def _fill_development_defaults(self) -> Settings:

@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 from activities.base import external_call
 from activities.deps import Dependencies
 from activities.orders import load_order, parse_uuid
+from adapters.s3 import IMAGE_TYPES, VIDEO_TYPES
 from domain.errors import VALIDATION_FAILED
 from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix
 from models import Condition, Inspection, InspectionResult, OrderStatus, Product, User
@@ -31,14 +32,7 @@ from workflows.contracts.inspection import (
     UploadTarget,
 )
 
-ALLOWED_CONTENT_TYPES = (
-    "video/mp4",
-    "video/quicktime",
-    "video/webm",
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-)
+ALLOWED_CONTENT_TYPES = (*VIDEO_TYPES, *IMAGE_TYPES)
 ELECTRONIC_HINTS = (
     "camera",
     "lens",
@@ -141,9 +135,16 @@ class InspectionActivities:
         targets = []
         for name in request.file_names:
             key = inspection_media_prefix(request.order_id) + safe_file_name(name)
-            url = self.deps.storage.presign_put(key, request.content_type)
+            form = self.deps.storage.presign_upload(key, request.content_type)
             targets.append(
-                UploadTarget(file_name=name, key=key, url=url, content_type=request.content_type)
+                UploadTarget(
+                    file_name=name,
+                    key=key,
+                    url=form.url,
+                    content_type=form.content_type,
+                    fields=form.fields,
+                    max_bytes=form.max_bytes,
+                )
             )
         return targets
 
@@ -158,9 +159,16 @@ class InspectionActivities:
         ]
 
     @activity.defn(name=RECORD_INSPECTION_ACTIVITY)
+    @external_call
     def record_inspection(self, request: RecordInspection) -> None:
         order_uuid = parse_uuid(request.order_id, "order id")
         inspector = parse_uuid(request.inspector_id, "inspector id")
+        with session_scope(self.settings) as session:
+            done = session.exec(
+                select(Inspection.media_versions).where(Inspection.order_id == order_uuid)
+            ).one()
+        # the evidence: each key's S3 version now (later writes to a key make new versions)
+        versions = done or {key: self.deps.storage.version_id(key) for key in request.media_keys}
         with session_scope(self.settings) as session:
             user = session.get(User, inspector)
             inspection = session.exec(
@@ -171,6 +179,7 @@ class InspectionActivities:
             )
             inspection.answers = dict(request.answers)
             inspection.media_keys = list(request.media_keys)
+            inspection.media_versions = versions
             # the API passes the signed-in user's id; an unknown id is kept in the notes, not lost
             inspection.inspector_id = user.id if user else None
             notes = (

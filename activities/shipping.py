@@ -89,6 +89,11 @@ def handoff_key(carrier: str, shipment_id: str) -> str:
     return f"documents/{carrier}/{shipment_id}.csv"
 
 
+def invoice_key(carrier: str, shipment_id: str) -> str:
+    """The commercial invoice the carrier generated with an international label."""
+    return f"documents/{carrier}/{shipment_id}-invoice.pdf"
+
+
 def shipper_address(settings: Settings) -> Address:
     return Address(
         name=settings.shipper_name,
@@ -394,7 +399,7 @@ class ShippingActivities:
             result.label_key = key
             if label.invoice_data:
                 self.deps.storage.put_bytes(
-                    f"documents/{result.carrier}/{request.shipment_id}-invoice.pdf",
+                    invoice_key(result.carrier, request.shipment_id),
                     label.invoice_data,
                     "application/pdf",
                 )

@@ -1,5 +1,5 @@
 """Storage housekeeping: temporary uploads expire after a day (the bucket's lifecycle rule does
-the same on AWS; this activity covers MinIO/moto and buckets without the rule)."""
+the same on AWS; this activity covers MinIO/SeaweedFS and buckets without the rule)."""
 
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ SCOPES = (
     "https://api.ebay.com/oauth/api_scope/sell.inventory",
     "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
     "https://api.ebay.com/oauth/api_scope/sell.account",
+    "https://api.ebay.com/oauth/api_scope/sell.finances",  # issue_refund
 )
 INVENTORY = "/sell/inventory/v1"
 FULFILLMENT = "/sell/fulfillment/v1"
@@ -718,7 +719,11 @@ class EbayClient:
     # Sell Fulfillment ------------------------------------------------------------------------
 
     def iter_orders_modified(self, start: datetime, end: datetime) -> Iterator[EbayOrder]:
-        """Orders whose lastModifiedDate is in [start, end], 200 a page, following `next`."""
+        """Orders whose lastModifiedDate is in [start, end], 200 a page, following `next`.
+        eBay refuses dates in the future (errorId 30850), so the end is cut at our clock."""
+        end = min(end, datetime.now(UTC))
+        if start > end:
+            return
         window = f"lastmodifieddate:[{ebay_timestamp(start)}..{ebay_timestamp(end)}]"
         offset = 0
         while True:

@@ -14,6 +14,7 @@ waiting on a new, different generation. `ListingCopy.title_trimmed` records that
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import openai
@@ -209,6 +210,12 @@ class ListingWriter:
             raise RetryableError(
                 SERVICE, f"response {completion.id} breaks the schema: {exc}"
             ) from exc
+        leftover = japanese_left(output)
+        if leftover:
+            # Another draft usually comes out right; the listing is never published with it.
+            raise RetryableError(
+                SERVICE, f"response {completion.id} left Japanese in the English copy: {leftover}"
+            )
         title = trim_title(output.title)
         specifics: dict[str, list[str]] = {}
         for spec in output.item_specifics:
@@ -227,6 +234,18 @@ class ListingWriter:
             response_id=completion.id,
             title_trimmed=title != " ".join(output.title.split()),
         )
+
+
+JAPANESE_SCRIPT = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f]+")
+
+
+def japanese_left(output: _Output) -> str:
+    """The first run of Japanese script (kana, kanji, full-width forms) in the English copy."""
+    texts = [output.title, output.description_html, output.category.name]
+    texts += [s.name for s in output.item_specifics]
+    texts += [v for s in output.item_specifics for v in s.values]
+    found = next((m for t in texts if (m := JAPANESE_SCRIPT.search(t))), None)
+    return found.group(0) if found else ""
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:

@@ -1,13 +1,15 @@
-"""Object storage on S3 (moto's server in development): product images, shipping labels,
-inspection videos, documents and temporary uploads, each under its own key prefix.
+"""Object storage on S3 (SeaweedFS `weed mini` in development and tests): product images,
+shipping labels, inspection videos, documents and temporary uploads, each under its own prefix.
 
 Path-style addressing and SigV4 so the same code works against AWS and local S3 servers.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.client import BaseClient
@@ -85,6 +87,55 @@ LIFECYCLE_RULES: list[dict[str, Any]] = [
 ]
 
 
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    """A presigned POST: the browser sends `fields` then the file (form field `file`) to `url`.
+
+    S3 checks the policy: exactly this key, this Content-Type, at most `max_bytes`, before
+    `expires_in` seconds have passed (a larger file is refused with 400 EntityTooLarge)."""
+
+    key: str
+    url: str
+    fields: dict[str, str]
+    content_type: str
+    max_bytes: int
+    expires_in: int
+
+
+def upload_limit(settings: Settings, content_type: str) -> int:
+    """The size ceiling of one upload by kind: images, videos (settings)."""
+    if content_type in IMAGE_TYPES:
+        return settings.max_image_upload_bytes
+    if content_type in VIDEO_TYPES:
+        return settings.max_video_upload_bytes
+    raise ValueError(f"content type {content_type!r} is neither an image nor a video we accept")
+
+
+def cors_origins(settings: Settings) -> list[str]:
+    """Origins whose pages upload and download straight to the bucket: the console (served by
+    the API at PUBLIC_BASE_URL) and the CORS_ALLOW_ORIGINS front ends."""
+    public = urlparse(settings.public_base_url)
+    origins = [f"{public.scheme}://{public.netloc}"] if public.scheme and public.netloc else []
+    return list(dict.fromkeys([*origins, *settings.cors_allow_origins]))
+
+
+def cors_rules(settings: Settings) -> list[dict[str, Any]]:
+    return [
+        {
+            "ID": "browser-uploads-downloads",
+            "AllowedOrigins": cors_origins(settings),
+            "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag", "x-amz-version-id"],
+            "MaxAgeSeconds": 3000,
+        }
+    ]
+
+
 def check_key(key: str) -> str:
     """Every object lives under one of PREFIXES; anything else is refused."""
     if not key.startswith(PREFIXES) or key in PREFIXES:
@@ -154,6 +205,12 @@ class Storage:
         except (BotoCoreError, OSError) as exc:
             raise RetryableError(SERVICE, f"reading {key}: {exc}") from exc
 
+    def version_id(self, key: str) -> str:
+        """The current version id of `key` ("" when versioning is off); NotFoundError if none."""
+        result = self._call("head_object", Key=check_key(key))
+        version = result.get("VersionId") or ""
+        return "" if version == "null" else version
+
     def exists(self, key: str) -> bool:
         try:
             self._call("head_object", Key=check_key(key))
@@ -184,14 +241,40 @@ class Storage:
 
     # Presigned URLs ---------------------------------------------------------------------------
 
-    def presign_put(self, key: str, content_type: str, expires: int = 900) -> str:
-        """A URL the browser PUTs the file to; it must send the same Content-Type."""
-        return self._presign(
-            "put_object", {"Key": check_key(key), "ContentType": content_type}, expires
-        )
+    def presign_get(self, key: str, expires: int = 900, version_id: str = "") -> str:
+        """A short-lived download URL; with `version_id`, that version even if overwritten."""
+        params = {"Key": check_key(key)}
+        if version_id:
+            params["VersionId"] = version_id
+        return self._presign("get_object", params, expires)
 
-    def presign_get(self, key: str, expires: int = 900) -> str:
-        return self._presign("get_object", {"Key": check_key(key)}, expires)
+    def presign_upload(self, key: str, content_type: str, expires: int | None = None) -> UploadForm:
+        """A presigned POST for exactly `key`, this content type and its kind's size ceiling."""
+        max_bytes = upload_limit(self.settings, content_type)
+        expires = expires or self.settings.upload_url_seconds
+        if not 1 <= expires <= MAX_PRESIGN_SECONDS:
+            raise ValueError(f"expires must be 1..{MAX_PRESIGN_SECONDS} seconds, got {expires}")
+        try:
+            post = self.client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=check_key(key),
+                Fields={"Content-Type": content_type},
+                Conditions=[
+                    {"Content-Type": content_type},
+                    ["content-length-range", 1, max_bytes],
+                ],
+                ExpiresIn=expires,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise classify_s3_error(exc) from exc
+        return UploadForm(
+            key=key,
+            url=post["url"],
+            fields={str(k): str(v) for k, v in post["fields"].items()},
+            content_type=content_type,
+            max_bytes=max_bytes,
+            expires_in=expires,
+        )
 
     def _presign(self, operation: str, params: dict[str, Any], expires: int) -> str:
         if not 1 <= expires <= MAX_PRESIGN_SECONDS:
@@ -206,7 +289,7 @@ class Storage:
     # Bucket and housekeeping --------------------------------------------------------------------
 
     def ensure_bucket(self) -> None:
-        """Create the bucket if missing, then (re)apply versioning and the lifecycle rules."""
+        """Create the bucket if missing, then (re)apply versioning, lifecycle and CORS rules."""
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
@@ -230,6 +313,7 @@ class Storage:
             "put_bucket_lifecycle_configuration",
             LifecycleConfiguration={"Rules": LIFECYCLE_RULES},
         )
+        self._call("put_bucket_cors", CORSConfiguration={"CORSRules": cors_rules(self.settings)})
 
     def delete_older_than(self, prefix: str, age: timedelta) -> int:
         """Delete objects under `prefix` last modified more than `age` ago; returns the count.

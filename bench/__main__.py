@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bench.util import free_port
+from bench.util import free_port, free_port_block
 
 
 @dataclass
@@ -28,6 +28,7 @@ def _environment(var_dir: str) -> None:
             "WORLDDOOR_VAR_DIR": var_dir,
             "SANDBOX_PORT": str(free_port()),
             "SANDBOX_S3_PORT": str(free_port()),
+            "SANDBOX_S3_INTERNAL_PORT": str(free_port_block()),
             "LOG_LEVEL": "WARNING",
             "AWS_S3_BUCKET": "worlddoor-bench",
         }

@@ -44,9 +44,11 @@ def upload_image(settings: Any) -> str:
 
     storage = Storage(settings)
     key = f"product-images/bench-{uuid.uuid4().hex}.jpg"
-    url = storage.presign_put(key, "image/jpeg")
-    httpx.put(
-        url, content=b"\xff\xd8\xff\xe0" + b"\x00" * 64, headers={"content-type": "image/jpeg"}
+    form = storage.presign_upload(key, "image/jpeg")
+    httpx.post(
+        form.url,
+        data=form.fields,
+        files={"file": ("image.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64, form.content_type)},
     ).raise_for_status()
     return key
 

@@ -73,6 +73,7 @@ def ephemeral_range() -> tuple[int, int]:
 def pick_ports(base: int) -> dict[str, int]:
     low, high = ephemeral_range()
     ports = {name: base + i for i, name in enumerate(PORTS)}
+    ports["s3_internal"] = base + len(PORTS)  # the first of the local S3's internal listeners
     inside = [p for p in ports.values() if low <= p <= high]
     if inside:
         raise SystemExit(f"chaos: ports {inside} lie in the ephemeral range {low}-{high}")
@@ -146,6 +147,7 @@ class Stack:
             "WORLDDOOR_VAR_DIR": var_dir,
             "SANDBOX_PORT": str(ports["sandbox"]),
             "SANDBOX_S3_PORT": str(ports["s3"]),
+            "SANDBOX_S3_INTERNAL_PORT": str(ports["s3_internal"]),
             "API_PORT": str(ports["api"]),
             "PUBLIC_BASE_URL": api,
             "SANDBOX_WEBHOOK_URL": f"{api}/api/webhooks/sendgrid",
@@ -191,6 +193,8 @@ class Stack:
                 "error",
                 *search_attribute_flags(),
             ]
+        elif name == "s3":
+            argv = [sys.executable, "-m", "cli", "local-s3"]
         elif name == "sandbox":
             argv = [sys.executable, "-m", "cli", "sandbox"]
         elif name == "api":
@@ -465,11 +469,8 @@ async def inspect(staff: Staff, order_id: str, passed: bool, deadline: float) ->
     targets = answer.json()
     async with httpx.AsyncClient(timeout=30) as http:
         for target in targets:
-            r = await http.put(
-                target["url"],
-                content=b"\x00" * 256,
-                headers={"Content-Type": target["content_type"]},
-            )
+            file = ("check.mp4", b"\x00" * 256, target["content_type"])
+            r = await http.post(target["url"], data=target["fields"], files={"file": file})
             r.raise_for_status()
     keys = [item["key"] for item in detail["checklist"]]
     answers = {key: passed or i > 0 for i, key in enumerate(keys)}
@@ -726,13 +727,16 @@ def main(argv: list[str] | None = None) -> int:
                 check=True,
                 capture_output=True,
             )
+            stack.start("s3")
             stack.start("temporal")
             stack.start("sandbox")
             wait_port(ports["temporal"])
             wait_http(f"{stack.sandbox_url}/_sandbox/health")
             from adapters.s3 import Storage
             from config import Settings
+            from sandbox.local_s3 import LocalS3
 
+            LocalS3(Settings()).wait_ready()
             Storage(Settings()).ensure_bucket()
             stack.start("api")
             wait_http(f"{stack.api_url}/api/health", timeout=90)

@@ -102,10 +102,9 @@ async def inspect(client: Client, order_id: str, timeout: float) -> None:
     )
     async with httpx.AsyncClient(timeout=30) as http:
         for target in targets:
+            file = ("check.mp4", b"\x00" * 256, target.content_type)
             (
-                await http.put(
-                    target.url, content=b"\x00" * 256, headers={"Content-Type": target.content_type}
-                )
+                await http.post(target.url, data=target.fields, files={"file": file})
             ).raise_for_status()
     await handle.execute_update(
         "submit_result",

@@ -14,6 +14,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_port_block() -> int:
+    """The first of the consecutive free ports the local S3 server's listeners take."""
+    from sandbox.server import free_port_block as block
+
+    return block()
+
+
 def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:

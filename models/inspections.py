@@ -26,6 +26,9 @@ class Inspection(SQLModel, table=True):
     checklist: list[dict[str, Any]] = json_field(list)
     answers: dict[str, Any] = json_field(dict)
     media_keys: list[str] = json_field(list)
+    # S3 version id of each media key when the result was recorded: the evidence, even if the
+    # same key is written again later (the bucket keeps every version)
+    media_versions: dict[str, str] = json_field(dict)
     result: InspectionResult = Field(default=InspectionResult.pending, max_length=20, index=True)
     notes: str = Field(default="", max_length=5000)
     inspector_id: uuid.UUID | None = Field(default=None, foreign_key="users.id")

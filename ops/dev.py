@@ -1,8 +1,9 @@
 """`worlddoor dev`: everything on the embedded defaults under one supervisor.
 
-Starts the Temporal dev server (state in var/temporal.db, UI), the sandbox (emulators + S3),
-the worker and the API as child processes; applies migrations, creates the first admin, prints
-the addresses, and on Ctrl-C (or when any child dies) stops them all in reverse order.
+Starts the local S3 server (SeaweedFS `weed mini`, objects in var/s3), the Temporal dev server
+(state in var/temporal.db, UI), the sandbox emulators, the worker and the API as child processes;
+bootstraps the bucket (versioning, lifecycle, CORS), applies migrations, creates the first admin,
+prints the addresses, and on Ctrl-C (or when any child dies) stops them all in reverse order.
 """
 
 from __future__ import annotations
@@ -73,7 +74,13 @@ def wait_for_http(url: str, timeout: float) -> bool:
 
 
 def required_ports(settings: Settings) -> dict[str, tuple[str, int, str]]:
+    from sandbox.local_s3 import internal_ports
+
     temporal = urlparse(f"//{settings.temporal_address}")
+    s3_internal = {
+        f"local S3 {flag}": ("127.0.0.1", port, "SANDBOX_S3_INTERNAL_PORT")
+        for flag, port in internal_ports(settings).items()
+    }
     return {
         "Temporal gRPC": (
             temporal.hostname or "127.0.0.1",
@@ -83,6 +90,7 @@ def required_ports(settings: Settings) -> dict[str, tuple[str, int, str]]:
         "Temporal UI": ("127.0.0.1", settings.temporal_ui_port, "TEMPORAL_UI_PORT"),
         "sandbox": ("127.0.0.1", settings.sandbox_port, "SANDBOX_PORT"),
         "sandbox S3": ("127.0.0.1", settings.sandbox_s3_port, "SANDBOX_S3_PORT"),
+        **s3_internal,
         "API": (settings.api_host, settings.api_port, "API_PORT"),
     }
 
@@ -145,7 +153,7 @@ def build_children(settings: Settings) -> list[Child]:
             # Its warnings (a score of them on every Ctrl-C) are for debugging, not the user.
             log_file=settings.var_dir / TEMPORAL_LOG,
         ),
-        Child("sandbox", [python, "-m", "cli", "sandbox"]),
+        Child("sandbox", [python, "-m", "cli", "sandbox"]),  # the emulators; S3 is LocalS3
         Child("worker", [python, "-m", "cli", "worker"]),
         Child("api", [python, "-m", "cli", "api"]),
     ]
@@ -191,6 +199,8 @@ def stop_all(children: list[Child]) -> None:
 
 
 def run_dev(settings: Settings) -> int:
+    from sandbox.local_s3 import LocalS3
+
     problems = busy_ports(settings)
     if problems:
         for problem in problems:
@@ -199,6 +209,7 @@ def run_dev(settings: Settings) -> int:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     password = prepare_database(settings)
     children = build_children(settings)
+    s3 = LocalS3(settings)
     stopping = False
 
     def on_signal(_signum: int, _frame: object) -> None:
@@ -209,6 +220,8 @@ def run_dev(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         temporal, sandbox, worker, api = children
+        s3.start()
+        log.info("started", process="local-s3", pid=s3.process.pid if s3.process else None)
         start(temporal)
         start(sandbox)
         host, port, _ = required_ports(settings)["Temporal gRPC"]
@@ -218,6 +231,7 @@ def run_dev(settings: Settings) -> int:
         if not wait_for_http(f"http://127.0.0.1:{settings.sandbox_port}/_sandbox/health", 30):
             print("sandbox did not come up within 30 s", file=sys.stderr)
             return 1
+        s3.wait_ready()
         ensure_bucket(settings)
         start(worker)
         start(api)
@@ -227,7 +241,7 @@ def run_dev(settings: Settings) -> int:
             return 1
         print_banner(settings, password)
         while not stopping:
-            for child in children:
+            for child in [*children, Child("local-s3", [], s3.process)]:
                 if child.process and child.process.poll() is not None:
                     print(
                         f"{child.name} exited with code {child.process.returncode}; stopping",
@@ -238,9 +252,36 @@ def run_dev(settings: Settings) -> int:
         return 0
     finally:
         stop_all(children)
+        log.info("stopped", process="local-s3", exit_code=s3.stop())
+
+
+def run_local_s3(settings: Settings) -> int:
+    """`worlddoor local-s3`: the local S3 server in the foreground until SIGTERM or Ctrl-C."""
+    from sandbox.local_s3 import LocalS3
+
+    s3 = LocalS3(settings)
+    stopping = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        s3.start()
+        s3.wait_ready()
+        ensure_bucket(settings)
+        print(f"local S3 at {s3.endpoint}, data in {s3.data_dir}", flush=True)
+        while not stopping and s3.process is not None and s3.process.poll() is None:
+            time.sleep(0.5)
+        return 0 if stopping else 1
+    finally:
+        s3.stop()
 
 
 def ensure_bucket(settings: Settings) -> None:
+    """The bucket bootstrap `worlddoor doctor --fix` runs too: versioning, lifecycle, CORS."""
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
@@ -257,7 +298,7 @@ def print_banner(settings: Settings, password: str | None) -> None:
         f"  Temporal web UI   http://127.0.0.1:{settings.temporal_ui_port}",
         f"  Temporal gRPC     {settings.temporal_address}",
         f"  Sandbox           http://127.0.0.1:{settings.sandbox_port}/_sandbox/ledger",
-        f"  Sandbox S3        http://127.0.0.1:{settings.sandbox_s3_port}",
+        f"  Local S3          http://127.0.0.1:{settings.sandbox_s3_port} (SeaweedFS, var/s3)",
         f"  Data              {settings.var_dir}",
         f"  Temporal log      {settings.var_dir / TEMPORAL_LOG}",
     ]

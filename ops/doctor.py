@@ -116,7 +116,7 @@ async def check_temporal(settings: Settings, fix: bool) -> str:
 
 
 async def check_bucket(settings: Settings, fix: bool) -> str:
-    from adapters.s3 import Storage
+    from adapters.s3 import Storage, cors_origins
 
     storage = Storage(settings)
     if fix:
@@ -130,7 +130,16 @@ async def check_bucket(settings: Settings, fix: bool) -> str:
         lifecycle = await asyncio.to_thread(s3.get_bucket_lifecycle_configuration, Bucket=bucket)
     except Exception as exc:  # noqa: BLE001 - botocore raises a generic ClientError
         raise RuntimeError(f"bucket {bucket}: no lifecycle rules (run with --fix)") from exc
-    return f"bucket {bucket}: versioning on, {len(lifecycle.get('Rules', []))} lifecycle rules"
+    try:
+        cors = await asyncio.to_thread(s3.get_bucket_cors, Bucket=bucket)
+    except Exception as exc:  # noqa: BLE001 - botocore raises a generic ClientError
+        raise RuntimeError(f"bucket {bucket}: no CORS rules (run with --fix)") from exc
+    allowed = {o for rule in cors.get("CORSRules", []) for o in rule.get("AllowedOrigins", [])}
+    missing = [o for o in cors_origins(settings) if o not in allowed and "*" not in allowed]
+    if missing:
+        raise RuntimeError(f"bucket {bucket}: CORS misses {', '.join(missing)} (run with --fix)")
+    rules = len(lifecycle.get("Rules", []))
+    return f"bucket {bucket}: versioning on, {rules} lifecycle rules, CORS {len(allowed)} origins"
 
 
 async def check_ebay(settings: Settings, _fix: bool) -> str:
@@ -164,8 +173,12 @@ async def check_openai(settings: Settings, _fix: bool) -> str:
 
 
 async def check_api(settings: Settings, _fix: bool) -> str:
-    async with httpx.AsyncClient(timeout=5) as client:
-        response = await client.get(f"{settings.public_base_url.rstrip('/')}/api/ready")
+    url = f"{settings.public_base_url.rstrip('/')}/api/ready"
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            response = await client.get(url)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"{url}: {type(exc).__name__} {exc}") from exc
     missing = [h for h in SEED_SECURITY_HEADERS if h not in response.headers]
     if response.status_code != 200:
         raise RuntimeError(f"/api/ready answered {response.status_code}: {response.text[:200]}")

@@ -1,1 +1,2 @@
-"""Local, stateful emulators of eBay, FedEx, Yamato, Sagawa, SendGrid and OpenAI (+ moto S3)."""
+"""Local, stateful emulators of eBay, FedEx, Yamato, Sagawa, SendGrid and OpenAI; local_s3.py
+runs the S3 server (SeaweedFS)."""

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from litestar import Litestar, MediaType, Request, Response, delete, get, post
+from litestar import Litestar, Request, delete, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import Body
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from config import Settings
 from sandbox import ebay, fedex, openai, sagawa, sendgrid, yamato
-from sandbox.core import FaultMiddleware, FaultRule, SandboxContext
+from sandbox.core import FaultMiddleware, FaultRule, SandboxContext, send_json
 
 EMULATORS = {
     "ebay": ebay,
@@ -109,10 +109,8 @@ class SandboxDispatcher:
             if prefix == "_sandbox":
                 await self.control(scope, receive, send)
                 return
-            response = Response(
-                {"error": f"no emulator at /{prefix}"}, status_code=404, media_type=MediaType.JSON
-            )
-            await response(scope, receive, send)
+            if scope["type"] == "http":
+                await send_json(send, 404, {"error": f"no emulator at /{prefix}"})
             return
         child = dict(scope)
         child["path"] = path[len(prefix) + 1 :] or "/"

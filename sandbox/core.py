@@ -95,13 +95,23 @@ class TokenBook:
 
     def __init__(self) -> None:
         self._tokens: dict[str, float] = {}
+        self._scopes: dict[str, frozenset[str]] = {}
         self._lock = threading.Lock()
 
-    def issue(self, ttl_seconds: int, prefix: str = "") -> str:
+    def issue(
+        self, ttl_seconds: int, prefix: str = "", scopes: frozenset[str] = frozenset()
+    ) -> str:
         token = prefix + secrets.token_urlsafe(32)
         with self._lock:
             self._tokens[token] = time.time() + ttl_seconds
+            self._scopes[token] = scopes
         return token
+
+    def scopes(self, authorization: str | None) -> frozenset[str]:
+        """The scopes granted with the bearer token in `authorization` (empty if unknown)."""
+        token = (authorization or "").split(" ", 1)[-1].strip()
+        with self._lock:
+            return self._scopes.get(token, frozenset())
 
     def valid(self, authorization: str | None) -> bool:
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -118,6 +128,7 @@ class TokenBook:
     def reset(self) -> None:
         with self._lock:
             self._tokens.clear()
+            self._scopes.clear()
 
 
 @dataclass
@@ -181,11 +192,11 @@ class FaultMiddleware:
         if rule.latency_ms:
             await asyncio.sleep(rule.latency_ms / 1000)
         if kind == "error":
-            await _send_json(
+            await send_json(
                 send, rule.error_status, self.error_body(rule.error_status, "Injected fault")
             )
         elif kind == "rate_limit":
-            await _send_json(
+            await send_json(
                 send,
                 429,
                 self.error_body(429, "Too many requests"),
@@ -215,7 +226,7 @@ class FaultMiddleware:
         await send({"type": "http.response.body", "body": b'{"lost', "more_body": False})
 
 
-async def _send_json(
+async def send_json(
     send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     import json

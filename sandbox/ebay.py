@@ -24,6 +24,7 @@ from litestar.params import FromPath, JSONBody
 
 from sandbox.core import SandboxContext
 from sandbox.ebay_common import (
+    API_SCOPE,
     APP_TOKEN_PREFIX,
     USER_TOKEN_PREFIX,
     EbayError,
@@ -36,9 +37,18 @@ from sandbox.ebay_common import (
 from sandbox.ebay_fulfillment import fulfillment_router
 from sandbox.ebay_inventory import inventory_router
 from sandbox.ebay_state import EbayState
+from sandbox.openai_listing import CATEGORIES
+
+# Leaf categories of eBay US the emulator knows (those its listing-copy model suggests, and a
+# few more); publishOffer refuses others with errorId 25005, as eBay refuses non-leaf ones.
+LEAF_CATEGORIES = {
+    **{cid: name for cid, name in CATEGORIES.values()},
+    "262": "Collectibles > Asian Antiques > Other Asian Antiques",
+    "20081": "Antiques > Other Antiques",
+    "99": "Everything Else > Other",
+}
 
 TOKEN_TTL = 7200
-API_SCOPE = "https://api.ebay.com/oauth/api_scope"
 CONSENTED_SCOPES = {API_SCOPE} | {
     f"{API_SCOPE}/{name}"
     for name in (
@@ -46,6 +56,7 @@ CONSENTED_SCOPES = {API_SCOPE} | {
         "sell.inventory.readonly",
         "sell.fulfillment",
         "sell.fulfillment.readonly",
+        "sell.finances",
         "sell.account",
         "sell.account.readonly",
         "sell.marketing",
@@ -65,7 +76,14 @@ def state_for(ctx: SandboxContext) -> EbayState:
     """One state per sandbox context, shared by the app and its control handlers."""
     entry = _STATES.get(id(ctx))
     if entry is None or entry[0] is not ctx:
-        state = EbayState(settings_currency=ctx.settings.ebay_currency, rng=ctx.rng)
+        settings = ctx.settings
+        state = EbayState(settings_currency=settings.ebay_currency, rng=ctx.rng)
+        state.policies = {
+            "FULFILLMENT": {settings.ebay_fulfillment_policy_id},
+            "PAYMENT": {settings.ebay_payment_policy_id},
+            "RETURN": {settings.ebay_return_policy_id},
+        }
+        state.categories = dict(LEAF_CATEGORIES)
         ctx.reset_hooks.append(state.reset)
         entry = _STATES[id(ctx)] = (ctx, state)
     return entry[1]
@@ -130,11 +148,13 @@ def create_app(ctx: SandboxContext) -> Litestar:
                 )
             if not scopes <= CONSENTED_SCOPES:
                 return _oauth_error(400, "invalid_scope", INVALID_SCOPE)
+            # Without `scope`, eBay grants what the seller consented to.
+            granted = frozenset(scopes or CONSENTED_SCOPES)
             with state.lock:
                 state.tokens_issued["user"] += 1
             return Response(
                 {
-                    "access_token": book.issue(TOKEN_TTL, USER_TOKEN_PREFIX),
+                    "access_token": book.issue(TOKEN_TTL, USER_TOKEN_PREFIX, granted),
                     "expires_in": TOKEN_TTL,
                     "token_type": "User Access Token",
                 }
@@ -146,7 +166,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
                 state.tokens_issued["app"] += 1
             return Response(
                 {
-                    "access_token": book.issue(TOKEN_TTL, APP_TOKEN_PREFIX),
+                    "access_token": book.issue(TOKEN_TTL, APP_TOKEN_PREFIX, frozenset(scopes)),
                     "expires_in": TOKEN_TTL,
                     "token_type": "Application Access Token",
                 }
@@ -168,7 +188,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
             )
         return Response({"algorithm": "ECDSA", "digest": "SHA1", "key": public_key_text(state)})
 
-    user_guard = [token_guard(book, USER_TOKEN_PREFIX)]
+    user_guard = [token_guard(book, USER_TOKEN_PREFIX, check_scope=True)]
     return Litestar(
         [
             token,
@@ -209,6 +229,8 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
                 "offers": len(state.offers),
                 "orders": len(state.orders),
                 "locations": sorted(state.locations),
+                "policies": {k: sorted(v) for k, v in state.policies.items()},
+                "categories": state.categories,
                 "public_key_id": state.key_id,
             }
 

@@ -119,8 +119,28 @@ def ebay_error_handler(_: Request, exc: Exception) -> Response:
     return Response(error_body(status, str(detail)), status_code=status)
 
 
-def token_guard(tokens: TokenBook, prefix: str):  # type: ignore[no-untyped-def]
-    """Sell APIs take user tokens; the notification key endpoint takes application tokens."""
+API_SCOPE = "https://api.ebay.com/oauth/api_scope"
+
+
+def scopes_accepted(method: str, path: str) -> frozenset[str]:
+    """The OAuth scopes eBay accepts for a Sell call, from the operation's `security` in
+    eBay's OpenAPI file (reads take the `.readonly` scope too; issue_refund needs
+    `sell.finances`)."""
+    spec, base = (
+        ("ebay-inventory", INVENTORY_BASE)
+        if path.startswith(INVENTORY_BASE)
+        else ("ebay-fulfillment", FULFILLMENT_BASE)
+    )
+    try:
+        _template, op = load_spec(spec).operation(method, path.removeprefix(base))
+    except KeyError:
+        return frozenset({f"{API_SCOPE}/{spec.replace('ebay-', 'sell.')}"})
+    return frozenset(s for rule in op.get("security", []) for s in rule.get("api_auth", []))
+
+
+def token_guard(tokens: TokenBook, prefix: str, *, check_scope: bool = False):  # type: ignore[no-untyped-def]
+    """Sell APIs take user tokens granted the call's scope (else 403, errorId 1100); the
+    notification key endpoint takes application tokens."""
 
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         header = connection.headers.get("authorization")
@@ -133,6 +153,17 @@ def token_guard(tokens: TokenBook, prefix: str):  # type: ignore[no-untyped-def]
                 domain="OAuth",
                 long_message="Invalid access token. Check the value of the Authorization "
                 "HTTP request header.",
+            )
+        if check_scope and not (
+            tokens.scopes(header)
+            & scopes_accepted(connection.scope["method"], connection.scope["path"])
+        ):
+            raise EbayError(
+                403,
+                1100,
+                "Access denied",
+                domain="ACCESS",
+                long_message="Insufficient permissions to fulfill the request.",
             )
 
     return guard

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -44,8 +44,26 @@ def _error(status: int, error_id: int, message: str, **params: str) -> EbayError
     return EbayError(status, error_id, message, domain=DOMAIN, parameters=params or None)
 
 
+DEFAULT_WINDOW = timedelta(days=90)  # no date filter: orders created in the last 90 days
+LONGEST_WINDOW = timedelta(days=730)  # orders go back two years; windows are as long at most
+
+
+def _check_window(start: datetime, end: datetime | None) -> None:
+    moment = now()
+    if start > moment or (end is not None and end > moment):
+        raise _error(400, 30850, "Start and end dates can't be in the future")
+    if (end or moment) - start > LONGEST_WINDOW or moment - start > LONGEST_WINDOW:
+        raise _error(
+            400,
+            30830,
+            "Time range between start date and end date must be within '2' years.",
+            allowedTime="2",
+        )
+
+
 def _parse_filter(raw: str) -> tuple[str | None, datetime | None, datetime | None, set[str]]:
-    """`lastmodifieddate:[a..b],orderfulfillmentstatus:{A|B}` -> (field, start, end, states)."""
+    """`lastmodifieddate:[a..b],orderfulfillmentstatus:{A|B}` -> (field, start, end, states).
+    Without a date filter eBay returns the orders created in the last 90 days."""
     date_field, start, end, statuses = None, None, None, set()
     consumed = FILTER_RE.sub("", raw).replace(",", "").strip()
     if consumed:
@@ -73,6 +91,9 @@ def _parse_filter(raw: str) -> tuple[str | None, datetime | None, datetime | Non
             date_field = name
             start, end = dates[name]
             break
+    if start is None:
+        return "creationdate", now() - DEFAULT_WINDOW, None, statuses
+    _check_window(start, end)
     return date_field, start, end, statuses
 
 

@@ -185,7 +185,12 @@ def inventory_router(ctx: SandboxContext, state: EbayState, guards: list[Any]) -
             )
         with state.lock:
             if key in state.locations:
-                return Response(None, status_code=409)
+                raise EbayError(
+                    409,
+                    25803,
+                    "merchantLocationKey already exists.",
+                    parameters={"fieldName": "merchantLocationKey", "merchantLocationKey": key},
+                )
             state.locations[key] = {"merchantLocationStatus": "ENABLED", **body}
             ledger.record("ebay", "location", key)
         return Response(None, status_code=204)
@@ -417,6 +422,31 @@ def _check_publishable(state: EbayState, offer: dict[str, Any]) -> None:
             25002,
             f"A user error has occurred. Missing {', '.join(missing)}.",
             parameters={"fieldName": missing[0]},
+        )
+    policies = offer["listingPolicies"]
+    for field, kind, error_id in (
+        ("fulfillmentPolicyId", "FULFILLMENT", 25007),
+        ("paymentPolicyId", "PAYMENT", 25008),
+        ("returnPolicyId", "RETURN", 25009),
+    ):
+        value = str(policies.get(field) or "")
+        if value not in state.policies.get(kind, set()):
+            raise EbayError(
+                400,
+                error_id,
+                "The eBay listing associated with the inventory item, or the unpublished offer "
+                f"has invalid data in the associated {kind.title()} policy. "
+                f"{kind.title()} policy {value or '(none)'} was not found for this seller.",
+                parameters={"fieldName": f"listingPolicies.{field}", field: value},
+            )
+    category = str(offer["categoryId"])
+    if category not in state.categories:
+        raise EbayError(
+            400,
+            25005,
+            "The eBay listing associated with the inventory item, or the unpublished offer has "
+            f"an invalid category ID. Category {category} is not a leaf category on this site.",
+            parameters={"fieldName": "categoryId", "categoryId": category},
         )
     key = offer.get("merchantLocationKey")
     if not key or key not in state.locations:

@@ -43,6 +43,10 @@ class EbayState:
         default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
     )
     key_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The seller's business policies by type (FULFILLMENT, PAYMENT, RETURN) and the leaf
+    # categories the marketplace knows: account and site configuration, kept across resets.
+    policies: dict[str, set[str]] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=dict)
 
     def reset(self) -> None:
         with self.lock:
@@ -197,6 +201,8 @@ class EbayState:
             self.inventory.get(sku, {}).get("product", {}).get("title")
             or f"Japanese vintage item {sku}"
         )
+        if offer is not None:
+            self._sell(offer, quantity)
         listing_id = (offer or {}).get("listing", {}).get("listingId") or self.new_listing_id()
         cost = {"value": f"{unit * quantity:.2f}", "currency": currency}
         return {
@@ -216,6 +222,18 @@ class EbayState:
             "deliveryCost": {"shippingCost": {"value": "0.00", "currency": currency}},
             "refunds": [],
         }
+
+    def _sell(self, offer: dict[str, Any], quantity: int) -> None:
+        """A sale takes the quantity off the offer and the item's ship-to availability, and
+        counts it on the listing, as eBay does (never below zero)."""
+        available = int(offer.get("availableQuantity") or 0)
+        offer["availableQuantity"] = max(0, available - quantity)
+        if "listing" in offer:
+            offer["listing"]["soldQuantity"] = offer["listing"].get("soldQuantity", 0) + quantity
+        item = self.inventory.get(offer["sku"])
+        ship_to = ((item or {}).get("availability") or {}).get("shipToLocationAvailability")
+        if ship_to is not None:
+            ship_to["quantity"] = max(0, int(ship_to.get("quantity") or 0) - quantity)
 
     def touch(self, order: dict[str, Any]) -> None:
         order["lastModifiedDate"] = iso(now())

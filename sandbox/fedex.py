@@ -13,29 +13,38 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from litestar import Litestar, Request, Response, post, put
+from litestar import Litestar, Request, Response, get, post, put
 from litestar.exceptions import HTTPException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 
 from adapters.carriers.fedex import tracking_check_digit
 from sandbox.core import SandboxContext
+from sandbox.fedex_rates import (
+    SERVICE_NAMES,
+    SERVICES,
+    RatingError,
+    check_service,
+    price,
+    rated_detail,
+    shipment_rate_detail,
+)
 from sandbox.labels import invoice_pdf, label_pdf
 from sandbox.oas import SpecViolation, load_spec
 
 SERVICE = "fedex"
 TOKEN_TTL = 3599
 
-# The life of a parcel: (derived code, event type, description, where).
-TIMELINE: tuple[tuple[str, str, str, str], ...] = (
-    ("OC", "OC", "Shipment information sent to FedEx", "origin"),
-    ("PU", "PU", "Picked up", "origin"),
-    ("IT", "DP", "Departed FedEx location", "origin"),
-    ("AR", "AR", "Arrived at FedEx location", "destination"),
-    ("OD", "OD", "On FedEx vehicle for delivery", "destination"),
-    ("DL", "DL", "Delivered", "destination"),
+# The life of a parcel: (derived code, event type, description, where, location type).
+TIMELINE: tuple[tuple[str, str, str, str, str], ...] = (
+    ("OC", "OC", "Shipment information sent to FedEx", "origin", "CUSTOMER"),
+    ("PU", "PU", "Picked up", "origin", "PICKUP_LOCATION"),
+    ("IT", "DP", "Departed FedEx location", "origin_hub", "ORIGIN_AIRPORT"),
+    ("AR", "AR", "Arrived at FedEx location", "destination_hub", "DESTINATION_AIRPORT"),
+    ("OD", "OD", "On FedEx vehicle for delivery", "destination", "VEHICLE"),
+    ("DL", "DL", "Delivered", "destination", "DELIVERY_LOCATION"),
 )
 CODES = [step[0] for step in TIMELINE]
 DAY_WORDS = [
@@ -50,25 +59,32 @@ DAY_WORDS = [
     "EIGHT_DAYS",
     "NINE_DAYS",
 ]
-
-SERVICES = (
-    # (service type, name, price factor, transit days)
-    ("FEDEX_INTERNATIONAL_PRIORITY", "FedEx International Priority", 1.0, 3),
-    ("INTERNATIONAL_ECONOMY", "FedEx International Economy", 0.72, 6),
-    ("FEDEX_INTERNATIONAL_CONNECT_PLUS", "FedEx International Connect Plus", 0.6, 9),
-)
-ZONE_BASE_JPY = {"A": 2900, "B": 3600, "C": 4700, "D": 5200}
-ZONE_BY_COUNTRY = {
-    "KR": "A",
-    "CN": "A",
-    "TW": "A",
-    "HK": "A",
-    "SG": "B",
-    "TH": "B",
-    "AU": "B",
-    "US": "C",
-    "CA": "C",
-    "MX": "C",
+# The hub a parcel leaves a country from / arrives in: (city, state or province).
+HUBS = {
+    "JP": ("NARITA-SHI", "12"),
+    "US": ("MEMPHIS", "TN"),
+    "CA": ("MISSISSAUGA", "ON"),
+    "MX": ("MEXICO CITY", ""),
+    "GB": ("STANSTED", ""),
+    "DE": ("COLOGNE", ""),
+    "FR": ("ROISSY CHARLES DE GAULLE", ""),
+    "AU": ("SYDNEY", "NSW"),
+    "KR": ("INCHEON", ""),
+    "CN": ("GUANGZHOU", ""),
+    "HK": ("HONG KONG", ""),
+    "TW": ("TAIPEI", ""),
+    "SG": ("SINGAPORE", ""),
+    "TH": ("BANGKOK", ""),
+}
+# Local standard-time offsets (hours) for scan times; US and Canada by state or province.
+UTC_OFFSET = {"JP": 9, "KR": 9, "CN": 8, "HK": 8, "TW": 8, "SG": 8, "TH": 7, "AU": 10}
+UTC_OFFSET |= {"GB": 0, "DE": 1, "FR": 1, "MX": -6, "US": -5, "CA": -5}
+STATE_OFFSET = {
+    **dict.fromkeys(("CA", "WA", "OR", "NV", "BC"), -8),
+    **dict.fromkeys(("AZ", "CO", "UT", "NM", "ID", "MT", "WY", "AB"), -7),
+    **dict.fromkeys(("TX", "IL", "TN", "MN", "MO", "WI", "LA", "OK", "KS", "MB"), -6),
+    **dict.fromkeys(("AK",), -9),
+    **dict.fromkeys(("HI",), -10),
 }
 
 
@@ -94,14 +110,41 @@ def _fail(status: int, message: str, code: str | None = None) -> Response[dict[s
     return Response(error_body(status, message, code), status_code=status)
 
 
+@dataclass(frozen=True)
+class Place:
+    city: str
+    state: str
+    country: str
+
+    @classmethod
+    def of(cls, address: dict[str, Any]) -> Place:
+        return cls(
+            str(address.get("city") or "").upper(),
+            str(address.get("stateOrProvinceCode") or ""),
+            str(address.get("countryCode") or ""),
+        )
+
+    def hub(self) -> Place:
+        city, state = HUBS.get(self.country, (self.city, self.state))
+        return Place(city, state, self.country)
+
+    def zone(self) -> timezone:
+        hours = UTC_OFFSET.get(self.country, 0)
+        if self.country in ("US", "CA"):
+            hours = STATE_OFFSET.get(self.state, hours)
+        return timezone(timedelta(hours=hours))
+
+
 @dataclass
 class Parcel:
     tracking_number: str
     reference: str
     service: str
     created_at: float
-    destination_country: str
-    shipper_country: str = "JP"
+    origin: Place
+    destination: Place
+    account: str = ""
+    documents: dict[str, bytes] = field(default_factory=dict)
     cancelled: bool = False
     forced_step: int | None = None
 
@@ -142,23 +185,44 @@ def _validate(schema: str, spec: str, body: Any) -> None:
     load_spec(spec)._validate(f"components/schemas/{schema}", body)
 
 
+def _place_of(parcel: Parcel, where: str) -> Place:
+    return {
+        "origin": parcel.origin,
+        "origin_hub": parcel.origin.hub(),
+        "destination_hub": parcel.destination.hub(),
+        "destination": parcel.destination,
+    }[where]
+
+
 def _scan_events(parcel: Parcel, state: FedexState) -> list[dict[str, Any]]:
-    started = datetime.fromtimestamp(parcel.created_at, UTC)
+    """Scans along the parcel's route, in local time with seconds and offset, none in the
+    future: a parcel pushed ahead by the control endpoint has its scans spread until now."""
+    count = state.step_of(parcel) + 1
+    now = time.time()
+    step = state.seconds_per_step
+    if count > 1 and parcel.created_at + (count - 1) * step > now:
+        step = max(0.0, (now - parcel.created_at) / (count - 1))
     events = []
-    for index in range(state.step_of(parcel) + 1):
-        code, event_type, description, where = TIMELINE[index]
-        country = parcel.shipper_country if where == "origin" else parcel.destination_country
+    for index in range(count):
+        code, event_type, description, where, location_type = TIMELINE[index]
+        place = _place_of(parcel, where)
+        at = datetime.fromtimestamp(int(parcel.created_at + index * step), UTC)
+        location: dict[str, Any] = {
+            "city": place.city,
+            "countryCode": place.country,
+            "residential": False,
+        }
+        if place.state:
+            location["stateOrProvinceCode"] = place.state
         events.append(
             {
-                "date": (started + timedelta(seconds=index * state.seconds_per_step)).isoformat(),
+                "date": at.astimezone(place.zone()).isoformat(),
                 "eventType": event_type,
                 "eventDescription": description,
                 "derivedStatusCode": code,
                 "derivedStatus": description,
-                "scanLocation": {
-                    "city": "TOKYO" if where == "origin" else "GATEWAY",
-                    "countryCode": country,
-                },
+                "locationType": location_type,
+                "scanLocation": location,
             }
         )
     return list(reversed(events))  # newest first, as FedEx lists them
@@ -229,40 +293,81 @@ def create_app(ctx: SandboxContext) -> Litestar:
             ) from exc
         return body
 
+    def check_account(body: dict[str, Any]) -> None:
+        if (body.get("accountNumber") or {}).get("value") != settings.fedex_account_number:
+            raise _Refused(
+                _fail(
+                    403,
+                    "The account number is not registered to this API key.",
+                    "ACCOUNTNUMBER.REGISTRATION.REQUIRED",
+                )
+            )
+
+    def check_route(service: str | None, shipper: str, recipient: str) -> None:
+        try:
+            check_service(service, shipper, recipient)
+        except RatingError as exc:
+            raise _Refused(_fail(400, str(exc), exc.code)) from exc
+
     @post("/rate/v1/rates/quotes", status_code=200)
     async def rate(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         body = await guarded(request, "Full_Schema_Quote_Rate", "fedex-rate")
+        check_account(body)
         shipment = body["requestedShipment"]
         country = shipment["recipient"]["address"]["countryCode"]
-        if country == shipment["shipper"]["address"]["countryCode"]:
-            return _fail(
-                400,
-                "Service is not available for a domestic shipment from JP.",
-                "SERVICE.UNAVAILABLE.ERROR",
-            )
-        kilos = sum(float(p["weight"]["value"]) for p in shipment["requestedPackageLineItems"])
-        base = ZONE_BASE_JPY[ZONE_BY_COUNTRY.get(country, "D")] + 1100 * max(0, kilos - 0.5)
+        asked = shipment.get("serviceType")
+        check_route(asked, shipment["shipper"]["address"]["countryCode"], country)
+        packages = shipment["requestedPackageLineItems"]
+        kinds = set(shipment.get("rateRequestType") or ["ACCOUNT"])
+        preferred = shipment.get("preferredCurrency")
         details = []
-        for service, name, factor, days in SERVICES:
-            amount = round(base * factor, 0)
+        for service, name, _factor, days in SERVICES:
+            if asked and service != asked:
+                continue
+            try:
+                rated = [rated_detail(price(service, country, packages, "ACCOUNT"), "ACCOUNT")]
+                if "LIST" in kinds:
+                    rated.append(rated_detail(price(service, country, packages, "LIST"), "LIST"))
+                if "PREFERRED" in kinds and preferred:
+                    charge = price(service, country, packages, "ACCOUNT", preferred)
+                    rated.append(rated_detail(charge, "PREFERRED_CURRENCY"))
+            except RatingError as exc:
+                return _fail(400, str(exc), exc.code)
             details.append(
                 {
                     "serviceType": service,
                     "serviceName": name,
-                    "packagingType": "YOUR_PACKAGING",
-                    "commit": {"daysInTransit": DAY_WORDS[days]},
-                    "ratedShipmentDetails": [
-                        {"rateType": "ACCOUNT", "totalNetCharge": amount * 0.85, "currency": "JPY"},
-                        {"rateType": "LIST", "totalNetCharge": amount, "currency": "JPY"},
+                    "packagingType": shipment.get("packagingType", "YOUR_PACKAGING"),
+                    "customerMessages": [
+                        {
+                            "code": "SERVICE.TYPE.INTERNATIONAL.MESSAGE",
+                            "message": "Rate does not include duties & taxes, clearance entry"
+                            " fees or other import fees.",
+                        }
                     ],
+                    "commit": {
+                        "daysInTransit": DAY_WORDS[days],
+                        "dateDetail": {
+                            "dayOfWeek": _weekday(_commit_date(shipment, days)),
+                            "dayCxsFormat": _commit_date(shipment, days),
+                        },
+                    },
+                    "operationalDetail": {
+                        "transitTime": DAY_WORDS[days],
+                        "commitDate": _commit_date(shipment, days),
+                    },
+                    "signatureOptionType": "SERVICE_DEFAULT",
+                    "ratedShipmentDetails": rated,
                 }
             )
         return Response(
             {
                 "transactionId": str(uuid.uuid4()),
+                **_echo(request),
                 "output": {
                     "rateReplyDetails": details,
                     "quoteDate": datetime.now(UTC).date().isoformat(),
+                    "encoded": False,
                 },
             }
         )
@@ -270,21 +375,19 @@ def create_app(ctx: SandboxContext) -> Litestar:
     @post("/ship/v1/shipments", status_code=200)
     async def ship(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         body = await guarded(request, "Full_Schema_Ship", "fedex-ship")
-        if body["accountNumber"]["value"] != settings.fedex_account_number:
-            return _fail(
-                403,
-                "The account number is not registered to this API key.",
-                "ACCOUNTNUMBER.REGISTRATION.REQUIRED",
-            )
+        check_account(body)
         shipment = body["requestedShipment"]
-        recipient = shipment["recipients"][0]["address"]["countryCode"]
-        shipper = shipment["shipper"]["address"]["countryCode"]
+        recipient = Place.of(shipment["recipients"][0]["address"])
+        shipper = Place.of(shipment["shipper"]["address"])
+        service = shipment["serviceType"]
+        check_route(service, shipper.country, recipient.country)
         customs = shipment.get("customsClearanceDetail")
-        if recipient != shipper and not (customs and customs.get("commodities")):
+        if not (customs and customs.get("commodities")):
             return _fail(
                 400, "Commodities are required for international shipments.", "COMMODITIES.REQUIRED"
             )
-        package = shipment["requestedPackageLineItems"][0]
+        packages = shipment["requestedPackageLineItems"]
+        package = packages[0]
         reference = next(
             (
                 r["value"]
@@ -293,60 +396,74 @@ def create_app(ctx: SandboxContext) -> Litestar:
             ),
             "",
         )
+        account_charge = price(service, recipient.country, packages, "ACCOUNT")
+        list_charge = price(service, recipient.country, packages, "LIST")
         number = state.new_tracking_number()
-        service = shipment["serviceType"]
-        state.parcels[number] = Parcel(number, reference, service, time.time(), recipient, shipper)
-        ctx.ledger.record(SERVICE, "label_bought", reference or number)
-        documents = [
-            {
-                "contentType": "LABEL",
-                "copiesToPrint": 1,
-                "docType": "PDF",
-                "encodedLabel": base64.b64encode(label_pdf(number, service, shipment)).decode(),
-            }
-        ]
-        shipment_documents = []
-        if customs:
-            shipment_documents.append(
-                {
-                    "contentType": "COMMERCIAL_INVOICE",
-                    "copiesToPrint": 1,
-                    "docType": "PDF",
-                    "encodedLabel": base64.b64encode(invoice_pdf(number, shipment)).decode(),
-                }
-            )
-        kilos = float(package["weight"]["value"])
-        charge = round(
-            ZONE_BASE_JPY[ZONE_BY_COUNTRY.get(recipient, "D")] + 1100 * max(0, kilos - 0.5)
+        parcel = Parcel(
+            number,
+            reference,
+            service,
+            time.time(),
+            shipper,
+            recipient,
+            account=body["accountNumber"]["value"],
         )
+        state.parcels[number] = parcel
+        ctx.ledger.record(SERVICE, "label_bought", reference or number)
+        parcel.documents["LABEL"] = label_pdf(number, service, shipment)
+        if customs:
+            parcel.documents["COMMERCIAL_INVOICE"] = invoice_pdf(number, shipment)
+        url_only = body.get("labelResponseOptions") == "URL_ONLY"
+        base = str(request.base_url).rstrip("/")
+
+        def document(kind: str) -> dict[str, Any]:
+            out: dict[str, Any] = {"contentType": kind, "copiesToPrint": 1, "docType": "PDF"}
+            if url_only:
+                out["url"] = f"{base}/document/v1/cache/retrieve/{number}-{kind}.pdf"
+            else:
+                out["encodedLabel"] = base64.b64encode(parcel.documents[kind]).decode()
+            return out
+
+        shipment_documents = [document(k) for k in parcel.documents if k != "LABEL"]
         return Response(
             {
                 "transactionId": str(uuid.uuid4()),
+                **_echo(request),
                 "output": {
                     "transactionShipments": [
                         {
                             "masterTrackingNumber": number,
                             "serviceType": service,
+                            "serviceCategory": "EXPRESS",
                             "shipDatestamp": shipment.get("shipDatestamp", ""),
-                            "serviceName": service.replace("_", " ").title(),
+                            "serviceName": SERVICE_NAMES[service],
                             "pieceResponses": [
                                 {
+                                    "masterTrackingNumber": number,
                                     "trackingNumber": number,
+                                    "deliveryDatestamp": _commit_date(
+                                        shipment, _transit_days(service)
+                                    )[:10],
                                     "customerReferences": package.get("customerReferences", []),
-                                    "packageDocuments": documents,
+                                    "packageDocuments": [document("LABEL")],
                                 }
                             ],
                             "shipmentDocuments": shipment_documents,
                             "completedShipmentDetail": {
+                                "carrierCode": "FDXE",
+                                "masterTrackingId": {
+                                    "trackingIdType": "FEDEX",
+                                    "trackingNumber": number,
+                                },
                                 "shipmentRating": {
+                                    "actualRateType": "PAYOR_ACCOUNT_SHIPMENT",
                                     "shipmentRateDetails": [
-                                        {
-                                            "rateType": "PAYOR_ACCOUNT_SHIPMENT",
-                                            "totalNetCharge": charge,
-                                            "currency": "JPY",
-                                        },
-                                    ]
-                                }
+                                        shipment_rate_detail(
+                                            account_charge, "PAYOR_ACCOUNT_SHIPMENT"
+                                        ),
+                                        shipment_rate_detail(list_charge, "PAYOR_LIST_SHIPMENT"),
+                                    ],
+                                },
                             },
                             "alerts": [],
                         }
@@ -355,12 +472,30 @@ def create_app(ctx: SandboxContext) -> Litestar:
             }
         )
 
+    @get("/document/v1/cache/retrieve/{name:str}")
+    async def document(name: FromPath[str]) -> Response[Any]:
+        number, _, kind = name.removesuffix(".pdf").partition("-")
+        parcel = state.parcels.get(number)
+        if parcel is None or kind not in parcel.documents:
+            return _fail(404, "The requested document was not found.", "NOT.FOUND.ERROR")
+        return Response(parcel.documents[kind], media_type="application/pdf")
+
     @put("/ship/v1/shipments/cancel", status_code=200)
     async def cancel(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         body = await guarded(request, "Full_Schema_Cancel_Shipment", "fedex-ship")
         parcel = state.parcels.get(body["trackingNumber"])
         if parcel is None:
-            return _fail(404, "The tracking number was not found.", "TRACKING.NOTFOUND")
+            return _fail(
+                404,
+                "Error with entered Tracking Number. Please verify the entered Tracking Number.",
+                "TRACKINGNUMBER.ENTERED.INVALID",
+            )
+        if body["accountNumber"]["value"] != parcel.account:
+            return _fail(
+                403,
+                "Requested user is not authorized to perform the operation.",
+                "SHIPMENT.USER.UNAUTHORIZED",
+            )
         if state.step_of(parcel) >= 1 and not parcel.cancelled:
             return _fail(
                 400,
@@ -373,6 +508,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
         return Response(
             {
                 "transactionId": str(uuid.uuid4()),
+                **_echo(request),
                 "output": {
                     "cancelledShipment": True,
                     "cancelledHistory": True,
@@ -401,7 +537,11 @@ def create_app(ctx: SandboxContext) -> Litestar:
             )
             results.append({"trackingNumber": number, "trackResults": [result]})
         return Response(
-            {"transactionId": str(uuid.uuid4()), "output": {"completeTrackResults": results}}
+            {
+                "transactionId": str(uuid.uuid4()),
+                **_echo(request),
+                "output": {"completeTrackResults": results},
+            }
         )
 
     @post("/track/v1/referencenumbers", status_code=200)
@@ -422,6 +562,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
         return Response(
             {
                 "transactionId": str(uuid.uuid4()),
+                **_echo(request),
                 "output": {
                     "completeTrackResults": [{"trackingNumber": value, "trackResults": results}]
                 },
@@ -429,10 +570,38 @@ def create_app(ctx: SandboxContext) -> Litestar:
         )
 
     return Litestar(
-        [token, rate, ship, cancel, track, track_by_reference],
+        [token, rate, ship, document, cancel, track, track_by_reference],
         openapi_config=None,
         exception_handlers={HTTPException: _http_error, _Refused: _refused},
     )
+
+
+def _transit_days(service: str) -> int:
+    return next(s[3] for s in SERVICES if s[0] == service)
+
+
+def _commit_date(shipment: dict[str, Any], days: int) -> str:
+    """The committed delivery: `days` business days after the ship date, by 18:00."""
+    try:
+        day = datetime.fromisoformat(str(shipment.get("shipDatestamp"))[:10]).date()
+    except ValueError:
+        day = datetime.now(UTC).date()
+    left = days
+    while left:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return f"{day.isoformat()}T18:00:00"
+
+
+def _weekday(moment: str) -> str:
+    return datetime.fromisoformat(moment).strftime("%a").upper()
+
+
+def _echo(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """FedEx echoes `x-customer-transaction-id` as `customerTransactionId`."""
+    value = request.headers.get("x-customer-transaction-id")
+    return {"customerTransactionId": value} if value else {}
 
 
 class _Refused(Exception):

@@ -88,6 +88,30 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 DEFAULT_CATEGORY = ("99", "Everything Else")
 ASCII_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-./]*")
+JAPANESE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff01-\uff9f]+")
+# Phrases of condition notes, longest first when matched; unknown phrases are left out (the
+# photos show them) rather than copied untranslated.
+NOTE_PHRASES: dict[str, str] = {
+    "箱に小さな傷あり": "small scratches on the box",
+    "箱に傷あり": "scratches on the box",
+    "小さな傷あり": "small scratches",
+    "小傷あり": "minor scratches",
+    "傷あり": "some scratches",
+    "汚れあり": "some marks",
+    "使用感あり": "signs of use",
+    "動作確認済み": "tested and working",
+    "動作未確認": "untested",
+    "電池切れ": "battery needs replacing",
+    "箱なし": "no box",
+    "箱付き": "with box",
+    "説明書付き": "with manual",
+    "付属品完備": "all accessories included",
+    "未使用": "unused",
+    "新品": "new",
+    "美品": "excellent condition",
+    "中古": "used",
+    "ジャンク": "for parts",
+}
 
 
 @dataclass
@@ -106,12 +130,22 @@ class Record:
     def english_words(self) -> list[str]:
         return translate(self.title_ja)
 
+    def brand_en(self) -> str:
+        """The brand in Latin letters: its ASCII part (`岩鋳 (Iwachu)` -> `Iwachu`), its
+        glossary word, or nothing."""
+        ascii_part = " ".join(ASCII_RUN.findall(self.brand))
+        return ascii_part or " ".join(translate(self.brand))
+
+    def notes_en(self) -> str:
+        return ", ".join(dict.fromkeys(translate(self.condition_notes, NOTE_PHRASES)))
+
     def title(self) -> str:
         words = self.english_words
         ascii_tokens = ASCII_RUN.findall(self.title_ja)
         items = [w for w in words if w not in CONDITION_WORDS]
         condition = [w for w in words if w in CONDITION_WORDS]
-        head = [self.brand] if self.brand and self.brand not in ascii_tokens else []
+        brand = self.brand_en()
+        head = [brand] if brand and brand not in ascii_tokens else []
         parts = head + ascii_tokens + items + condition + ["from Japan"]
         return " ".join(dict.fromkeys(p for p in parts if p))
 
@@ -126,16 +160,16 @@ class Record:
         return condition or (self.condition or "Used").replace("_", " ").title()
 
 
-def translate(text: str) -> list[str]:
+def translate(text: str, glossary: dict[str, str] = GLOSSARY) -> list[str]:
     """Glossary words found in `text`, in order of appearance, longest match first."""
     found: list[tuple[int, str]] = []
     taken = [False] * len(text)
-    for japanese in sorted(GLOSSARY, key=len, reverse=True):
+    for japanese in sorted(glossary, key=len, reverse=True):
         start = text.find(japanese)
         while start >= 0:
             end = start + len(japanese)
             if not any(taken[start:end]):
-                found.append((start, GLOSSARY[japanese]))
+                found.append((start, glossary[japanese]))
                 for i in range(start, end):
                     taken[i] = True
             start = text.find(japanese, end)
@@ -171,14 +205,21 @@ def fit(text: str, schema: dict[str, Any]) -> str:
     return text
 
 
+def english(text: str) -> str:
+    """What is left of `text` without Japanese script (the copy is English only)."""
+    text = re.sub(r"\(\s*\)", " ", JAPANESE.sub(" ", text))
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
 def describe(record: Record) -> str:
     title = record.title()
-    notes = f" Notes: {record.condition_notes}." if record.condition_notes else ""
+    notes_en = record.notes_en()
+    notes = f" Notes: {notes_en[:1].upper()}{notes_en[1:]}." if notes_en else ""
     return (
         f"<p>{title}. Shipped with care from Tokyo by The World Door.</p>"
-        f"<ul><li>Brand: {record.brand or 'Unbranded'}</li>"
+        f"<ul><li>Brand: {record.brand_en() or 'Unbranded'}</li>"
         f"<li>Condition: {record.condition_text()}</li>"
-        f"<li>Original title: {record.title_ja}</li></ul>"
+        f"<li>Country of origin: Japan</li></ul>"
         f"<p>Condition: {record.condition_text()}.{notes} Please see the photos.</p>"
     )
 
@@ -186,7 +227,7 @@ def describe(record: Record) -> str:
 def specifics(record: Record) -> list[tuple[str, list[str]]]:
     words = record.english_words
     items = [w for w in words if w not in CONDITION_WORDS]
-    pairs = [("Brand", [record.brand or "Unbranded"])]
+    pairs = [("Brand", [record.brand_en() or "Unbranded"])]
     models = [t for t in ASCII_RUN.findall(record.title_ja) if any(c.isdigit() for c in t)]
     if models:
         pairs.append(("Model", models[:1]))
@@ -234,7 +275,7 @@ class InstanceBuilder:
         if kind == "array":
             return self._array(schema, name)
         if kind == "string":
-            return fit(self._text(name.lower(), parent.lower()), schema)
+            return fit(english(self._text(name.lower(), parent.lower())), schema)
         if kind == "integer":
             return int(schema.get("minimum", 1))
         if kind == "number":
@@ -281,11 +322,11 @@ class InstanceBuilder:
         if "description" in name or "html" in name:
             return describe(record)
         if "brand" in name:
-            return record.brand or "Unbranded"
+            return record.brand_en() or "Unbranded"
         if "condition" in name:
             return record.condition_text()
         if "value" in name:
-            return record.brand or "Japan"
+            return record.brand_en() or "Japan"
         if name in ("name", "label"):
             return "Brand"
         if "sku" in name:

@@ -1,4 +1,5 @@
-"""Running the sandbox: emulators on one port (uvicorn) and moto's S3 server on another."""
+"""Running the sandbox: the emulators on one port (uvicorn), and for tests and benchmarks the
+local S3 server (SeaweedFS `weed mini`, see `sandbox/local_s3.py`) beside them."""
 
 from __future__ import annotations
 
@@ -12,24 +13,13 @@ import uvicorn
 from config import Settings
 from sandbox.app import create_sandbox_app
 from sandbox.core import SandboxContext
-
-
-def start_s3_server(host: str, port: int):  # type: ignore[no-untyped-def]
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    return server
+from sandbox.local_s3 import LocalS3, ports_from
 
 
 def run_sandbox(settings: Settings, host: str = "127.0.0.1") -> None:
-    """Blocking: what `worlddoor sandbox` runs."""
-    s3 = start_s3_server(host, settings.sandbox_s3_port)
-    try:
-        app = create_sandbox_app(settings)
-        uvicorn.run(app, host=host, port=settings.sandbox_port, log_level="warning", lifespan="on")
-    finally:
-        s3.stop()
+    """Blocking: what `worlddoor sandbox` runs (the emulators; S3 is `worlddoor local-s3`)."""
+    app = create_sandbox_app(settings)
+    uvicorn.run(app, host=host, port=settings.sandbox_port, log_level="warning", lifespan="on")
 
 
 @dataclass
@@ -37,14 +27,14 @@ class RunningSandbox:
     base_url: str
     s3_url: str
     ctx: SandboxContext
+    s3: LocalS3
     _server: uvicorn.Server
     _thread: threading.Thread
-    _s3: object
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
-        self._s3.stop()  # type: ignore[attr-defined]
+        self.s3.stop()
 
 
 def free_port() -> int:
@@ -53,27 +43,56 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_port_block() -> int:
+    """A free `SANDBOX_S3_INTERNAL_PORT`: every internal listener of the local S3 is free."""
+    for _ in range(200):
+        first = free_port()
+        ports = sorted(ports_from(first).values())
+        if ports[-1] > 65535:
+            continue
+        sockets = []
+        try:
+            for port in ports:
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no free block of ports found for the local S3 server")
+
+
 def start_sandbox_in_thread(settings: Settings) -> RunningSandbox:
-    """For tests and benchmarks: the sandbox on the ports in `settings`, in this process."""
+    """For tests and benchmarks: the local S3 server (a child process, data under
+    `var_dir/s3`) and the emulators in this process, on the ports in `settings`."""
     host = "127.0.0.1"
-    s3 = start_s3_server(host, settings.sandbox_s3_port)
-    app = create_sandbox_app(settings)
-    config = uvicorn.Config(
-        app, host=host, port=settings.sandbox_port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox", daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not server.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError(f"sandbox did not start on port {settings.sandbox_port}")
-        time.sleep(0.05)
+    s3 = LocalS3(settings)
+    s3.start()
+    try:
+        s3.wait_ready()
+        app = create_sandbox_app(settings)
+        config = uvicorn.Config(
+            app, host=host, port=settings.sandbox_port, log_level="warning", lifespan="on"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="sandbox", daemon=True)
+        thread.start()
+        deadline = time.time() + 15
+        while not server.started:
+            if time.time() > deadline or not thread.is_alive():
+                raise RuntimeError(f"sandbox did not start on port {settings.sandbox_port}")
+            time.sleep(0.05)
+    except BaseException:
+        s3.stop()
+        raise
     return RunningSandbox(
         base_url=f"http://{host}:{settings.sandbox_port}",
-        s3_url=f"http://{host}:{settings.sandbox_s3_port}",
+        s3_url=s3.endpoint,
         ctx=app.ctx,
+        s3=s3,
         _server=server,
         _thread=thread,
-        _s3=s3,
     )

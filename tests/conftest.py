@@ -34,6 +34,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _free_port_block() -> int:
+    from sandbox.server import free_port_block
+
+    return free_port_block()
+
+
 def _choose_database() -> tuple[str, str | None]:
     """A fresh PostgreSQL database for this run when PostgreSQL answers, else SQLite."""
     base = os.environ.get("DATABASE_URL") or (
@@ -70,6 +76,7 @@ os.environ.update(
         "REDIS_URL": _choose_redis(),
         "SANDBOX_PORT": str(_free_port()),
         "SANDBOX_S3_PORT": str(_free_port()),
+        "SANDBOX_S3_INTERNAL_PORT": str(_free_port_block()),
         "AWS_S3_BUCKET": "worlddoor-test",
         "LOG_LEVEL": "WARNING",
     }
@@ -125,12 +132,31 @@ def migrated_db(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def sandbox(settings) -> Iterator:  # type: ignore[no-untyped-def]
-    """All emulators over real HTTP, plus moto's S3 server."""
+    """All emulators over real HTTP, plus the local S3 server (SeaweedFS `weed mini`)."""
     from sandbox.server import start_sandbox_in_thread
 
     running = start_sandbox_in_thread(settings)
+    _started_sandbox.append(running)
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _local_s3_alive() -> None:
+    """If the session's S3 server died (e.g. killed from outside), start it again on the same
+    data before the next test: the objects are on disk, so tests see no difference."""
+    for running in _started_sandbox:
+        if running.s3.process is not None and running.s3.process.poll() is not None:
+            import warnings
+
+            tail = running.s3.log_file.read_text(errors="replace")[-2000:]
+            code = running.s3.process.returncode
+            warnings.warn(f"local S3 exited ({code}), restarted; its log:\n{tail}", stacklevel=1)
+            running.s3.start()
+            running.s3.wait_ready()
+
+
+_started_sandbox: list = []
 
 
 @pytest.fixture

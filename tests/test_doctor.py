@@ -28,3 +28,19 @@ async def test_doctor_passes_against_the_sandbox_and_names_what_is_missing(
     wrong = live.model_copy(update={"openai_model": "gpt-nonexistent", "fedex_api_key": "nope"})
     results = {r.name: r for r in await run_checks(wrong)}
     assert not results["openai credentials"].ok and not results["fedex credentials"].ok
+
+
+async def test_the_api_check_uses_the_configured_port_without_public_base_url() -> None:
+    from config import Settings
+    from ops.doctor import check_api
+    from sandbox.server import free_port
+
+    port = free_port()
+    settings = Settings(api_port=port)
+    assert settings.public_base_url == f"http://127.0.0.1:{port}"
+    try:
+        await check_api(settings, False)
+    except RuntimeError as exc:
+        assert f"http://127.0.0.1:{port}/api/ready" in str(exc)
+    else:
+        raise AssertionError("nothing listens there: the check must fail")

@@ -101,6 +101,7 @@ class Label(BaseModel):
     invoice_data: bytes | None = None
     amount: str = ""
     currency: str = ""
+    warnings: list[str] = []  # e.g. hand-off fields cut to the carrier's limits
 
 
 class TrackingEvent(BaseModel):

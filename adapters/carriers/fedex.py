@@ -171,7 +171,7 @@ class FedexCarrier:
                     carrier=SERVICE,
                     service=detail["serviceType"],
                     service_name=detail.get("serviceName", ""),
-                    amount=str(Decimal(str(rated["totalNetCharge"])).quantize(Decimal("0.01"))),
+                    amount=_amount(rated["totalNetCharge"], rated.get("currency", "JPY")),
                     currency=rated.get("currency", "JPY"),
                     transit_days=_days(transit),
                 )
@@ -226,7 +226,7 @@ class FedexCarrier:
             None,
         )
         rating = (shipment.get("completedShipmentDetail") or {}).get("shipmentRating") or {}
-        charge = (rating.get("shipmentRateDetails") or [{}])[0]
+        charge = _actual_rate(rating)
         return Label(
             carrier=SERVICE,
             service=shipment.get("serviceType", service),
@@ -235,7 +235,9 @@ class FedexCarrier:
             label_format="PDF",
             label_data=base64.b64decode(label["encodedLabel"]),
             invoice_data=base64.b64decode(invoice["encodedLabel"]) if invoice else None,
-            amount=str(charge.get("totalNetCharge", "")),
+            amount=_amount(charge["totalNetCharge"], charge.get("currency", ""))
+            if "totalNetCharge" in charge
+            else "",
             currency=str(charge.get("currency", "")),
         )
 
@@ -302,6 +304,7 @@ class FedexCarrier:
             error = result["error"]
             raise PermanentError(SERVICE, error.get("message", ""), code=error.get("code"))
         latest = result.get("latestStatusDetail") or {}
+        # FedEx lists scans newest first; reversed, a stable sort keeps same-second scans in order.
         events = [
             TrackingEvent(
                 occurred_at=datetime.fromisoformat(scan["date"]),
@@ -312,7 +315,7 @@ class FedexCarrier:
                 description=scan.get("eventDescription", ""),
                 location=_location(scan.get("scanLocation") or {}),
             )
-            for scan in result.get("scanEvents", [])
+            for scan in reversed(result.get("scanEvents", []))
         ]
         events.sort(key=lambda e: e.occurred_at)
         return TrackingInfo(
@@ -390,6 +393,19 @@ def _customs(request: ShipmentRequest) -> dict[str, Any]:
             for c in customs.commodities
         ],
     }
+
+
+def _amount(value: Any, currency: str) -> str:
+    """A charge as text: whole units for JPY (FedEx quotes yen without decimals), else cents."""
+    places = Decimal(1) if currency in ("JPY", "JYE") else Decimal("0.01")
+    return str(Decimal(str(value)).quantize(places))
+
+
+def _actual_rate(rating: dict[str, Any]) -> dict[str, Any]:
+    """The rate FedEx says it charged (`actualRateType`), else the first one listed."""
+    details = rating.get("shipmentRateDetails") or [{}]
+    actual = rating.get("actualRateType")
+    return next((d for d in details if d.get("rateType") == actual), details[0])
 
 
 def _preferred_rate(details: list[dict[str, Any]]) -> dict[str, Any] | None:

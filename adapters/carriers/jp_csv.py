@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from abc import ABC, abstractmethod
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -34,6 +35,41 @@ from config import Settings
 from domain.tracking import is_jp_tracking_number
 
 ENCODING = "cp932"
+log = logging.getLogger(__name__)
+
+
+def fit_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of Shift_JIS (the carriers count field lengths in
+    bytes: 2 per full-width character, 1 per ASCII one), never inside a character, and at the
+    last space when the cut would fall inside a Latin word."""
+    if len(text.encode(ENCODING, errors="replace")) <= limit:
+        return text
+    kept, size = [], 0
+    for char in text:
+        width = len(char.encode(ENCODING, errors="replace"))
+        if size + width > limit:
+            break
+        kept.append(char)
+        size += width
+    cut = "".join(kept)
+    following = text[len(cut)]
+    inside_word = cut[-1:].isascii() and cut[-1:].isalnum()
+    if inside_word and following.isascii() and following.isalnum() and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-・　")
+
+
+def fit_row(header: list[str], row: list[str], limits: dict[str, int]) -> list[tuple[str, str]]:
+    """Cut each limited field of `row` in place; (column, what was cut off) for each cut."""
+    cuts = []
+    for index, column in enumerate(header):
+        limit = limits.get(column)
+        if limit is not None and row[index]:
+            fitted = fit_bytes(row[index], limit)
+            if fitted != row[index]:
+                cuts.append((column, row[index][len(fitted) :].strip()))
+                row[index] = fitted
+    return cuts
 
 
 def encode_csv(header: list[str], rows: list[list[str]]) -> bytes:
@@ -207,6 +243,7 @@ class DomesticCsvCarrier(ABC):
     base_by_size: dict[int, int]
     step_yen: int
     public_tracking_base: str
+    field_bytes: dict[str, int]  # the import layout's field lengths, in Shift_JIS bytes
 
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
         self.settings = settings
@@ -259,21 +296,38 @@ class DomesticCsvCarrier(ABC):
         ]
 
     def export_batch(self, requests: list[ShipmentRequest]) -> bytes:
+        return self.export_with_cuts(requests)[0]
+
+    def export_with_cuts(self, requests: list[ShipmentRequest]) -> tuple[bytes, list[str]]:
+        """The import file, and one line per field cut to the carrier's byte limit."""
         for request in requests:
             if not self.serves(request.shipper, request.recipient):
                 raise PermanentError(self.name, f"{request.reference}: domestic (JP) only")
             if len(request.reference) > 50:
                 raise PermanentError(self.name, f"{request.reference}: reference over 50 chars")
-        return encode_csv(self.header, [self.row(r) for r in requests])
+        rows, notes = [], []
+        for request in requests:
+            row = self.row(request)
+            for column, dropped in fit_row(self.header, row, self.field_bytes):
+                limit = self.field_bytes[column]
+                notes.append(
+                    f"{request.reference}: {column} cut to {limit} bytes, dropped {dropped!r}"
+                )
+            rows.append(row)
+        for note in notes:
+            log.warning("%s hand-off: %s", self.name, note)
+        return encode_csv(self.header, rows), notes
 
     def ship(self, request: ShipmentRequest) -> Label:
+        data, notes = self.export_with_cuts([request])
         return Label(
             carrier=self.name,
             service=request.service or self.service,
             tracking_number="",
             reference=request.reference,
             label_format="CSV",
-            label_data=self.export_batch([request]),
+            label_data=data,
+            warnings=notes,
         )
 
     def parse_issued_history(self, data: bytes) -> list[tuple[str, str]]:

@@ -95,6 +95,18 @@ class SagawaCarrier(DomesticCsvCarrier):
     service = "HIKYAKU"
     service_name = "飛脚宅配便"
     header = HEADER
+    # e飛伝III's standard layout: 16 full-width characters (32 bytes) a field.
+    field_bytes = {
+        "お届け先住所１": 32,
+        "お届け先住所２": 32,
+        "お届け先住所３": 32,
+        "お届け先名称１": 32,
+        "お届け先名称２": 32,
+        "ご依頼主住所１": 32,
+        "ご依頼主住所２": 32,
+        "ご依頼主名称１": 32,
+        "品名１": 32,
+    }
     reference_column = "お客様管理番号"
     tracking_column = "お問い合せ送り状No."
     base_by_size = {60: 910, 80: 1200, 100: 1500, 120: 1820, 140: 2140, 160: 2470}
@@ -134,7 +146,7 @@ class SagawaCarrier(DomesticCsvCarrier):
             "ご依頼主住所２": s.line1,
             "ご依頼主名称１": s.company or s.name,
             "荷姿": "箱",
-            "品名１": (request.item_description or "商品")[:16],
+            "品名１": request.item_description or "商品",
             "出荷個数": "1",
             "元着区分": PREPAID,
             "メールアドレス": r.email,

@@ -67,6 +67,17 @@ class YamatoCarrier(DomesticCsvCarrier):
     service = "TA-Q-BIN"
     service_name = "宅急便"
     header = HEADER
+    # B2 Cloud's layout: full-width characters count 2 bytes.
+    field_bytes = {
+        "お届け先住所": 64,
+        "お届け先アパートマンション名": 32,
+        "お届け先会社・部門１": 50,
+        "お届け先名": 32,
+        "ご依頼主住所": 64,
+        "ご依頼主アパートマンション": 32,
+        "ご依頼主名": 32,
+        "品名１": 50,
+    }
     reference_column = "お客様管理番号"
     tracking_column = "伝票番号"
     # 宅急便 list prices (yen, same region) by size; contracted rates are lower.
@@ -106,7 +117,7 @@ class YamatoCarrier(DomesticCsvCarrier):
             "ご依頼主住所": f"{s.state}{s.city}{s.line1}",
             "ご依頼主アパートマンション": s.line2,
             "ご依頼主名": s.company or s.name,
-            "品名１": (request.item_description or "商品")[:25],
+            "品名１": request.item_description or "商品",
             "発行枚数": "1",
             "請求先顧客コード": settings.yamato_customer_code,
             "運賃管理番号": settings.yamato_freight_code,

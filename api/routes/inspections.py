@@ -1,12 +1,13 @@
 """Inspections (admin, inspector; staff may read the queue): the queue from the database, media
-uploads by presigned PUT under inspection-videos/{order_id}/, and the result submitted through
-the InspectionWorkflow's validated update."""
+uploads by size-bounded presigned POST under inspection-videos/{order_id}/, the result submitted
+through the InspectionWorkflow's validated update, and the media as short-lived downloads of the
+exact S3 versions the verdict recorded."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
 from litestar import Request, Router, get, post
@@ -18,6 +19,7 @@ from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
+from adapters.s3 import IMAGE_TYPES, VIDEO_TYPES, check_key
 from api import workflows as wf
 from api.db import in_session
 from api.pagination import MAX_LIMIT, Page
@@ -38,7 +40,7 @@ from workflows.contracts.inspection import (
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
-MEDIA_TYPES = {"video/mp4", "video/quicktime", "video/webm", "image/jpeg", "image/png"}
+MEDIA_TYPES = {*VIDEO_TYPES, *IMAGE_TYPES}
 
 
 class QueueItem(BaseModel):
@@ -71,10 +73,22 @@ class MediaRequest(BaseModel):
 
 
 class MediaTarget(BaseModel):
+    """A presigned POST (see the products' UploadTarget): `fields`, then the file as `file`."""
+
     file_name: str
     key: str
     url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str]
     content_type: str
+    max_bytes: int
+    expires_in: int
+
+
+class MediaDownload(BaseModel):
+    key: str
+    version_id: str = Field(description="The S3 version recorded with the verdict ('' if none)")
+    url: str
     expires_in: int
 
 
@@ -170,20 +184,58 @@ async def media_upload_urls(
         raise ClientException(
             status_code=422, detail=f"content_type must be one of {sorted(MEDIA_TYPES)}"
         )
-    await in_session(settings, lambda s: _load(s, order_id))
+    inspection, _ = await in_session(settings, lambda s: _load(s, order_id))
+    if inspection.result != InspectionResult.pending:
+        raise ClientException(
+            status_code=409, detail=f"the inspection is {inspection.result}: evidence is closed"
+        )
     targets = []
     for name in data.file_names:
         safe = UNSAFE_FILE_CHARACTERS.sub("_", name)[-80:].strip("._") or "media"
         key = f"{inspection_media_prefix(str(order_id))}{uuid.uuid4().hex[:12]}-{safe}"
-        url = await anyio.to_thread.run_sync(
-            lambda k=key: services.storage.presign_put(k, data.content_type, expires=900)
+        form = await anyio.to_thread.run_sync(
+            lambda k=key: services.storage.presign_upload(k, data.content_type)
         )
         targets.append(
             MediaTarget(
-                file_name=name, key=key, url=url, content_type=data.content_type, expires_in=900
+                file_name=name,
+                key=key,
+                url=form.url,
+                fields=form.fields,
+                content_type=form.content_type,
+                max_bytes=form.max_bytes,
+                expires_in=form.expires_in,
             )
         )
     return targets
+
+
+@get(
+    "/{order_id:uuid}/media",
+    summary="Inspection photos and videos as short-lived downloads (the recorded versions)",
+)
+async def media_downloads(
+    order_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> list[MediaDownload]:
+    inspection, _ = await in_session(settings, lambda s: _load(s, order_id))
+    seconds = settings.download_url_seconds
+
+    def sign() -> list[MediaDownload]:
+        return [
+            MediaDownload(
+                key=key,
+                version_id=inspection.media_versions.get(key, ""),
+                url=services.storage.presign_get(
+                    key, expires=seconds, version_id=inspection.media_versions.get(key, "")
+                ),
+                expires_in=seconds,
+            )
+            for key in inspection.media_keys
+        ]
+
+    return await anyio.to_thread.run_sync(sign)
 
 
 @post(
@@ -200,12 +252,16 @@ async def submit_result(
     temporal: NamedDependency[TemporalGateway],
 ) -> InspectionOutcome:
     prefix = inspection_media_prefix(str(order_id))
-    bad = [key for key in data.media_keys if not is_inspection_media_key(key, str(order_id))]
-    if bad:
-        raise ClientException(
-            status_code=422,
-            detail=f"media keys must be plain file paths under {prefix}: {', '.join(bad)}",
-        )
+    for key in data.media_keys:
+        try:
+            check_key(key)
+        except ValueError as exc:
+            raise ClientException(status_code=422, detail=str(exc)) from exc
+        if not is_inspection_media_key(key, str(order_id)):
+            raise ClientException(
+                status_code=422,
+                detail=f"media keys must be plain file paths under {prefix}: {key}",
+            )
     await in_session(settings, lambda s: _load(s, order_id))
     client = await temporal.client()
     submission = InspectionSubmission(
@@ -229,6 +285,6 @@ def routers() -> list[Router]:
             path="/api/inspections",
             guards=[ANY_ROLE],
             tags=["inspections"],
-            route_handlers=[queue, detail, media_upload_urls, submit_result],
+            route_handlers=[queue, detail, media_upload_urls, media_downloads, submit_result],
         )
     ]

@@ -1,5 +1,6 @@
 """Products (admin, staff): CRUD with a paginated, filterable list from the database; image
-uploads by presigned PUT; listing through ListingWorkflow (start, status, approve/edit/reject)
+uploads by size-bounded presigned POST, attached, removed, replaced or reordered through
+`image_keys`; listing through ListingWorkflow (start, status, approve/edit/reject)
 and batches through BulkListingWorkflow."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import mimetypes
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, patch, post
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, or_, select
 
+from adapters.s3 import IMAGE_TYPES, UploadForm, check_key
 from api import workflows as wf
 from api.db import in_session
 from api.pagination import MAX_LIMIT, Page
@@ -55,7 +57,7 @@ from workflows.contracts.listing import (
 
 AuthRequest = Request[AuthUser, Token, Any]
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp"}
+MAX_IMAGES = 24  # eBay's ceiling of pictures per listing
 EDITABLE = {ProductStatus.draft, ProductStatus.rejected, ProductStatus.failed}
 STARTED_RESPONSES = {
     HTTP_200_OK: ResponseSpec(data_container=wf.Started, description="Already running"),
@@ -96,6 +98,17 @@ class ProductUpdate(BaseModel):
     height_cm: float | None = Field(default=None, gt=0, le=300)
     hs_code: str | None = Field(default=None, max_length=12, pattern=r"^[0-9.]*$")
     tags: list[str] | None = Field(default=None, max_length=30)
+    image_keys: list[Annotated[str, Field(min_length=1, max_length=500)]] | None = Field(
+        default=None,
+        max_length=MAX_IMAGES,
+        description=(
+            "The product's images in order: drop a key to remove it, list a newly uploaded key "
+            "(see images/upload-url) to add or replace one. Every key must be under "
+            "product-images/{sku}/ and uploaded; removed objects stay in the bucket."
+        ),
+    )
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ProductPublic(BaseModel):
@@ -138,10 +151,28 @@ class UploadRequest(BaseModel):
 
 
 class UploadTarget(BaseModel):
+    """A presigned POST: send every `fields` entry, then the file as form field `file`, as
+    multipart/form-data to `url`. S3 answers 204; a file above `max_bytes` gets 400
+    EntityTooLarge, another key or content type 403; after `expires_in` seconds 403."""
+
     key: str
     url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str]
     content_type: str
+    max_bytes: int
     expires_in: int
+
+    @classmethod
+    def of(cls, form: UploadForm) -> UploadTarget:
+        return cls(
+            key=form.key,
+            url=form.url,
+            fields=form.fields,
+            content_type=form.content_type,
+            max_bytes=form.max_bytes,
+            expires_in=form.expires_in,
+        )
 
 
 class ImageKey(BaseModel):
@@ -173,6 +204,30 @@ def _load(session: Session, product_id: uuid.UUID) -> Product:
     if product is None:
         raise NotFoundException(f"product {product_id} not found")
     return product
+
+
+def image_key_problem(sku: str, key: str) -> str | None:
+    """Why `key` cannot be an image of the product `sku` (None when it can)."""
+    prefix = f"product-images/{sku}/"
+    try:
+        check_key(key)
+    except ValueError as exc:
+        return str(exc)
+    if not key.startswith(prefix) or key == prefix:
+        return f"image keys of this product start with {prefix}"
+    return None
+
+
+async def _check_images(services: Services, sku: str, keys: list[str]) -> None:
+    """Refuse (422) keys outside the product's prefix, malformed, repeated or not uploaded."""
+    problems = [p for key in keys if (p := image_key_problem(sku, key))]
+    if len(set(keys)) != len(keys):
+        problems.append("an image key is listed twice")
+    if problems:
+        raise ClientException(status_code=422, detail="; ".join(problems))
+    for key in keys:
+        if not await anyio.to_thread.run_sync(lambda k=key: services.storage.exists(k)):
+            raise ClientException(status_code=422, detail=f"nothing was uploaded under {key}")
 
 
 def _started(started: wf.Started) -> Response[wf.Started]:
@@ -237,12 +292,21 @@ async def get_product(
     return await in_session(settings, lambda s: ProductPublic.model_validate(_load(s, product_id)))
 
 
-@patch("/{product_id:uuid}", summary="Edit the source record (not while publishing)")
+@patch(
+    "/{product_id:uuid}",
+    summary="Edit the source record and its images (not while publishing)",
+    description="Unknown fields are refused (400). `image_keys` replaces the image list.",
+)
 async def update_product(
     product_id: FromPath[uuid.UUID],
     data: JSONBody[ProductUpdate],
     settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
 ) -> ProductPublic:
+    if data.image_keys is not None:
+        product = await in_session(settings, lambda s: _load(s, product_id))
+        await _check_images(services, product.sku, data.image_keys)
+
     def run(session: Session) -> ProductPublic:
         product = _load(session, product_id)
         if product.status in {ProductStatus.generating, ProductStatus.publishing}:
@@ -279,7 +343,7 @@ async def delete_product(
 @post(
     "/{product_id:uuid}/images/upload-url",
     status_code=HTTP_200_OK,
-    summary="Presigned PUT URL for one product image",
+    summary="Presigned POST form for one product image (size-bounded by S3)",
 )
 async def image_upload_url(
     product_id: FromPath[uuid.UUID],
@@ -294,10 +358,10 @@ async def image_upload_url(
     product = await in_session(settings, lambda s: _load(s, product_id))
     extension = mimetypes.guess_extension(data.content_type) or ""
     key = f"product-images/{product.sku}/{uuid.uuid4().hex}{extension}"
-    url = await anyio.to_thread.run_sync(
-        lambda: services.storage.presign_put(key, data.content_type, expires=900)
+    form = await anyio.to_thread.run_sync(
+        lambda: services.storage.presign_upload(key, data.content_type)
     )
-    return UploadTarget(key=key, url=url, content_type=data.content_type, expires_in=900)
+    return UploadTarget.of(form)
 
 
 @post(
@@ -312,13 +376,12 @@ async def attach_image(
     services: NamedDependency[Services],
 ) -> ProductPublic:
     product = await in_session(settings, lambda s: _load(s, product_id))
-    if not data.key.startswith(f"product-images/{product.sku}/"):
-        raise ClientException(status_code=422, detail="the key is not an image of this product")
-    if not await anyio.to_thread.run_sync(lambda: services.storage.exists(data.key)):
-        raise ClientException(status_code=422, detail="nothing was uploaded under that key")
+    await _check_images(services, product.sku, [data.key])
 
     def run(session: Session) -> ProductPublic:
         row = _load(session, product_id)
+        if data.key not in row.image_keys and len(row.image_keys) >= MAX_IMAGES:
+            raise ClientException(status_code=422, detail=f"at most {MAX_IMAGES} images")
         if data.key not in row.image_keys:
             row.image_keys = [*row.image_keys, data.key]
             row.updated_at = datetime.now(UTC)

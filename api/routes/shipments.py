@@ -1,5 +1,6 @@
 """Shipments (admin, staff): list and detail from the database with the live label status, rate
-quotes and the staff choice, the label PDF / carrier CSV by presigned GET, tracking, and the
+quotes and the staff choice, the label PDF / commercial invoice / carrier CSV by presigned GET,
+tracking, and the
 Yamato/Sagawa tracking number typed in by staff (LabelWorkflow updates)."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, func, select
 
+from activities.shipping import invoice_key
 from api import workflows as wf
 from api.db import in_session
 from api.pagination import MAX_LIMIT, Page
@@ -39,7 +41,6 @@ from workflows.contracts.label import (
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
-DOWNLOAD_SECONDS = 300
 
 
 class ShipmentPublic(BaseModel):
@@ -197,10 +198,13 @@ async def _download(
     if not key:
         what = "label" if field == "label_key" else "carrier hand-off file"
         raise NotFoundException(f"no {what} for shipment {shipment_id} yet")
-    url = await anyio.to_thread.run_sync(
-        lambda: services.storage.presign_get(key, expires=DOWNLOAD_SECONDS)
-    )
-    return Download(key=key, url=url, expires_in=DOWNLOAD_SECONDS)
+    return await _signed(settings, services, key)
+
+
+async def _signed(settings: Settings, services: Services, key: str) -> Download:
+    seconds = settings.download_url_seconds
+    url = await anyio.to_thread.run_sync(lambda: services.storage.presign_get(key, expires=seconds))
+    return Download(key=key, url=url, expires_in=seconds)
 
 
 @get("/{shipment_id:uuid}/label", summary="Label PDF download (presigned GET)")
@@ -219,6 +223,22 @@ async def handoff(
     services: NamedDependency[Services],
 ) -> Download:
     return await _download(settings, services, shipment_id, "handoff_key")
+
+
+@get(
+    "/{shipment_id:uuid}/invoice",
+    summary="Commercial invoice PDF download (presigned GET; international FedEx labels)",
+)
+async def invoice(
+    shipment_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> Download:
+    shipment = await in_session(settings, lambda s: _load(s, shipment_id))
+    key = invoice_key(shipment.carrier, str(shipment.id)) if shipment.carrier else ""
+    if not key or not await anyio.to_thread.run_sync(lambda: services.storage.exists(key)):
+        raise NotFoundException(f"no commercial invoice for shipment {shipment_id}")
+    return await _signed(settings, services, key)
 
 
 @get("/{shipment_id:uuid}/tracking", summary="Tracking status and events")
@@ -273,6 +293,7 @@ def routers() -> list[Router]:
                 choose_rate,
                 label,
                 handoff,
+                invoice,
                 tracking,
                 submit_tracking,
             ],

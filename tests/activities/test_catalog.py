@@ -1,4 +1,4 @@
-"""Catalog activities against the eBay/OpenAI emulators over HTTP, moto's S3 and the real
+"""Catalog activities against the eBay/OpenAI emulators over HTTP, local S3 and the real
 database: each side effect run twice and under a lost response leaves ONE effect on the ledger."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from tests.uploads import post_upload
 from workflows.contracts.listing import (
     PrepareChunk,
     ProductRef,
@@ -49,10 +50,8 @@ def product(settings, deps, with_image: bool = True) -> tuple[str, str]:  # type
     keys = []
     if with_image:
         key = f"product-images/{uuid.uuid4().hex}.jpg"
-        url = deps.storage.presign_put(key, "image/jpeg")
-        httpx.put(
-            url, content=b"\xff\xd8\xff" + b"\x00" * 32, headers={"content-type": "image/jpeg"}
-        ).raise_for_status()
+        form = deps.storage.presign_upload(key, "image/jpeg")
+        post_upload(form, b"\xff\xd8\xff" + b"\x00" * 32).raise_for_status()
         keys.append(key)
     sku = f"CAT-{uuid.uuid4().hex[:10].upper()}"
     row = Product(

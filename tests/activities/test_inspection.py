@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.inspection import checklist_for, safe_file_name
+from tests.uploads import post_upload
 from workflows.contracts.inspection import (
     CheckMedia,
     CreateInspection,
@@ -108,10 +109,12 @@ def test_presigned_upload_then_media_check(acts, settings) -> None:
         f"inspection-videos/{order_id}/front.jpg",
         f"inspection-videos/{order_id}/back.jpg",
     ]
+    assert targets[0].max_bytes == settings.max_image_upload_bytes
     put = httpx.put(
         targets[0].url, content=b"\xff\xd8\xff\xe0jpeg", headers={"Content-Type": "image/jpeg"}
     )
-    assert put.status_code == 200
+    assert put.status_code == 403  # a presigned POST form is not a PUT URL
+    assert post_upload(targets[0].model_dump(), b"\xff\xd8\xff\xe0jpeg").status_code == 204
     problems = env.run(
         acts.check_media, CheckMedia(order_id=order_id, keys=[t.key for t in targets])
     )

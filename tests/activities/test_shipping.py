@@ -1,4 +1,4 @@
-"""Shipping activities against the FedEx / Yamato / Sagawa / eBay emulators over HTTP, S3 (moto)
+"""Shipping activities against the FedEx / Yamato / Sagawa / eBay emulators over HTTP, local S3
 and the real database: exactly one label and one eBay fulfillment whatever is retried or lost."""
 
 from __future__ import annotations

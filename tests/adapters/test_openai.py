@@ -17,11 +17,16 @@ from adapters.errors import (
     RetryableError,
 )
 from adapters.openai import (
+    JAPANESE_SCRIPT,
     PROMPT_VERSION,
     SCHEMA_VERSION,
     TITLE_LIMIT,
     JapaneseListingSource,
     ListingWriter,
+    _Category,
+    _Output,
+    _Spec,
+    japanese_left,
     trim_title,
 )
 
@@ -153,3 +158,33 @@ def test_timeout_and_lost_response_are_retryable(clean_sandbox, settings, writer
     _fault(clean_sandbox, lost_response_rate=1.0, times=1)
     with pytest.raises(RetryableError):
         writer.write_listing(WATCH)
+
+
+def test_japanese_brands_and_notes_come_out_in_english(clean_sandbox, writer):
+    teapot = writer.write_listing(
+        WATCH.model_copy(
+            update={
+                "sku": "T1",
+                "title_ja": "岩鋳 南部鉄器 急須 0.6L 未使用",
+                "brand": "岩鋳 (Iwachu)",
+                "condition_notes": "未使用・箱に小さな傷あり",
+            }
+        )
+    )
+    values = [v for vs in teapot.item_specifics.values() for v in vs]
+    texts = [teapot.title, teapot.description_html, *teapot.item_specifics, *values]
+    assert not [t for t in texts if JAPANESE_SCRIPT.search(t)]
+    assert teapot.title.startswith("Iwachu 0.6L Teapot")
+    assert teapot.item_specifics["Brand"] == ["Iwachu"]
+    assert "small scratches on the box" in teapot.description_html
+
+
+def test_a_draft_with_japanese_left_in_it_is_caught():
+    draft = _Output(
+        title="Iwachu Teapot",
+        description_html="<p>Notes: 未使用</p>",
+        item_specifics=[_Spec(name="Brand", values=["Iwachu"])],
+        category=_Category(id="37932", name="Tea Ceremony"),
+    )
+    assert japanese_left(draft) == "未使用"
+    assert japanese_left(draft.model_copy(update={"description_html": "<p>Unused</p>"})) == ""

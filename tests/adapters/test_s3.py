@@ -1,5 +1,6 @@
-"""Storage against moto's S3 server over real HTTP: bucket setup read back from S3, objects,
-versions, presigned upload/download with httpx, cleanup by age and error classification."""
+"""Storage against the local S3 server (SeaweedFS) over real HTTP: bucket setup read back from S3,
+objects, versions, bounded presigned POST uploads and GET downloads with httpx, cleanup by age
+and error classification."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from adapters.errors import (
     RetryableError,
 )
 from adapters.s3 import PREFIXES, Storage, check_key, classify_s3_error
+from tests.uploads import post_upload
 
 
 @pytest.fixture
@@ -89,15 +91,15 @@ def test_put_get_exists_list_delete_and_versions(storage):
         storage.get_bytes(key)
 
 
-def test_presigned_put_then_presigned_get(storage):
+def test_presigned_post_then_presigned_get(storage):
     key = _unique("product-images/") + "front.jpg"
     jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
-    put_url = storage.presign_put(key, "image/jpeg", expires=120)
-    query = parse_qs(urlparse(put_url).query)
-    assert query["X-Amz-Expires"] == ["120"] and query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
-    assert urlparse(put_url).path == f"/{storage.bucket}/{key}"  # path-style addressing
-    uploaded = httpx.put(put_url, content=jpeg, headers={"Content-Type": "image/jpeg"})
-    assert uploaded.status_code == 200, uploaded.text
+    form = storage.presign_upload(key, "image/jpeg", expires=120)
+    assert form.max_bytes == storage.settings.max_image_upload_bytes
+    assert urlparse(form.url).path == f"/{storage.bucket}"  # path-style addressing
+    assert form.fields["key"] == key and form.fields["Content-Type"] == "image/jpeg"
+    uploaded = post_upload(form, jpeg)
+    assert uploaded.status_code == 204, uploaded.text
     get_url = storage.presign_get(key, expires=60)
     assert parse_qs(urlparse(get_url).query)["X-Amz-Expires"] == ["60"]
     downloaded = httpx.get(get_url)
@@ -105,6 +107,55 @@ def test_presigned_put_then_presigned_get(storage):
     assert storage.get_bytes(key) == jpeg
     with pytest.raises(ValueError):
         storage.presign_get(key, expires=8 * 24 * 3600)  # beyond SigV4's 7 days
+
+
+def test_presigned_post_is_bounded_by_size_key_type_and_signature(storage, settings):
+    small = settings.model_copy(update={"max_image_upload_bytes": 100})
+    bounded = Storage(small, client=storage.client)
+    key = _unique("product-images/") + "a.png"
+    form = bounded.presign_upload(key, "image/png")
+    assert form.max_bytes == 100
+
+    too_large = post_upload(form, b"\x89PNG" + b"\x00" * 200)
+    assert too_large.status_code == 400 and "EntityTooLarge" in too_large.text
+    assert not storage.exists(key)
+
+    other_key = dict(form.fields, key=_unique("product-images/") + "b.png")
+    refused = httpx.post(form.url, data=other_key, files={"file": ("x", b"x", "image/png")})
+    assert refused.status_code == 403
+    other_type = dict(form.fields, **{"Content-Type": "text/html"})
+    refused = httpx.post(form.url, data=other_type, files={"file": ("x", b"x", "text/html")})
+    assert refused.status_code == 403
+    signature = form.fields["x-amz-signature"]
+    forged = dict(
+        form.fields, **{"x-amz-signature": ("0" if signature[0] != "0" else "1") + signature[1:]}
+    )
+    refused = httpx.post(form.url, data=forged, files={"file": ("x", b"x", "image/png")})
+    assert refused.status_code == 403
+    assert not storage.exists(key)
+
+    assert post_upload(form, b"\x89PNG" + b"\x00" * 50).status_code == 204
+    assert storage.exists(key)
+    with pytest.raises(ValueError):
+        storage.presign_upload(key, "application/x-msdownload")
+
+
+def test_videos_get_their_own_ceiling(storage, settings):
+    form = storage.presign_upload(_unique("inspection-videos/") + "v.mp4", "video/mp4")
+    assert form.max_bytes == settings.max_video_upload_bytes > settings.max_image_upload_bytes
+
+
+def test_an_overwritten_object_keeps_the_recorded_version(storage):
+    key = _unique("inspection-videos/") + "evidence.mp4"
+    storage.put_bytes(key, b"original", "video/mp4")
+    recorded = storage.version_id(key)
+    assert recorded
+    storage.put_bytes(key, b"replaced", "video/mp4")
+    assert storage.version_id(key) != recorded
+    assert httpx.get(storage.presign_get(key, version_id=recorded)).content == b"original"
+    assert httpx.get(storage.presign_get(key)).content == b"replaced"
+    with pytest.raises(NotFoundError):
+        storage.version_id(_unique("inspection-videos/") + "never.mp4")
 
 
 def test_delete_older_than_removes_only_old_objects_under_prefix(storage):

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Server, app_settings, free_port, login
+from tests.uploads import apost_upload
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -64,9 +65,7 @@ async def _product_with_image(client) -> dict:  # type: ignore[no-untyped-def]
     assert key.startswith(f"product-images/{product['sku']}/") and key.endswith(".png")
     not_yet = await client.post(f"/api/products/{product['id']}/images", json={"key": key})
     assert not_yet.status_code == 422  # nothing uploaded yet
-    async with httpx.AsyncClient() as s3:
-        put = await s3.put(target.json()["url"], content=PNG, headers={"content-type": "image/png"})
-        put.raise_for_status()
+    (await apost_upload(target.json(), PNG)).raise_for_status()
     attached = await client.post(f"/api/products/{product['id']}/images", json={"key": key})
     assert attached.status_code == 200 and attached.json()["image_keys"] == [key]
     foreign = await client.post(

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import Server, app_settings, free_port, login
+from tests.uploads import apost_upload
 from tests.workflows.test_fulfillment import import_order, make_product
 
 pytestmark = pytest.mark.timeout(150)
@@ -91,12 +92,8 @@ async def _inspect_through_api(inspector, order_id: str) -> None:  # type: ignor
         json={"answers": {k: True for k in checklist}, "media_keys": keys},
     )
     assert missing_media.status_code == 422  # nothing uploaded yet: the workflow refuses
-    async with httpx.AsyncClient() as s3:
-        for target in targets.json():
-            put = await s3.put(
-                target["url"], content=b"\x00" * 128, headers={"content-type": "video/mp4"}
-            )
-            put.raise_for_status()
+    for target in targets.json():
+        (await apost_upload(target, b"\x00" * 128)).raise_for_status()
     incomplete = await inspector.post(
         f"/api/inspections/{order_id}/result",
         json={"answers": {checklist[0]: True, "made_up": True}, "media_keys": keys},

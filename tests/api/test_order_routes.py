@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import login
+from tests.uploads import apost_upload
 
 PDF = b"%PDF-1.4\n% test label\n"
 
@@ -124,13 +125,8 @@ async def test_media_upload_urls_work_against_s3(client, make_user, settings, sa
     (target,) = targets.json()
     assert target["key"].startswith(f"inspection-videos/{seeded['order_id']}/")
     assert " " not in target["key"]
-    async with httpx.AsyncClient() as http:
-        put = await http.put(
-            target["url"],
-            content=b"\x00\x00\x00\x18ftypmp42",
-            headers={"content-type": "video/mp4"},
-        )
-        put.raise_for_status()
+    assert target["method"] == "POST" and target["max_bytes"] == settings.max_video_upload_bytes
+    (await apost_upload(target, b"\x00\x00\x00\x18ftypmp42")).raise_for_status()
     assert await anyio.to_thread.run_sync(lambda: storage.exists(target["key"]))
 
 

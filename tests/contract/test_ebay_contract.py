@@ -18,7 +18,7 @@ from adapters.ebay import (
     PriceQuantityUpdate,
 )
 from domain.refunds import RefundReason
-from sandbox.ebay_common import spec_view
+from sandbox.ebay_common import FULFILLMENT_BASE, spec_view
 from sandbox.oas import SpecViolation, load_spec
 
 APIS = {"/sell/inventory/v1": "ebay-inventory", "/sell/fulfillment/v1": "ebay-fulfillment"}
@@ -173,7 +173,92 @@ def test_emulator_responses_match_ebays_schemas(recorded, clean_sandbox):
             assert body["errors"] and {"errorId", "domain", "category", "message"} <= set(
                 body["errors"][0]
             )
+            _assert_documented(spec_name, request.method, path, body)
     assert validated >= 16
+
+
+# Errors eBay answers on every call (OAuth, access, rate limits), outside each operation's list.
+GENERIC_ERROR_IDS = {1001, 1100, 2001, 2002, 2003, 2004}
+
+
+# createOffer's list omits 25002 ("Offer entity already exists"), which eBay answers for a
+# second offer on the same SKU and marketplace (public integrations match on it).
+OBSERVED_BUT_UNLISTED = {("POST", "/offer"): {25002}, ("POST", "/bulk_create_offer"): {25002}}
+
+
+def _assert_documented(spec_name: str, method: str, path: str, body: dict) -> None:
+    documented = load_spec(spec_name).documented_error_ids(method, path) | GENERIC_ERROR_IDS
+    documented |= OBSERVED_BUT_UNLISTED.get((method, path), set())
+    for error in body["errors"]:
+        assert error["errorId"] in documented, (method, path, error)
+
+
+INVENTORY_BASE = "/ebay/sell/inventory/v1"
+
+
+@pytest.fixture
+def http_client(clean_sandbox, settings) -> httpx.Client:
+    """Raw HTTP with a user token of our adapter's scopes."""
+    ebay = EbayClient(settings)
+    token = ebay._fetch_token()[0]
+    return httpx.Client(
+        base_url=clean_sandbox.base_url,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "Content-Language": "en-US"},
+    )
+
+
+def test_the_emulators_refusals_use_the_ids_ebay_documents(http_client, clean_sandbox):
+    """Each refusal the emulator makes carries an errorId that eBay's file lists for that
+    operation (or one of eBay's generic access errors)."""
+    client = http_client
+    client.post(
+        f"{INVENTORY_BASE}/location/tokyo",
+        json={"location": {"address": {"postalCode": "1000001", "country": "JP"}}},
+    )
+    client.put(
+        f"{INVENTORY_BASE}/inventory_item/P1",
+        json={
+            "product": {"title": "Teapot", "imageUrls": ["https://i.example/1.jpg"]},
+            "condition": "USED_EXCELLENT",
+            "availability": {"shipToLocationAvailability": {"quantity": 1}},
+        },
+    )
+    offer = {
+        "sku": "P1",
+        "marketplaceId": "EBAY_US",
+        "format": "FIXED_PRICE",
+        "availableQuantity": 1,
+        "categoryId": "1",
+        "listingPolicies": {
+            "fulfillmentPolicyId": "nope",
+            "paymentPolicyId": "payment-default",
+            "returnPolicyId": "return-default",
+        },
+        "pricingSummary": {"price": {"value": "80.00", "currency": "USD"}},
+        "merchantLocationKey": "tokyo",
+    }
+    offer_id = client.post(f"{INVENTORY_BASE}/offer", json=offer).json()["offerId"]
+    now = datetime.now(UTC)
+    refusals = [
+        ("POST", "/location/tokyo", {"location": {"address": {"country": "JP", "city": "x"}}}),
+        ("POST", f"/offer/{offer_id}/publish", None),
+        ("POST", "/offer", offer),  # a duplicate
+        ("GET", "/offer/0000000000", None),
+    ]
+    seen = set()
+    for method, path, body in refusals:
+        response = client.request(method, f"{INVENTORY_BASE}{path}", json=body)
+        assert response.status_code >= 400, (path, response.text)
+        _assert_documented("ebay-inventory", method, path, response.json())
+        seen.add(response.json()["errors"][0]["errorId"])
+    stamp = (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    future = client.get(
+        f"/ebay{FULFILLMENT_BASE}/order", params={"filter": f"lastmodifieddate:[{stamp}..]"}
+    )
+    _assert_documented("ebay-fulfillment", "GET", "/order", future.json())
+    seen.add(future.json()["errors"][0]["errorId"])
+    assert {25803, 25007, 25002, 30850} <= seen
 
 
 def test_the_schema_check_itself_catches_a_wrong_body():

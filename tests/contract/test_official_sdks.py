@@ -1,5 +1,5 @@
 """The vendors' official clients, used as their documentation shows and unmodified, work
-against the emulators (sendgrid, openai) and moto's S3 server (boto3)."""
+against the emulators (sendgrid, openai) and the local SeaweedFS S3 server (boto3)."""
 
 from __future__ import annotations
 
@@ -128,6 +128,61 @@ def test_openai_sdk_lists_models_and_raises_typed_errors(clean_sandbox, settings
         client.chat.completions.create(
             model="gpt-nope", messages=[{"role": "user", "content": "x"}]
         )
+
+
+def test_openai_sdk_sends_what_production_code_sends(clean_sandbox, settings, client):
+    """Floats for integers, optional fields, every documented reasoning effort: answered as
+    OpenAI answers, never refused by a schema check the API does not make."""
+    from sandbox.oas import load_spec
+
+    spec = load_spec("openai")
+    schema = spec.document["components"]["schemas"]["ReasoningEffort"]["anyOf"][0]
+    for effort in schema["enum"]:
+        completion = client.chat.completions.create(
+            model=settings.openai_model,
+            messages=[
+                {"role": "developer", "content": "Write an eBay listing."},
+                {"role": "user", "content": PROMPT},
+            ],
+            max_completion_tokens=800.0,  # type: ignore[arg-type]
+            n=1.0,  # type: ignore[arg-type]
+            seed=7.0,  # type: ignore[arg-type]
+            temperature=0.2,
+            store=False,
+            metadata={"sku": "S-1"},
+            reasoning_effort=effort,
+            user="staff-1",
+        )
+        assert completion.choices[0].message.content
+        assert completion.usage and completion.usage.completion_tokens > 0
+
+
+def test_sendgrid_sdk_sends_what_production_code_sends(clean_sandbox, settings):
+    """Floats for integers and the optional settings production mail carries."""
+    sg = SendGridAPIClient(
+        settings.sendgrid_api_key.get_secret_value(), host=settings.sendgrid_api_url
+    )
+    body = {
+        "from": {"email": "noreply@theworlddoor.example", "name": "The World Door"},
+        "reply_to": {"email": "support@theworlddoor.example"},
+        "personalizations": [
+            {
+                "to": [{"email": "buyer@example.com", "name": "Buyer"}],
+                "dynamic_template_data": {"tracking": "123456789012", "items": 2.0},
+                "custom_args": {"order_id": "o-1", "msg_key": "k-1"},
+            }
+        ],
+        "template_id": settings.email_template_id("shipping_notification"),
+        "categories": ["shipping"],
+        "asm": {"group_id": 1.0, "groups_to_display": [1.0]},
+        "tracking_settings": {
+            "click_tracking": {"enable": True, "enable_text": False},
+            "open_tracking": {"enable": True},
+        },
+        "mail_settings": {"bypass_list_management": {"enable": False}},
+    }
+    response = sg.client.mail.send.post(request_body=body)
+    assert response.status_code == 202 and response.headers["X-Message-Id"]
 
 
 def test_boto3_presigned_post_and_versions(sandbox, settings):

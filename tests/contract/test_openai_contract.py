@@ -37,7 +37,10 @@ def test_listing_request_matches_the_spec_and_strict_rules(settings):
 def test_chat_completion_answer_matches_the_spec(api, settings):
     response = api.post("/chat/completions", json=ListingWriter(settings).request_body(SOURCE))
     assert response.status_code == 200
-    load_spec("openai").validate_response("POST", "/chat/completions", 200, response.json())
+    spec = load_spec("openai")
+    spec.validate_response("POST", "/chat/completions", 200, response.json())
+    # OpenAI's documented sample replies (x-oaiMeta): same keys, same types.
+    assert spec.check_examples("POST", "/chat/completions", 200, response.json()) >= 20
 
 
 def test_responses_answer_matches_the_spec(api, settings):
@@ -57,6 +60,7 @@ def test_responses_answer_matches_the_spec(api, settings):
     response = api.post("/responses", json=body)
     assert response.status_code == 200, response.text
     load_spec("openai").validate_response("POST", "/responses", 200, response.json())
+    assert load_spec("openai").check_examples("POST", "/responses", 200, response.json()) >= 15
 
 
 def test_models_and_errors_match_the_spec(api, clean_sandbox, settings):

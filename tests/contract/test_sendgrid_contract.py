@@ -74,12 +74,15 @@ def test_emulator_answers_match_the_documented_responses(clean_sandbox, settings
     unauthorized = httpx.post(url, json=good)
     assert str(unauthorized.status_code) in documented
     _check_error(unauthorized.json())
+    # SendGrid's documented error replies: same keys, same types (nulls aside).
+    assert spec.check_examples("POST", "/v3/mail/send", 401, _without_nulls(unauthorized.json()))
 
     bad = httpx.post(
         url, json={**good, "template_id": "d-x"}, headers={"Authorization": f"Bearer {key}"}
     )
     assert str(bad.status_code) in documented
     _check_error(bad.json())
+    assert spec.check_examples("POST", "/v3/mail/send", 400, _without_nulls(bad.json()))
 
     httpx.post(
         f"{clean_sandbox.base_url}/_sandbox/faults",

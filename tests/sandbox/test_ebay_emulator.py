@@ -35,7 +35,7 @@ def http(clean_sandbox, settings) -> httpx.Client:
         {
             "grant_type": "refresh_token",
             "refresh_token": settings.ebay_oauth_refresh_token.get_secret_value(),
-            "scope": f"{SCOPE}/sell.inventory {SCOPE}/sell.fulfillment",
+            "scope": f"{SCOPE}/sell.inventory {SCOPE}/sell.fulfillment {SCOPE}/sell.finances",
         },
     ).json()["access_token"]
     client.headers.update({"Authorization": f"Bearer {token}", "Content-Language": "en-US"})
@@ -56,6 +56,7 @@ def _item(title: str = "Kutani porcelain plate") -> dict:
 
 
 def _offer(sku: str) -> dict:
+    """An offer with the seller's business policies (the defaults in config.Settings)."""
     return {
         "sku": sku,
         "marketplaceId": "EBAY_US",
@@ -64,9 +65,9 @@ def _offer(sku: str) -> dict:
         "categoryId": "262",
         "listingDescription": "Hand painted.",
         "listingPolicies": {
-            "fulfillmentPolicyId": "f",
-            "paymentPolicyId": "p",
-            "returnPolicyId": "r",
+            "fulfillmentPolicyId": "fulfillment-default",
+            "paymentPolicyId": "payment-default",
+            "returnPolicyId": "return-default",
         },
         "pricingSummary": {"price": {"value": "80.00", "currency": "USD"}},
         "merchantLocationKey": "tokyo",
@@ -175,7 +176,9 @@ def test_offer_lifecycle_and_duplicate(http, clean_sandbox):
         "name": "Tokyo",
     }
     assert http.post(f"{SELL}/location/tokyo", json=location).status_code == 204
-    assert http.post(f"{SELL}/location/tokyo", json=location).status_code == 409
+    duplicate_location = http.post(f"{SELL}/location/tokyo", json=location)
+    assert duplicate_location.status_code == 409
+    assert _first_error(duplicate_location)["errorId"] == 25803
     assert http.get(f"{SELL}/location/tokyo").json()["merchantLocationKey"] == "tokyo"
     assert http.post(f"{SELL}/offer", json=_offer("P1")).json()["errors"][0]["errorId"] == 25702
     http.put(f"{SELL}/inventory_item/P1", json=_item())
@@ -342,3 +345,125 @@ def test_reset_clears_state(http, clean_sandbox):
     state = httpx.get(f"{clean_sandbox.base_url}/_sandbox/ebay/state").json()
     assert state["inventory_items"] == 0 and state["orders"] == 0
     assert state["tokens_issued"] == {"user": 0, "app": 0}
+
+
+def _location(http: httpx.Client) -> None:
+    http.post(
+        f"{SELL}/location/tokyo",
+        json={"location": {"address": {"postalCode": "1000001", "country": "JP"}}},
+    )
+
+
+def _scoped_token(clean_sandbox, settings, *scopes: str) -> httpx.Client:
+    client = httpx.Client(base_url=clean_sandbox.base_url, timeout=10)
+    token = _token(
+        client,
+        settings,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": settings.ebay_oauth_refresh_token.get_secret_value(),
+            "scope": " ".join(scopes),
+        },
+    ).json()["access_token"]
+    client.headers.update({"Authorization": f"Bearer {token}", "Content-Language": "en-US"})
+    return client
+
+
+def test_each_call_needs_its_scope(clean_sandbox, settings):
+    bare = _scoped_token(clean_sandbox, settings, SCOPE)
+    refused = bare.get(f"{ORDERS}/order")
+    assert refused.status_code == 403
+    assert _first_error(refused) | {"longMessage": ""} == {
+        "errorId": 1100,
+        "domain": "ACCESS",
+        "category": "REQUEST",
+        "message": "Access denied",
+        "longMessage": "",
+    }
+    assert bare.put(f"{SELL}/inventory_item/A1", json=_item()).status_code == 403
+    reader = _scoped_token(clean_sandbox, settings, f"{SCOPE}/sell.fulfillment.readonly")
+    assert reader.get(f"{ORDERS}/order").status_code == 200
+    order = httpx.post(f"{clean_sandbox.base_url}/_sandbox/orders", json={"count": 1}).json()
+    order_id = order["orders"][0]["orderId"]
+    write = reader.post(
+        f"{ORDERS}/order/{order_id}/shipping_fulfillment",
+        json={"lineItems": [], "trackingNumber": "1", "shippingCarrierCode": "FEDEX"},
+    )
+    assert write.status_code == 403
+    seller = _scoped_token(clean_sandbox, settings, f"{SCOPE}/sell.fulfillment")
+    refund = seller.post(
+        f"{ORDERS}/order/{order_id}/issue_refund",
+        json={"reasonForRefund": "BUYER_CANCEL", "orderLevelRefundAmount": {}},
+    )
+    assert refund.status_code == 403  # issue_refund takes sell.finances
+
+
+@pytest.mark.parametrize(
+    ("field", "error_id"),
+    [("fulfillmentPolicyId", 25007), ("paymentPolicyId", 25008), ("returnPolicyId", 25009)],
+)
+def test_publish_refuses_unknown_business_policies(http, field, error_id):
+    _location(http)
+    http.put(f"{SELL}/inventory_item/P1", json=_item())
+    offer = _offer("P1")
+    offer["listingPolicies"][field] = "6196932000"
+    offer_id = http.post(f"{SELL}/offer", json=offer).json()["offerId"]
+    refused = http.post(f"{SELL}/offer/{offer_id}/publish")
+    assert refused.status_code == 400
+    error = _first_error(refused)
+    assert error["errorId"] == error_id and error["domain"] == "API_INVENTORY"
+    assert {"name": field, "value": "6196932000"} in error["parameters"]
+    assert http.get(f"{SELL}/offer/{offer_id}").json()["status"] == "UNPUBLISHED"
+
+
+def test_publish_refuses_a_category_that_is_not_a_leaf(http):
+    _location(http)
+    http.put(f"{SELL}/inventory_item/P1", json=_item())
+    offer_id = http.post(f"{SELL}/offer", json={**_offer("P1"), "categoryId": "1"}).json()[
+        "offerId"
+    ]
+    refused = http.post(f"{SELL}/offer/{offer_id}/publish")
+    assert refused.status_code == 400 and _first_error(refused)["errorId"] == 25005
+
+
+def test_get_orders_defaults_to_90_days_and_bounds_windows(http, clean_sandbox):
+    from sandbox.ebay import state_for
+
+    made = httpx.post(f"{clean_sandbox.base_url}/_sandbox/orders", json={"count": 2}).json()
+    old_id = made["orders"][0]["orderId"]
+    old = (datetime.now(UTC) - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    state_for(clean_sandbox.ctx).orders[old_id]["creationDate"] = old
+    listed = http.get(f"{ORDERS}/order").json()
+    assert listed["total"] == 1 and listed["orders"][0]["orderId"] != old_id
+    since = (datetime.now(UTC) - timedelta(days=200)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    wider = http.get(f"{ORDERS}/order", params={"filter": f"creationdate:[{since}..]"})
+    assert wider.json()["total"] == 2
+
+    def window(start: datetime, end: datetime) -> httpx.Response:
+        stamp = "%Y-%m-%dT%H:%M:%S.000Z"
+        value = f"lastmodifieddate:[{start.strftime(stamp)}..{end.strftime(stamp)}]"
+        return http.get(f"{ORDERS}/order", params={"filter": value})
+
+    moment = datetime.now(UTC)
+    future = window(moment - timedelta(hours=1), moment + timedelta(hours=1))
+    assert future.status_code == 400 and _first_error(future)["errorId"] == 30850
+    too_long = window(moment - timedelta(days=800), moment - timedelta(days=1))
+    assert too_long.status_code == 400 and _first_error(too_long)["errorId"] == 30830
+
+
+def test_a_sale_takes_the_quantity_off_the_offer(http, clean_sandbox):
+    _location(http)
+    item = _item()
+    item["availability"]["shipToLocationAvailability"]["quantity"] = 3
+    http.put(f"{SELL}/inventory_item/P1", json=item)
+    offer_id = http.post(f"{SELL}/offer", json={**_offer("P1"), "availableQuantity": 3}).json()[
+        "offerId"
+    ]
+    http.post(f"{SELL}/offer/{offer_id}/publish")
+    httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/orders", json={"orders": [{"sku": "P1", "quantity": 2}]}
+    )
+    offer = http.get(f"{SELL}/offer/{offer_id}").json()
+    assert offer["availableQuantity"] == 1 and offer["listing"]["soldQuantity"] == 2
+    stock = http.get(f"{SELL}/inventory_item/P1").json()["availability"]
+    assert stock["shipToLocationAvailability"]["quantity"] == 1

@@ -177,3 +177,16 @@ def test_unknown_routes_answer_in_openais_shape(api):
     assert set(response.json()["error"]) == {"message", "type", "param", "code"}
     assert response.json()["error"]["code"] is None
     assert response.json()["error"]["message"] == "Invalid URL (POST /v1/embeddings-unknown)"
+
+
+def test_usage_follows_the_length_of_the_text(api, settings):
+    short = api.post("/chat/completions", json=_chat(settings, schema=None)).json()
+    body = {
+        "model": settings.openai_model,
+        "messages": [{"role": "user", "content": PROMPT + " " + "vintage camera " * 200}],
+    }
+    long = api.post("/chat/completions", json=body).json()
+    assert long["usage"]["prompt_tokens"] > short["usage"]["prompt_tokens"] + 300
+    assert short["usage"]["total_tokens"] == (
+        short["usage"]["prompt_tokens"] + short["usage"]["completion_tokens"]
+    )

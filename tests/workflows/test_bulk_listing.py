@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from tests.uploads import post_upload
 from tests.workflows.conftest import record_history
 from workflows.bulk_listing import BulkListingWorkflow
 from workflows.contracts.listing import (
@@ -61,10 +62,8 @@ def image_key(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
     storage = Storage(settings)
     storage.ensure_bucket()
     key = f"product-images/bulk-{uuid.uuid4().hex}.jpg"
-    url = storage.presign_put(key, "image/jpeg")
-    httpx.put(
-        url, content=b"\xff\xd8\xff\xe0" + b"\x00" * 64, headers={"content-type": "image/jpeg"}
-    ).raise_for_status()
+    form = storage.presign_upload(key, "image/jpeg")
+    post_upload(form, b"\xff\xd8\xff\xe0" + b"\x00" * 64).raise_for_status()
     return key
 
 

@@ -1,5 +1,5 @@
 """OrderFulfillmentWorkflow end to end: an order imported on the eBay emulator, the real worker on
-the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (moto) and the real database."""
+the dev server, FedEx/Yamato/SendGrid emulators over HTTP, S3 (SeaweedFS) and the real database."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlmodel import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from tests.uploads import apost_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
 from workflows.contracts.fulfillment import (
@@ -132,12 +133,8 @@ async def inspect(worker, order_id: str, passed: bool) -> None:  # type: ignore[
     targets = await handle.execute_update(
         InspectionWorkflow.request_upload, RequestUpload(file_names=["check.mp4"])
     )
-    async with httpx.AsyncClient() as http:
-        for target in targets:
-            put = await http.put(
-                target.url, content=b"\x00" * 128, headers={"Content-Type": target.content_type}
-            )
-            put.raise_for_status()
+    for target in targets:
+        (await apost_upload(target.model_dump(), b"\x00" * 128)).raise_for_status()
     answers = {item.key: passed or item.key != "functions" for item in status.checklist}
     await handle.execute_update(
         InspectionWorkflow.submit_result,

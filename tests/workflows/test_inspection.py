@@ -1,4 +1,4 @@
-"""InspectionWorkflow end to end: real worker, real S3 (moto) through presigned URLs, the SendGrid
+"""InspectionWorkflow end to end: real worker, real S3 (SeaweedFS) by presigned URLs, the SendGrid
 emulator for escalations, real database."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 
+from adapters.s3 import Storage
+from tests.uploads import apost_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
 from workflows.contracts.inspection import (
@@ -90,19 +92,14 @@ async def wait_step(handle, step: str) -> InspectionStatus:  # type: ignore[no-u
 
 
 async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
-    """Presigned URLs from the workflow, then real bytes PUT to S3 as the browser does."""
+    """Presigned POST forms from the workflow, then real bytes POSTed to S3 as a browser does."""
     request = RequestUpload(file_names=names, content_type="video/mp4")
     targets: list[UploadTarget] = await handle.execute_update(
         InspectionWorkflow.request_upload, request
     )
-    async with httpx.AsyncClient() as http:
-        for target in targets:
-            answer = await http.put(
-                target.url,
-                content=b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64,
-                headers={"Content-Type": "video/mp4"},
-            )
-            answer.raise_for_status()
+    for target in targets:
+        answer = await apost_upload(target.model_dump(), b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+        answer.raise_for_status()
     return [t.key for t in targets]
 
 
@@ -184,6 +181,13 @@ async def test_inspection_passes_through_validated_update(worker, settings, buck
     row = inspection_row(settings, order_id)
     assert row.result == "passed" and str(row.inspector_id) == inspector
     assert row.media_keys == media and row.answers == all_yes and row.completed_at is not None
+    # The evidence is the recorded version: a later write to the key does not replace it.
+    storage = Storage(settings)
+    assert row.media_versions == {media[0]: storage.version_id(media[0])}
+    storage.put_bytes(media[0], b"overwritten", "video/mp4")
+    kept = storage.presign_get(media[0], version_id=row.media_versions[media[0]])
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(kept)).content.startswith(b"\x00\x00\x00\x18ftypmp42")
     # A second submission after the verdict is refused.
     assert (await handle.query(InspectionWorkflow.status)).result == "passed"
     await record_history(handle, "inspection_passed")

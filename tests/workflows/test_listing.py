@@ -1,5 +1,5 @@
 """ListingWorkflow end to end: real worker, eBay/OpenAI/SendGrid emulators over HTTP, real S3
-(moto server) and the real database; staff review through the `review` update."""
+(SeaweedFS server) and the real database; staff review through the `review` update."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from tests.uploads import post_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.listing import (
     ListingInput,
@@ -40,10 +41,9 @@ def storage(settings, sandbox):  # type: ignore[no-untyped-def]
 
 
 def upload_image(storage, name: str) -> str:  # type: ignore[no-untyped-def]
-    """Staff upload: a presigned PUT from the browser, here over real HTTP to the S3 server."""
+    """Staff upload: a presigned POST from the browser, here over real HTTP to the S3 server."""
     key = f"product-images/{name}.png"
-    url = storage.presign_put(key, "image/png")
-    httpx.put(url, content=PNG, headers={"content-type": "image/png"}).raise_for_status()
+    post_upload(storage.presign_upload(key, "image/png"), PNG).raise_for_status()
     return key
 
 

@@ -1,8 +1,8 @@
 """Contract of InspectionWorkflow (id `inspection-{order_id}`): the check before shipping.
 
-Inspection media are uploaded by the browser straight to S3 through presigned PUT URLs that the
-workflow hands out (update `request_upload`); the API may equally presign keys under
-`inspection-videos/{order_id}/` itself.
+Inspection media are uploaded by the browser straight to S3 through size-bounded presigned POST
+forms the workflow hands out (update `request_upload`); the API may equally presign keys under
+`inspection-videos/{order_id}/` itself. The verdict records each key's S3 version id.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class InspectionSetup(BaseModel):
 
 
 class RequestUpload(BaseModel):
-    """Update `request_upload`: file names -> presigned PUT URLs (inspection-videos/{order_id}/)."""
+    """Update `request_upload`: file names -> presigned POST forms under
+    inspection-videos/{order_id}/."""
 
     file_names: list[str]
     content_type: str = "video/mp4"
@@ -75,10 +76,14 @@ class PresignUploads(BaseModel):
 
 
 class UploadTarget(BaseModel):
+    """A presigned POST: send `fields`, then the file as form field `file`, to `url`."""
+
     file_name: str
     key: str
     url: str
     content_type: str
+    fields: dict[str, str] = Field(default_factory=dict)
+    max_bytes: int = 0
 
 
 class InspectionSubmission(BaseModel):

@@ -77,6 +77,14 @@ def test_rates_cover_the_international_services(fedex: FedexCarrier) -> None:
     assert fedex.rate(request().model_copy(update={"recipient": SHIPPER})) == []
 
 
+def test_the_label_costs_what_was_quoted_in_whole_yen(fedex: FedexCarrier) -> None:
+    req = request()
+    quote = next(q for q in fedex.rate(req) if q.service == "FEDEX_INTERNATIONAL_PRIORITY")
+    label = fedex.ship(req)
+    assert (label.amount, label.currency) == (quote.amount, quote.currency)
+    assert quote.amount.isdigit()
+
+
 def test_ship_returns_a_real_pdf_label_and_invoice(fedex: FedexCarrier, clean_sandbox) -> None:
     req = request()
     label = fedex.ship(req)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from adapters.carriers import Address, Parcel, ShipmentRequest, TrackingStatus
-from adapters.carriers.jp_csv import decode_csv, size_class
+from adapters.carriers.jp_csv import ENCODING, decode_csv, fit_bytes, size_class
 from adapters.carriers.sagawa import SagawaCarrier
 from adapters.carriers.yamato import YamatoCarrier
 from adapters.errors import PermanentError
@@ -164,3 +164,26 @@ def test_registry_has_all_three(settings) -> None:
     carriers = all_carriers(settings)
     assert set(carriers) == {"fedex", "yamato", "sagawa"}
     assert all(isinstance(c, Carrier) for c in carriers.values())
+
+
+def test_fields_are_cut_in_shift_jis_bytes_on_character_and_word_boundaries() -> None:
+    assert fit_bytes("腕時計", 50) == "腕時計"
+    assert fit_bytes("南部鉄器の急須", 5) == "南部"  # 4 bytes; a third kanji would make 6
+    assert fit_bytes("Iwachu Nambu Tekki Teapot 0.6L", 16) == "Iwachu Nambu"
+    assert fit_bytes("岩鋳 Iwachu Teapot", 12) == "岩鋳 Iwachu"
+    text = "Iwachu Nambu Tekki cast iron teapot 0.6L with strainer, unused"
+    assert len(fit_bytes(text, 50).encode(ENCODING)) <= 50
+
+
+@pytest.mark.parametrize(("cls", "limit"), [(YamatoCarrier, 50), (SagawaCarrier, 32)])
+def test_a_long_item_name_is_cut_and_reported(settings, cls, limit):
+    long_name = "Iwachu Nambu Tekki cast iron teapot 0.6L with strainer 岩鋳 南部鉄器 急須"
+    label = cls(settings).ship(request().model_copy(update={"item_description": long_name}))
+    [row] = decode_csv(label.label_data)
+    name = row["品名１"]
+    assert len(name.encode(ENCODING)) <= limit and long_name.startswith(name)
+    assert name.endswith(name.split()[-1]) and long_name[len(name)] == " "
+    [note] = label.warnings
+    assert "品名１" in note and f"{limit} bytes" in note
+    short = cls(settings).ship(request())
+    assert short.warnings == []
