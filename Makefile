@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test test-fast bench chaos dr-drill lint format migration clean-var
+.PHONY: run demo test test-fast fuzz bench chaos dr-drill lint format migration clean-var
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/worlddoor dev
 
+## One business day through the staff API and the emulators, with a table of invariants
+demo: $(STAMP)
+	$(BIN)/worlddoor demo
+
 ## The test suite (PostgreSQL and Redis are used when they answer; REQUIRE_SERVICES=1 insists)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -25,6 +29,14 @@ test: $(STAMP)
 ## time-skipping Temporal server (tests marked `integration` are left out)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
+
+## Schemathesis per role (admin, staff, inspector), all checks, stateful phase, many more examples
+## than `make test`; prints each role's summary. FUZZ_EXAMPLES / FUZZ_SECONDS (per role) tune it.
+FUZZ_EXAMPLES ?= 40
+FUZZ_SECONDS  ?= 180
+fuzz: $(STAMP)
+	SCHEMATHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) SCHEMATHESIS_MAX_TIME=$(FUZZ_SECONDS) \
+		$(BIN)/python -m pytest -q -s tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 ## Benchmarks: ratios against ceilings measured in the same run
 bench: $(STAMP)

@@ -213,6 +213,16 @@ def create_admin(email: str, prompt_password: bool) -> None:
     click.echo(f"admin created: {user.email}")
     if password is None:
         click.echo(f"password (shown once): {used}")
+        click.echo("change it at first sign-in (POST /api/auth/password); then enrol two-factor")
+
+
+@main.command()
+def demo() -> None:
+    """One business day through the staff API and the emulators, then a table of invariants
+    (starts the embedded stack itself unless one answers at API_PORT)."""
+    from ops.demo import main as run_demo
+
+    raise SystemExit(run_demo(load_settings("demo")))
 
 
 @main.command("copy-data")

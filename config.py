@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.addresses import non_latin_fields
 from domain.contacts import STAFF_NOTIFICATION_EMAIL
 
 if TYPE_CHECKING:
@@ -179,6 +180,12 @@ class Settings(BaseSettings):
     totp_max_failures: int = 5
     two_factor_step_minutes: int = 5
     password_reset_minutes: int = 60
+    # Admins must have two-factor before they can do anything (unset: only in production).
+    admin_two_factor_required: bool | None = None
+    # A login from a device not seen for this account in this many days gets a security notice.
+    known_device_days: int = 180
+    # Signed SendGrid event batches older or newer than this are refused (replays).
+    sendgrid_webhook_tolerance_seconds: int = 300
 
     # --- Temporal --------------------------------------------------------------------------------
     # The Temporal server the worker and API talk to, and the dev server's files.
@@ -233,12 +240,15 @@ class Settings(BaseSettings):
     yamato_customer_code: str = ""
     yamato_freight_code: str = "01"
     yamato_base_url: str = ""
-    yamato_tracking_enabled: bool = False
+    # Reading the carriers' public tracking pages: on by default against the emulators, off in
+    # production unless set (then `DOMESTIC_CLOSE_AFTER_DAYS` or staff close domestic orders).
+    yamato_tracking_enabled: bool | None = None
     sagawa_customer_code: str = ""
     sagawa_base_url: str = ""
-    sagawa_tracking_enabled: bool = False
+    sagawa_tracking_enabled: bool | None = None
     # --- Shipper ---------------------------------------------------------------------------------
-    # Our own address, printed as the sender on every label.
+    # Our own address, printed as the sender on every label: in Japanese on the Yamato/Sagawa
+    # hand-off files, in English (Latin script, checked at start-up) on international labels.
     shipper_name: str = "The World Door"
     shipper_phone: str = "0312345678"
     shipper_postal_code: str = "1000001"
@@ -246,6 +256,10 @@ class Settings(BaseSettings):
     shipper_city: str = "千代田区"
     shipper_address_line1: str = "千代田1-1"
     shipper_country_code: str = "JP"
+    shipper_name_en: str = "The World Door"
+    shipper_prefecture_en: str = "Tokyo"
+    shipper_city_en: str = "Chiyoda-ku"
+    shipper_address_line1_en: str = "1-1 Chiyoda"
 
     # --- SendGrid --------------------------------------------------------------------------------
     # Mail API key, sender, Event Webhook key and one dynamic template id each.
@@ -323,6 +337,14 @@ class Settings(BaseSettings):
     listing_approval_reminder_hours: float = 24
     inspection_escalation_hours: float = 24
     max_transit_days: int = 7
+    # Minutes staff have to pick another quote (`POST /api/shipments/{id}/rate`) before the
+    # label is bought; the cheapest quote within `MAX_TRANSIT_DAYS` is bought when nobody does.
+    rate_choice_minutes: float = Field(default=30, ge=0)
+    # A label charge above the chosen quote by more than this is flagged on the shipment.
+    label_charge_margin_percent: float = Field(default=5, ge=0)
+    # Domestic parcels whose tracking page is not read close this many days after hand-off
+    # (0: only staff close them with `POST /api/shipments/{id}/delivered`).
+    domestic_close_after_days: float = Field(default=5, ge=0)
 
     @model_validator(mode="after")
     def _derive_public_base_url(self) -> Settings:
@@ -375,6 +397,10 @@ class Settings(BaseSettings):
             empty = not (current.get_secret_value() if isinstance(current, SecretStr) else current)
             if empty:
                 setattr(self, name, value)
+        if self.yamato_tracking_enabled is None:  # the emulators serve tracking pages
+            self.yamato_tracking_enabled = True
+        if self.sagawa_tracking_enabled is None:
+            self.sagawa_tracking_enabled = True
         if not self.sendgrid_webhook_public_key:  # the sandbox signs events with this key pair
             self.sendgrid_webhook_public_key = sendgrid_dev_public_key_b64(self.var_dir)
         if not self.temporal_db_file:
@@ -395,6 +421,12 @@ class Settings(BaseSettings):
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def requires_admin_two_factor(self) -> bool:
+        if self.admin_two_factor_required is not None:
+            return self.admin_two_factor_required
+        return self.is_production
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -502,7 +534,22 @@ class Settings(BaseSettings):
             problems.append("ALLOWED_HOSTS must list the production host names, not '*'")
         if not self.metrics_token.get_secret_value():
             problems.append("METRICS_TOKEN is missing (Prometheus sends it to the API's /metrics)")
+        problems += [
+            f"{name.upper()} must be in Latin script (it prints on international labels)"
+            for name in non_latin_fields(self.shipper_english_fields())
+        ]
         return problems
+
+    def shipper_english_fields(self) -> dict[str, str]:
+        """The shipper address printed on international labels, by setting name."""
+        return {
+            "shipper_name_en": self.shipper_name_en,
+            "shipper_address_line1_en": self.shipper_address_line1_en,
+            "shipper_city_en": self.shipper_city_en,
+            "shipper_prefecture_en": self.shipper_prefecture_en,
+            "shipper_phone": self.shipper_phone,
+            "shipper_postal_code": self.shipper_postal_code,
+        }
 
 
 def _is_dev_value(value: str, generated: set[str] | None = None) -> bool:

@@ -17,7 +17,7 @@ most one missed run after an outage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -37,6 +37,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
+from models.types import UTCDateTime
 from workflows.contracts.backup import (
     DATABASE_BACKUP_SCHEDULE,
     DATABASE_BACKUP_WORKFLOW,
@@ -58,6 +59,16 @@ from workflows.contracts.ops import (
 )
 
 
+def order_sync_input(settings: Settings) -> OrderSyncInput:
+    """The order sync's input from the settings (the schedule and the staff's manual sync)."""
+    return OrderSyncInput(
+        staff_email=settings.staff_notification_email,
+        inspection_escalation_hours=settings.inspection_escalation_hours,
+        max_transit_days=settings.max_transit_days,
+        rate_choice_seconds=settings.rate_choice_minutes * 60,
+    )
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     schedule_id: str
@@ -76,11 +87,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
             ORDER_SYNC_WORKFLOW,
             timedelta(minutes=10),
             timedelta(0),
-            OrderSyncInput(
-                staff_email=settings.staff_notification_email,
-                inspection_escalation_hours=settings.inspection_escalation_hours,
-                max_transit_days=settings.max_transit_days,
-            ),
+            order_sync_input(settings),
             "import eBay orders modified since the watermark",
         ),
         ScheduledJob(
@@ -175,8 +182,8 @@ class ScheduleView(BaseModel):
     paused: bool
     note: str = ""
     every_seconds: float | None = None
-    next_runs: list[datetime] = []
-    last_run: datetime | None = None
+    next_runs: list[UTCDateTime] = []  # Temporal's protobuf times are naive UTC
+    last_run: UTCDateTime | None = None
     last_workflow_id: str = ""
 
 

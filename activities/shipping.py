@@ -41,13 +41,16 @@ from adapters.carriers import (
 )
 from adapters.errors import AdapterError
 from config import Settings
-from domain.errors import NOT_FOUND, VALIDATION_FAILED
+from domain.addresses import non_latin_fields
+from domain.errors import ADDRESS_NOT_LATIN, NOT_FOUND, VALIDATION_FAILED
 from domain.parcels import (
     DEFAULT_HEIGHT_CM,
     DEFAULT_LENGTH_CM,
     DEFAULT_WEIGHT_G,
     DEFAULT_WIDTH_CM,
 )
+from domain.shipping_costs import charge_over_quote
+from domain.tracking import closes_without_scan, shipment_status_for
 from models import LabelPurchase, Order, OrderStatus, Product, Shipment, ShipmentStatus
 from models.db import session_scope
 from models.types import utcnow
@@ -94,7 +97,20 @@ def invoice_key(carrier: str, shipment_id: str) -> str:
     return f"documents/{carrier}/{shipment_id}-invoice.pdf"
 
 
-def shipper_address(settings: Settings) -> Address:
+def shipper_address(settings: Settings, international: bool = False) -> Address:
+    """Our address as the sender: in Japanese for the domestic hand-off files, in English for
+    international labels (FedEx prints Latin script only)."""
+    if international:
+        return Address(
+            name=settings.shipper_name_en,
+            phone=settings.shipper_phone,
+            line1=settings.shipper_address_line1_en,
+            city=settings.shipper_city_en,
+            state=settings.shipper_prefecture_en,
+            postal_code=settings.shipper_postal_code,
+            country_code=settings.shipper_country_code,
+            residential=False,
+        )
     return Address(
         name=settings.shipper_name,
         phone=settings.shipper_phone,
@@ -105,6 +121,34 @@ def shipper_address(settings: Settings) -> Address:
         country_code=settings.shipper_country_code,
         residential=False,
     )
+
+
+def refuse_non_latin(ebay_order_id: str, shipper: Address, recipient: Address) -> None:
+    """An international label needs Latin script on both addresses: refused before any quote
+    or purchase, for staff to correct (never retried)."""
+    problems = [
+        f"{side} {field}"
+        for side, address in (("shipper", shipper), ("recipient", recipient))
+        for field in non_latin_fields(
+            {
+                "name": address.name,
+                "company": address.company,
+                "line1": address.line1,
+                "line2": address.line2,
+                "city": address.city,
+                "state": address.state,
+                "postal_code": address.postal_code,
+                "phone": address.phone,
+            }
+        )
+    ]
+    if problems:
+        raise ApplicationError(
+            f"order {ebay_order_id}: an international label needs a Latin-script address; "
+            f"not Latin: {', '.join(problems)} (correct the address, then buy the label)",
+            type=ADDRESS_NOT_LATIN,
+            non_retryable=True,
+        )
 
 
 def recipient_address(order: Order) -> Address:
@@ -168,8 +212,10 @@ def build_request(
                 sku=str(line.get("sku", "")),
             )
         )
-    shipper = shipper_address(settings)
-    international = recipient.country_code != shipper.country_code
+    international = recipient.country_code != settings.shipper_country_code
+    shipper = shipper_address(settings, international)
+    if international:
+        refuse_non_latin(order.ebay_order_id, shipper, recipient)
     return ShipmentRequest(
         reference=label_reference(str(shipment.id)),
         shipper=shipper,
@@ -354,7 +400,23 @@ class ShippingActivities:
             purchase.service = bought.service
             purchase.tracking_number = bought.tracking_number
             purchase.label_key = bought.label_key or bought.handoff_key
-            purchase.detail = {"amount": bought.cost_amount, "currency": bought.cost_currency}
+            purchase.detail = {
+                "amount": bought.cost_amount,  # what the carrier charged (else the quote)
+                "currency": bought.cost_currency,
+                "quoted_amount": request.amount,
+                "quoted_currency": request.currency,
+                "charge_flag": charge_over_quote(
+                    bought.cost_amount,
+                    bought.cost_currency,
+                    request.amount,
+                    request.currency,
+                    self.settings.label_charge_margin_percent,
+                ),
+            }
+            if purchase.detail["charge_flag"]:
+                activity.logger.warning(
+                    "label %s: %s", request.shipment_id, purchase.detail["charge_flag"]
+                )
             purchase.updated_at = utcnow()
             shipment.carrier, shipment.service = bought.carrier, bought.service
             shipment.tracking_number = bought.tracking_number
@@ -362,7 +424,7 @@ class ShippingActivities:
             shipment.cost_amount = bought.cost_amount
             shipment.cost_currency = bought.cost_currency
             shipment.status = (
-                ShipmentStatus.label_ready
+                ShipmentStatus.label_created
                 if bought.tracking_number
                 else ShipmentStatus.awaiting_tracking
             )
@@ -426,7 +488,7 @@ class ShippingActivities:
                 ShipmentStatus.rated,
                 ShipmentStatus.awaiting_tracking,
             ):
-                shipment.status = ShipmentStatus.label_ready
+                shipment.status = ShipmentStatus.label_created
             shipment.updated_at = utcnow()
             session.add(shipment)
             purchase = session.exec(
@@ -436,6 +498,7 @@ class ShippingActivities:
             ).first()
             if purchase is not None:
                 purchase.tracking_number = request.tracking_number
+                purchase.detail = {**purchase.detail, "handed_over_at": utcnow().isoformat()}
                 purchase.updated_at = utcnow()
                 session.add(purchase)
 
@@ -489,9 +552,7 @@ class ShippingActivities:
         )
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
-            shipment.ebay_fulfillment_id = fulfillment_id
-            if shipment.status in (ShipmentStatus.label_ready, ShipmentStatus.awaiting_tracking):
-                shipment.status = ShipmentStatus.in_transit
+            shipment.ebay_fulfillment_id = fulfillment_id  # in transit only once the carrier scans
             shipment.updated_at = utcnow()
             order = session.get(Order, shipment.order_id)
             if order.status in (
@@ -508,27 +569,79 @@ class ShippingActivities:
     @activity.defn(name=TRACK_SHIPMENT_ACTIVITY)
     @external_call
     def track_shipment(self, request: TrackShipment) -> TrackingSnapshot:
+        """The carrier's scans decide the shipment's status. A carrier page we do not read
+        (status `unknown`) leaves it to staff (`POST /api/shipments/{id}/delivered`) or to the
+        `DOMESTIC_CLOSE_AFTER_DAYS` rule, each recorded as an event with its note."""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             tracking, carrier_name = shipment.tracking_number, shipment.carrier
         info = self._carrier(carrier_name).track(tracking)
+        status = str(info.status)
         last = info.events[-1].description if info.events else ""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
-            shipment.events = [e.model_dump(mode="json") for e in info.events]
-            if info.delivered:
-                shipment.status = ShipmentStatus.delivered
-            elif info.status in (TrackingStatus.delivery_failed, TrackingStatus.return_to_sender):
-                shipment.status = ShipmentStatus.exception
+            if info.events or info.status != TrackingStatus.unknown:
+                ours = [e for e in shipment.events if e.get("code") in RECORDED_BY_US]
+                shipment.events = [e.model_dump(mode="json") for e in info.events] + ours
+            if info.status == TrackingStatus.unknown:
+                if shipment.status != ShipmentStatus.delivered and closes_without_scan(
+                    self._days_since_hand_over(session, shipment),
+                    self.settings.domestic_close_after_days,
+                ):
+                    note = (
+                        f"closed {self.settings.domestic_close_after_days:g} days after hand-off"
+                        " (carrier tracking not read: DOMESTIC_CLOSE_AFTER_DAYS)"
+                    )
+                    shipment.events = [*shipment.events, delivered_event(note, "AUTO")]
+                    shipment.status = ShipmentStatus.delivered
+            else:
+                found = shipment_status_for(status)
+                if found is not None and shipment.status != ShipmentStatus.delivered:
+                    shipment.status = ShipmentStatus(found)  # a recorded delivery stands
             shipment.updated_at = utcnow()
             session.add(shipment)
-            if info.delivered:
-                order = session.get(Order, shipment.order_id)
-                if order.status == OrderStatus.shipped:
-                    order.status = OrderStatus.delivered
-                    order.updated_at = utcnow()
-                    session.add(order)
-        return TrackingSnapshot(status=str(info.status), delivered=info.delivered, last_event=last)
+            delivered = shipment.status == ShipmentStatus.delivered
+            if delivered:
+                mark_order_delivered(session, shipment)
+                if not info.delivered:  # closed by staff or the rule: say so
+                    status, last = str(TrackingStatus.delivered), shipment.events[-1]["description"]
+        return TrackingSnapshot(status=status, delivered=delivered, last_event=last)
+
+    @staticmethod
+    def _days_since_hand_over(session: Any, shipment: Shipment) -> float:
+        purchase = session.exec(
+            select(LabelPurchase).where(
+                LabelPurchase.idempotency_key == label_reference(str(shipment.id))
+            )
+        ).first()
+        since = purchase.detail.get("handed_over_at") if purchase else None
+        start = datetime.fromisoformat(since) if since else shipment.created_at
+        if start.tzinfo is None:  # SQLite hands datetimes back naive; they are UTC
+            start = start.replace(tzinfo=UTC)
+        return (datetime.now(UTC) - start).total_seconds() / 86400
+
+
+RECORDED_BY_US = ("STAFF", "AUTO")
+"""Event codes of deliveries we recorded without a carrier scan (kept beside the carrier's)."""
+
+
+def delivered_event(note: str, code: str) -> dict[str, Any]:
+    """A delivery we record without a carrier scan (staff, or the close-after-days rule)."""
+    return {
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "status": str(TrackingStatus.delivered),
+        "code": code,
+        "description": note,
+        "location": "",
+    }
+
+
+def mark_order_delivered(session: Any, shipment: Shipment) -> None:
+    order = session.get(Order, shipment.order_id)
+    if order is not None and order.status == OrderStatus.shipped:
+        order.status = OrderStatus.delivered
+        order.updated_at = utcnow()
+        session.add(order)
 
 
 def _bought_from_rows(purchase: LabelPurchase, shipment: Shipment) -> BoughtLabel:

@@ -16,6 +16,7 @@ from temporalio import activity
 from activities.base import external_call
 from activities.deps import Dependencies
 from adapters.errors import AdapterError
+from domain.tracking import shipment_status_for
 from models import Order, Product, ProductStatus, Shipment, ShipmentStatus, SyncState
 from models.db import session_scope
 from models.types import utcnow
@@ -42,16 +43,7 @@ from workflows.contracts.ops import (
 )
 
 FINISHED_ON_EBAY = {"FULFILLED"}
-TRACKED = (ShipmentStatus.label_ready, ShipmentStatus.in_transit)
-TRACKING_TO_SHIPMENT = {
-    "delivered": ShipmentStatus.delivered,
-    "delivery_failed": ShipmentStatus.exception,
-    "return_to_sender": ShipmentStatus.exception,
-    "on_hold": ShipmentStatus.exception,
-    "cancelled": ShipmentStatus.cancelled,
-    "pending": ShipmentStatus.label_ready,
-    "unknown": None,  # e.g. Yamato/Sagawa page reading disabled: keep what we have
-}
+TRACKED = (ShipmentStatus.label_created, ShipmentStatus.in_transit)
 
 
 def _aware(value: Any) -> Any:
@@ -161,7 +153,8 @@ class SyncActivities:
                 errors += 1
                 continue
             status = str(info.status)
-            new_status = TRACKING_TO_SHIPMENT.get(status, ShipmentStatus.in_transit)
+            found = shipment_status_for(status)
+            new_status = ShipmentStatus(found) if found else None
             with session_scope(self.settings) as session:
                 shipment = session.get(Shipment, shipment_id)
                 if shipment is None:

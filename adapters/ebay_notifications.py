@@ -1,6 +1,12 @@
 """eBay Marketplace Account Deletion notifications: the endpoint challenge, the
 X-EBAY-SIGNATURE check (ECDSA with SHA1, key fetched from the Notification API and cached) and
-the notification envelope read into our own `AccountDeletion`."""
+the notification envelope read into our own `AccountDeletion`.
+
+The endpoint is public, so the key id (`kid`) in a signature header is attacker-chosen. Before
+any outbound call it must look like a key id; it is escaped into the URL path; a kid eBay does
+not know is remembered (no second fetch for it); a failed fetch is remembered briefly (503s
+without refetching); and fetches are serialised and budgeted per minute, so forged notifications
+cannot turn the endpoint into an amplifier of authenticated calls to eBay."""
 
 from __future__ import annotations
 
@@ -11,6 +17,9 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -22,7 +31,9 @@ from pydantic import BaseModel, Field
 from adapters.ebay import SERVICE, parse_error
 from adapters.errors import (
     AuthenticationError,
+    NotFoundError,
     PermanentError,
+    RetryableError,
     classify_status,
     from_transport_error,
     retry_after_seconds,
@@ -34,6 +45,12 @@ APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 KEY_TTL_SECONDS = 3600  # eBay's SDKs cache a public key for an hour
 DIGESTS = {"SHA1": hashes.SHA1, "SHA256": hashes.SHA256}  # noqa: S303 - eBay signs with SHA1
 SIGNATURE_HEADER = "X-EBAY-SIGNATURE"
+KID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+"""eBay's key ids are hex or UUID-like; anything else is refused without a fetch."""
+UNKNOWN_KID_SECONDS = 600  # eBay answered 404: do not ask again for ten minutes
+FAILED_FETCH_SECONDS = 30  # eBay or the network failed: answer 503 without refetching for 30 s
+FETCHES_PER_MINUTE = 10
+MAX_CACHED_KEYS = 256
 
 
 class ChallengeResponse(BaseModel):
@@ -82,27 +99,46 @@ def _load_key(text: str) -> ec.EllipticCurvePublicKey:
     return key
 
 
+def _trim(cache: OrderedDict[str, Any]) -> None:
+    """Oldest entries out: forged key ids cannot grow the caches without bound."""
+    while len(cache) > MAX_CACHED_KEYS:
+        cache.popitem(last=False)
+
+
 class NotificationVerifier:
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
         self._settings = settings
         self._base = settings.ebay_api_url
         self._http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._tokens = TokenCache(self._fetch_app_token, margin=300)
-        self._keys: dict[str, tuple[ec.EllipticCurvePublicKey, str, float]] = {}
+        self._keys: OrderedDict[str, tuple[ec.EllipticCurvePublicKey, str, float]] = OrderedDict()
+        self._unknown: OrderedDict[str, float] = OrderedDict()  # kid -> until
+        self._failed_until = 0.0
+        self._fetch_times: list[float] = []
         self._lock = threading.Lock()
+        self._fetch_lock = threading.Lock()  # one outbound fetch at a time
         self.key_fetches = 0
+        self.fetch_attempts = 0
 
     def verify(self, body: bytes, signature_header: str) -> bool:
-        """True when the header's signature matches the raw body. A malformed header is
-        False; failing to fetch the key raises (the caller answers 5xx so eBay retries)."""
+        """True when the header's signature matches the raw body. A malformed header, a
+        malformed or unknown key id are False; failing to fetch the key raises RetryableError
+        (the caller answers 5xx so eBay retries)."""
+        if len(signature_header) > 4096:
+            return False
         try:
             header = json.loads(base64.b64decode(signature_header, validate=True))
-            kid, signature = str(header["kid"]), base64.b64decode(header["signature"])
-        except (ValueError, KeyError, TypeError, binascii.Error):
+            kid, signature = header["kid"], base64.b64decode(header["signature"])
+        except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
+            return False
+        if not isinstance(kid, str) or not KID.fullmatch(kid):
             return False
         if str(header.get("alg", "ECDSA")).upper() != "ECDSA":
             return False
-        key, digest = self._public_key(kid)
+        try:
+            key, digest = self._public_key(kid)
+        except NotFoundError:
+            return False  # no such key at eBay: a forged notification
         algorithm = DIGESTS.get(str(header.get("digest") or digest).upper())
         if algorithm is None:
             return False
@@ -112,16 +148,59 @@ class NotificationVerifier:
             return False
         return True
 
-    def _public_key(self, kid: str) -> tuple[ec.EllipticCurvePublicKey, str]:
+    def _cached(self, kid: str) -> tuple[ec.EllipticCurvePublicKey, str] | None:
+        """The cached key, or None; raises what a recent fetch for it ended with."""
+        now = time.time()
         with self._lock:
             cached = self._keys.get(kid)
-            if cached and cached[2] > time.time():
+            if cached and cached[2] > now:
                 return cached[0], cached[1]
+            if self._unknown.get(kid, 0.0) > now:
+                raise NotFoundError(SERVICE, f"no public key {kid} (remembered)", status=404)
+            if self._failed_until > now:
+                raise RetryableError(SERVICE, "eBay's key service failed moments ago")
+        return None
+
+    def _public_key(self, kid: str) -> tuple[ec.EllipticCurvePublicKey, str]:
+        if (cached := self._cached(kid)) is not None:
+            return cached
+        with self._fetch_lock:
+            if (cached := self._cached(kid)) is not None:  # fetched while we waited
+                return cached
+            self._spend_fetch_budget()
+            try:
+                key, digest = self._fetch(kid)
+            except NotFoundError:
+                with self._lock:
+                    self._unknown[kid] = time.time() + UNKNOWN_KID_SECONDS
+                    _trim(self._unknown)
+                raise
+            except Exception as exc:
+                with self._lock:
+                    self._failed_until = time.time() + FAILED_FETCH_SECONDS
+                if isinstance(exc, RetryableError | PermanentError):
+                    raise
+                raise RetryableError(SERVICE, f"public key fetch failed: {exc}") from exc
+            with self._lock:
+                self._keys[kid] = (key, digest, time.time() + KEY_TTL_SECONDS)
+                _trim(self._keys)
+            return key, digest
+
+    def _spend_fetch_budget(self) -> None:
+        now = time.time()
+        with self._lock:
+            self._fetch_times = [t for t in self._fetch_times if t > now - 60]
+            if len(self._fetch_times) >= FETCHES_PER_MINUTE:
+                raise RetryableError(SERVICE, "public key fetch budget spent for this minute")
+            self._fetch_times.append(now)
+            self.fetch_attempts += 1
+
+    def _fetch(self, kid: str) -> tuple[ec.EllipticCurvePublicKey, str]:
         response = call_json(
             self._http,
             SERVICE,
             "GET",
-            f"{self._base}/commerce/notification/v1/public_key/{kid}",
+            f"{self._base}/commerce/notification/v1/public_key/{quote(kid, safe='')}",
             tokens=self._tokens,
             parse_error=parse_error,
             expected=(200,),
@@ -130,7 +209,6 @@ class NotificationVerifier:
         key = _load_key(body["key"])
         with self._lock:
             self.key_fetches += 1
-            self._keys[kid] = (key, str(body.get("digest", "SHA1")), time.time() + KEY_TTL_SECONDS)
         return key, str(body.get("digest", "SHA1"))
 
     def _fetch_app_token(self) -> tuple[str, float]:

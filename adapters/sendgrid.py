@@ -10,8 +10,8 @@ from __future__ import annotations
 import binascii
 import http.client
 import json
+import re
 import urllib.error
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -105,11 +105,15 @@ def to_delivery_event(event: MailEvent) -> DeliveryEvent:
     )
 
 
-def event_webhook_signature(headers: Mapping[str, str]) -> tuple[str, str] | None:
-    """(signature, timestamp) from an Event Webhook request's headers; None when missing."""
-    signature = headers.get(SIGNATURE_HEADER, "")
-    timestamp = headers.get(TIMESTAMP_HEADER, "")
-    return (signature, timestamp) if signature and timestamp else None
+TIMESTAMP_PATTERN = r"^[0-9]{1,12}$"
+"""The Event Webhook timestamp header: unix seconds."""
+
+
+def event_webhook_signed_at(timestamp: str) -> int:
+    """The unix time in the Event Webhook's timestamp header; ValueError when it is not one."""
+    if not re.fullmatch(TIMESTAMP_PATTERN, timestamp):
+        raise ValueError("the Event Webhook timestamp is not a unix time")
+    return int(timestamp)
 
 
 class Mailer:
@@ -219,21 +223,24 @@ class Mailer:
         """The events of one webhook POST (a JSON array); ValueError when it is not one."""
         try:
             raw = json.loads(payload)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"event webhook body is not JSON: {exc}") from exc
+        except (json.JSONDecodeError, RecursionError, UnicodeDecodeError) as exc:
+            raise ValueError(f"event webhook body is not JSON: {type(exc).__name__}") from exc
         if not isinstance(raw, list):
             raise ValueError("event webhook body must be a JSON array of events")
         events: list[MailEvent] = []
         for index, item in enumerate(raw):
             if not isinstance(item, dict) or not item.get("event") or not item.get("sg_event_id"):
                 raise ValueError(f"event {index} lacks 'event' or 'sg_event_id'")
+            stamp = item.get("timestamp", 0)
+            if isinstance(stamp, bool) or not isinstance(stamp, int):
+                raise ValueError(f"event {index}: timestamp is not a unix time")
             events.append(
                 MailEvent(
                     event=str(item["event"]),
                     email=str(item.get("email", "")),
                     sg_event_id=str(item["sg_event_id"]),
                     sg_message_id=str(item.get("sg_message_id", "")),
-                    timestamp=int(item.get("timestamp", 0)),
+                    timestamp=stamp,
                     dedupe_key=str(item.get("dedupe_key", "")),
                     reason=str(item.get("reason", "") or item.get("response", "")),
                     url=str(item.get("url", "")),
@@ -297,5 +304,5 @@ __all__ = [
     "MailEvent",
     "Mailer",
     "classify_sendgrid_error",
-    "event_webhook_signature",
+    "event_webhook_signed_at",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from api.security.passwords import MIN_PASSWORD_LENGTH, generate_password, hash_
 from config import Settings
 from models import Role, User
 from models.db import session_scope
+from models.types import UTCDateTime
 
 
 class UserPublic(BaseModel):
@@ -22,9 +22,9 @@ class UserPublic(BaseModel):
     role: Role
     is_active: bool
     two_factor_enabled: bool
-    locked_until: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    locked_until: UTCDateTime | None
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
@@ -61,8 +61,10 @@ def create_user(
     full_name: str = "",
 ) -> tuple[User, str]:
     """Create an account (sync; call from a thread). Returns the user and the password, which is
-    generated when None. ValueError when the email is taken or the password too short."""
+    generated when None (and must then be changed at first sign-in: it was printed or shown).
+    ValueError when the email is taken or the password too short."""
     email = normalise_email(email)
+    printed = password is None
     password = password if password is not None else generate_password()
     check_password(password)
     password_hash = hash_password_sync(password)
@@ -71,7 +73,13 @@ def create_user(
         with session_scope(settings) as session:
             if session.exec(select(User).where(User.email == email)).first() is not None:
                 raise taken
-            user = User(email=email, full_name=full_name, role=role, password_hash=password_hash)
+            user = User(
+                email=email,
+                full_name=full_name,
+                role=role,
+                password_hash=password_hash,
+                must_change_password=printed,
+            )
             session.add(user)
             session.flush()
             session.refresh(user)

@@ -1,4 +1,4 @@
-"""The Litestar application: OpenAPI at /schema, JWT auth, role guards, rate limits, the seed's
+"""The Litestar application: OpenAPI at /schema, JWT auth, role guards, rate limits, the required
 security headers, CORS, allowed hosts, body size limit, JSON problem details for every error."""
 
 from __future__ import annotations
@@ -8,30 +8,37 @@ import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from temporalio.client import Client
 
-from api.headers import add_security_headers
+from api import console
+from api.headers import security_headers
 from api.health import health, ready
+from api.json_limits import LimitedRequest
 from api.metrics import build_metrics_handler, request_metrics_config
+from api.openapi_document import complete_openapi
 from api.request_log import RequestLogMiddleware, add_request_id, errors_as_responses
 from api.routes import build_routers
+from api.security.notices import SETTINGS_STATE, TEMPORAL_STATE
 from api.security.ratelimit import client_identifier, limiter
 from api.security.tokens import PUBLIC_PATHS, TokenIssuer, build_jwt_auth
 from api.services import Services
@@ -75,6 +82,21 @@ def _problem(exc: HTTPException) -> ProblemDetailsException:
     )
 
 
+DOCS_ASSETS = "/_docs"
+
+
+def _docs_assets() -> Router:
+    import swagger_ui
+
+    return create_static_files_router(
+        path=DOCS_ASSETS,
+        directories=[Path(swagger_ui.__file__).parent / "static"],
+        name="docs_assets",
+        include_in_schema=False,
+        opt={"exclude_from_auth": True},
+    )
+
+
 def create_app(settings: Settings, *, temporal_client: Client | None = None) -> Litestar:
     if settings.is_production and (problems := settings.production_problems()):
         raise RuntimeError("refusing to start in production:\n- " + "\n- ".join(problems))
@@ -82,6 +104,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     configure_sentry(settings, "api")  # before Litestar(): the integration patches its __init__
 
     jwt_auth = build_jwt_auth(settings)
+    session_auth = console.build_session_auth(settings)
     issuer = TokenIssuer(jwt_auth, settings)
     services = Services(settings)
     temporal = TemporalGateway(settings, temporal_client)
@@ -117,14 +140,20 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         finally:
             warm_up.cancel()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
             build_metrics_handler(settings, temporal),
             *build_routers(settings),
+            *console.routers(settings),
+            _docs_assets(),
         ],
-        on_app_init=[jwt_auth.on_app_init, rate_limit_before_auth],
+        # Session auth first so JWTAuth's middleware ends up outermost (each inserts at 0);
+        # each excludes the other's paths.
+        on_app_init=[session_auth.on_app_init, jwt_auth.on_app_init, rate_limit_before_auth],
+        template_config=console.template_config(),
+        csrf_config=console.csrf_config(settings),
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "temporal": Provide(lambda: temporal, use_cache=True, sync_to_thread=False),
@@ -132,8 +161,9 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             "services": Provide(lambda: services, use_cache=True, sync_to_thread=False),
         },
         stores=build_store_registry(settings),
+        state=State({TEMPORAL_STATE: temporal, SETTINGS_STATE: settings}),
         lifespan=[lifespan],
-        before_send=[add_security_headers, add_request_id],
+        before_send=[security_headers(settings), add_request_id],
         cors_config=CORSConfig(
             # the Temporal web UI calls the codec endpoint (api/routes/temporal_codec.py)
             allow_origins=[*settings.cors_allow_origins, *settings.temporal_ui_origins],
@@ -145,6 +175,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
         request_max_body_size=settings.max_request_body_bytes,
+        request_class=LimitedRequest,
         plugins=[
             ProblemDetailsPlugin(
                 ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: _problem})
@@ -158,8 +189,19 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             "operations. Authenticate with POST /api/auth/login and send `Authorization: "
             "Bearer <access_token>`.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Swagger UI from the installed swagger-ui-py package: /schema works offline.
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path=["/", "/swagger"],
+                    js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                    css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                    standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                    favicon=f"<link rel='icon' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+                )
+            ],
         ),
         logging_config=LoggingConfig(log_exceptions="never", configure_root_logger=False),
         debug=False,
     )
+    complete_openapi(app)
+    return app

@@ -19,6 +19,8 @@ RL_API = "rlapi"
 RL_WEBHOOKS = "rlwebhooks"
 REVOKED_TOKENS = "revokedtokens"
 USED_STEP_TOKENS = "usedsteptokens"
+AUTH_STATE = "authstate"
+KNOWN_DEVICES = "knowndevices"
 HEALTH = "health"
 
 

@@ -93,6 +93,19 @@ async def query(client: Client, workflow_id: str, name: str, result_type: type[R
         raise _rpc_to_http(exc, workflow_id) from exc
 
 
+async def signal_if_running(client: Client, workflow_id: str, name: str) -> bool:
+    """Signal the workflow when it is still running; False when it has finished or is gone
+    (the caller's change is already in the database)."""
+    handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(workflow_id)
+    try:
+        await handle.signal(name)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise _rpc_to_http(exc, workflow_id) from exc
+    return True
+
+
 async def describe(client: Client, workflow_id: str) -> WorkflowState:
     handle: WorkflowHandle[Any, Any] = client.get_workflow_handle(workflow_id)
     try:

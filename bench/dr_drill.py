@@ -6,7 +6,7 @@ Creates a scratch PostgreSQL database at head, fills it with ORDERS orders, each
 inspection, shipment and label purchase, plus ORDERS/10 products (buyer names, addresses and
 JSON line items of production size), then runs the real `create_backup` (pg_dump -Fc + SHA-256
 + upload to S3) and `restore_backup` (download, verify, pg_restore into a second scratch
-database, migrate, count) and prints each step's time. S3 is moto's server started here;
+database, migrate, count) and prints each step's time. S3 is the local S3 server started here;
 PostgreSQL is `--postgres` (default the local server). Both scratch databases are dropped.
 """
 
@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 FILL = [
     # products: one per ten orders
@@ -102,12 +104,8 @@ def main() -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-    import logging
-
     import psycopg
     import sqlalchemy as sa
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
 
     from adapters.backup_store import BackupStore
     from adapters.s3 import Storage
@@ -115,7 +113,7 @@ def main() -> None:
     from models.db import get_engine
     from models.migrate import upgrade
     from ops.backup import create_backup, restore_backup, table_counts
-    from sandbox.server import start_s3_server
+    from sandbox.local_s3 import LocalS3
 
     base = args.postgres.rsplit("/", 1)[0]
     names = [f"worlddoor_drill_{secrets.token_hex(3)}" for _ in range(2)]
@@ -123,7 +121,9 @@ def main() -> None:
         for name in names:
             conn.execute(f'CREATE DATABASE "{name}"')
     source, target = (Settings(DATABASE_URL=f"{base}/{name}") for name in names)
-    s3 = start_s3_server("127.0.0.1", source.sandbox_s3_port)
+    s3 = LocalS3(source, data_dir=Path(tempfile.mkdtemp(prefix="worlddoor-drill-s3-")))
+    s3.start()
+    s3.wait_ready()
     timings: dict[str, float] = {}
     try:
         storage = Storage(source)
@@ -160,6 +160,7 @@ def main() -> None:
             for name in names:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         s3.stop()
+        shutil.rmtree(s3.data_dir, ignore_errors=True)
 
     print(f"DR drill: {args.orders} orders")
     print(f"  database size      {db_bytes / 1e6:.0f} MB")

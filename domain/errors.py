@@ -18,11 +18,21 @@ INVALID_STATE = "InvalidState"
 MEDIA_MISSING = "MediaMissing"
 """Inspection media named in a submission are not in the bucket."""
 
+ADDRESS_NOT_LATIN = "AddressNotLatin"
+"""An international shipment's address is not in Latin script: staff must fix it first."""
+
 INPUT_ERRORS = ["ValueError", "TypeError", "KeyError", "AssertionError", "ValidationError"]
 """Exceptions no vendor or database raises for a passing fault: bad input or a broken rule in our
 own code (pydantic's ValidationError included). Retrying them only parks the workflow, so they
 fail fast like VALIDATION_FAILED; transient faults (connection, timeout, 5xx) keep their own
 classes and are retried."""
 
-PERMANENT_ERRORS = [PERMANENT, AUTHENTICATION, NOT_FOUND, VALIDATION_FAILED, *INPUT_ERRORS]
+PERMANENT_ERRORS = [
+    PERMANENT,
+    AUTHENTICATION,
+    NOT_FOUND,
+    VALIDATION_FAILED,
+    ADDRESS_NOT_LATIN,
+    *INPUT_ERRORS,
+]
 """Error types never retried (the adapters' permanent classes, our own validation, bad input)."""

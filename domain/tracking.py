@@ -22,3 +22,27 @@ def make_jp_tracking_number(serial: int, prefix: str = "") -> str:
     """A valid number from a serial (the emulators issue numbers with it)."""
     body = (prefix + str(serial).zfill(11 - len(prefix)))[-11:]
     return body + str(jp_check_digit(body))
+
+
+def closes_without_scan(handed_over_days: float, close_after_days: float) -> bool:
+    """A domestic parcel whose carrier page we do not read counts as delivered this many days
+    after hand-off (0 turns the rule off: staff mark it delivered)."""
+    return close_after_days > 0 and handed_over_days >= close_after_days
+
+
+SHIPMENT_STATUS_BY_TRACKING: dict[str, str | None] = {
+    "pending": "label_created",  # bought, the carrier has not scanned the parcel yet
+    "unknown": None,  # tracking page not read: keep what we have
+    "delivered": "delivered",
+    "delivery_failed": "exception",
+    "return_to_sender": "exception",
+    "on_hold": "exception",
+    "cancelled": "cancelled",
+}
+"""Our shipment status for a carrier's normalized tracking status; any other status (picked up,
+in transit, out for delivery, ...) means `in_transit`: the status follows the carrier's scans,
+not our purchase."""
+
+
+def shipment_status_for(tracking_status: str) -> str | None:
+    return SHIPMENT_STATUS_BY_TRACKING.get(tracking_status, "in_transit")

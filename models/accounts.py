@@ -35,6 +35,11 @@ class User(SQLModel, table=True):
     totp_failed_count: int = 0
     recovery_code_hashes: list[str | None] = json_field(list)
     password_changed_at: datetime = timestamp()
+    # Every access token carries the generation it was issued under; bumping it (refresh-token
+    # reuse, two-factor reset, role change, deactivation, password change) ends them at once.
+    token_generation: int = 0
+    # Set for an account whose password was printed (the first admin): change it before anything.
+    must_change_password: bool = False
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 

@@ -16,7 +16,7 @@ class ShipmentStatus(StrEnum):
     pending = "pending"
     rated = "rated"
     awaiting_tracking = "awaiting_tracking"
-    label_ready = "label_ready"
+    label_created = "label_created"  # bought, not yet scanned by the carrier
     in_transit = "in_transit"
     delivered = "delivered"
     cancelled = "cancelled"

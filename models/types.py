@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import AfterValidator
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field
 
@@ -69,3 +70,12 @@ class EncryptedString(sa.TypeDecorator[str]):
         if value is None:
             return None
         return self._fernet().decrypt(value.encode()).decode()
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive datetimes (SQLite, protobuf timestamps) are UTC by construction here: say so."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(as_utc)]
+"""A datetime that always serialises with its offset (RFC 3339 `date-time`)."""

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from sandbox.core import SandboxContext
 from sandbox.ebay_common import (
@@ -234,6 +234,25 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
                 "public_key_id": state.key_id,
             }
 
+    @get("/_sandbox/ebay/listing")
+    async def show_listing(sku: FromQuery[str]) -> dict[str, Any]:
+        """What a buyer sees for a SKU: quantity on the inventory item, the offer's quantity,
+        price and status (the demo compares them with our stock)."""
+        with state.lock:
+            item = state.inventory.get(sku) or {}
+            offer = next((o for o in state.offers.values() if o.get("sku") == sku), None) or {}
+            availability = (item.get("availability") or {}).get("shipToLocationAvailability") or {}
+            price = (offer.get("pricingSummary") or {}).get("price") or {}
+            return {
+                "sku": sku,
+                "exists": bool(item),
+                "quantity": availability.get("quantity"),
+                "offer_quantity": offer.get("availableQuantity"),
+                "price": price.get("value"),
+                "currency": price.get("currency"),
+                "status": offer.get("status", ""),
+            }
+
     @post("/_sandbox/ebay/account-deletion", status_code=200)
     async def account_deletion(data: JSONBody[dict[str, Any]]) -> dict[str, Any]:
         """Post a signed MARKETPLACE_ACCOUNT_DELETION notification to our endpoint."""
@@ -287,7 +306,7 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
             raise HTTPException(status_code=502, detail=f"{url}: {exc!r}") from exc
         return {"status": answer.status_code, "valid": got == expected}
 
-    return [create_orders, show_state, account_deletion, challenge]
+    return [create_orders, show_state, show_listing, account_deletion, challenge]
 
 
 __all__ = ["control_handlers", "create_app", "error_body", "sign_notification", "state_for"]

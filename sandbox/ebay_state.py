@@ -95,6 +95,9 @@ class EbayState:
         if country not in BUYER_ADDRESSES:
             raise ValueError(f"no sample addresses for country {country!r}")
         name, line1, city, state, postal, phone = self.rng.choice(BUYER_ADDRESSES[country])
+        # a buyer who typed their own name or street (any script) overrides the sample
+        name = spec.get("ship_to_name") or name
+        line1 = spec.get("ship_to_line1") or line1
         username = spec.get("buyer_username") or f"buyer_{self.digits(6)}"
         email = spec.get("buyer_email") or f"{username}@buyers.example"
         currency = spec.get("currency") or self.settings_currency

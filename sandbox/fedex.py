@@ -12,8 +12,9 @@ import itertools
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, get, post, put
@@ -154,6 +155,7 @@ class FedexState:
     parcels: dict[str, Parcel] = field(default_factory=dict)
     serials: itertools.count = field(default_factory=lambda: itertools.count(1))
     seconds_per_step: float = 600.0
+    surcharge_percent: float = 0.0  # added to every label charge (address correction, fuel)
 
     def new_tracking_number(self) -> str:
         body = f"79{next(self.serials) + secrets.randbelow(10**6) * 1000:09d}"[-11:]
@@ -397,6 +399,11 @@ def create_app(ctx: SandboxContext) -> Litestar:
             "",
         )
         account_charge = price(service, recipient.country, packages, "ACCOUNT")
+        if state.surcharge_percent:  # set through the controls: billed above the quote
+            extra = account_charge.net * Decimal(str(state.surcharge_percent)) / 100
+            account_charge = replace(
+                account_charge, fuel=account_charge.fuel + extra.quantize(Decimal("0.01"))
+            )
         list_charge = price(service, recipient.country, packages, "LIST")
         number = state.new_tracking_number()
         parcel = Parcel(
@@ -644,7 +651,10 @@ def control_handlers(ctx: SandboxContext) -> list[Any]:
         seconds = float(data.get("seconds_per_step", state.seconds_per_step))
         if seconds <= 0:
             raise HTTPException(status_code=400, detail="seconds_per_step must be positive")
-        state.seconds_per_step = seconds
-        return {"seconds_per_step": seconds}
+        surcharge = float(data.get("surcharge_percent", state.surcharge_percent))
+        if surcharge < 0:
+            raise HTTPException(status_code=400, detail="surcharge_percent must not be negative")
+        state.seconds_per_step, state.surcharge_percent = seconds, surcharge
+        return {"seconds_per_step": seconds, "surcharge_percent": surcharge}
 
     return [advance, fedex_settings]

@@ -55,9 +55,11 @@ class CarrierState:
     seconds_per_step: float = 600.0
 
     def step_of(self, issued: Issued, steps: int) -> int:
+        """The last timeline step reached; -1 until the driver's pickup scan (one step after the
+        number is issued): a printed slip is not yet a parcel in the carrier's hands."""
         if issued.forced_step is not None:
             return issued.forced_step
-        return min(int((time.time() - issued.issued_at) // self.seconds_per_step), steps - 1)
+        return min(int((time.time() - issued.issued_at) // self.seconds_per_step) - 1, steps - 1)
 
 
 def state_of(ctx: SandboxContext, profile: CarrierProfile) -> CarrierState:
@@ -109,7 +111,7 @@ def _page(profile: CarrierProfile, state: CarrierState, number: str) -> str:
         rows = []
         for index in range(step + 1):
             status, place = profile.timeline[index]
-            at = start + timedelta(seconds=index * state.seconds_per_step)
+            at = start + timedelta(seconds=(index + 1) * state.seconds_per_step)
             rows.append(
                 f'<tr class="event"><td>{html.escape(status)}</td>'
                 f"<td>{at:%Y/%m/%d}</td><td>{at:%H:%M}</td><td>{html.escape(place)}</td></tr>"
@@ -164,8 +166,7 @@ def control_handlers_for(profile: CarrierProfile, ctx: SandboxContext, base: str
             raise HTTPException(status_code=404, detail="unknown tracking number")
         statuses = [status for status, _ in profile.timeline]
         target = str(data.get("to", ""))
-        if target == "delivered":
-            target = statuses[-1]
+        target = {"picked_up": statuses[0], "delivered": statuses[-1]}.get(target, target)
         if target not in statuses:
             raise HTTPException(status_code=400, detail=f"'to' must be one of {statuses}")
         issued.forced_step = statuses.index(target)

@@ -79,6 +79,7 @@ os.environ.update(
         "SANDBOX_S3_INTERNAL_PORT": str(_free_port_block()),
         "AWS_S3_BUCKET": "worlddoor-test",
         "LOG_LEVEL": "WARNING",
+        "RATE_CHOICE_MINUTES": "0",  # labels bought at once; the rate-choice tests open a window
     }
 )
 

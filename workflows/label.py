@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.errors import VALIDATION_FAILED
+    from domain.errors import ADDRESS_NOT_LATIN, VALIDATION_FAILED
     from domain.tracking import is_jp_tracking_number
     from temporal_client import BUSINESS_STATUS, TRACKING_NUMBER
     from workflows.common import DATABASE, EXTERNAL
@@ -80,6 +80,14 @@ def pick_quote(
     )
 
 
+def raise_refusal(error: ActivityError) -> None:
+    """A shipment refused by our own rules (e.g. a non-Latin address abroad) fails the workflow
+    with the rule's own message, so the order and staff read the reason, not "activity failed"."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type == ADDRESS_NOT_LATIN:
+        raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from error
+
+
 @workflow.defn(name=LABEL_WORKFLOW)
 class LabelWorkflow:
     def __init__(self) -> None:
@@ -115,13 +123,17 @@ class LabelWorkflow:
     # --- steps --------------------------------------------------------------------------------
 
     async def _quote(self, request: LabelInput) -> list[Quote]:
-        quotes = await workflow.execute_activity(
-            QUOTE_RATES_ACTIVITY,
-            QuoteRates(shipment_id=request.shipment_id),
-            result_type=list[Quote],
-            summary="quote every carrier",
-            **EXTERNAL,
-        )
+        try:
+            quotes = await workflow.execute_activity(
+                QUOTE_RATES_ACTIVITY,
+                QuoteRates(shipment_id=request.shipment_id),
+                result_type=list[Quote],
+                summary="quote every carrier",
+                **EXTERNAL,
+            )
+        except ActivityError as error:
+            raise_refusal(error)
+            raise
         if not quotes:
             raise ApplicationError(
                 "no carrier serves this route", type="NoCarrier", non_retryable=True
@@ -145,6 +157,13 @@ class LabelWorkflow:
             self._chosen = self._staff_choice
 
     async def _buy(self, shipment_id: str, chosen: Quote) -> BoughtLabel:
+        try:
+            return await self._buy_once(shipment_id, chosen)
+        except ActivityError as error:
+            raise_refusal(error)
+            raise
+
+    async def _buy_once(self, shipment_id: str, chosen: Quote) -> BoughtLabel:
         self._enter(
             "buying",
             f"buying {chosen.carrier} {chosen.service} ({chosen.amount} {chosen.currency})",

@@ -129,6 +129,7 @@ class OrderSyncWorkflow:
                     staff_email=request.staff_email,
                     inspection_escalation_hours=request.inspection_escalation_hours,
                     max_transit_days=request.max_transit_days,
+                    rate_choice_seconds=request.rate_choice_seconds,
                 ),
                 id=fulfillment_workflow_id(ebay_order_id),
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

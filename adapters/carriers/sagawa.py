@@ -119,7 +119,7 @@ class SagawaCarrier(DomesticCsvCarrier):
 
     @property
     def tracking_enabled(self) -> bool:
-        return self.settings.sagawa_tracking_enabled
+        return bool(self.settings.sagawa_tracking_enabled)
 
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response:
         return self.http.get(

@@ -91,7 +91,7 @@ class YamatoCarrier(DomesticCsvCarrier):
 
     @property
     def tracking_enabled(self) -> bool:
-        return self.settings.yamato_tracking_enabled
+        return bool(self.settings.yamato_tracking_enabled)
 
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response:
         return self.http.post(

@@ -10,6 +10,7 @@ from api.routes import (
     inspections,
     operations,
     orders,
+    pages,
     products,
     shipments,
     temporal_codec,
@@ -30,4 +31,5 @@ def build_routers(settings: Settings) -> list[Router]:
         *operations.routers(),
         *webhooks.routers(settings),
         *temporal_codec.routers(settings),
+        *pages.routers(settings),
     ]

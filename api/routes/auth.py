@@ -13,12 +13,12 @@ from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import (
     ClientException,
-    HTTPException,
     NotAuthorizedException,
 )
 from litestar.params import JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from litestar.stores.base import Store
 from sqlmodel import Session
 
 from api.db import in_session
@@ -40,8 +40,8 @@ from api.routes.schemas import (
     TokenPair,
     TwoFactorVerify,
 )
-from api.security import sessions
-from api.security.guards import ANY_ROLE
+from api.security import auth_state, notices, sessions
+from api.security.guards import ANY_ROLE, SETUP_ANY, SETUP_TWO_FACTOR
 from api.security.password_reset import (
     apply_reset,
     create_reset_token,
@@ -55,7 +55,7 @@ from api.security.passwords import (
     new_recovery_codes,
     verify_password,
 )
-from api.security.ratelimit import limiter
+from api.security.ratelimit import client_identifier, limiter
 from api.security.tokens import (
     AuthUser,
     TokenIssuer,
@@ -66,11 +66,18 @@ from api.security.tokens import (
     token_pair,
 )
 from api.security.totp import matched_timecode, new_secret, provisioning_uri, qr_png_base64
-from api.stores import RL_LOGIN, RL_PUBLIC, RL_TWO_FACTOR, USED_STEP_TOKENS
+from api.stores import (
+    AUTH_STATE,
+    KNOWN_DEVICES,
+    RL_LOGIN,
+    RL_PUBLIC,
+    RL_TWO_FACTOR,
+    USED_STEP_TOKENS,
+)
 from api.temporal import TemporalGateway
 from api.workflows import start
 from config import Settings
-from models import User
+from models import Role, User
 from models.types import seal
 from workflows.contracts.email import EMAIL_WORKFLOW, SendEmail, email_workflow_id
 
@@ -79,20 +86,50 @@ AuthRequest = Request[AuthUser, Token, Any]
 INVALID_LOGIN = "email or password is incorrect"
 
 
-class AccountLocked(HTTPException):
-    status_code = 423
+REFUSES_CREDENTIALS = {"errors": (401,)}
+"""Public routes that answer 401 to wrong credentials (documented in the OpenAPI document)."""
+
+INVALID_CODE = "the two-factor code is incorrect or already used"
+"""One answer for a wrong code and a replayed one: a replay must not confirm the code was right."""
 
 
-def _locked(until: datetime) -> AccountLocked:
-    seconds = max(int((until - datetime.now(UTC)).total_seconds()), 1)
-    return AccountLocked(
-        detail="account locked after repeated failures until "
-        f"{until.isoformat(timespec='seconds')}",
-        headers={"Retry-After": str(seconds)},
+def _auth_store(request: Request[Any, Any, Any]) -> Store:
+    return request.app.stores.get(AUTH_STATE)
+
+
+async def _publish(request: Request[Any, Any, Any], settings: Settings, user_id: uuid.UUID) -> None:
+    await auth_state.publish(_auth_store(request), settings, user_id)
+
+
+def _lock_notice(request: Request[Any, Any, Any], user: User, until: datetime) -> None:
+    notices.notice(
+        request,
+        to_email=user.email,
+        to_name=user.full_name,
+        event="account_locked",
+        key=f"{user.id}-{int(until.timestamp())}",
+        details={"locked_until": until.isoformat(timespec="seconds")},
     )
 
 
-async def _issue(settings: Settings, issuer: TokenIssuer, user: User) -> TokenPair:
+async def _issue(
+    request: Request[Any, Any, Any], settings: Settings, issuer: TokenIssuer, user: User
+) -> TokenPair:
+    """A new session; a sign-in from a device this account has not used gets a notice."""
+    device = notices.device_fingerprint(
+        request.headers.get("user-agent", ""), client_identifier(settings.trusted_proxies)(request)
+    )
+    if await notices.remember_device(
+        request.app.stores.get(KNOWN_DEVICES), settings, str(user.id), device
+    ):
+        notices.notice(
+            request,
+            to_email=user.email,
+            to_name=user.full_name,
+            event="new_device_sign_in",
+            key=f"{user.id}-{device}",
+            details={"user_agent": request.headers.get("user-agent", "")[:200]},
+        )
     rotation = await sessions.start_family(settings, user.id)
     access = issuer.access_token(user, rotation.family)
     return TokenPair(**token_pair(access, rotation.refresh_token, settings))
@@ -101,29 +138,39 @@ async def _issue(settings: Settings, issuer: TokenIssuer, user: User) -> TokenPa
 # Password step ---------------------------------------------------------------------------------
 
 
-@post("/login", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Log in (password step)")
+@post(
+    "/login",
+    exclude_from_auth=True,
+    status_code=HTTP_200_OK,
+    summary="Log in (password step)",
+    opt=REFUSES_CREDENTIALS,
+)
 async def login(
-    data: JSONBody[Login], settings: NamedDependency[Settings], issuer: NamedDependency[TokenIssuer]
+    request: Request[Any, Any, Any],
+    data: JSONBody[Login],
+    settings: NamedDependency[Settings],
+    issuer: NamedDependency[TokenIssuer],
 ) -> LoginResult:
+    """Unknown email, wrong password, locked or deactivated account: the same 401 with the same
+    body, each after one Argon2 verification (unknown users against a dummy hash). The owner of
+    a locked account learns about the lock by email, never the person trying passwords."""
     user = await sessions.find_user_by_email(settings, data.email)
-    if user is not None and (until := sessions.locked_until(user)):
-        raise _locked(until)
-    # Unknown users cost the same Argon2 verification (against a dummy hash): no timing oracle.
     valid, new_hash = await verify_password(data.password, user.password_hash if user else None)
-    if user is None or not valid or not user.is_active:
+    usable = user is not None and user.is_active and sessions.locked_until(user) is None
+    if user is None or not usable or not valid:
         if (
             user is not None
-            and user.is_active
+            and usable
             and (until := await sessions.record_login_failure(settings, user.id))
         ):
-            raise _locked(until)
+            _lock_notice(request, user, until)
         raise NotAuthorizedException(INVALID_LOGIN)
     await sessions.record_login_success(settings, user.id, new_hash)
     if user.totp_enabled:
         return LoginResult(
             two_factor_required=True, two_factor_token=issue_step_token(settings, user.id)
         )
-    pair = await _issue(settings, issuer, user)
+    pair = await _issue(request, settings, issuer, user)
     return LoginResult(**pair.model_dump())
 
 
@@ -139,23 +186,24 @@ async def _step_user(
     user = await sessions.get_user(settings, uuid.UUID(token.sub))
     if user is None or not user.is_active or not user.totp_enabled or not user.totp_secret:
         raise NotAuthorizedException("the two-factor token is invalid or expired")
-    if until := sessions.locked_until(user):
-        raise _locked(until)
+    if sessions.locked_until(user):
+        raise NotAuthorizedException(INVALID_CODE)  # the owner was told by email
     return token, user
 
 
-async def _check_totp(settings: Settings, user: User, code: str) -> None:
-    """Accept a code once: right code, and a timecode newer than the last one accepted."""
+async def _check_totp(
+    request: Request[Any, Any, Any], settings: Settings, user: User, code: str
+) -> None:
+    """Accept a code once: right code, and a timecode newer than the last one accepted. A wrong
+    code and a replayed one get the same answer."""
     timecode = matched_timecode(user.totp_secret or "", code)
     accepted = timecode is not None and await sessions.accept_totp_timecode(
         settings, user.id, timecode
     )
     if not accepted:
         if until := await sessions.record_totp_failure(settings, user.id):
-            raise _locked(until)
-        if timecode is not None:
-            raise NotAuthorizedException("this code was already used; wait for the next one")
-        raise NotAuthorizedException("the two-factor code is incorrect")
+            _lock_notice(request, user, until)
+        raise NotAuthorizedException(INVALID_CODE)
 
 
 @post(
@@ -163,6 +211,7 @@ async def _check_totp(settings: Settings, user: User, code: str) -> None:
     exclude_from_auth=True,
     status_code=HTTP_200_OK,
     summary="Complete login with a TOTP code",
+    opt=REFUSES_CREDENTIALS,
 )
 async def verify_two_factor(
     request: Request[Any, Any, Any],
@@ -171,9 +220,9 @@ async def verify_two_factor(
     issuer: NamedDependency[TokenIssuer],
 ) -> TokenPair:
     token, user = await _step_user(request, settings, data.two_factor_token)
-    await _check_totp(settings, user, data.code)
+    await _check_totp(request, settings, user, data.code)
     await consume_step_token(request, token)
-    return await _issue(settings, issuer, user)
+    return await _issue(request, settings, issuer, user)
 
 
 @post(
@@ -181,6 +230,7 @@ async def verify_two_factor(
     exclude_from_auth=True,
     status_code=HTTP_200_OK,
     summary="Complete login with a single-use recovery code",
+    opt=REFUSES_CREDENTIALS,
 )
 async def recovery_login(
     request: Request[Any, Any, Any],
@@ -192,10 +242,10 @@ async def recovery_login(
     index = await match_recovery_code(data.recovery_code, list(user.recovery_code_hashes))
     if index is None or not await sessions.consume_recovery_slot(settings, user.id, index):
         if until := await sessions.record_totp_failure(settings, user.id):
-            raise _locked(until)
+            _lock_notice(request, user, until)
         raise NotAuthorizedException("the recovery code is incorrect or already used")
     await consume_step_token(request, token)
-    pair = await _issue(settings, issuer, user)
+    pair = await _issue(request, settings, issuer, user)
     left = sum(1 for h in user.recovery_code_hashes if h) - 1
     return RecoveryLoginResult(**pair.model_dump(), recovery_codes_left=max(left, 0))
 
@@ -203,8 +253,15 @@ async def recovery_login(
 # Sessions --------------------------------------------------------------------------------------
 
 
-@post("/refresh", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Rotate tokens")
+@post(
+    "/refresh",
+    exclude_from_auth=True,
+    status_code=HTTP_200_OK,
+    summary="Rotate tokens",
+    opt=REFUSES_CREDENTIALS,
+)
 async def refresh(
+    request: Request[Any, Any, Any],
     data: JSONBody[Refresh],
     settings: NamedDependency[Settings],
     issuer: NamedDependency[TokenIssuer],
@@ -212,7 +269,8 @@ async def refresh(
     try:
         rotation = await sessions.rotate(settings, data.refresh_token)
     except sessions.RefreshRefused as exc:
-        if str(exc) == "reused":
+        if str(exc) == "reused" and exc.user_id is not None:
+            await _publish(request, settings, exc.user_id)  # its access tokens end now
             raise NotAuthorizedException(
                 "refresh token reuse detected: every session of this login was revoked"
             ) from exc
@@ -224,7 +282,9 @@ async def refresh(
     return TokenPair(**token_pair(access, rotation.refresh_token, settings))
 
 
-@post("/logout", guards=[ANY_ROLE], status_code=HTTP_204_NO_CONTENT, summary="Log out")
+@post(
+    "/logout", guards=[ANY_ROLE], status_code=HTTP_204_NO_CONTENT, summary="Log out", opt=SETUP_ANY
+)
 async def logout(request: AuthRequest, settings: NamedDependency[Settings]) -> None:
     """Revokes this access token (by jti, until it expires) and its refresh-token family (the
     access token names its family, so no refresh token needs to be sent)."""
@@ -234,7 +294,7 @@ async def logout(request: AuthRequest, settings: NamedDependency[Settings]) -> N
             await sessions.revoke_family(settings, uuid.UUID(request.user.family))
 
 
-@get("/me", guards=[ANY_ROLE], summary="The current user")
+@get("/me", guards=[ANY_ROLE], summary="The current user", opt=SETUP_ANY)
 async def me(request: AuthRequest, settings: NamedDependency[Settings]) -> Me:
     user = await sessions.get_user(settings, request.user.id)
     if user is None:
@@ -246,10 +306,17 @@ async def me(request: AuthRequest, settings: NamedDependency[Settings]) -> Me:
         role=str(user.role),
         two_factor_enabled=user.totp_enabled,
         recovery_codes_left=sum(1 for h in user.recovery_code_hashes if h),
+        setup_required=request.user.setup_required,
     )
 
 
-@post("/password", guards=[ANY_ROLE], status_code=HTTP_204_NO_CONTENT, summary="Change password")
+@post(
+    "/password",
+    guards=[ANY_ROLE],
+    status_code=HTTP_204_NO_CONTENT,
+    summary="Change password (every session ends: log in again)",
+    opt=SETUP_ANY,
+)
 async def change_password(
     request: AuthRequest, data: JSONBody[ChangePassword], settings: NamedDependency[Settings]
 ) -> None:
@@ -259,6 +326,7 @@ async def change_password(
         raise NotAuthorizedException("the current password is incorrect")
     new_hash = await hash_password(data.new_password)
     await in_session(settings, lambda s: set_password(s, user.id, new_hash))
+    await _publish(request, settings, user.id)
     await revoke_access_token(request, request.user)
 
 
@@ -266,7 +334,11 @@ async def change_password(
 
 
 @post(
-    "/two-factor/enrol", guards=[ANY_ROLE], status_code=HTTP_200_OK, summary="Start 2FA enrolment"
+    "/two-factor/enrol",
+    guards=[ANY_ROLE],
+    status_code=HTTP_200_OK,
+    summary="Start 2FA enrolment",
+    opt=SETUP_TWO_FACTOR,
 )
 async def enrol_two_factor(request: AuthRequest, settings: NamedDependency[Settings]) -> Enrolment:
     """A new secret, pending until confirmed with a first valid code."""
@@ -294,14 +366,17 @@ async def enrol_two_factor(request: AuthRequest, settings: NamedDependency[Setti
     guards=[ANY_ROLE],
     status_code=HTTP_200_OK,
     summary="Confirm 2FA with a first code; returns the recovery codes once",
+    opt=SETUP_TWO_FACTOR,
 )
 async def confirm_two_factor(
-    request: AuthRequest, data: JSONBody[Code], settings: NamedDependency[Settings]
+    request: AuthRequest,
+    data: JSONBody[Code],
+    settings: NamedDependency[Settings],
 ) -> RecoveryCodes:
     user = await sessions.get_user(settings, request.user.id)
     if user is None or user.totp_enabled or not user.totp_secret:
         raise ClientException(status_code=409, detail="no pending two-factor enrolment")
-    await _check_totp(settings, user, data.code)
+    await _check_totp(request, settings, user, data.code)
     codes = new_recovery_codes()
     hashes = await hash_recovery_codes(codes)
 
@@ -314,6 +389,8 @@ async def confirm_two_factor(
             session.add(row)
 
     await in_session(settings, run)
+    await _publish(request, settings, user.id)
+    _two_factor_notice(request, user, "two_factor_enabled")
     return RecoveryCodes(recovery_codes=codes)
 
 
@@ -324,15 +401,19 @@ async def confirm_two_factor(
     summary="Turn 2FA off (password and a current code)",
 )
 async def disable_two_factor(
-    request: AuthRequest, data: JSONBody[DisableTwoFactor], settings: NamedDependency[Settings]
+    request: AuthRequest,
+    data: JSONBody[DisableTwoFactor],
+    settings: NamedDependency[Settings],
 ) -> None:
     user = await sessions.get_user(settings, request.user.id)
     if user is None or not user.totp_enabled:
         raise ClientException(status_code=409, detail="two-factor is not enabled")
+    if request.user.role == Role.admin and settings.requires_admin_two_factor:
+        raise ClientException(status_code=409, detail="admins must keep two-factor enabled")
     valid, _ = await verify_password(data.password, user.password_hash)
     if not valid:
         raise NotAuthorizedException("the password is incorrect")
-    await _check_totp(settings, user, data.code)
+    await _check_totp(request, settings, user, data.code)
 
     def run(session: Session) -> None:
         row = session.get(User, user.id)
@@ -343,6 +424,18 @@ async def disable_two_factor(
             session.add(row)
 
     await in_session(settings, run)
+    await _publish(request, settings, user.id)
+    _two_factor_notice(request, user, "two_factor_disabled")
+
+
+def _two_factor_notice(request: Request[Any, Any, Any], user: User, event: str) -> None:
+    notices.notice(
+        request,
+        to_email=user.email,
+        to_name=user.full_name,
+        event=event,
+        key=f"{user.id}-{notices.secret_tag(user.totp_secret)}",
+    )
 
 
 # Password reset --------------------------------------------------------------------------------
@@ -394,11 +487,15 @@ async def request_password_reset(
     summary="Set a new password with the emailed token",
 )
 async def confirm_password_reset(
-    data: JSONBody[ResetConfirm], settings: NamedDependency[Settings]
+    request: Request[Any, Any, Any],
+    data: JSONBody[ResetConfirm],
+    settings: NamedDependency[Settings],
 ) -> None:
     new_hash = await hash_password(data.new_password)
-    if not await apply_reset(settings, data.token, new_hash):
-        raise ClientException(status_code=400, detail="the reset link is invalid, used or expired")
+    user_id = await apply_reset(settings, data.token, new_hash)
+    if user_id is None:
+        raise ClientException(status_code=422, detail="the reset link is invalid, used or expired")
+    await _publish(request, settings, user_id)
 
 
 def routers(settings: Settings) -> list[Router]:

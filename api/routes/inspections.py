@@ -6,14 +6,13 @@ exact S3 versions the verdict recorded."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 import anyio.to_thread
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
@@ -22,7 +21,8 @@ from sqlmodel import Session, func, select
 from adapters.s3 import IMAGE_TYPES, VIDEO_TYPES, check_key
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.fields import ChecklistKey, FileName, JsonBool, MediaKey, RequestBody
+from api.pagination import Page, limit_param, offset_param
 from api.security.guards import ANY_ROLE, INSPECTOR
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -30,6 +30,7 @@ from api.temporal import TemporalGateway
 from config import Settings
 from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix, is_inspection_media_key
 from models import Inspection, InspectionResult, Order
+from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.inspection import (
     SUBMIT_RESULT_UPDATE,
@@ -50,7 +51,7 @@ class QueueItem(BaseModel):
     items: list[str]
     escalations: int
     media_count: int
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class InspectionDetail(BaseModel):
@@ -62,13 +63,13 @@ class InspectionDetail(BaseModel):
     media_keys: list[str]
     notes: str
     escalations: int
-    created_at: datetime
-    completed_at: datetime | None
+    created_at: UTCDateTime
+    completed_at: UTCDateTime | None
     live: InspectionStatus | None = None
 
 
-class MediaRequest(BaseModel):
-    file_names: list[str] = Field(min_length=1, max_length=20)
+class MediaRequest(RequestBody):
+    file_names: list[FileName] = Field(min_length=1, max_length=20)
     content_type: str = Field(default="video/mp4", max_length=100)
 
 
@@ -92,9 +93,29 @@ class MediaDownload(BaseModel):
     expires_in: int
 
 
-class ResultRequest(BaseModel):
-    answers: dict[str, bool] = Field(min_length=1, max_length=50)
-    media_keys: list[str] = Field(min_length=1, max_length=50)
+class ResultRequest(RequestBody):
+    answers: dict[ChecklistKey, JsonBool] = Field(
+        min_length=1,
+        max_length=50,
+        description=(
+            "One entry per checklist item of this inspection (`checklist[].key` in "
+            "GET /api/inspections/{order_id}): true when the item passes. Every key must be "
+            "answered; the inspection passes only when every answer is true."
+        ),
+        json_schema_extra={
+            "examples": [{"matches_photos": True, "condition_as_described": False}],
+            # the OpenAPI type of a JSON object of booleans (Litestar would render the dict as
+            # an array of pairs with string lengths)
+            "type": "object",
+            "items": None,
+            "min_length": None,
+            "max_length": None,
+            "min_properties": 1,
+            "max_properties": 50,
+            "additional_properties": {"type": "boolean"},
+        },
+    )
+    media_keys: list[MediaKey] = Field(min_length=1, max_length=50)
     notes: str = Field(default="", max_length=5000)
 
 
@@ -110,8 +131,8 @@ def _load(session: Session, order_id: uuid.UUID) -> tuple[Inspection, Order]:
 async def queue(
     settings: NamedDependency[Settings],
     result: FromQuery[InspectionResult | None] = InspectionResult.pending,
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[QueueItem]:
     def run(session: Session) -> Page[QueueItem]:
         query = select(Inspection, Order).join(Order, Order.id == Inspection.order_id)

@@ -12,25 +12,26 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
-from pydantic import BaseModel, Field
+from pydantic import Field
 from temporalio.service import RPCError, RPCStatusCode
 
 import schedules
 from api import workflows as wf
+from api.fields import RequestBody
 from api.routes.products import STARTED_RESPONSES
 from api.security.guards import ADMIN, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
 from schedules import ScheduleView
-from workflows.contracts.ops import ORDER_SYNC_WORKFLOW, OrderSyncInput
+from workflows.contracts.ops import ORDER_SYNC_WORKFLOW
 
 AuthRequest = Request[AuthUser, Token, Any]
 MANUAL_ORDER_SYNC_ID = "order-sync-manual"
 WORKFLOW_ID = re.compile(r"^[A-Za-z0-9:._@-]{1,200}$")
 
 
-class Note(BaseModel):
+class Note(RequestBody):
     note: str = Field(default="", max_length=500)
 
 
@@ -49,7 +50,7 @@ async def trigger_order_sync(
         client,
         settings,
         ORDER_SYNC_WORKFLOW,
-        OrderSyncInput(staff_email=settings.staff_notification_email),
+        schedules.order_sync_input(settings),
         MANUAL_ORDER_SYNC_ID,
     )
     return Response(

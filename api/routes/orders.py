@@ -4,13 +4,12 @@ the database; detail with the live fulfillment status (workflow query); cancel (
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,12 +17,14 @@ from sqlmodel import Session, func, or_, select
 
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.fields import RequestBody
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
-from models import Inspection, Order, OrderStatus, Shipment
+from models import Inspection, Order, OrderStatus, Role, Shipment
+from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import (
     CANCEL_UPDATE,
@@ -44,9 +45,9 @@ class OrderSummary(BaseModel):
     status: str
     total_value: str
     total_currency: str
-    ebay_created_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    ebay_created_at: UTCDateTime | None
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class ShipmentSummary(BaseModel):
@@ -66,16 +67,18 @@ class InspectionSummary(BaseModel):
     result: str
     notes: str
     media_keys: list[str]
-    completed_at: datetime | None
+    completed_at: UTCDateTime | None
 
 
 class OrderDetail(OrderSummary):
-    buyer_email: str
-    ship_to: dict[str, Any]
+    buyer_email: str | None = Field(description="null for inspectors (not needed to inspect)")
+    ship_to: dict[str, Any] | None = Field(
+        description="the buyer's address and phone; null for inspectors"
+    )
     line_items: list[dict[str, Any]]
     workflow_id: str
     cancel_reason: str
-    completed_at: datetime | None
+    completed_at: UTCDateTime | None
     shipments: list[ShipmentSummary] = Field(default_factory=list)
     inspection: InspectionSummary | None = None
     live: FulfillmentStatus | None = Field(
@@ -83,7 +86,7 @@ class OrderDetail(OrderSummary):
     )
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(RequestBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -98,9 +101,9 @@ def load_order(session: Session, order_id: uuid.UUID) -> Order:
 async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
-    q: str | None = Parameter(default=None, max_length=120, description="order id or buyer"),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    q: str | None = search_param(120, "order id or buyer"),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[OrderSummary]:
     def run(session: Session) -> Page[OrderSummary]:
         query = select(Order)
@@ -125,6 +128,7 @@ async def list_orders(
 
 @get("/{order_id:uuid}", summary="One order with shipments, inspection and live status")
 async def get_order(
+    request: AuthRequest,
     order_id: FromPath[uuid.UUID],
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
@@ -139,6 +143,11 @@ async def get_order(
         return detail
 
     detail = await in_session(settings, run)
+    if request.user.role == Role.inspector:
+        # Inspectors check the items against the photos; the buyer's contact details and
+        # address are not theirs to see (README, roles).
+        detail.buyer_email = None
+        detail.ship_to = None
     workflow_id = detail.workflow_id or fulfillment_workflow_id(detail.ebay_order_id)
     detail.live = await wf.live_status(temporal, workflow_id, STATUS_QUERY, FulfillmentStatus)
     return detail

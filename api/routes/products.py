@@ -8,15 +8,16 @@ from __future__ import annotations
 import mimetypes
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +27,18 @@ from sqlmodel import Session, func, or_, select
 from adapters.s3 import IMAGE_TYPES, UploadForm, check_key
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.fields import (
+    MAX_SPECIFIC_VALUES,
+    MAX_SPECIFICS,
+    MAX_TAGS,
+    RequestBody,
+    SpecificName,
+    SpecificValue,
+    Tag,
+    json_int,
+    json_number,
+)
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -40,6 +52,7 @@ from domain.parcels import (
 )
 from domain.sku import SKU_PATTERN
 from models import Condition, Product, ProductStatus
+from models.types import UTCDateTime
 from workflows.contracts.listing import (
     BULK_LISTING_WORKFLOW,
     LISTING_WORKFLOW,
@@ -56,6 +69,7 @@ from workflows.contracts.listing import (
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
+T = TypeVar("T")
 BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_IMAGES = 24  # eBay's ceiling of pictures per listing
 EDITABLE = {ProductStatus.draft, ProductStatus.rejected, ProductStatus.failed}
@@ -65,7 +79,14 @@ STARTED_RESPONSES = {
 }
 
 
-class ProductCreate(BaseModel):
+# Constraints inside the type, so they hold (and reach the JSON schema) in `X | None` too.
+Price = json_int(ge=1, le=100_000_000)
+Quantity = json_int(ge=0, le=10_000)
+Weight = json_int(ge=1, le=70_000)
+Dimension = json_number(gt=0, le=300)
+
+
+class ProductCreate(RequestBody):
     sku: str = Field(pattern=SKU_PATTERN)
     title_ja: str = Field(min_length=1, max_length=255)
     description_ja: str = Field(default="", max_length=10000)
@@ -73,31 +94,31 @@ class ProductCreate(BaseModel):
     category_hint: str = Field(default="", max_length=120)
     condition: Condition = Condition.used_good
     condition_notes: str = Field(default="", max_length=2000)
-    price_jpy: int = Field(ge=1, le=100_000_000)
-    quantity: int = Field(default=1, ge=0, le=10_000)
-    weight_g: int = Field(default=DEFAULT_WEIGHT_G, ge=1, le=70_000)
-    length_cm: float = Field(default=DEFAULT_LENGTH_CM, gt=0, le=300)
-    width_cm: float = Field(default=DEFAULT_WIDTH_CM, gt=0, le=300)
-    height_cm: float = Field(default=DEFAULT_HEIGHT_CM, gt=0, le=300)
+    price_jpy: Price
+    quantity: Quantity = 1
+    weight_g: Weight = DEFAULT_WEIGHT_G
+    length_cm: Dimension = DEFAULT_LENGTH_CM
+    width_cm: Dimension = DEFAULT_WIDTH_CM
+    height_cm: Dimension = DEFAULT_HEIGHT_CM
     hs_code: str = Field(default="", max_length=12, pattern=r"^[0-9.]*$")
-    tags: list[str] = Field(default_factory=list, max_length=30)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(RequestBody):
     title_ja: str | None = Field(default=None, min_length=1, max_length=255)
     description_ja: str | None = Field(default=None, max_length=10000)
     brand: str | None = Field(default=None, max_length=120)
     category_hint: str | None = Field(default=None, max_length=120)
     condition: Condition | None = None
     condition_notes: str | None = Field(default=None, max_length=2000)
-    price_jpy: int | None = Field(default=None, ge=1, le=100_000_000)
-    quantity: int | None = Field(default=None, ge=0, le=10_000)
-    weight_g: int | None = Field(default=None, ge=1, le=70_000)
-    length_cm: float | None = Field(default=None, gt=0, le=300)
-    width_cm: float | None = Field(default=None, gt=0, le=300)
-    height_cm: float | None = Field(default=None, gt=0, le=300)
+    price_jpy: Price | None = None
+    quantity: Quantity | None = None
+    weight_g: Weight | None = None
+    length_cm: Dimension | None = None
+    width_cm: Dimension | None = None
+    height_cm: Dimension | None = None
     hs_code: str | None = Field(default=None, max_length=12, pattern=r"^[0-9.]*$")
-    tags: list[str] | None = Field(default=None, max_length=30)
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
     image_keys: list[Annotated[str, Field(min_length=1, max_length=500)]] | None = Field(
         default=None,
         max_length=MAX_IMAGES,
@@ -107,8 +128,6 @@ class ProductUpdate(BaseModel):
             "product-images/{sku}/ and uploaded; removed objects stay in the bucket."
         ),
     )
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ProductPublic(BaseModel):
@@ -141,11 +160,11 @@ class ProductPublic(BaseModel):
     ebay_listing_id: str
     listing_workflow_id: str
     last_error: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(RequestBody):
     file_name: str = Field(min_length=1, max_length=200)
     content_type: str = Field(default="image/jpeg", max_length=100)
 
@@ -175,22 +194,25 @@ class UploadTarget(BaseModel):
         )
 
 
-class ImageKey(BaseModel):
+class ImageKey(RequestBody):
     key: str = Field(min_length=1, max_length=500)
 
 
-class Decision(BaseModel):
+class Decision(RequestBody):
     reason: str = Field(default="", max_length=1000)
 
 
-class Edit(BaseModel):
+class Edit(RequestBody):
     title: str | None = Field(default=None, max_length=80)
     description_html: str | None = Field(default=None, max_length=50000)
-    item_specifics: dict[str, list[str]] | None = None
+    item_specifics: (
+        dict[SpecificName, Annotated[list[SpecificValue], Field(max_length=MAX_SPECIFIC_VALUES)]]
+        | None
+    ) = Field(default=None, max_length=MAX_SPECIFICS)
     price_usd: str | None = Field(default=None, max_length=20)
 
 
-class BatchRequest(BaseModel):
+class BatchRequest(RequestBody):
     product_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
     batch_id: str | None = Field(
         default=None,
@@ -242,9 +264,9 @@ def _started(started: wf.Started) -> Response[wf.Started]:
 async def list_products(
     settings: NamedDependency[Settings],
     status: FromQuery[ProductStatus | None] = None,
-    q: str | None = Parameter(default=None, max_length=100, description="SKU or title contains"),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    q: str | None = search_param(100, "SKU or title contains"),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[ProductPublic]:
     def run(session: Session) -> Page[ProductPublic]:
         query = select(Product)
@@ -421,12 +443,32 @@ async def start_listing(
     return _started(started)
 
 
+async def _no_listing_is_a_conflict(
+    settings: Settings, product_id: uuid.UUID, call: Callable[[], Awaitable[T]]
+) -> T:
+    """404 names a product that does not exist; a product that was never listed is a 409 (the
+    request is fine, the product is not in that state)."""
+    await in_session(settings, lambda s: _load(s, product_id))
+    try:
+        return await call()
+    except NotFoundException as exc:
+        raise ClientException(
+            status_code=409, detail=f"product {product_id} has no listing; start one first"
+        ) from exc
+
+
 @get("/{product_id:uuid}/listing", summary="Live listing status (workflow query)")
 async def listing_status(
-    product_id: FromPath[uuid.UUID], temporal: NamedDependency[TemporalGateway]
+    product_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
 ) -> ListingStatus:
     client = await temporal.client()
-    return await wf.query(client, listing_workflow_id(str(product_id)), STATUS_QUERY, ListingStatus)
+    return await _no_listing_is_a_conflict(
+        settings,
+        product_id,
+        lambda: wf.query(client, listing_workflow_id(str(product_id)), STATUS_QUERY, ListingStatus),
+    )
 
 
 async def _review(
@@ -437,8 +479,13 @@ async def _review(
     except ValueError as exc:
         raise ClientException(status_code=422, detail=str(exc)) from exc
     client = await temporal.client()
-    return await wf.update(
-        client, listing_workflow_id(str(product_id)), REVIEW_UPDATE, decision, ListingStatus
+    settings: Settings = request.app.state["settings"]
+    return await _no_listing_is_a_conflict(
+        settings,
+        product_id,
+        lambda: wf.update(
+            client, listing_workflow_id(str(product_id)), REVIEW_UPDATE, decision, ListingStatus
+        ),
     )
 
 

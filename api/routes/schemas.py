@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from api.fields import RequestBody
 from api.security.passwords import MIN_PASSWORD_LENGTH
 
 EMAIL = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
 PASSWORD = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
 
 
-class Login(BaseModel):
+class Login(RequestBody):
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=256)
 
@@ -33,12 +34,12 @@ class TokenPair(BaseModel):
     expires_in: int
 
 
-class TwoFactorVerify(BaseModel):
+class TwoFactorVerify(RequestBody):
     two_factor_token: str = Field(min_length=1, max_length=4096)
     code: str = Field(min_length=6, max_length=10)
 
 
-class RecoveryLogin(BaseModel):
+class RecoveryLogin(RequestBody):
     two_factor_token: str = Field(min_length=1, max_length=4096)
     recovery_code: str = Field(min_length=8, max_length=40)
 
@@ -47,7 +48,7 @@ class RecoveryLoginResult(TokenPair):
     recovery_codes_left: int
 
 
-class Refresh(BaseModel):
+class Refresh(RequestBody):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
@@ -58,6 +59,11 @@ class Me(BaseModel):
     role: str
     two_factor_enabled: bool
     recovery_codes_left: int
+    setup_required: str | None = Field(
+        default=None,
+        description="A step to finish before anything else: password_change_required or "
+        "two_factor_enrolment_required (every other route answers 403 with this code)",
+    )
 
 
 class Enrolment(BaseModel):
@@ -66,7 +72,7 @@ class Enrolment(BaseModel):
     qr_png_base64: str
 
 
-class Code(BaseModel):
+class Code(RequestBody):
     code: str = Field(min_length=6, max_length=10)
 
 
@@ -74,21 +80,21 @@ class RecoveryCodes(BaseModel):
     recovery_codes: list[str]
 
 
-class DisableTwoFactor(BaseModel):
+class DisableTwoFactor(RequestBody):
     password: str = Field(min_length=1, max_length=256)
     code: str = Field(min_length=6, max_length=10)
 
 
-class ResetRequest(BaseModel):
+class ResetRequest(RequestBody):
     email: str = Field(min_length=3, max_length=320)
 
 
-class ResetConfirm(BaseModel):
+class ResetConfirm(RequestBody):
     token: str = Field(min_length=16, max_length=256)
     new_password: str = PASSWORD
 
 
-class ChangePassword(BaseModel):
+class ChangePassword(RequestBody):
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = PASSWORD
 

@@ -6,30 +6,32 @@ Yamato/Sagawa tracking number typed in by staff (LabelWorkflow updates)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from activities.shipping import invoice_key
+from activities.shipping import delivered_event, invoice_key, mark_order_delivered
 from api import workflows as wf
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
+from api.fields import RequestBody
+from api.pagination import Page, limit_param, offset_param, search_param
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
-from models import Order, Shipment, ShipmentStatus
+from models import LabelPurchase, Order, Shipment, ShipmentStatus
+from models.types import UTCDateTime, utcnow
 from workflows.contracts.common import STATUS_QUERY
+from workflows.contracts.fulfillment import TRACKING_REFRESH_SIGNAL, fulfillment_workflow_id
 from workflows.contracts.label import (
     CHOOSE_RATE_UPDATE,
     SUBMIT_TRACKING_UPDATE,
@@ -52,12 +54,15 @@ class ShipmentPublic(BaseModel):
     service: str
     tracking_number: str
     status: str
-    cost_amount: str
+    cost_amount: str  # what the carrier charged for the label (the quote when it says nothing)
     cost_currency: str
+    quoted_amount: str = ""  # the quote chosen before purchase
+    quoted_currency: str = ""
+    charge_flag: str = ""  # why the charge needs a look (above the quote past the margin)
     has_label: bool = False
     has_handoff: bool = False
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
 
 
 class ShipmentDetail(ShipmentPublic):
@@ -73,12 +78,12 @@ class Quotes(BaseModel):
     source: str  # "workflow" (live) or "database"
 
 
-class RateChoice(BaseModel):
+class RateChoice(RequestBody):
     carrier: str = Field(min_length=1, max_length=20)
     service: str = Field(min_length=1, max_length=60)
 
 
-class TrackingNumber(BaseModel):
+class TrackingNumber(RequestBody):
     tracking_number: str = Field(min_length=6, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
 
 
@@ -96,9 +101,29 @@ class Tracking(BaseModel):
     events: list[dict[str, Any]]
 
 
-def _public(shipment: Shipment) -> dict[str, Any]:
+class Delivered(BaseModel):
+    note: str = Field(min_length=1, max_length=500)
+
+
+def _purchases(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The bought label's charge details by shipment id."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(LabelPurchase).where(
+            col(LabelPurchase.shipment_id).in_(ids), LabelPurchase.status == "bought"
+        )
+    ).all()
+    return {row.shipment_id: row.detail for row in rows}
+
+
+def _public(shipment: Shipment, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    detail = detail or {}
     return {
         **ShipmentPublic.model_validate(shipment).model_dump(),
+        "quoted_amount": str(detail.get("quoted_amount", "")),
+        "quoted_currency": str(detail.get("quoted_currency", "")),
+        "charge_flag": str(detail.get("charge_flag", "")),
         "has_label": bool(shipment.label_key),
         "has_handoff": bool(shipment.handoff_key),
     }
@@ -115,9 +140,9 @@ def _load(session: Session, shipment_id: uuid.UUID) -> Shipment:
 async def list_shipments(
     settings: NamedDependency[Settings],
     status: FromQuery[ShipmentStatus | None] = None,
-    carrier: str | None = Parameter(default=None, max_length=20),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    carrier: str | None = search_param(20),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[ShipmentPublic]:
     def run(session: Session) -> Page[ShipmentPublic]:
         query = select(Shipment)
@@ -131,7 +156,8 @@ async def list_shipments(
             .offset(offset)
             .limit(limit)
         ).all()
-        items = [ShipmentPublic(**_public(s)) for s in rows]
+        details = _purchases(session, [s.id for s in rows])
+        items = [ShipmentPublic(**_public(s, details.get(s.id))) for s in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     return await in_session(settings, run)
@@ -147,7 +173,7 @@ async def get_shipment(
         shipment = _load(session, shipment_id)
         order = session.get(Order, shipment.order_id)
         return ShipmentDetail(
-            **_public(shipment),
+            **_public(shipment, _purchases(session, [shipment.id]).get(shipment.id)),
             ebay_order_id=order.ebay_order_id if order else "",
             quotes=shipment.quotes,
             events=shipment.events,
@@ -280,6 +306,62 @@ async def submit_tracking(
     )
 
 
+@post(
+    "/{shipment_id:uuid}/delivered",
+    status_code=HTTP_200_OK,
+    summary="Mark a shipment delivered (domestic parcels whose tracking page is not read)",
+)
+async def mark_delivered(
+    request: AuthRequest,
+    shipment_id: FromPath[uuid.UUID],
+    data: JSONBody[Delivered],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Tracking:
+    """Records the delivery with the staff's note as an event, then asks the order's workflow to
+    check the tracking now (it completes the order)."""
+
+    def run(session: Session) -> tuple[Tracking, str]:
+        shipment = _load(session, shipment_id)
+        if shipment.status in (
+            ShipmentStatus.pending,
+            ShipmentStatus.rated,
+            ShipmentStatus.awaiting_tracking,
+        ):
+            raise ClientException(
+                status_code=409, detail="no label with a tracking number for this shipment yet"
+            )
+        if shipment.status == ShipmentStatus.cancelled:
+            raise ClientException(status_code=409, detail="the shipment was cancelled")
+        if shipment.status != ShipmentStatus.delivered:
+            note = f"marked delivered by {request.user.email}: {data.note.strip()}"
+            shipment.events = [*shipment.events, delivered_event(note, "STAFF")]
+            shipment.status = ShipmentStatus.delivered
+            shipment.updated_at = utcnow()
+            session.add(shipment)
+            mark_order_delivered(session, shipment)
+            session.commit()
+        order = session.get(Order, shipment.order_id)
+        return (
+            Tracking(
+                shipment_id=shipment.id,
+                carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number,
+                status=str(shipment.status),
+                events=shipment.events,
+            ),
+            order.ebay_order_id if order else "",
+        )
+
+    body, ebay_order_id = await in_session(settings, run)
+    if ebay_order_id:
+        client = await temporal.client()
+        await wf.signal_if_running(
+            client, fulfillment_workflow_id(ebay_order_id), TRACKING_REFRESH_SIGNAL
+        )
+    return body
+
+
 def routers() -> list[Router]:
     return [
         Router(
@@ -296,6 +378,7 @@ def routers() -> list[Router]:
                 invoice,
                 tracking,
                 submit_tracking,
+                mark_delivered,
             ],
         )
     ]

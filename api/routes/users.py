@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from litestar import Request, Router, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from pydantic import BaseModel, Field
@@ -20,18 +20,21 @@ from sqlmodel import Session, func, select
 
 from api.accounts import UserPublic, create_user
 from api.db import in_session
-from api.pagination import MAX_LIMIT, Page
-from api.security import sessions
+from api.fields import JsonBool, RequestBody
+from api.pagination import Page, limit_param, offset_param, search_param
+from api.security import auth_state, notices, sessions
+from api.security.auth_state import bump_generation
 from api.security.guards import ADMIN
 from api.security.passwords import MIN_PASSWORD_LENGTH
 from api.security.tokens import AuthUser
+from api.stores import AUTH_STATE
 from config import Settings
 from models import Role, User
 
 AuthRequest = Request[AuthUser, Token, Any]
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     full_name: str = Field(default="", max_length=200)
     role: Role = Role.staff
@@ -43,12 +46,12 @@ class UserCreated(BaseModel):
     password: str  # shown once (generated when none was given)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestBody):
     full_name: str | None = Field(default=None, max_length=200)
-    is_active: bool | None = None
+    is_active: JsonBool | None = None
 
 
-class RoleChange(BaseModel):
+class RoleChange(RequestBody):
     role: Role
 
 
@@ -57,6 +60,10 @@ def _load(session: Session, user_id: uuid.UUID) -> User:
     if user is None:
         raise NotFoundException(f"user {user_id} not found")
     return user
+
+
+async def _publish(request: AuthRequest, settings: Settings, user_id: uuid.UUID) -> None:
+    await auth_state.publish(request.app.stores.get(AUTH_STATE), settings, user_id)
 
 
 def _not_self(request: AuthRequest, user_id: uuid.UUID, what: str) -> None:
@@ -68,9 +75,9 @@ def _not_self(request: AuthRequest, user_id: uuid.UUID, what: str) -> None:
 async def list_users(
     settings: NamedDependency[Settings],
     role: FromQuery[Role | None] = None,
-    q: str | None = Parameter(default=None, max_length=320, description="email contains"),
-    limit: int = Parameter(default=50, ge=1, le=MAX_LIMIT),
-    offset: int = Parameter(default=0, ge=0),
+    q: str | None = search_param(320, "email contains"),
+    limit: int = limit_param(),
+    offset: int = offset_param(),
 ) -> Page[UserPublic]:
     def run(session: Session) -> Page[UserPublic]:
         query = select(User)
@@ -86,13 +93,20 @@ async def list_users(
 
 
 @post("/", status_code=HTTP_201_CREATED, summary="Create a user")
-async def create(data: JSONBody[UserCreate], settings: NamedDependency[Settings]) -> UserCreated:
+async def create(
+    data: JSONBody[UserCreate],
+    request: AuthRequest,
+    settings: NamedDependency[Settings],
+) -> UserCreated:
+    """A generated password is shown once here and must be changed at first sign-in; the new
+    user gets the welcome email (where to sign in; never the password)."""
     try:
         user, password = await anyio.to_thread.run_sync(
             lambda: create_user(settings, data.email, data.password, data.role, data.full_name)
         )
     except ValueError as exc:
         raise ClientException(status_code=409, detail=str(exc)) from exc
+    notices.welcome(request, to_email=user.email, to_name=user.full_name, key=str(user.id))
     return UserCreated(user=UserPublic.of(user), password=password)
 
 
@@ -115,15 +129,19 @@ async def update_user(
         user = _load(session, user_id)
         if data.full_name is not None:
             user.full_name = data.full_name
-        if data.is_active is not None:
+        if data.is_active is not None and data.is_active != user.is_active:
             user.is_active = data.is_active
+            bump_generation(session, user_id)
         user.updated_at = datetime.now(UTC)
         session.add(user)
+        session.flush()
+        session.refresh(user)
         return UserPublic.of(user)
 
     result = await in_session(settings, run)
     if data.is_active is False:
         await sessions.revoke_all_for_user(settings, user_id)
+    await _publish(request, settings, user_id)
     return result
 
 
@@ -139,14 +157,15 @@ async def change_role(
     def run(session: Session) -> UserPublic:
         user = _load(session, user_id)
         user.role = data.role
-        # Tokens carry no authority of their own (the role is read per request), but a changed
-        # role should start a fresh session anyway.
-        user.password_changed_at = user.updated_at = datetime.now(UTC)
+        # A changed role starts a fresh session: every token issued under the old one ends now.
+        user.updated_at = datetime.now(UTC)
         session.add(user)
+        bump_generation(session, user_id)
         return UserPublic.of(user)
 
     result = await in_session(settings, run)
     await sessions.revoke_all_for_user(settings, user_id)
+    await _publish(request, settings, user_id)
     return result
 
 
@@ -161,9 +180,11 @@ async def deactivate_user(
         user.is_active = False
         user.updated_at = datetime.now(UTC)
         session.add(user)
+        bump_generation(session, user_id)
 
     await in_session(settings, run)
     await sessions.revoke_all_for_user(settings, user_id)
+    await _publish(request, settings, user_id)
 
 
 @post("/{user_id:uuid}/unlock", status_code=HTTP_200_OK, summary="Lift a login lockout")
@@ -186,8 +207,11 @@ async def unlock_user(
 
 @delete("/{user_id:uuid}/two-factor", summary="Reset two-factor (lost device)", status_code=200)
 async def reset_two_factor(
-    request: AuthRequest, user_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+    request: AuthRequest,
+    user_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
 ) -> UserPublic:
+    """The account's sessions end at once (token generation); its owner gets a notice."""
     _not_self(request, user_id, "reset two-factor on")
 
     def run(session: Session) -> UserPublic:
@@ -197,10 +221,20 @@ async def reset_two_factor(
         user.recovery_code_hashes = []
         user.updated_at = datetime.now(UTC)
         session.add(user)
+        bump_generation(session, user_id)
         return UserPublic.of(user)
 
     result = await in_session(settings, run)
     await sessions.revoke_all_for_user(settings, user_id)
+    state = await auth_state.publish(request.app.stores.get(AUTH_STATE), settings, user_id)
+    notices.notice(
+        request,
+        to_email=result.email,
+        to_name=result.full_name,
+        event="two_factor_reset",
+        key=f"{user_id}-g{state.generation if state else 0}",
+        details={"by": request.user.email},
+    )
     return result
 
 

@@ -7,14 +7,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException, PermissionDeniedException
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT, HTTP_503_SERVICE_UNAVAILABLE
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
@@ -26,8 +27,11 @@ from adapters.ebay_notifications import (
     challenge_response,
     parse_account_deletion,
 )
-from adapters.sendgrid import DeliveryEvent, event_webhook_signature
+from adapters.sendgrid import SIGNATURE_HEADER as SENDGRID_SIGNATURE
+from adapters.sendgrid import TIMESTAMP_HEADER as SENDGRID_TIMESTAMP
+from adapters.sendgrid import TIMESTAMP_PATTERN, DeliveryEvent, event_webhook_signed_at
 from api.db import in_session
+from api.json_limits import check_json_depth
 from api.security.ratelimit import limiter
 from api.services import Services
 from api.stores import RL_WEBHOOKS
@@ -108,18 +112,33 @@ def _apply(session: Session, event: DeliveryEvent) -> None:
     exclude_from_auth=True,
     status_code=HTTP_200_OK,
     summary="SendGrid Event Webhook (signed)",
+    opt={"errors": (400, 403)},
 )
 async def sendgrid_events(
     request: Request[Any, Any, Any],
     settings: NamedDependency[Settings],
     services: NamedDependency[Services],
+    signature: Annotated[
+        str, HeaderParameter(name=SENDGRID_SIGNATURE, min_length=1, max_length=1024)
+    ],
+    timestamp: Annotated[str, HeaderParameter(name=SENDGRID_TIMESTAMP, pattern=TIMESTAMP_PATTERN)],
 ) -> EventsResult:
     payload = await request.body()
-    signed = event_webhook_signature(request.headers)
-    if signed is None:
-        raise PermissionDeniedException("missing SendGrid signature headers")
+    try:
+        signed_at = event_webhook_signed_at(timestamp)
+    except ValueError as exc:
+        raise ClientException(status_code=400, detail=str(exc)) from exc
+    # A captured batch replayed later (or stamped ahead) is refused even with a valid signature.
+    if abs(time.time() - signed_at) > settings.sendgrid_webhook_tolerance_seconds:
+        raise PermissionDeniedException(
+            "the SendGrid timestamp is outside the "
+            f"{settings.sendgrid_webhook_tolerance_seconds}-second window"
+        )
+    check_json_depth(payload)
     mailer = services.mailer
-    valid = await anyio.to_thread.run_sync(lambda: mailer.verify_event_webhook(payload, *signed))
+    valid = await anyio.to_thread.run_sync(
+        lambda: mailer.verify_event_webhook(payload, signature, timestamp)
+    )
     if not valid:
         raise PermissionDeniedException("the SendGrid signature does not match")
     try:
@@ -191,16 +210,18 @@ def _erase_buyer(session: Session, username: str) -> int:
     exclude_from_auth=True,
     status_code=HTTP_204_NO_CONTENT,
     summary="eBay marketplace account deletion notification (signed)",
+    opt={"errors": (400, 412, 503)},
 )
 async def ebay_account_deletion(
     request: Request[Any, Any, Any],
     settings: NamedDependency[Settings],
     services: NamedDependency[Services],
+    signature: Annotated[
+        str, HeaderParameter(name=EBAY_SIGNATURE_HEADER, min_length=1, max_length=4096)
+    ],
 ) -> None:
     body = await request.body()
-    signature = request.headers.get(EBAY_SIGNATURE_HEADER, "")
-    if not signature:
-        raise ClientException(status_code=412, detail="missing X-EBAY-SIGNATURE")
+    check_json_depth(body)
     verifier = services.ebay_verifier
     try:
         valid = await anyio.to_thread.run_sync(lambda: verifier.verify(body, signature))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from api.db import in_session
+from api.security.auth_state import bump_generation
 from api.security.tokens import hash_opaque
 from config import Settings
 from models import PasswordResetToken, RefreshToken, User
@@ -41,11 +42,12 @@ async def forget_reset_token(settings: Settings, token_id: uuid.UUID) -> None:
     await in_session(settings, run)
 
 
-async def apply_reset(settings: Settings, raw: str, new_hash: str) -> bool:
-    """Consume the token (atomically, once) and set the password; every session is revoked."""
+async def apply_reset(settings: Settings, raw: str, new_hash: str) -> uuid.UUID | None:
+    """Consume the token (atomically, once) and set the password; every session is revoked.
+    Returns the account's id, None when the token is unknown, used or expired."""
     digest = hash_opaque(raw)
 
-    def run(session: Session) -> bool:
+    def run(session: Session) -> uuid.UUID | None:
         now = datetime.now(UTC)
         table = PasswordResetToken.__table__
         row = session.execute(
@@ -57,7 +59,7 @@ async def apply_reset(settings: Settings, raw: str, new_hash: str) -> bool:
             .returning(table.c.user_id)
         ).first()
         if row is None:
-            return False
+            return None
         set_password(session, row.user_id, new_hash)
         # Any other outstanding reset link for this account dies with this one.
         session.execute(
@@ -66,13 +68,14 @@ async def apply_reset(settings: Settings, raw: str, new_hash: str) -> bool:
             .where(table.c.used_at.is_(None))
             .values(used_at=now)
         )
-        return True
+        return row.user_id
 
     return await in_session(settings, run)
 
 
 def set_password(session: Session, user_id: uuid.UUID, new_hash: str) -> None:
-    """New hash, unlock, and end every session (access tokens issued earlier stop working)."""
+    """New hash, unlock, and end every session: refresh tokens are revoked and the token
+    generation moves on, so access tokens issued earlier stop working once published."""
     now = datetime.now(UTC)
     user = session.exec(select(User).where(User.id == user_id)).one()
     user.password_hash = new_hash
@@ -80,7 +83,9 @@ def set_password(session: Session, user_id: uuid.UUID, new_hash: str) -> None:
     user.updated_at = now
     user.failed_login_count = 0
     user.locked_until = None
+    user.must_change_password = False
     session.add(user)
+    bump_generation(session, user_id)
     tokens = RefreshToken.__table__
     session.execute(
         sa.update(tokens)

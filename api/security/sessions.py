@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from api.db import in_session
+from api.security.auth_state import bump_generation
 from api.security.tokens import hash_opaque, new_refresh_secret
 from config import Settings
 from models import RefreshToken, User
@@ -165,6 +166,10 @@ async def start_family(settings: Settings, user_id: uuid.UUID) -> Rotation:
 class RefreshRefused(Exception):
     """The refresh token is unknown, expired, revoked, or was reused (family revoked)."""
 
+    def __init__(self, reason: str, user_id: uuid.UUID | None = None) -> None:
+        super().__init__(reason)
+        self.user_id = user_id
+
 
 async def rotate(settings: Settings, raw: str) -> Rotation:
     """Mark the presented token used and issue its successor in the same family.
@@ -174,7 +179,7 @@ async def rotate(settings: Settings, raw: str) -> Rotation:
     digest = hash_opaque(raw)
     new_raw, new_digest = new_refresh_secret()
 
-    def run(session: Session) -> Rotation | str:
+    def run(session: Session) -> Rotation | tuple[str, uuid.UUID | None]:
         table = RefreshToken.__table__
         now = _now()
         row = session.execute(
@@ -191,14 +196,17 @@ async def rotate(settings: Settings, raw: str) -> Rotation:
                 select(RefreshToken).where(RefreshToken.token_hash == digest)
             ).first()
             if existing is None:
-                return "unknown"
+                return "unknown", None
             if existing.used_at is not None or existing.revoked_at is not None:
+                # A leaked token: end the family, and (with the generation) every access token
+                # of the user right now, not when they expire.
                 _revoke_family(session, existing.family_id)
-                return "reused"
-            return "expired"
+                bump_generation(session, existing.user_id)
+                return "reused", existing.user_id
+            return "expired", None
         user = session.get(User, row.user_id)
         if user is None or not user.is_active:
-            return "inactive"
+            return "inactive", None
         session.add(
             RefreshToken(
                 user_id=row.user_id,
@@ -210,8 +218,8 @@ async def rotate(settings: Settings, raw: str) -> Rotation:
         return Rotation(row.user_id, row.family_id, new_raw)
 
     outcome = await in_session(settings, run)
-    if isinstance(outcome, str):
-        raise RefreshRefused(outcome)
+    if isinstance(outcome, tuple):
+        raise RefreshRefused(*outcome)
     return outcome
 
 

@@ -14,8 +14,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import JWTAuth, Token
 
-from api.db import in_session
-from api.stores import REVOKED_TOKENS, USED_STEP_TOKENS
+from api.security import auth_state
+from api.stores import AUTH_STATE, REVOKED_TOKENS, USED_STEP_TOKENS
 from config import Settings
 from models import Role, User
 
@@ -23,9 +23,11 @@ ALGORITHM = "HS512"
 ACCESS = "access"
 TWO_FACTOR_STEP = "two-factor-step"
 
-PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/metrics$"]
+PUBLIC_PATHS = ["^/schema", "^/api/health$", "^/api/ready$", "^/metrics$", "^/_docs/"]
 """Routes outside JWT auth (and the API rate limit) by path; the auth and webhook handlers opt
 out with exclude_from_auth. /metrics has its own bearer token (METRICS_TOKEN)."""
+JWT_EXCLUDE = [*PUBLIC_PATHS, "^/console(/|$)", "^/$"]
+"""...plus the console (and the root redirect to it), which authenticates with its session."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,22 @@ class AuthUser:
     jti: str
     family: str
     expires_at: datetime
+    setup_required: str | None = None
+    """A step the account must finish before anything else (see `setup_required`)."""
+
+
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
+TWO_FACTOR_ENROLMENT_REQUIRED = "two_factor_enrolment_required"
+
+
+def setup_required(settings: Settings, state: auth_state.AuthState) -> str | None:
+    """A printed password must be changed first; then, where admins must have two-factor
+    (production), an admin without it may only enrol."""
+    if state.must_change_password:
+        return PASSWORD_CHANGE_REQUIRED
+    if state.role == Role.admin and settings.requires_admin_two_factor and not state.totp_enabled:
+        return TWO_FACTOR_ENROLMENT_REQUIRED
+    return None
 
 
 def step_audience(settings: Settings) -> str:
@@ -55,26 +73,28 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
         # so a step token signed with the same key is refused even if audiences were misconfigured.
         if token.extras.get("typ") != ACCESS:
             return None
+        generation = token.extras.get("gen")
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            return None
         try:
             user_id = uuid.UUID(token.sub)
         except ValueError:
             return None
-        user = await in_session(settings, lambda s: s.get(User, user_id))
-        if user is None or not user.is_active:
-            return None
-        changed = user.password_changed_at.replace(microsecond=0)
-        if changed.tzinfo is None:
-            changed = changed.replace(tzinfo=UTC)
-        if token.iat < changed:  # issued before the last password change
+        store = connection.app.stores.get(AUTH_STATE)
+        state = await auth_state.current(store, settings, user_id, generation)
+        # A lower generation: revoked (reuse detected, role or two-factor reset, deactivated,
+        # password changed) - immediately, not when the token expires.
+        if state is None or not state.is_active or generation != state.generation:
             return None
         return AuthUser(
-            id=user.id,
-            email=user.email,
-            role=Role(user.role),
-            totp_enabled=user.totp_enabled,
+            id=user_id,
+            email=state.email,
+            role=state.role_enum,
+            totp_enabled=state.totp_enabled,
             jti=str(token.jti or ""),
             family=str(token.extras.get("fam", "")),
             expires_at=token.exp,
+            setup_required=setup_required(settings, state),
         )
 
     async def is_revoked(token: Token, connection: ASGIConnection) -> bool:
@@ -91,7 +111,7 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
         accepted_audiences=[settings.jwt_audience],
         require_claims=["exp", "sub", "aud", "jti", "iat"],
         default_token_expiration=timedelta(minutes=settings.access_token_minutes),
-        exclude=PUBLIC_PATHS,
+        exclude=JWT_EXCLUDE,
         description="Access token from POST /api/auth/login (15 minutes).",
     )
 
@@ -115,7 +135,12 @@ def issue_access_token(
         token_expiration=timedelta(minutes=settings.access_token_minutes),
         token_audience=settings.jwt_audience,
         token_unique_jwt_id=uuid.uuid4().hex,
-        token_extras={"typ": ACCESS, "role": str(user.role), "fam": str(family)},
+        token_extras={
+            "typ": ACCESS,
+            "role": str(user.role),
+            "fam": str(family),
+            "gen": user.token_generation,
+        },
     )
 
 

@@ -132,7 +132,8 @@ def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> N
     shipment, purchases = rows(settings, shipment_id)
     assert len(purchases) == 1 and purchases[0].status == "bought"
     assert purchases[0].idempotency_key == reference
-    assert shipment.tracking_number == bought.tracking_number and shipment.status == "label_ready"
+    assert shipment.tracking_number == bought.tracking_number
+    assert shipment.status == "label_created"
     assert bought.label_key == f"shipping-labels/{shipment_id}.pdf"
     assert Storage(settings).get_bytes(bought.label_key).startswith(b"%PDF")
 
@@ -203,13 +204,20 @@ def test_tracking_upload_twice_and_lost_is_one_fulfillment(acts, sandbox, settin
     assert first == second and first
     assert sandbox.ctx.ledger.count("ebay", "fulfillment", ebay_order_id) == 1
     shipment, _ = rows(settings, shipment_id)
-    assert shipment.status == "in_transit" and shipment.ebay_fulfillment_id == first
+    # uploaded to eBay, but FedEx has not scanned it: the status follows the carrier
+    assert shipment.status == "label_created" and shipment.ebay_fulfillment_id == first
 
-    # Tracking: FedEx advances to delivered, the rows follow.
+    # Tracking: FedEx picks it up, then delivers it; the rows follow.
     snapshot = ActivityEnvironment().run(
         acts.shipping.track_shipment, TrackShipment(shipment_id=shipment_id)
     )
-    assert not snapshot.delivered
+    assert not snapshot.delivered and rows(settings, shipment_id)[0].status == "label_created"
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/fedex/advance",
+        json={"tracking_number": shipment.tracking_number, "to": "picked_up"},
+    ).raise_for_status()
+    ActivityEnvironment().run(acts.shipping.track_shipment, TrackShipment(shipment_id=shipment_id))
+    assert rows(settings, shipment_id)[0].status == "in_transit"
     httpx.post(
         f"{sandbox.base_url}/_sandbox/fedex/advance",
         json={"tracking_number": shipment.tracking_number, "to": "delivered"},
@@ -278,3 +286,161 @@ def test_yamato_handoff_csv_and_issued_history(acts, sandbox, settings) -> None:
             ImportHistoryRequest(shipment_id=other, carrier="yamato", key=key),
         )
     assert err.value.non_retryable and "no tracking number for" in str(err.value)
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_international_label_prints_the_english_shipper_address(acts, sandbox, settings) -> None:
+    """The real FedEx emulator label PDF, read back with pypdf: our address in English, no `?`
+    where a character could not print."""
+    from adapters.s3 import Storage
+
+    _, _, shipment_id = shipment_for(acts, sandbox, country_code="US")
+    bought = ActivityEnvironment().run(acts.shipping.buy_label, fedex_label(acts, shipment_id))
+    text = _pdf_text(Storage(settings).get_bytes(bought.label_key))
+    assert settings.shipper_address_line1_en in text and settings.shipper_city_en in text
+    assert "?" not in text, text
+
+
+def test_non_latin_address_is_refused_before_any_quote_or_purchase(acts, sandbox) -> None:
+    _, _, shipment_id = shipment_for(
+        acts, sandbox, country_code="US", ship_to_name="山田 太郎", ship_to_line1="1 Main St"
+    )
+    with pytest.raises(ApplicationError) as err:
+        ActivityEnvironment().run(acts.shipping.quote_rates, QuoteRates(shipment_id=shipment_id))
+    assert err.value.type == "AddressNotLatin" and err.value.non_retryable
+    assert "recipient name" in err.value.message
+    request = BuyLabel(shipment_id=shipment_id, carrier="fedex", service="INTERNATIONAL_ECONOMY")
+    with pytest.raises(ApplicationError) as err:
+        ActivityEnvironment().run(acts.shipping.buy_label, request)
+    assert err.value.type == "AddressNotLatin"
+    assert sandbox.ctx.ledger.count("fedex", "label_bought", label_reference(shipment_id)) == 0
+
+
+def test_domestic_handoff_keeps_the_japanese_shipper_address(acts, sandbox, settings) -> None:
+    from adapters.s3 import Storage
+
+    _, _, shipment_id = shipment_for(acts, sandbox, domestic=True)
+    request = BuyLabel(shipment_id=shipment_id, carrier="yamato", service="TA-Q-BIN")
+    bought = ActivityEnvironment().run(acts.shipping.buy_label, request)
+    csv = Storage(settings).get_bytes(bought.handoff_key).decode("cp932")
+    assert settings.shipper_address_line1 in csv and settings.shipper_city in csv
+
+
+def test_recorded_cost_is_the_charge_and_a_surcharge_is_flagged(acts, sandbox, settings) -> None:
+    _, _, fair_id = shipment_for(acts, sandbox, country_code="US")
+    fair = fedex_label(acts, fair_id)
+    bought = ActivityEnvironment().run(acts.shipping.buy_label, fair)
+    assert bought.cost_amount and float(bought.cost_amount) == float(fair.amount)
+    _, purchases = rows(settings, fair_id)
+    assert purchases[0].detail["quoted_amount"] == fair.amount
+    assert purchases[0].detail["charge_flag"] == ""
+
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/fedex/settings", json={"surcharge_percent": 20}
+    ).raise_for_status()
+    try:
+        _, _, dear_id = shipment_for(acts, sandbox, country_code="US")
+        dear = fedex_label(acts, dear_id)
+        charged = ActivityEnvironment().run(acts.shipping.buy_label, dear)
+    finally:
+        httpx.post(
+            f"{sandbox.base_url}/_sandbox/fedex/settings", json={"surcharge_percent": 0}
+        ).raise_for_status()
+    assert float(charged.cost_amount) == pytest.approx(float(dear.amount) * 1.2, abs=0.02)
+    shipment, purchases = rows(settings, dear_id)
+    assert shipment.cost_amount == charged.cost_amount  # the charge, not the quote
+    assert purchases[0].detail["quoted_amount"] == dear.amount
+    assert "+20.0%" in purchases[0].detail["charge_flag"]
+
+
+def test_domestic_status_follows_the_carrier_scans(acts, sandbox, settings) -> None:
+    """Yamato on the emulator: label_created until the pickup scan, then in transit, then
+    delivered (the order too)."""
+    from workflows.contracts.label import RecordTracking
+
+    ebay_order_id, _, shipment_id = shipment_for(acts, sandbox, domestic=True)
+    request = BuyLabel(shipment_id=shipment_id, carrier="yamato", service="TA-Q-BIN")
+    bought = ActivityEnvironment().run(acts.shipping.buy_label, request)
+    from adapters.s3 import Storage
+
+    csv = Storage(settings).get_bytes(bought.handoff_key)
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/yamato/b2/import",
+        content=csv,
+        headers={"Content-Type": "text/csv"},
+    ).raise_for_status()
+    history = httpx.get(f"{sandbox.base_url}/_sandbox/yamato/b2/history").content
+    tracking = dict(acts.shipping.deps.carriers["yamato"].parse_issued_history(history))[
+        label_reference(shipment_id)
+    ]
+    ActivityEnvironment().run(
+        acts.shipping.record_tracking,
+        RecordTracking(shipment_id=shipment_id, carrier="yamato", tracking_number=tracking),
+    )
+    ActivityEnvironment().run(
+        acts.shipping.upload_tracking,
+        UploadTracking(ebay_order_id=ebay_order_id, shipment_id=shipment_id),
+    )
+    shipment, _ = rows(settings, shipment_id)
+    assert shipment.status == "label_created"  # uploaded to eBay, not scanned yet
+    track = TrackShipment(shipment_id=shipment_id)
+    steps = _timeline("yamato", sandbox)
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/yamato/advance",
+        json={"tracking_number": tracking, "to": steps[1]},
+    ).raise_for_status()
+    snapshot = ActivityEnvironment().run(acts.shipping.track_shipment, track)
+    assert not snapshot.delivered and rows(settings, shipment_id)[0].status == "in_transit"
+    httpx.post(
+        f"{sandbox.base_url}/_sandbox/yamato/advance",
+        json={"tracking_number": tracking, "to": steps[-1]},
+    ).raise_for_status()
+    assert ActivityEnvironment().run(acts.shipping.track_shipment, track).delivered
+    assert rows(settings, shipment_id)[0].status == "delivered"
+
+
+def _timeline(carrier: str, sandbox) -> list[str]:  # type: ignore[no-untyped-def]
+    from sandbox.sagawa import PROFILE as SAGAWA
+    from sandbox.yamato import PROFILE as YAMATO
+
+    profile = YAMATO if carrier == "yamato" else SAGAWA
+    return [status for status, _ in profile.timeline]
+
+
+def test_unread_domestic_tracking_closes_after_the_configured_days(acts, sandbox, settings) -> None:
+    """Production without tracking-page reading: the parcel counts as delivered
+    DOMESTIC_CLOSE_AFTER_DAYS after hand-off, with a note in its events."""
+    from activities.deps import Dependencies
+    from activities.shipping import ShippingActivities
+    from models import LabelPurchase
+    from models.db import session_scope
+    from workflows.contracts.label import RecordTracking
+
+    unread = settings.model_copy(update={"yamato_tracking_enabled": False})
+    shipping = ShippingActivities(Dependencies(unread))
+    _, _, shipment_id = shipment_for(acts, sandbox, domestic=True)
+    request = BuyLabel(shipment_id=shipment_id, carrier="yamato", service="TA-Q-BIN")
+    ActivityEnvironment().run(shipping.buy_label, request)
+    ActivityEnvironment().run(
+        shipping.record_tracking,
+        RecordTracking(shipment_id=shipment_id, carrier="yamato", tracking_number="123456789014"),
+    )
+    track = TrackShipment(shipment_id=shipment_id)
+    assert not ActivityEnvironment().run(shipping.track_shipment, track).delivered
+    with session_scope(settings) as session:  # the parcel was handed over six days ago
+        purchase = session.exec(
+            select(LabelPurchase).where(LabelPurchase.shipment_id == uuid.UUID(shipment_id))
+        ).one()
+        purchase.detail = {**purchase.detail, "handed_over_at": "2020-01-01T00:00:00+00:00"}
+        session.add(purchase)
+    snapshot = ActivityEnvironment().run(shipping.track_shipment, track)
+    assert snapshot.delivered and "DOMESTIC_CLOSE_AFTER_DAYS" in snapshot.last_event
+    shipment, _ = rows(settings, shipment_id)
+    assert shipment.status == "delivered" and shipment.events[-1]["code"] == "AUTO"

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from adapters.ebay_notifications import NotificationVerifier, challenge_response
-from adapters.errors import NotFoundError
+from adapters.errors import RetryableError
 
 
 class Receiver:
@@ -108,8 +108,45 @@ def test_tampered_body_and_wrong_key_are_refused(clean_sandbox, receiver, settin
     assert verifier.verify(body, header)
 
 
-def test_unknown_key_id_is_not_found(clean_sandbox, settings):
-    claims = {"alg": "ECDSA", "kid": "no-such-key", "signature": "AAAA", "digest": "SHA1"}
-    header = base64.b64encode(json.dumps(claims).encode()).decode()
-    with pytest.raises(NotFoundError):
-        NotificationVerifier(settings).verify(b"{}", header)
+def _claims(kid: object) -> str:
+    claims = {"alg": "ECDSA", "kid": kid, "signature": "AAAA", "digest": "SHA1"}
+    return base64.b64encode(json.dumps(claims).encode()).decode()
+
+
+def test_unknown_key_id_is_refused_and_remembered(clean_sandbox, settings):
+    """Before: each forged notification naming an unknown kid cost an authenticated fetch from
+    eBay and answered 503. Now: refused (False -> 412) and the kid is remembered."""
+    verifier = NotificationVerifier(settings)
+    for _ in range(3):
+        assert verifier.verify(b"{}", _claims("no-such-key")) is False
+    assert verifier.fetch_attempts == 1
+
+
+def test_malformed_key_ids_never_reach_ebay(clean_sandbox, settings):
+    verifier = NotificationVerifier(settings)
+    for kid in ["../../identity/v1/oauth2/token", "a/b", "a%2Fb", "x" * 129, "", 7, ["k"], "k?x=1"]:
+        assert verifier.verify(b"{}", _claims(kid)) is False
+    assert verifier.verify(b"{}", "A" * 5000) is False
+    assert verifier.fetch_attempts == 0
+
+
+def test_key_fetches_are_budgeted(clean_sandbox, settings):
+    from adapters.ebay_notifications import FETCHES_PER_MINUTE
+
+    verifier = NotificationVerifier(settings)
+    for index in range(FETCHES_PER_MINUTE):
+        assert verifier.verify(b"{}", _claims(f"unknown-{index}")) is False
+    with pytest.raises(RetryableError):  # the route answers 503: eBay retries later
+        verifier.verify(b"{}", _claims("one-too-many"))
+    assert verifier.fetch_attempts == FETCHES_PER_MINUTE
+
+
+def test_a_failed_fetch_is_remembered_briefly(settings):
+    """eBay unreachable: one attempt, then 503s without refetching for a short while."""
+    verifier = NotificationVerifier(
+        settings.model_copy(update={"ebay_base_url": "http://127.0.0.1:1"})
+    )
+    for _ in range(3):
+        with pytest.raises(RetryableError):
+            verifier.verify(b"{}", _claims("some-key"))
+    assert verifier.fetch_attempts == 1

@@ -23,6 +23,7 @@ PUBLIC = {
     ("POST", "/api/auth/refresh"),
     ("POST", "/api/auth/password-reset"),
     ("POST", "/api/auth/password-reset/confirm"),
+    ("GET", "/reset-password"),  # the page the emailed link opens
     ("POST", "/api/webhooks/sendgrid"),
     ("GET", "/api/webhooks/ebay/account-deletion"),
     ("POST", "/api/webhooks/ebay/account-deletion"),
@@ -74,6 +75,7 @@ ROLES = {
     ("GET", "/api/shipments/{shipment_id:uuid}/invoice"): {A, S},
     ("GET", "/api/shipments/{shipment_id:uuid}/tracking"): {A, S},
     ("POST", "/api/shipments/{shipment_id:uuid}/tracking"): {A, S},
+    ("POST", "/api/shipments/{shipment_id:uuid}/delivered"): {A, S},
     ("POST", "/api/operations/order-sync"): {A, S},
     ("GET", "/api/operations/schedules"): {A},
     ("POST", "/api/operations/schedules/{schedule_id:str}/pause"): {A},
@@ -86,10 +88,16 @@ ROLES = {
 }
 
 
+CONSOLE_PATHS = ("/schema", "/console", "/_docs")
+
+
 def _operations(app):
-    """(method, path template, handler) for every HTTP route except the OpenAPI pages."""
+    """(method, path template, handler) for every route but the OpenAPI pages (the console's
+    pages and assets have their own table in tests/console/test_console_access.py)."""
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path.startswith("/schema"):
+        if not isinstance(route, HTTPRoute) or route.path.startswith(CONSOLE_PATHS):
+            continue
+        if route.path == "/":  # the redirect to the console
             continue
         for handler in route.route_handlers:
             for method in handler.http_methods:

@@ -47,6 +47,10 @@ async def test_reset_by_emailed_token(make_client, make_user, temporal_env):
 
         link = unseal(email.sealed_data["reset_url"])
         token = parse_qs(urlparse(link).query)["token"][0]
+        assert urlparse(link).path == "/reset-password"  # PUBLIC_BASE_URL + the page below
+        page = await client.get(f"{urlparse(link).path}?{urlparse(link).query}")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "/api/auth/password-reset/confirm" in page.text and 'type="password"' in page.text
         assert token not in workflow_id
         history = await temporal_env.client.get_workflow_handle(workflow_id).fetch_history()
         assert token not in history.to_json()
@@ -63,7 +67,7 @@ async def test_reset_by_emailed_token(make_client, make_user, temporal_env):
         again = await client.post(
             "/api/auth/password-reset/confirm", json={"token": token, "new_password": new_password}
         )
-        assert again.status_code == 400 and "invalid, used or expired" in again.json()["detail"]
+        assert again.status_code == 422 and "invalid, used or expired" in again.json()["detail"]
         refresh = await client.post(
             "/api/auth/refresh", json={"refresh_token": account.refresh_token}
         )

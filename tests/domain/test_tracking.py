@@ -16,3 +16,20 @@ def test_made_numbers_pass_the_check() -> None:
     numbers = [make_jp_tracking_number(serial, "4") for serial in (1, 77, 123_456)]
     assert all(len(n) == 12 and n.startswith("4") for n in numbers)
     assert all(is_jp_tracking_number(n) for n in numbers)
+
+
+def test_status_follows_the_carrier_scans() -> None:
+    from domain.tracking import shipment_status_for
+
+    assert shipment_status_for("pending") == "label_created"
+    assert shipment_status_for("picked_up") == "in_transit"
+    assert shipment_status_for("out_for_delivery") == "in_transit"
+    assert shipment_status_for("delivered") == "delivered"
+    assert shipment_status_for("unknown") is None
+
+
+def test_unread_domestic_tracking_closes_after_the_days() -> None:
+    from domain.tracking import closes_without_scan
+
+    assert not closes_without_scan(4.9, 5) and closes_without_scan(5, 5)
+    assert not closes_without_scan(100, 0)  # 0: staff close it

@@ -146,6 +146,38 @@ async def test_staff_choose_sagawa_and_import_issued_history(worker, settings, s
     with session_scope(settings) as session:
         shipment = session.get(Shipment, uuid.UUID(shipment_id))
         assert (
-            shipment.tracking_number == result.tracking_number and shipment.status == "label_ready"
+            shipment.tracking_number == result.tracking_number
+            and shipment.status == "label_created"
         )
     await record_history(handle, "label_sagawa_history")
+
+
+async def test_non_latin_address_abroad_stops_the_order_with_the_reason(
+    worker, settings, sandbox
+) -> None:
+    """Refused before any quote or purchase; the order shows the rule's own message."""
+    from adapters.s3 import Storage
+    from tests.workflows.test_fulfillment import (
+        import_order,
+        inspect,
+        make_product,
+        order_row,
+        start,
+        wait_for,
+    )
+    from workflows.fulfillment import OrderFulfillmentWorkflow
+
+    await asyncio.to_thread(Storage(settings).ensure_bucket)
+    ebay_order_id = import_order(
+        sandbox, make_product(settings), country_code="US", ship_to_name="山田 太郎"
+    )
+    handle = await start(worker, ebay_order_id)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    await inspect(worker, status.order_id, passed=True)
+    result = await handle.result()
+    assert result.outcome == "refunded"
+    reason = order_row(settings, ebay_order_id).cancel_reason
+    assert "Latin-script address" in reason and "recipient name" in reason, reason
+    final = await handle.query(OrderFulfillmentWorkflow.status)
+    reference = f"label:{final.shipment_id}"
+    assert sandbox.ctx.ledger.count("fedex", "label_bought", reference) == 0

@@ -44,6 +44,7 @@ class OrderSyncInput(BaseModel):
     staff_email: str = STAFF_NOTIFICATION_EMAIL
     inspection_escalation_hours: float = Field(default=24, gt=0)
     max_transit_days: int = Field(default=7, ge=1)
+    rate_choice_seconds: float = Field(default=0, ge=0)  # RATE_CHOICE_MINUTES, in seconds
 
 
 class ReadWatermark(BaseModel):

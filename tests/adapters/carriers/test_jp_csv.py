@@ -125,6 +125,10 @@ def test_tracking_pages_when_enabled(settings, clean_sandbox, cls, base, _column
     number = httpx.post(f"{url}/{base}/import", content=carrier.export_batch([req])).json()[
         "issued"
     ][0]["tracking_number"]
+    assert carrier.track(number).status == TrackingStatus.pending  # issued, not yet picked up
+    httpx.post(
+        f"{url}/advance", json={"tracking_number": number, "to": "picked_up"}
+    ).raise_for_status()
     first = carrier.track(number)
     assert first.status == TrackingStatus.picked_up and first.events[0].description
     httpx.post(
@@ -133,7 +137,10 @@ def test_tracking_pages_when_enabled(settings, clean_sandbox, cls, base, _column
     assert carrier.track(number).status == TrackingStatus.out_for_delivery
     httpx.post(f"{url}/advance", json={"tracking_number": number, "to": "delivered"})
     assert carrier.track(number).delivered
-    assert cls(settings).track(number).status == TrackingStatus.unknown  # setting off
+    disabled = settings.model_copy(
+        update={"yamato_tracking_enabled": False, "sagawa_tracking_enabled": False}
+    )
+    assert cls(disabled).track(number).status == TrackingStatus.unknown  # setting off
 
 
 @pytest.mark.parametrize(("cls", "_base", "_columns", "_col"), CARRIERS)

@@ -1,0 +1,122 @@
+"""Browser sessions for the console, beside the API's JWT auth: a server-side session (Redis or
+the file store) named by an HttpOnly, SameSite=Lax cookie, Secure in production.
+
+The session ID is replaced at sign-in (Litestar keeps the ID it was given, which would allow
+session fixation), and anonymous visitors get no stored session at all."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
+from litestar.security.session_auth import SessionAuth
+from litestar.types import Empty, Message, ScopeSession
+
+from api.security import sessions
+from api.security.tokens import AuthUser
+from config import Settings
+from models import Role
+
+COOKIE = "wd_console"
+STORE = "consolesessions"
+MAX_AGE = 8 * 3600
+ROTATE = "rotate_session"
+
+# The console's session middleware touches /console only (the JSON API, /schema and /metrics
+# stay cookie-free), and not its static assets.
+# (Listed, not one negative lookahead: Litestar warns about a pattern that also matches "/".)
+NO_SESSION = ["^/api/", "^/schema", "^/_docs/", "^/metrics$", "^/$", "^/console/static/"]
+# Console paths open without a session (the sign-in steps and the language switch).
+PUBLIC = ["^/console/login", "^/console/lang$"]
+
+
+def derived_secret(settings: Settings, purpose: str) -> str:
+    """A per-purpose key derived from the JWT secret (one secret to manage, no key reuse)."""
+    key = settings.jwt_secret.get_secret_value().encode()
+    return hmac.new(key, f"worlddoor-console:{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        state = connection.scope.get("state", {})
+        if state.get(ROTATE):
+            if "rotated_session_id" not in state:
+                state["rotated_session_id"] = self.generate_session_id()
+            return str(state["rotated_session_id"])
+        return super().get_session_id(connection)
+
+    async def store_in_message(
+        self,
+        scope_session: ScopeSession,
+        message: Message,
+        connection: ASGIConnection[Any, Any, Any, Any],
+    ) -> None:
+        if not scope_session and not connection.cookies.get(self.config.key):
+            return  # anonymous and nothing to remember: store nothing, set no cookie
+        await super().store_in_message(scope_session or Empty, message, connection)
+
+
+@dataclass
+class ConsoleSessionConfig(ServerSideSessionConfig):
+    _backend_class: type[ServerSideSessionBackend] = field(
+        default=RotatingSessionBackend, init=False, repr=False
+    )
+
+
+async def rotate(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Forget the pre-sign-in session and issue the next response under a fresh ID."""
+    if old := connection.cookies.get(COOKIE):
+        await connection.app.stores.get(STORE).delete(old)
+    connection.scope.setdefault("state", {})[ROTATE] = True  # type: ignore[typeddict-item]
+
+
+def build_session_auth(settings: Settings) -> SessionAuth[AuthUser, Any]:
+    async def retrieve_user(
+        session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthUser | None:
+        try:
+            user_id = uuid.UUID(str(session.get("uid", "")))
+            signed_in = datetime.fromisoformat(str(session["at"]))
+        except (KeyError, ValueError):
+            return None
+        user = await sessions.get_user(settings, user_id)
+        if user is None or not user.is_active:
+            return None
+        changed = user.password_changed_at
+        if changed.tzinfo is None:
+            changed = changed.replace(tzinfo=UTC)
+        if signed_in < changed.replace(microsecond=0):  # password changed since sign-in
+            return None
+        return AuthUser(
+            id=user.id,
+            email=user.email,
+            role=Role(user.role),
+            totp_enabled=user.totp_enabled,
+            jti="",
+            family=str(session.get("fam", "")),
+            expires_at=signed_in + timedelta(seconds=MAX_AGE),
+        )
+
+    return SessionAuth[AuthUser, Any](
+        retrieve_user_handler=retrieve_user,
+        session_backend_config=ConsoleSessionConfig(
+            key=COOKIE,
+            store=STORE,
+            max_age=MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings.is_production,
+            path="/console",
+            exclude=NO_SESSION,
+        ),
+        exclude=[*NO_SESSION, *PUBLIC],
+    )

@@ -1,0 +1,231 @@
+"""Console fixtures: one app server (uvicorn in a thread, on the real worker, Temporal dev
+server, sandbox and database) and one headless Debian Chromium per test session.
+
+Chromium missing: the browser tests skip, or fail under REQUIRE_SERVICES=1."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import (  # noqa: F401
+    PASSWORD,
+    Account,
+    Server,
+    app_settings,
+    client,
+    free_port,
+    logged_in,
+    login,
+    make_client,
+    make_user,
+    next_code,
+    worker,
+)
+
+CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 664}
+FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary"
+
+
+def csrf_from(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - once per session
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            raise RuntimeError(f"REQUIRE_SERVICES=1 but Chromium is not at {CHROMIUM}")
+        pytest.skip("Chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox"], headless=True
+        )
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture(scope="session")
+async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The whole app under uvicorn, with the schedules, for the browser."""
+    from adapters.s3 import Storage
+    from api.app import create_app
+    from schedules import delete_schedules, ensure_schedules
+
+    Storage(settings).ensure_bucket()
+    app_config = app_settings(
+        settings,
+        temporal_address=temporal_env.client.service_client.config.target_host,
+        temporal_task_queue=worker.task_queue,
+    )
+    # Paused, so no schedule fires during other tests; "Run now" still runs a paused one.
+    await ensure_schedules(worker.client, app_config, paused_on_create=True)
+    port = free_port()
+    with Server(create_app(app_config), port):
+        yield f"http://127.0.0.1:{port}"
+    await delete_schedules(worker.client)
+
+
+@dataclass
+class Tab:
+    """A browser context + page that records console errors and failed requests (a CSP
+    violation or a 404 asset shows up here)."""
+
+    page: Any
+    context: Any
+    problems: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+async def open_tab(browser, console_url) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+    tabs: list[Tab] = []
+
+    async def factory(
+        lang: str = "ja", viewport: dict[str, int] | None = None, **extra: Any
+    ) -> Tab:
+        context = await browser.new_context(
+            base_url=console_url,
+            locale="ja-JP" if lang == "ja" else "en-US",
+            viewport=viewport or {"width": 1280, "height": 900},
+            **extra,
+        )
+        await context.add_cookies([{"name": "lang", "value": lang, "url": console_url}])
+        page = await context.new_page()
+        tab = Tab(page, context)
+        # Pages answer form errors with 400 on purpose, which Chromium logs as a failed load:
+        # count failed loads of anything but the page itself instead.
+        page.on(
+            "console",
+            lambda m: (
+                tab.problems.append(f"console: {m.text}")
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        page.on(
+            "response",
+            lambda r: (
+                tab.problems.append(f"{r.status} {r.url}")
+                if r.status >= 400 and r.request.resource_type != "document"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda e: tab.problems.append(f"pageerror: {e}"))
+        tabs.append(tab)
+        return tab
+
+    yield factory
+    for tab in tabs:
+        await tab.context.close()
+    for tab in tabs:
+        assert not tab.problems, tab.problems
+
+
+async def sign_in(
+    tab: Tab,
+    account: Account,
+    secret: str | None = None,
+    after: int | None = None,
+    at_two_factor: Callable[[], Awaitable[None]] | None = None,
+) -> int | None:
+    """Keyboard only: Tab to each field, type, Enter."""
+    page = tab.page
+    await page.goto("/console/login")
+    await page.get_by_label(re.compile("メールアドレス|Email")).focus()
+    await page.keyboard.type(account.email)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(account.password)
+    await page.keyboard.press("Enter")
+    if secret is None:
+        await page.wait_for_url("**/console")
+        return None
+    await page.wait_for_url("**/console/login/two-factor")
+    if at_two_factor is not None:
+        await at_two_factor()
+        await page.locator("#f-code").focus()
+    code, timecode = next_code(secret, after)
+    await page.keyboard.type(code)  # the code field has autofocus
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/console")
+    return timecode
+
+
+async def enable_two_factor(base_url: str, account: Account) -> tuple[str, int]:
+    """Through the JSON API, as a user would enrol from their authenticator app."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        await login(http, account)
+        enrol = await http.post("/api/auth/two-factor/enrol", headers=account.headers)
+        enrol.raise_for_status()
+        secret = enrol.json()["secret"]
+        code, timecode = next_code(secret)
+        confirm = await http.post(
+            "/api/auth/two-factor/confirm", headers=account.headers, json={"code": code}
+        )
+        confirm.raise_for_status()
+    return secret, timecode
+
+
+async def check_page(tab: Tab, name: str, lang: str) -> None:
+    """Every form control has a label, every control is reachable with Tab, and a screenshot."""
+    page = tab.page
+    unlabelled = await page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+            .map(e => e.outerHTML)"""
+    )
+    assert not unlabelled, f"{name}: controls without a label: {unlabelled}"
+    await page.evaluate(
+        """() => { window.__seen = new Set();
+           document.addEventListener('focusin', e => window.__seen.add(e.target)); }"""
+    )
+    total = await page.evaluate(
+        "() => [...document.querySelectorAll('"
+        + FOCUSABLE
+        + "')]"
+        + """
+            .filter(e => e.checkVisibility() && !e.disabled).length"""
+    )
+    await page.locator("body").focus()
+    for _ in range(total + 3):
+        await page.keyboard.press("Tab")
+    missed = await page.evaluate(
+        "() => [...document.querySelectorAll('"
+        + FOCUSABLE
+        + "')]"
+        + """
+            .filter(e => e.checkVisibility() && !e.disabled && !window.__seen.has(e))
+            .filter(e => !(e.type === 'radio' && !e.checked))
+            .map(e => e.outerHTML.slice(0, 120))"""
+    )
+    assert not missed, f"{name}: not reachable with Tab: {missed}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}.png"), full_page=True)
+
+
+async def enable_two_factor_in_process(http: Any, account: Account) -> tuple[str, int]:
+    """The same enrolment as enable_two_factor, on an in-process test client."""
+    await login(http, account)
+    enrol = await http.post("/api/auth/two-factor/enrol", headers=account.headers)
+    enrol.raise_for_status()
+    secret = enrol.json()["secret"]
+    code, timecode = next_code(secret)
+    confirm = await http.post(
+        "/api/auth/two-factor/confirm", headers=account.headers, json={"code": code}
+    )
+    confirm.raise_for_status()
+    return secret, timecode

@@ -1,0 +1,132 @@
+"""The console over HTTP without a browser: sessions beside JWT, CSRF, cookie flags, session
+rotation at sign-in, the console CSP, /schema offline, and the catalogs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+from api.console.i18n import jst, money, translations
+from tests.console.conftest import csrf_from, enable_two_factor_in_process, next_code
+
+CONSOLE = Path(__file__).resolve().parents[2] / "api" / "console"
+
+
+async def _form_login(client, account) -> None:  # type: ignore[no-untyped-def]
+    page = await client.get("/console/login")
+    token = csrf_from(page.text)
+    answer = await client.post(
+        "/console/login",
+        data={"_csrf_token": token, "email": account.email, "password": account.password},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+
+
+async def test_console_pages_need_a_session_not_a_token(client, logged_in):
+    staff = await logged_in("staff")
+    anonymous = await client.get("/console/products", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/console/login?next=/console/products"
+    with_token = await client.get(
+        "/console/products", headers=staff.headers, follow_redirects=False
+    )
+    assert with_token.status_code == 303  # a bearer token does not open the console
+    assert "set-cookie" not in (await client.get("/api/auth/me", headers=staff.headers)).headers
+    await _form_login(client, staff)
+    assert (await client.get("/console/products")).status_code == 200
+    client.headers.pop("Authorization", None)
+    me = await client.get("/api/auth/me")  # the console cookie does not open the API
+    assert me.status_code == 401
+
+
+async def test_forms_need_the_csrf_token(client, make_user):
+    staff = await make_user("staff")
+    await client.get("/console/login")
+    refused = await client.post(
+        "/console/login", data={"email": staff.email, "password": staff.password}
+    )
+    assert refused.status_code == 403
+    assert "text/html" in refused.headers["content-type"]
+    assert "フォームの有効期限が切れました" in refused.text
+    api = await client.post(
+        "/api/auth/login", json={"email": staff.email, "password": staff.password}
+    )
+    assert api.status_code == 200  # the JSON API is outside CSRF (bearer tokens, no cookies)
+    assert "set-cookie" not in api.headers
+
+
+async def test_session_cookie_is_renewed_at_sign_in_and_ends_at_sign_out(client, make_user):
+    staff = await make_user("staff")
+    secret, timecode = await enable_two_factor_in_process(client, staff)
+    await _form_login(client, staff)  # password step: a session holding only the step token
+    before = client.cookies.get("wd_console")
+    assert before
+    page = await client.get("/console/login/two-factor")
+    code, _ = next_code(secret, timecode)
+    done = await client.post(
+        "/console/login/two-factor",
+        data={"_csrf_token": csrf_from(page.text), "code": code},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/console"
+    cookie = done.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/console" in cookie
+    after = client.cookies.get("wd_console")
+    assert after and after != before
+    today = await client.get("/console")
+    assert today.status_code == 200
+    client.cookies.set("wd_console", before, path="/console")  # the pre-sign-in ID is dead
+    assert (await client.get("/console", follow_redirects=False)).status_code == 303
+    client.cookies.set("wd_console", after, path="/console")
+    out = await client.post(
+        "/console/logout", data={"_csrf_token": csrf_from(today.text)}, follow_redirects=False
+    )
+    assert out.status_code == 303
+    client.cookies.set("wd_console", after, path="/console")
+    assert (await client.get("/console", follow_redirects=False)).status_code == 303
+
+
+async def test_console_csp_forbids_eval_and_inline_script(client):
+    page = await client.get("/console/login")
+    csp = page.headers["content-security-policy"]
+    assert "unsafe-eval" not in csp and "unsafe-inline" not in csp
+    assert "script-src 'self';" in csp
+    assert "<script>" not in page.text and " on" not in page.text.split("<body>")[1].split("=")[0]
+
+
+async def test_schema_is_served_without_a_cdn(client):
+    page = await client.get("/schema")
+    assert page.status_code == 200
+    assert "/_docs/swagger-ui-bundle.js" in page.text
+    assert "jsdelivr" not in page.text and "unpkg" not in page.text
+    assert "https://" not in page.headers["content-security-policy"]
+    bundle = await client.get("/_docs/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+
+
+def test_every_console_message_has_a_japanese_translation():
+    catalog = translations("ja")
+    messages = [
+        message
+        for _, _, message, *_ in extract_from_dir(
+            CONSOLE,
+            method_map=[("**.py", "python"), ("templates/**.html", "jinja2")],
+            options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+            keywords={"_": None, "gettext": (2,), "N_": None},
+        )
+    ]
+    assert len(messages) > 150
+    missing = [m for m in messages if isinstance(m, str) and catalog.gettext(m) == m]
+    assert not missing, missing
+
+
+def test_dates_in_japan_time_and_money_per_locale():
+    moment = datetime(2025, 1, 31, 15, 30, tzinfo=UTC)
+    assert jst(moment, "ja") == "2025/02/01 0:30:00"
+    assert jst(moment, "en").startswith("Feb 1, 2025")
+    assert money(1234567, "JPY", "ja") == "￥1,234,567"
+    assert money(1234567, "JPY", "en") == "¥1,234,567"
+    assert money("1234.5", "USD", "ja") == "$1,234.50"
