@@ -55,6 +55,7 @@ def build_activities(
         email.is_suppressed,
         email.record_suppressed,
         email.send_email,
+        email.confirm,
         sync.read_watermark,
         sync.advance_watermark,
         sync.fetch_orders,

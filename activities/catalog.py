@@ -557,9 +557,11 @@ class CatalogActivities:
                 return pid, str(error)
             return pid, ""
 
+        outcomes: list[tuple[str, str]] = []
         with ThreadPoolExecutor(max_workers=AI_THREADS) as pool:
-            outcomes = list(pool.map(write, [pid for pid in todo if pid not in errors]))
-        activity.heartbeat("copies written")
+            for outcome in pool.map(write, [pid for pid in todo if pid not in errors]):
+                outcomes.append(outcome)
+                activity.heartbeat(f"{len(outcomes)} copies written")  # within CHUNK_OPTIONS' beat
         errors.update(o for o in outcomes if o[1])
         bulk: list[Any] = []
         with session_scope(self.settings) as session:

@@ -84,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         UploadTracking,
         label_workflow_id,
     )
+    from workflows.contracts.policies import id_reuse_policy
 
 FINISHED = ("completed", "cancelled", "refunded")
 """Order statuses after which a new run of the workflow has nothing to do."""
@@ -220,6 +221,7 @@ class OrderFulfillmentWorkflow:
                 escalation_hours=request.inspection_escalation_hours,
             ),
             id=inspection_workflow_id(order.order_id),
+            id_reuse_policy=id_reuse_policy(INSPECTION_WORKFLOW),
             result_type=InspectionOutcome,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"inspection of {order.ebay_order_id}",
@@ -255,6 +257,7 @@ class OrderFulfillmentWorkflow:
                 rate_choice_seconds=request.rate_choice_seconds,
             ),
             id=label_workflow_id(shipment.shipment_id),
+            id_reuse_policy=id_reuse_policy(LABEL_WORKFLOW),
             result_type=LabelResult,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"label for {order.ebay_order_id}",
@@ -484,6 +487,7 @@ class OrderFulfillmentWorkflow:
                 EMAIL_WORKFLOW,
                 email,
                 id=email_workflow_id(template, order.ebay_order_id),
+                id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 search_attributes=order_search_attributes(order.ebay_order_id),

@@ -9,10 +9,16 @@ A permanent failure marks the product failed with the error and fails the workfl
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from temporal_client import BUSINESS_STATUS, SKU
@@ -43,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         PutInventoryItem,
         SetProductStatus,
     )
+    from workflows.contracts.policies import id_reuse_policy
 
 
 def _error_message(error: BaseException) -> str:
@@ -54,6 +61,9 @@ def _error_message(error: BaseException) -> str:
 
 EDIT_SAVES_PATCH = "review-edit-saves"
 """From this patch on, an `edit` saves the copy and the listing keeps waiting for `approve`."""
+
+REMINDERS_BOUNDED = "listing-reminders-bounded"
+"""Patch id: after `max_reminders` the wait for review keeps no timer."""
 
 
 @workflow.defn(name=LISTING_WORKFLOW)
@@ -136,6 +146,12 @@ class ListingWorkflow:
         """Wait for staff; remind them every `reminder_hours` (up to `max_reminders` emails)."""
         every = timedelta(hours=request.reminder_hours)
         while True:
+            if self._status.reminders_sent >= request.max_reminders and workflow.patched(
+                REMINDERS_BOUNDED
+            ):  # every reminder went out: wait on without a timer
+                await workflow.wait_condition(lambda: self._review is not None)
+                assert self._review is not None
+                return self._review
             try:
                 await workflow.wait_condition(lambda: self._review is not None, timeout=every)
             except TimeoutError:
@@ -161,13 +177,15 @@ class ListingWorkflow:
             },
         )
         # ABANDON: the reminder still goes out if staff answer while it is being sent.
-        await workflow.start_child_workflow(
-            EMAIL_WORKFLOW,
-            email,
-            id=email_workflow_id(email.template, email.key),
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            static_summary=f"approval reminder {n} for {self._status.sku}",
-        )
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # sent already (e.g. a reset)
+            await workflow.start_child_workflow(
+                EMAIL_WORKFLOW,
+                email,
+                id=email_workflow_id(email.template, email.key),
+                id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=f"approval reminder {n} for {self._status.sku}",
+            )
 
     async def _step(
         self, step: ListingStep, request: ListingInput | None = None, error: str = ""

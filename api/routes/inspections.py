@@ -286,7 +286,10 @@ async def submit_result(
         except ValueError as exc:
             raise ClientException(status_code=422, detail=str(exc)) from exc
         if not is_inspection_media_key(key, str(order_id)):
-            raise ClientException(status_code=422, detail=f"media keys must start with {prefix}")
+            raise ClientException(
+                status_code=422,
+                detail=f"media keys must be plain file paths under {prefix}: {key}",
+            )
     _, order = await in_session(settings, lambda s: _load(s, order_id))
     if order.status in ORDER_CLOSED:
         raise ClientException(

@@ -124,12 +124,23 @@ async def test_inspection_passes_through_validated_update(worker, settings, buck
     assert {"matches_photos", "condition_as_described", "functions", "packaging_safe"} <= set(keys)
     assert "accessories_complete" in keys and "sealed_unused" not in keys  # a used camera
 
-    # Cheap checks in the validator: unanswered items, foreign keys, a non-user inspector.
+    # The validator checks the input's shape (foreign keys, a non-user inspector); the handler
+    # checks the answers against the checklist once it is known.
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await handle.execute_update(
             InspectionWorkflow.submit_result,
             InspectionSubmission(
                 answers={"matches_photos": True}, media_keys=["x"], inspector_id=inspector
+            ),
+        )
+    assert "plain file paths" in str(err.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            InspectionWorkflow.submit_result,
+            InspectionSubmission(
+                answers={"matches_photos": True},
+                media_keys=[f"inspection-videos/{order_id}/x.mp4"],
+                inspector_id=inspector,
             ),
         )
     assert "not answered" in str(err.value.cause)
@@ -143,7 +154,7 @@ async def test_inspection_passes_through_validated_update(worker, settings, buck
                 inspector_id=inspector,
             ),
         )
-    assert "must be under" in str(err.value.cause)
+    assert "plain file paths under" in str(err.value.cause)
 
     # The S3 check runs in an activity: a key under our prefix that was never uploaded is refused.
     missing = f"inspection-videos/{order_id}/never.mp4"

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from tests.workflows.fast.fakes import FakeActivities
 from workflows import all_workflows
+from workflows.interceptors import WORKER_INTERCEPTORS
 
 
 @dataclass
@@ -33,5 +34,6 @@ async def world(time_skipping_env) -> AsyncIterator[FakeWorld]:
         task_queue=task_queue,
         workflows=all_workflows(),
         activities=fakes.all(),
+        interceptors=WORKER_INTERCEPTORS,
     ):
         yield FakeWorld(time_skipping_env, time_skipping_env.client, task_queue, fakes)

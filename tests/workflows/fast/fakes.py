@@ -4,6 +4,7 @@ answered from canned values, with no database, emulator or S3 behind them."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,8 @@ class FakeActivities:
     quotes: list[Quote] = field(default_factory=lambda: list(QUOTES))
     tracking_number: str = "794600000001"
     delivered: bool = True
+    hold_create: asyncio.Event | None = None
+    """When set, `inspection.create` answers only once the event is set."""
 
     def names(self) -> list[str]:
         return [c.name for c in self.calls]
@@ -212,6 +215,8 @@ class FakeActivities:
     @activity.defn(name=CREATE_INSPECTION_ACTIVITY)
     async def create_inspection(self, request: CreateInspection) -> InspectionSetup:
         self._note(CREATE_INSPECTION_ACTIVITY, request)
+        if self.hold_create is not None:
+            await self.hold_create.wait()
         return InspectionSetup(
             inspection_id="insp-1",
             checklist=[ChecklistItem(key="matches_photos", label="Matches the photos")],
