@@ -13,6 +13,7 @@ from workflows.contracts.fulfillment import FULFILLMENT_WORKFLOW
 from workflows.contracts.inspection import INSPECTION_WORKFLOW
 from workflows.contracts.label import LABEL_WORKFLOW
 from workflows.contracts.listing import BULK_LISTING_WORKFLOW, LISTING_WORKFLOW
+from workflows.contracts.listing_change import LISTING_CHANGE_WORKFLOW
 from workflows.contracts.ops import ORDER_SYNC_WORKFLOW
 
 ID_REUSE: dict[str, WorkflowIDReusePolicy] = {
@@ -30,6 +31,9 @@ ID_REUSE: dict[str, WorkflowIDReusePolicy] = {
     LABEL_WORKFLOW: WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     # The manual order sync has one fixed ID: one at a time, and again whenever staff ask.
     ORDER_SYNC_WORKFLOW: WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    # A price push, an end or a relist is one staff request on the listing as it is now: the
+    # next price change must push again once the last push closed (one at a time while open).
+    LISTING_CHANGE_WORKFLOW: WorkflowIDReusePolicy.ALLOW_DUPLICATE,
 }
 
 
