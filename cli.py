@@ -260,7 +260,7 @@ def check_config() -> None:
 @main.command()
 @click.option("--fix", is_flag=True, help="Create the bucket rules and schedules that are missing.")
 def doctor(fix: bool) -> None:
-    """Check a live deployment against the seed's checklist and print a pass/fail table."""
+    """Check a live deployment against the production checklist and print a pass/fail table."""
     from ops.doctor import run_checks
 
     settings = load_settings("doctor")

@@ -33,6 +33,7 @@ EMAIL_TEMPLATES = (
     "order_confirmation",
     "shipping_notification",
     "order_cancelled",
+    "inspection_issue",
     "listing_approval_reminder",
     "inspection_escalation",
 )
@@ -274,6 +275,7 @@ class Settings(BaseSettings):
     sendgrid_template_order_confirmation: str = "d-order-confirmation"
     sendgrid_template_shipping_notification: str = "d-shipping-notification"
     sendgrid_template_order_cancelled: str = "d-order-cancelled"
+    sendgrid_template_inspection_issue: str = "d-inspection-issue"
     sendgrid_template_listing_approval_reminder: str = "d-listing-approval-reminder"
     sendgrid_template_inspection_escalation: str = "d-inspection-escalation"
     # --- Staff -----------------------------------------------------------------------------------

@@ -265,7 +265,7 @@ def scrub_event(event: dict[str, Any], _hint: Any = None) -> dict[str, Any]:
             except ValueError:
                 request["data"] = FILTERED
     # The SDK's own description (package names and versions) is not data: keep it verbatim.
-    kept = {key: event[key] for key in ("sdk", "modules") if key in event}
+    kept: dict[str, Any] = {key: event[key] for key in ("sdk", "modules") if key in event}
     scrubbed: dict[str, Any] = _scrub({k: v for k, v in event.items() if k not in kept})
     scrubbed.update(kept)
     return scrubbed

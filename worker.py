@@ -19,6 +19,7 @@ from observability import configure_logging, configure_sentry, get_logger
 from telemetry import TelemetryInterceptor, metrics_runtime
 from temporal_client import connect, ensure_namespace_retention, ensure_search_attributes
 from workflows import all_workflows
+from workflows.interceptors import WORKER_INTERCEPTORS
 
 log = get_logger(__name__)
 
@@ -40,7 +41,10 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         graceful_shutdown_timeout=timedelta(seconds=30),
-        interceptors=[TelemetryInterceptor(settings.activity_retry_alert_attempts)],
+        interceptors=[
+            *WORKER_INTERCEPTORS,
+            TelemetryInterceptor(settings.activity_retry_alert_attempts),
+        ],
     )
 
 

@@ -18,7 +18,6 @@ import math
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,7 +27,9 @@ from temporalio.exceptions import ApplicationError
 from activities.base import external_call
 from activities.deps import Dependencies
 from adapters.errors import AdapterError
-from domain.errors import NOT_FOUND, VALIDATION_FAILED
+from domain.errors import INVALID_STATE, NOT_FOUND, VALIDATION_FAILED
+from domain.pricing import usd_from_jpy
+from domain.stock import pushable_quantity
 from models import Product, ProductStatus
 from models.db import session_scope
 from models.types import utcnow
@@ -60,6 +61,13 @@ from workflows.contracts.listing import (
     PublishOffer,
     PutInventoryItem,
     SetProductStatus,
+)
+from workflows.contracts.listing_change import (
+    END_LISTING_ACTIVITY,
+    PUSH_OFFER_ACTIVITY,
+    RELIST_ACTIVITY,
+    OfferPush,
+    OfferPushed,
 )
 
 IMAGE_PREFIX = "product-images/"
@@ -120,8 +128,7 @@ class CatalogActivities:
         self.settings = deps.settings
 
     def _price_usd(self, price_jpy: int) -> str:
-        usd = Decimal(price_jpy) / Decimal(str(self.settings.jpy_per_usd))
-        return str(max(usd, Decimal("0.99")).quantize(Decimal("0.01"), ROUND_HALF_UP))
+        return usd_from_jpy(price_jpy, self.settings.jpy_per_usd)
 
     def _write_copy(self, product_id: str) -> ListingCopyResult:
         """The AI copy, generated once: a retry or a second workflow reuses the stored copy."""
@@ -317,6 +324,77 @@ class CatalogActivities:
             session.add(product)
         return listing_id
 
+    @activity.defn(name=PUSH_OFFER_ACTIVITY)
+    @external_call
+    def push_offer(self, request: OfferPush) -> OfferPushed:
+        """The product's price and quantity to its eBay offer (absolute, safe to repeat). The
+        quantity is never above what we hold and, unless staff changed it themselves, never
+        above what eBay shows (a sale eBay counted that we have not imported yet)."""
+        from adapters.ebay import PriceQuantityUpdate
+
+        with session_scope(self.settings) as session:
+            product = _product(session, request.product_id)
+            if not product.ebay_offer_id:
+                raise _permanent(f"{product.sku} has no eBay offer: list it first", INVALID_STATE)
+            sku, offer_id, ours = product.sku, product.ebay_offer_id, product.quantity
+            price = product.price_usd or self._price_usd(product.price_jpy)
+        on_ebay = None
+        if not request.raise_quantity:
+            value = self.deps.ebay.get_offer(offer_id).get("availableQuantity")
+            on_ebay = None if value is None else int(value)
+        quantity = pushable_quantity(ours, on_ebay)
+        results = self.deps.ebay.bulk_update_price_quantity(
+            [
+                PriceQuantityUpdate(
+                    sku=sku,
+                    offer_id=offer_id,
+                    quantity=quantity,
+                    price_value=price,
+                    currency=self.settings.ebay_currency,
+                )
+            ]
+        )
+        refused = [e for r in results if not r.ok for e in r.errors]
+        if refused:
+            raise _permanent(f"eBay refused the update of {sku}: {'; '.join(refused)}")
+        return OfferPushed(sku=sku, quantity=quantity, price_usd=price)
+
+    @activity.defn(name=END_LISTING_ACTIVITY)
+    @external_call
+    def end_listing(self, ref: ProductRef) -> str:
+        """Withdraw the offer (the listing ends; offer and SKU stay for a relist)."""
+        with session_scope(self.settings) as session:
+            product = _product(session, ref.product_id)
+            offer_id = product.ebay_offer_id
+            if not offer_id:
+                raise _permanent(f"{product.sku} was never listed on eBay", INVALID_STATE)
+        listing_id = self.deps.ebay.withdraw_offer(offer_id)
+        with session_scope(self.settings) as session:
+            product = _product(session, ref.product_id)
+            product.status = ProductStatus.ended
+            product.updated_at = utcnow()
+            session.add(product)
+        return listing_id
+
+    @activity.defn(name=RELIST_ACTIVITY)
+    @external_call
+    def relist(self, ref: ProductRef) -> str:
+        """Publish the withdrawn offer again (eBay treats a published offer as published)."""
+        with session_scope(self.settings) as session:
+            product = _product(session, ref.product_id)
+            offer_id = product.ebay_offer_id
+            if not offer_id:
+                raise _permanent(f"{product.sku} has no eBay offer to relist", INVALID_STATE)
+        listing_id = self.deps.ebay.publish_offer(offer_id)
+        with session_scope(self.settings) as session:
+            product = _product(session, ref.product_id)
+            product.status = ProductStatus.listed
+            product.ebay_listing_id = listing_id
+            product.last_error = ""
+            product.updated_at = utcnow()
+            session.add(product)
+        return listing_id
+
     def _offer_draft(self, product: Product) -> Any:
         from adapters.ebay import OfferDraft
 
@@ -479,9 +557,11 @@ class CatalogActivities:
                 return pid, str(error)
             return pid, ""
 
+        outcomes: list[tuple[str, str]] = []
         with ThreadPoolExecutor(max_workers=AI_THREADS) as pool:
-            outcomes = list(pool.map(write, [pid for pid in todo if pid not in errors]))
-        activity.heartbeat("copies written")
+            for outcome in pool.map(write, [pid for pid in todo if pid not in errors]):
+                outcomes.append(outcome)
+                activity.heartbeat(f"{len(outcomes)} copies written")  # within CHUNK_OPTIONS' beat
         errors.update(o for o in outcomes if o[1])
         bulk: list[Any] = []
         with session_scope(self.settings) as session:

@@ -6,13 +6,14 @@ SendGrid's mail send has no idempotency key, so "exactly once" is built around i
 2. the call is made (`custom_args.dedupe_key` lets the Event Webhook match events to the row);
 3. the row is marked `sent` with SendGrid's X-Message-Id.
 A retry that finds `sent` returns without sending. A retry that finds `sending` knows an earlier
-attempt may have reached SendGrid with its answer lost (or the worker died mid-call): it does NOT
-send again, marks the row `unconfirmed` and reports `confirmed=False` (at most once: a duplicate
-customer email is the failure we refuse; the webhook's `processed`/`delivered` event for the
-dedupe key confirms the row later, and an `unconfirmed` row without events is visible for a manual
-resend). When SendGrid answered with an error, or the connection was refused, nothing was
-accepted, so the row goes back to `queued` and the retry sends normally. The remaining window is
-therefore only "request sent, no answer" — and it costs a possibly missing email, never a double.
+attempt may have reached SendGrid with its answer lost (or the worker died mid-call): it does not
+send again at once, marks the row `unconfirmed` and reports `confirmed=False`. EmailWorkflow then
+reads the row (`email.confirm`) while the Event Webhook, matching the dedupe key in `custom_args`,
+moves it on (`delivered`, `bounced`, ...); still unconfirmed after CONFIRM_WINDOW, it sends again
+(`resend_unconfirmed`). So no email is lost, and a duplicate needs SendGrid to accept a request and
+then send no event for the whole window; it is reported in `EmailResult.resent_reason`. When
+SendGrid answered with an error, or the connection was refused, nothing was accepted, so the row
+goes back to `queued` and the retry sends normally.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from models import EmailMessage, Suppression
 from models.db import session_scope
 from models.types import unseal, utcnow
 from workflows.contracts.email import (
+    CONFIRM_EMAIL_ACTIVITY,
     IS_SUPPRESSED_ACTIVITY,
     RECORD_SUPPRESSED_ACTIVITY,
     SEND_EMAIL_ACTIVITY,
@@ -131,6 +133,11 @@ class EmailActivities:
                     return EmailResult(status="sent", message_id=row.provider_message_id)
                 elif row.status == "suppressed":
                     return EmailResult(status="suppressed")
+                elif row.status == "unconfirmed" and request.resend_unconfirmed:
+                    activity.logger.warning(
+                        "email %s: no SendGrid event for the earlier send; sending again",
+                        request.dedupe_key,
+                    )
                 elif row.status in IN_DOUBT_STATUSES:
                     activity.logger.warning(
                         "email %s: an earlier attempt may have been accepted; not resending",
@@ -153,6 +160,15 @@ class EmailActivities:
                 f"email {request.dedupe_key} is being sent concurrently", type=CONFLICT
             ) from None
         return None
+
+    @activity.defn(name=CONFIRM_EMAIL_ACTIVITY)
+    def confirm(self, request: SendEmail) -> EmailResult | None:
+        """The send confirmed since (the Event Webhook moved the row on), or None."""
+        with session_scope(self.settings) as session:
+            row = self._row(session, request)
+            if row is None or row.status not in DONE_STATUSES:
+                return None
+            return EmailResult(status="sent", message_id=row.provider_message_id)
 
     @activity.defn(name=SEND_EMAIL_ACTIVITY)
     def send_email(self, request: SendEmail) -> EmailResult:

@@ -3,7 +3,7 @@ and the users table, and recording the verdict."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -104,8 +104,10 @@ class InspectionActivities:
             if inspection is None:
                 skus = [str(li.get("sku", "")) for li in order.line_items]
                 products = (
-                    list(session.exec(select(Product).where(Product.sku.in_(skus)))) if skus else []
-                )  # type: ignore[attr-defined]
+                    list(session.exec(select(Product).where(col(Product.sku).in_(skus))))
+                    if skus
+                    else []
+                )
                 inspection = Inspection(
                     order_id=order_uuid,
                     checklist=[c.model_dump() for c in checklist_for(products)],
@@ -120,7 +122,7 @@ class InspectionActivities:
             return InspectionSetup(
                 inspection_id=str(inspection.id),
                 checklist=[ChecklistItem.model_validate(c) for c in inspection.checklist],
-                result=str(inspection.result),  # type: ignore[arg-type]
+                result=str(inspection.result),
             )
 
     @activity.defn(name=PRESIGN_UPLOADS_ACTIVITY)
@@ -179,7 +181,7 @@ class InspectionActivities:
             )
             inspection.answers = dict(request.answers)
             inspection.media_keys = list(request.media_keys)
-            inspection.media_versions = versions
+            inspection.media_versions = dict(versions)
             # the API passes the signed-in user's id; an unknown id is kept in the notes, not lost
             inspection.inspector_id = user.id if user else None
             notes = (

@@ -1,5 +1,6 @@
-"""Order activities: record the eBay order, keep its status current, and the compensations
-(refund on eBay, stock back in our catalog and on eBay)."""
+"""Order activities: record the eBay order (its lines taken off our stock), keep its status
+current, and the compensations (refund on eBay, stock back after a cancel, the staff's decision
+about the units of a failed inspection). Stock rules: `domain/stock.py`."""
 
 from __future__ import annotations
 
@@ -12,15 +13,21 @@ from temporalio.exceptions import ApplicationError
 
 from activities.base import external_call
 from activities.deps import Dependencies
+from activities.stock import apply_movement, movement_done, take_sold_lines
+from domain.catalog import Condition
 from domain.errors import NOT_FOUND, VALIDATION_FAILED
-from models import Order, OrderStatus, Product
+from domain.stock import DISPOSITION_MOVEMENT, MovementReason, UnitDisposition, relist_sku
+from models import Order, OrderStatus, Product, ProductStatus
 from models.db import session_scope
 from models.types import utcnow
 from workflows.contracts.fulfillment import (
+    DISPOSE_UNITS_ACTIVITY,
     RECORD_ORDER_ACTIVITY,
     REFUND_ORDER_ACTIVITY,
     RESTORE_STOCK_ACTIVITY,
     SET_ORDER_STATUS_ACTIVITY,
+    DisposedUnits,
+    DisposeUnits,
     OrderLine,
     OrderRecord,
     RecordOrder,
@@ -33,8 +40,7 @@ from workflows.contracts.fulfillment import (
 FINAL_STATUSES = {OrderStatus.completed, OrderStatus.cancelled, OrderStatus.refunded}
 
 RESTOCKED_FLAG = "restocked"
-"""Set on each line item in `Order.line_items` in the same transaction that adds the stock back,
-so a retried compensation never adds it twice."""
+"""The per-line flag that marked a restock before stock movements; still honoured on old orders."""
 
 
 def parse_uuid(value: str, what: str) -> uuid.UUID:
@@ -103,6 +109,7 @@ class OrderActivities:
             order.buyer_username = ebay_order.buyer_username
             order.buyer_email = ebay_order.buyer_email or ebay_order.ship_to.email
             order.ship_to = ebay_order.ship_to.model_dump(mode="json")
+            order.buyer_name = (ebay_order.ship_to.full_name or "")[:200]
             order.line_items = [
                 # keep our own per-line bookkeeping (the restock flag) across re-imports
                 {**li.model_dump(mode="json"), **_own_flags(previous.get(li.line_item_id))}
@@ -116,7 +123,7 @@ class OrderActivities:
                 order.workflow_id = request.workflow_id
             order.updated_at = utcnow()
             session.add(order)
-            session.flush()
+            take_sold_lines(session, order)
             return order_record(order)
 
     @activity.defn(name=SET_ORDER_STATUS_ACTIVITY)
@@ -143,51 +150,125 @@ class OrderActivities:
     @activity.defn(name=RESTORE_STOCK_ACTIVITY)
     @external_call
     def restore_stock(self, request: RestoreStock) -> RestoredStock:
-        """Put the sold quantities back: once in our catalog (flagged per line in the same
-        transaction), then the absolute quantity pushed to eBay (safe to repeat)."""
+        """A cancel not caused by the item: put back what the sale took off, once per line (a
+        `cancel_restock` movement), then push the new absolute quantity to eBay (safe to repeat).
+        Lines whose sale was never taken off (imported before stock movements) are left alone,
+        as are lines already restocked under the older per-line flag."""
         restored: dict[str, int] = {}
-        pushes: list[tuple[str, str, int]] = []
+        pushes: dict[str, tuple[str, int]] = {}
         with session_scope(self.settings) as session:
             order = load_order(session, request.order_id)
-            lines = [dict(li) for li in order.line_items]
-            already = bool(lines) and all(li.get(RESTOCKED_FLAG) for li in lines)
-            for li in lines:
-                sku = str(li.get("sku", ""))
-                product = (
-                    session.exec(select(Product).where(Product.sku == sku)).first() if sku else None
-                )
-                if product is None:
-                    li[RESTOCKED_FLAG] = True  # nothing of ours to restock (not listed by us)
+            already = True
+            for li in order.line_items:
+                line_id = str(li.get("line_item_id", ""))
+                if li.get(RESTOCKED_FLAG) or not movement_done(
+                    session, line_id, MovementReason.sale
+                ):
                     continue
-                if not li.get(RESTOCKED_FLAG):
-                    qty = int(li.get("quantity", 1))
-                    product.quantity += qty
-                    product.updated_at = utcnow()
-                    session.add(product)
-                    restored[sku] = restored.get(sku, 0) + qty
-                    li[RESTOCKED_FLAG] = True
-                if product.ebay_offer_id:
-                    pushes.append((sku, product.ebay_offer_id, product.quantity))
-            order.line_items = lines
-            order.updated_at = utcnow()
-            session.add(order)
-        if pushes:
-            from adapters.ebay import PriceQuantityUpdate
+                if movement_done(session, line_id, MovementReason.cancel_restock):
+                    product = session.exec(
+                        select(Product).where(Product.sku == str(li.get("sku", "")))
+                    ).first()
+                else:
+                    already = False
+                    qty = int(li.get("quantity", 1) or 1)
+                    product = apply_movement(
+                        session, order, li, MovementReason.cancel_restock, qty, request.reason
+                    )
+                    if product is not None:
+                        restored[product.sku] = restored.get(product.sku, 0) + qty
+                if product is not None and product.ebay_offer_id:
+                    pushes[product.sku] = (product.ebay_offer_id, product.quantity)
+        self._push_quantities(pushes)
+        return RestoredStock(restored=restored, already_done=already and not restored)
 
-            results = self.deps.ebay.bulk_update_price_quantity(
-                [
-                    PriceQuantityUpdate(sku=sku, offer_id=offer, quantity=qty)
-                    for sku, offer, qty in pushes
-                ]
+    @activity.defn(name=DISPOSE_UNITS_ACTIVITY)
+    @external_call
+    def dispose_units(self, request: DisposeUnits) -> DisposedUnits:
+        """Staff's decision (or the default) about the units of a failed inspection: back to
+        stock, written off, or a new one-unit draft product under another condition. Recorded
+        once per line as a stock movement; only `restock` changes the product's quantity."""
+        reason = DISPOSITION_MOVEMENT[request.disposition]
+        pushes: dict[str, tuple[str, int]] = {}
+        created: list[str] = []
+        with session_scope(self.settings) as session:
+            order = load_order(session, request.order_id)
+            for li in order.line_items:
+                qty = int(li.get("quantity", 1) or 1)
+                change = qty if request.disposition is UnitDisposition.restock else 0
+                product = apply_movement(session, order, li, reason, change, request.note)
+                if product is None:
+                    continue
+                if request.disposition is UnitDisposition.restock and product.ebay_offer_id:
+                    pushes[product.sku] = (product.ebay_offer_id, product.quantity)
+                if request.disposition is UnitDisposition.relist:
+                    created.append(
+                        _relist_copy(session, product, li, qty, request.condition, request.note)
+                    )
+        self._push_quantities(pushes)
+        return DisposedUnits(disposition=request.disposition, relisted_skus=created)
+
+    def _push_quantities(self, pushes: dict[str, tuple[str, int]]) -> None:
+        """Absolute quantities to eBay for our own restocks (repeating them is harmless)."""
+        if not pushes:
+            return
+        from adapters.ebay import PriceQuantityUpdate
+
+        results = self.deps.ebay.bulk_update_price_quantity(
+            [
+                PriceQuantityUpdate(sku=sku, offer_id=offer, quantity=qty)
+                for sku, (offer, qty) in pushes.items()
+            ]
+        )
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise ApplicationError(
+                "eBay refused the quantity update: "
+                + "; ".join(f"{r.sku}: {', '.join(r.errors)}" for r in failed),
+                type="EbayQuantityUpdateFailed",
             )
-            failed = [r for r in results if not r.ok]
-            if failed:
-                raise ApplicationError(
-                    "eBay refused the quantity update: "
-                    + "; ".join(f"{r.sku}: {', '.join(r.errors)}" for r in failed),
-                    type="EbayQuantityUpdateFailed",
-                )
-        return RestoredStock(restored=restored, already_done=already)
+
+
+def _relist_copy(
+    session: Any,
+    product: Product,
+    line: dict[str, Any],
+    quantity: int,
+    condition: Condition | None,
+    note: str,
+) -> str:
+    """A draft product for the inspected unit(s) under another condition, for staff to list."""
+    sku = relist_sku(product.sku, str(line.get("line_item_id", "")))
+    if session.exec(select(Product).where(Product.sku == sku)).first() is None:
+        copy = Product(
+            **product.model_dump(
+                exclude={
+                    "id",
+                    "sku",
+                    "quantity",
+                    "condition",
+                    "condition_notes",
+                    "status",
+                    "ebay_offer_id",
+                    "ebay_listing_id",
+                    "listing_workflow_id",
+                    "last_error",
+                    "created_at",
+                    "updated_at",
+                    "title_en",
+                    "description_html",
+                    "ai_generation",
+                }
+            ),
+            sku=sku,
+            quantity=quantity,
+            condition=condition or Condition.used_acceptable,
+            condition_notes=note[:2000],
+            status=ProductStatus.draft,
+        )
+        session.add(copy)
+        session.flush()
+    return sku
 
 
 def _own_flags(line: dict[str, Any] | None) -> dict[str, Any]:

@@ -7,7 +7,12 @@ Exactly one billable label, even when the worker dies between the carrier's answ
 2. a retry that finds the row not yet `bought` first asks the carrier for a label already bought
    under that reference (`find_label`) and keeps it instead of buying again;
 3. after recording the label we keep, any other label the carrier reports for our reference
-   (an orphan from a racing attempt) is cancelled.
+   (an orphan from a racing attempt) is cancelled;
+4. a label found by reference comes without its document (track-by-reference returns numbers,
+   not PDFs, and FedEx offers no reprint of a created shipment). A label we cannot print is not
+   kept: unless its PDF is already stored, it is cancelled (voided, nothing billed before the
+   parcel is tendered) and one more is bought under the same reference. The carrier's ledger
+   then reads bought - cancelled = 1 and the shipment always has its PDF (`_printable_or_void`).
 """
 
 from __future__ import annotations
@@ -182,7 +187,7 @@ def build_request(
     session: Any, settings: Settings, shipment: Shipment, service: str = ""
 ) -> ShipmentRequest:
     """The carrier-neutral shipment built from our rows (never carried through Temporal)."""
-    order = session.get(Order, shipment.order_id)
+    order = session.get_one(Order, shipment.order_id)
     recipient = recipient_address(order)
     weight = 0
     length = width = height = 0.0
@@ -325,7 +330,7 @@ class ShippingActivities:
             return kept
         # The intent is committed; only now talk to the carrier.
         adapter = self._carrier(request.carrier)
-        label: Label | None = adapter.find_label(reference)
+        label = self._printable_or_void(adapter, request, adapter.find_label(reference))
         if label is not None:
             activity.logger.info("label for %s already bought: keeping it", reference)
         else:
@@ -344,6 +349,22 @@ class ShippingActivities:
                 adapter, reference, keep=bought.tracking_number
             )
         return bought
+
+    def _printable_or_void(
+        self, adapter: Carrier, request: BuyLabel, found: Label | None
+    ) -> Label | None:
+        """The label found by reference if we can print it (its PDF came along or is stored);
+        otherwise void it, so that the caller buys one more (rule 4 above)."""
+        if found is None or found.label_data or found.label_format.upper() == "CSV":
+            return found
+        if self.deps.storage.exists(label_key(request.shipment_id)):
+            return found
+        activity.logger.warning(
+            "label %s found without its PDF and the carrier has no reprint: voiding it",
+            found.tracking_number,
+        )
+        adapter.cancel(found.tracking_number)
+        return None
 
     def _record_intent(self, request: BuyLabel, reference: str) -> BoughtLabel | None:
         """Commit the intent row before any carrier call; the recorded label if already bought."""
@@ -433,11 +454,10 @@ class ShippingActivities:
             key = label_key(request.shipment_id)
             if label.label_data:
                 self.deps.storage.put_bytes(key, label.label_data, "application/pdf")
-            elif not self.deps.storage.exists(key):
-                # found at the carrier after a lost response: the carrier has no reprint, so the
-                # label stays ours and staff reprint it from the carrier's site
-                activity.logger.warning("label %s kept without its PDF", label.tracking_number)
-                key = ""
+            elif not self.deps.storage.exists(key):  # `_printable_or_void` let it through
+                raise ApplicationError(
+                    f"label {label.tracking_number} has no PDF", type="LabelMissing"
+                )
             result.label_key = key
             if label.invoice_data:
                 self.deps.storage.put_bytes(
@@ -512,7 +532,7 @@ class ShippingActivities:
         number, so a retry after a lost response does not create a second)."""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
-            order = session.get(Order, shipment.order_id)
+            order = session.get_one(Order, shipment.order_id)
             if not shipment.tracking_number:
                 raise ApplicationError(
                     "shipment has no tracking number yet",
@@ -534,7 +554,7 @@ class ShippingActivities:
             shipment = load_shipment(session, request.shipment_id)
             shipment.ebay_fulfillment_id = fulfillment_id  # in transit only once the carrier scans
             shipment.updated_at = utcnow()
-            order = session.get(Order, shipment.order_id)
+            order = session.get_one(Order, shipment.order_id)
             if order.status in (
                 OrderStatus.received,
                 OrderStatus.inspecting,

@@ -2,6 +2,8 @@
 
 All of them are safe to repeat: orders are upserted by eBay order id, the watermark only moves
 forward, tracking refresh rewrites the same projection, and price/quantity updates are absolute.
+Imported orders take their lines off our stock once per line; the inventory sync reads eBay's
+available quantity per offer and never pushes more than that or than we hold (`domain/stock.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from temporalio import activity
 
 from activities.base import external_call
 from activities.deps import Dependencies
-from adapters.errors import AdapterError
+from activities.stock import take_sold_lines
+from adapters.errors import AdapterError, NotFoundError
+from domain.stock import pushable_quantity
 from domain.tracking import shipment_status_for
 from models import Order, Product, ProductStatus, Shipment, ShipmentStatus, SyncState
 from models.db import session_scope
@@ -99,6 +103,7 @@ class SyncActivities:
                 row.buyer_username = order.buyer_username
                 row.buyer_email = order.buyer_email or order.ship_to.email or ""
                 row.ship_to = order.ship_to.model_dump(mode="json")
+                row.buyer_name = (order.ship_to.full_name or "")[:200]
                 row.line_items = [li.model_dump(mode="json") for li in order.line_items]
                 row.total_value = str(order.total_value)
                 row.total_currency = order.total_currency
@@ -106,6 +111,7 @@ class SyncActivities:
                 row.ebay_modified_at = order.modified_at
                 row.updated_at = utcnow()
                 session.add(row)
+                take_sold_lines(session, row)
                 if not row.workflow_id and order.fulfillment_status not in FINISHED_ON_EBAY:
                     to_start.append(order.order_id)
         return FetchedOrders(fetched=fetched, to_start=to_start, max_modified=newest)
@@ -194,24 +200,43 @@ class SyncActivities:
                 .order_by(col(Product.sku))
                 .limit(request.limit)
             ).all()
-            updates = [
-                PriceQuantityUpdate(
-                    sku=p.sku,
-                    offer_id=p.ebay_offer_id,
-                    quantity=p.quantity,
-                    price_value=p.price_usd or None,
-                    currency=self.settings.ebay_currency if p.price_usd else None,
-                )
-                for p in products
-            ]
-        if not updates:
+            listed = [(p.sku, p.ebay_offer_id, p.quantity, p.price_usd) for p in products]
+        if not listed:
             return InventoryPageResult(updated=0, failed=0, calls=0)
+        updates = []
+        gone = 0
+        for sku, offer_id, ours, price in listed:
+            try:
+                on_ebay = self._ebay_available(offer_id)
+            except NotFoundError:  # the offer no longer exists on eBay: nothing to push
+                activity.logger.warning("offer %s of %s not found on eBay", offer_id, sku)
+                gone += 1
+                continue
+            updates.append(
+                PriceQuantityUpdate(
+                    sku=sku,
+                    offer_id=offer_id,
+                    # never above what we hold, never above eBay's (a sale not yet imported)
+                    quantity=pushable_quantity(ours, on_ebay),
+                    price_value=price or None,
+                    currency=self.settings.ebay_currency if price else None,
+                )
+            )
+        next_after = listed[-1][0] if len(listed) == request.limit else ""
+        if not updates:
+            return InventoryPageResult(
+                updated=0, failed=gone, calls=len(listed), next_after_sku=next_after
+            )
         results = self.deps.ebay.bulk_update_price_quantity(updates)
         failed = sum(1 for r in results if not r.ok)
-        next_after = updates[-1].sku if len(updates) == request.limit else ""
         return InventoryPageResult(
             updated=len(results) - failed,
-            failed=failed,
-            calls=math.ceil(len(updates) / BULK_CHUNK_SIZE),
+            failed=failed + gone,
+            calls=math.ceil(len(updates) / BULK_CHUNK_SIZE) + len(listed),
             next_after_sku=next_after,
         )
+
+    def _ebay_available(self, offer_id: str) -> int | None:
+        """eBay's own available quantity for the offer (None when eBay does not say)."""
+        value = self.deps.ebay.get_offer(offer_id).get("availableQuantity")
+        return None if value is None else int(value)

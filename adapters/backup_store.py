@@ -7,6 +7,7 @@ disk (boto3's managed transfer), never through memory.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -77,7 +78,7 @@ class BackupStore:
             raise classify_s3_error(exc) from exc
         return found
 
-    def delete(self, keys: list[str]) -> None:
+    def delete(self, keys: Sequence[str]) -> None:
         """Delete `keys` (a missing key is not an error); with versioning on, S3 keeps the
         old versions until the bucket's noncurrent-version rule expires them."""
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys

@@ -259,7 +259,7 @@ def _request_metrics_registry() -> CollectorRegistry:
     (the same choice Litestar's PrometheusController makes)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         return registry
     return REGISTRY
 

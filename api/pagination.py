@@ -1,12 +1,15 @@
-"""Limit/offset pages for list routes (read from the database, never from Temporal visibility).
+"""Limit/offset pages for list routes (read from the database, never from Temporal visibility),
+and the search and date-range filters they share.
 
 Both bounds are declared in the OpenAPI document and checked before any query runs: an offset
 past MAX_OFFSET (e.g. 2^63, which overflowed the database driver) is a 400, never a 500."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
+from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from pydantic import BaseModel
 
@@ -22,17 +25,17 @@ NO_NUL = r"^[^\x00]*$"
 
 
 def search_param(max_length: int, description: str = "") -> str | None:
-    return Parameter(  # type: ignore[no-any-return]
+    return Parameter(
         default=None, max_length=max_length, pattern=NO_NUL, description=description or None
     )
 
 
 def limit_param(default: int = 50) -> int:
-    return Parameter(default=default, ge=1, le=MAX_LIMIT, description="page size")  # type: ignore[no-any-return]
+    return Parameter(default=default, ge=1, le=MAX_LIMIT, description="page size")
 
 
 def offset_param() -> int:
-    return Parameter(default=0, ge=0, le=MAX_OFFSET, description="rows to skip")  # type: ignore[no-any-return]
+    return Parameter(default=0, ge=0, le=MAX_OFFSET, description="rows to skip")
 
 
 class Page(BaseModel, Generic[T]):
@@ -40,3 +43,27 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def contains(column: Any, text: str) -> Any:
+    """Case-insensitive "contains" with `%` and `_` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def check_range(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise ValidationException(detail="created_from must not be after created_to")
+
+
+def in_range(query: Any, column: Any, start: datetime | None, end: datetime | None) -> Any:
+    """Rows whose `column` is within [start, end]; a time without zone is taken as UTC."""
+    if start is not None:
+        query = query.where(column >= _utc(start))
+    if end is not None:
+        query = query.where(column <= _utc(end))
+    return query
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -4,7 +4,7 @@ Each count is one query on the database tables the workflows keep current."""
 from __future__ import annotations
 
 from pydantic import BaseModel
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api.db import in_session
 from config import Settings
@@ -45,7 +45,7 @@ def _counts(session: Session) -> TodayCounts:
         failed_inspections=_count(
             session,
             select(Inspection)
-            .join(Order, Order.id == Inspection.order_id)
+            .join(Order, col(Order.id) == Inspection.order_id)
             .where(Inspection.result == InspectionResult.failed)
             .where(Order.status.in_(open_orders)),  # type: ignore[attr-defined]
         ),

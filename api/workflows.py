@@ -15,12 +15,14 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.temporal import TemporalGateway
 from config import Settings
 from domain.errors import CONFLICT, INVALID_STATE, MEDIA_MISSING, VALIDATION_FAILED
+from workflows.contracts.policies import id_reuse_policy
 
 R = TypeVar("R")
 
@@ -46,7 +48,12 @@ async def start(
 ) -> Started:
     try:
         handle = await client.start_workflow(
-            workflow, arg, id=workflow_id, task_queue=settings.temporal_task_queue
+            workflow,
+            arg,
+            id=workflow_id,
+            task_queue=settings.temporal_task_queue,
+            id_reuse_policy=id_reuse_policy(workflow),
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
     except WorkflowAlreadyStartedError:
         try:

@@ -78,7 +78,7 @@ def _env(var_dir: str, port: int) -> dict[str, str]:
     return env
 
 
-def _seed_orders(env: dict[str, str], count: int) -> None:
+def _insert_orders(env: dict[str, str], count: int) -> None:
     code = (
         "from models.db import session_scope\n"
         "from models import Order\n"
@@ -110,7 +110,7 @@ def run(requests: int = 2000, concurrency: int = 16) -> dict[str, float]:
             text=True,
         )
         password = created.stdout.strip().splitlines()[-1].split(": ", 1)[1]
-        _seed_orders(env, 20)
+        _insert_orders(env, 20)
         api = subprocess.Popen([sys.executable, "-m", "cli", "api"], cwd=ROOT, env=env)  # noqa: S603
         bare = subprocess.Popen(  # noqa: S603
             [

@@ -26,7 +26,7 @@ class BareWorkflow:
         return total
 
 
-def bare_litestar_app():  # type: ignore[no-untyped-def]
+def bare_litestar_app():
     """The same JSON shape as a list page, with no auth, database or middleware."""
     from litestar import Litestar, get
 

@@ -21,5 +21,18 @@ MEDIA_MISSING = "MediaMissing"
 ADDRESS_NOT_LATIN = "AddressNotLatin"
 """An international shipment's address is not in Latin script: staff must fix it first."""
 
-PERMANENT_ERRORS = [PERMANENT, AUTHENTICATION, NOT_FOUND, VALIDATION_FAILED, ADDRESS_NOT_LATIN]
-"""Error types never retried (the adapters' permanent classes plus our own validation)."""
+INPUT_ERRORS = ["ValueError", "TypeError", "KeyError", "AssertionError", "ValidationError"]
+"""Exceptions no vendor or database raises for a passing fault: bad input or a broken rule in our
+own code (pydantic's ValidationError included). Retrying them only parks the workflow, so they
+fail fast like VALIDATION_FAILED; transient faults (connection, timeout, 5xx) keep their own
+classes and are retried."""
+
+PERMANENT_ERRORS = [
+    PERMANENT,
+    AUTHENTICATION,
+    NOT_FOUND,
+    VALIDATION_FAILED,
+    ADDRESS_NOT_LATIN,
+    *INPUT_ERRORS,
+]
+"""Error types never retried (the adapters' permanent classes, our own validation, bad input)."""

@@ -14,6 +14,12 @@ def inspection_media_prefix(order_id: str) -> str:
 
 
 def is_inspection_media_key(key: str, order_id: str) -> bool:
-    """A file under the order's folder (the folder itself is not a file)."""
+    """A file under the order's folder (the folder itself is not a file), named by a plain path:
+    no `.`/`..` or empty segment, no backslash or control character, so the key can never point
+    outside the folder nor be refused by the store."""
     prefix = inspection_media_prefix(order_id)
-    return key.startswith(prefix) and key != prefix
+    if not key.startswith(prefix) or key == prefix:
+        return False
+    if "\\" in key or any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        return False
+    return all(part not in ("", ".", "..") for part in key[len(prefix) :].split("/"))

@@ -7,6 +7,7 @@ from models.inspections import Inspection, InspectionResult
 from models.ops import SyncState
 from models.orders import Order, OrderStatus
 from models.shipping import LabelPurchase, Shipment, ShipmentStatus
+from models.stock import StockMovement
 
 __all__ = [
     "Condition",
@@ -23,6 +24,7 @@ __all__ = [
     "Role",
     "Shipment",
     "ShipmentStatus",
+    "StockMovement",
     "Suppression",
     "SyncState",
     "User",

@@ -1,4 +1,4 @@
-"""Copy every table from one database to another (the seed's SQLite -> PostgreSQL migration).
+"""Copy every table from one database to another (the move from SQLite to PostgreSQL).
 
 The target must be migrated to the same revision and empty; rows are copied in foreign-key
 order inside one transaction, so a failure leaves the target untouched.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from config import Settings, get_settings
 
@@ -23,7 +23,7 @@ def _engine_for(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -54,3 +54,11 @@ def database_ok(settings: Settings | None = None) -> bool:
     with get_engine(settings).connect() as conn:
         conn.execute(sa.text("select 1"))
     return True
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a SQLModel table class, typed (SQLModel does not declare
+    `__table__`), for the statements that update columns by name."""
+    table = sa.inspect(model).local_table
+    assert isinstance(table, sa.Table)
+    return table

@@ -30,6 +30,7 @@ class Order(SQLModel, table=True):
     id: uuid.UUID = uuid_pk()
     ebay_order_id: str = Field(max_length=40, unique=True, index=True)
     buyer_username: str = Field(default="", max_length=120, index=True)
+    buyer_name: str = Field(default="", max_length=200, index=True)  # ship-to name, for search
     buyer_email: str = Field(default="", max_length=320)
     ship_to: dict[str, Any] = json_field(dict)
     line_items: list[dict[str, Any]] = json_field(list)

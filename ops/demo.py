@@ -36,6 +36,15 @@ ONCE_PER_KEY = {
 """Side effects that must happen at most once per business key (the ledger's duplicates)."""
 
 
+def upload(target: dict[str, Any], data: bytes) -> None:
+    """What a browser does with the API's presigned POST form: the policy fields, then the file."""
+    httpx.post(
+        target["url"],
+        data=target["fields"],
+        files={"file": ("upload", data, target["content_type"])},
+    ).raise_for_status()
+
+
 @dataclass
 class Check:
     step: str
@@ -139,9 +148,7 @@ class Day:
             ),
             "image upload URL",
         )
-        httpx.put(
-            target["url"], content=PNG, headers={"content-type": "image/png"}
-        ).raise_for_status()
+        upload(target, PNG)
         self.ok(
             self.api.post(f"/api/products/{created['id']}/images", json={"key": target["key"]}),
             "attach image",
@@ -194,9 +201,7 @@ class Day:
             "media upload URLs",
         )
         for target in targets:
-            httpx.put(
-                target["url"], content=b"\x00" * 256, headers={"content-type": "video/mp4"}
-            ).raise_for_status()
+            upload(target, b"\x00" * 256)
         answers = {key: passed or index > 0 for index, key in enumerate(keys)}
         self.ok(
             self.api.post(
@@ -310,6 +315,20 @@ def run_day(day: Day) -> list[Check]:
     day.buyer_orders("damaged", "teapot", country_code="GB", buyer_email="kim@example.co.uk")
     day.products["teapot"].expected -= 1  # a damaged unit does not go back on sale as new
     day.inspect("damaged", passed=False, notes="crack in the lid, found when unpacking")
+    # staff decide: refund now and write the cracked unit off (it never goes back on sale)
+    damaged_id = day.orders["damaged"][1]
+    day.until(
+        f"/api/orders/{damaged_id}",
+        lambda b: b["live"] is not None and b["live"]["step"] == "awaiting_decision",
+        "damaged awaiting a decision",
+    )
+    day.ok(
+        day.api.post(
+            f"/api/orders/{damaged_id}/inspection-decision",
+            json={"refund": "now", "unit": "write_off", "note": "cracked lid"},
+        ),
+        "failed-inspection decision",
+    )
     day.until(
         f"/api/orders/{day.orders['damaged'][1]}",
         lambda b: b["status"] == "refunded",
@@ -392,7 +411,12 @@ def run_day(day: Day) -> list[Check]:
     if ended.status_code in (404, 405):
         day.check("end listing", "route", "POST /api/products/{id}/listing/end", None)
     else:
-        status = day.ebay_listing(fan.sku)["status"]
+        # the route answers 202 with the workflow that withdraws the offer: wait for eBay to say so
+        deadline = time.monotonic() + 30
+        while (status := day.ebay_listing(fan.sku)["status"]) == "PUBLISHED":
+            if ended.status_code >= 400 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         day.check(
             "end listing", "eBay offer", status, ended.status_code < 400 and status != "PUBLISHED"
         )

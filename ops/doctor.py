@@ -1,4 +1,4 @@
-"""`worlddoor doctor`: the seed's production checklist as checks against a live deployment.
+"""`worlddoor doctor`: the production checklist as checks against a live deployment.
 
 Each check says what it looked at; `--fix` creates what can safely be created (bucket
 versioning and lifecycle rules, schedules, search attributes).
@@ -14,7 +14,7 @@ import httpx
 
 from config import Settings
 
-SEED_SECURITY_HEADERS = (
+REQUIRED_SECURITY_HEADERS = (
     "strict-transport-security",
     "x-frame-options",
     "x-content-type-options",
@@ -179,7 +179,7 @@ async def check_api(settings: Settings, _fix: bool) -> str:
             response = await client.get(url)
     except httpx.HTTPError as exc:
         raise RuntimeError(f"{url}: {type(exc).__name__} {exc}") from exc
-    missing = [h for h in SEED_SECURITY_HEADERS if h not in response.headers]
+    missing = [h for h in REQUIRED_SECURITY_HEADERS if h not in response.headers]
     if response.status_code != 200:
         raise RuntimeError(f"/api/ready answered {response.status_code}: {response.text[:200]}")
     if missing:

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from litestar import Litestar, Request, delete, get, post
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.params import Body
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -99,7 +100,7 @@ class SandboxDispatcher:
         self.ctx, self.apps, self.control = ctx, apps, control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
+        if scope["type"] == "lifespan":  # type: ignore[comparison-overlap]
             await self.control(scope, receive, send)
             return
         path: str = scope.get("path", "/")
@@ -109,14 +110,14 @@ class SandboxDispatcher:
             if prefix == "_sandbox":
                 await self.control(scope, receive, send)
                 return
-            if scope["type"] == "http":
+            if scope["type"] == ScopeType.HTTP:
                 await send_json(send, 404, {"error": f"no emulator at /{prefix}"})
             return
         child = dict(scope)
         child["path"] = path[len(prefix) + 1 :] or "/"
-        child["raw_path"] = child["path"].encode()
+        child["raw_path"] = str(child["path"]).encode()
         child["root_path"] = scope.get("root_path", "") + "/" + prefix
-        await app(child, receive, send)
+        await app(child, receive, send)  # type: ignore[arg-type]
 
 
 __all__ = ["Request", "SandboxDispatcher", "create_sandbox_app"]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
@@ -181,7 +182,7 @@ class FaultMiddleware:
         self.app, self.ctx, self.service, self.error_body = app, ctx, service, error_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         decision = self.ctx.take_fault(self.service, scope["method"], scope["path"])
@@ -243,4 +244,4 @@ async def send_json(
             ],
         }
     )
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": payload, "more_body": False})

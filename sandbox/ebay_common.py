@@ -138,7 +138,7 @@ def scopes_accepted(method: str, path: str) -> frozenset[str]:
     return frozenset(s for rule in op.get("security", []) for s in rule.get("api_auth", []))
 
 
-def token_guard(tokens: TokenBook, prefix: str, *, check_scope: bool = False):  # type: ignore[no-untyped-def]
+def token_guard(tokens: TokenBook, prefix: str, *, check_scope: bool = False):
     """Sell APIs take user tokens granted the call's scope (else 403, errorId 1100); the
     notification key endpoint takes application tokens."""
 
@@ -156,7 +156,7 @@ def token_guard(tokens: TokenBook, prefix: str, *, check_scope: bool = False):  
             )
         if check_scope and not (
             tokens.scopes(header)
-            & scopes_accepted(connection.scope["method"], connection.scope["path"])
+            & scopes_accepted(connection.scope["method"], connection.scope["path"])  # type: ignore[typeddict-item]
         ):
             raise EbayError(
                 403,

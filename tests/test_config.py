@@ -1,4 +1,4 @@
-"""Settings: development secrets kept in var/, seed aliases, and the production refusal."""
+"""Settings: development secrets in var/, older variable names as aliases, production refusal."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_development_defaults_point_at_the_sandbox(tmp_path: Path) -> None:
     assert settings.aws_endpoint_url.startswith("http://127.0.0.1:")
 
 
-def test_seed_fedex_names_map_to_the_rest_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_older_fedex_names_map_to_the_rest_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FEDEX_KEY", "legacy-key")
     monkeypatch.setenv("FEDEX_PASSWORD", "legacy-password")
     monkeypatch.delenv("FEDEX_API_KEY", raising=False)

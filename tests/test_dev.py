@@ -16,7 +16,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_temporal_dev_server_output_goes_to_a_log_file(tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
+def test_temporal_dev_server_output_goes_to_a_log_file(tmp_path: Path, capfd) -> None:
     port = _free_port()
     settings = Settings(
         WORLDDOOR_VAR_DIR=tmp_path / "var",

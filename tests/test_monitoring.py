@@ -50,7 +50,7 @@ def compose() -> dict:
 def test_business_series_are_the_ones_the_api_exports() -> None:
     from api.metrics import BusinessMetrics
 
-    metrics = BusinessMetrics(Settings(), temporal=None)  # type: ignore[arg-type]
+    metrics = BusinessMetrics(Settings(), temporal=None)
     exported = {family.name for family in metrics.collect()}
     assert exported == {name for name in API_SERIES if not name.startswith("worlddoor_api_")}
 

@@ -46,7 +46,7 @@ async def test_an_api_error_reaches_sentry_scrubbed(settings, migrated_db, monke
     from api.security import sessions
     from workflows.contracts.email import SendEmail
 
-    async def failing_lookup(_settings, email):  # type: ignore[no-untyped-def]
+    async def failing_lookup(_settings, email):
         buyer = {
             "buyer_name": BUYER_NAME,
             "buyer_email": BUYER_EMAIL,

@@ -34,7 +34,7 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-async def scheduling(temporal_env, settings, migrated_db, sandbox):  # type: ignore[no-untyped-def]
+async def scheduling(temporal_env, settings, migrated_db, sandbox):
     """A worker on its own task queue, and settings pointing the schedules at it."""
     from worker import build_worker
 
@@ -47,7 +47,7 @@ async def scheduling(temporal_env, settings, migrated_db, sandbox):  # type: ign
 
 
 @pytest.fixture
-async def client(scheduling):  # type: ignore[no-untyped-def]
+async def client(scheduling):
     """The schedules are removed before and after each test so they never fire into other
     tests (they are also created paused)."""
     client, _ = scheduling
@@ -57,7 +57,7 @@ async def client(scheduling):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def own_settings(scheduling):  # type: ignore[no-untyped-def]
+def own_settings(scheduling):
     return scheduling[1]
 
 
@@ -78,9 +78,9 @@ async def test_ensure_is_idempotent_with_exact_ids(client, own_settings) -> None
     for schedule_id in SCHEDULE_IDS:
         desc = await client.get_schedule_handle(schedule_id).describe()
         assert desc.schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
-        assert desc.schedule.action.task_queue == settings.temporal_task_queue  # type: ignore[union-attr]
+        assert desc.schedule.action.task_queue == settings.temporal_task_queue
     order_sync = await client.get_schedule_handle("order-sync").describe()
-    raw = order_sync.schedule.action.args  # type: ignore[union-attr]
+    raw = order_sync.schedule.action.args
     assert settings.staff_notification_email not in str(raw)  # encrypted at rest
     (arg,) = await client.data_converter.decode(raw, [OrderSyncInput])
     assert arg.staff_email == settings.staff_notification_email
@@ -107,9 +107,9 @@ async def test_pause_unpause_trigger(client, own_settings) -> None:
             break
         await asyncio.sleep(0.1)
     action = desc.info.recent_actions[-1].action
-    assert action.workflow_id.startswith("storage-cleanup")  # type: ignore[union-attr]
-    run = client.get_workflow_handle_for(StorageCleanupWorkflow.run, action.workflow_id)  # type: ignore[union-attr]
+    assert action.workflow_id.startswith("storage-cleanup")
+    run = client.get_workflow_handle_for(StorageCleanupWorkflow.run, action.workflow_id)
     result = await asyncio.wait_for(run.result(), timeout=30)
     assert result.deleted >= 0
     views = {v.schedule_id: v for v in await list_schedules(client)}
-    assert views["storage-cleanup"].last_workflow_id == action.workflow_id  # type: ignore[union-attr]
+    assert views["storage-cleanup"].last_workflow_id == action.workflow_id

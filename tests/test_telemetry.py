@@ -40,7 +40,7 @@ def buy_label(shipment: Shipment) -> None:
     )
 
 
-def worker_for(client: Client, task_queue: str, settings) -> Worker:  # type: ignore[no-untyped-def]
+def worker_for(client: Client, task_queue: str, settings) -> Worker:
     from concurrent.futures import ThreadPoolExecutor
 
     return Worker(

@@ -70,7 +70,7 @@ def test_bad_key_specs_are_refused(spec: str, message: str) -> None:
         parse_keys(spec)
 
 
-async def test_namespace_retention_is_set(temporal_env) -> None:  # type: ignore[no-untyped-def]
+async def test_namespace_retention_is_set(temporal_env) -> None:
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
     from temporal_client import ensure_namespace_retention
@@ -84,7 +84,7 @@ async def test_namespace_retention_is_set(temporal_env) -> None:  # type: ignore
     assert await ensure_namespace_retention(client, client.namespace, 30)  # idempotent
 
 
-def test_tls_follows_the_settings(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_tls_follows_the_settings(settings, tmp_path) -> None:
     from temporalio.client import TLSConfig
 
     from temporal_client import tls_config

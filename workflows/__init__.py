@@ -19,6 +19,7 @@ def all_workflows() -> list[type]:
     from workflows.inspection import InspectionWorkflow
     from workflows.label import LabelWorkflow
     from workflows.listing import ListingWorkflow
+    from workflows.listing_change import ListingChangeWorkflow
     from workflows.scheduled import (
         InventorySyncWorkflow,
         OrderSyncWorkflow,
@@ -28,6 +29,7 @@ def all_workflows() -> list[type]:
 
     return [
         ListingWorkflow,
+        ListingChangeWorkflow,
         BulkListingWorkflow,
         EmailWorkflow,
         OrderSyncWorkflow,

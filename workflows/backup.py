@@ -5,6 +5,7 @@ backups the retention policy no longer keeps. Started hourly by the `database-ba
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -23,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         RetentionApplied,
     )
 
-DUMP = {
+DUMP: dict[str, Any] = {
     "start_to_close_timeout": timedelta(hours=1),
     "heartbeat_timeout": timedelta(minutes=2),
     "retry_policy": RetryPolicy(
@@ -34,7 +35,7 @@ DUMP = {
 }
 """A dump of a large database takes minutes; the activity heartbeats while pg_dump runs."""
 
-RETENTION = {
+RETENTION: dict[str, Any] = {
     "start_to_close_timeout": timedelta(minutes=5),
     "retry_policy": RetryPolicy(
         maximum_attempts=5,

@@ -4,7 +4,10 @@ Record the order, confirmation email, inspection (child), shipment + label (chil
 uploaded to eBay, shipping email, then follow the tracking until delivered (poll timer, the
 `tracking_refresh` signal checks now, continue-as-new on long loops) and mark the order complete.
 A failed inspection, a failed label step or a staff `cancel` (only before the label stage) runs
-the saga's compensations in reverse: refund on eBay, apology email, stock back.
+the saga's compensations in reverse: refund on eBay, apology email, stock back. A failed
+inspection first waits for the staff's `decide_failed_inspection` (refund now or contact the
+buyer first; what happens to the unit), with the defaults of `domain/stock.py` on timeout; the
+unit then goes where staff decided instead of back on sale.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from domain.errors import VALIDATION_FAILED
     from domain.refunds import RefundReason
+    from domain.stock import RefundTiming, UnitDisposition
     from temporal_client import (
         BUSINESS_STATUS,
         ORDER_ID,
@@ -35,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
     from workflows.contracts.fulfillment import (
         CANCEL_UPDATE,
+        DISPOSE_UNITS_ACTIVITY,
+        FAILED_INSPECTION_DECISION_UPDATE,
         FULFILLMENT_WORKFLOW,
         RECORD_ORDER_ACTIVITY,
         REFUND_ORDER_ACTIVITY,
@@ -43,6 +49,10 @@ with workflow.unsafe.imports_passed_through():
         TRACKING_REFRESH_SIGNAL,
         CancelOrder,
         CompensationState,
+        DecisionState,
+        DisposedUnits,
+        DisposeUnits,
+        FailedInspectionDecision,
         FulfillmentResult,
         FulfillmentResume,
         FulfillmentStatus,
@@ -74,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         UploadTracking,
         label_workflow_id,
     )
+    from workflows.contracts.policies import id_reuse_policy
 
 FINISHED = ("completed", "cancelled", "refunded")
 """Order statuses after which a new run of the workflow has nothing to do."""
@@ -82,13 +93,21 @@ CANCELLABLE_STEPS = ("recording", "confirming", "inspecting")
 """Staff may cancel until the label stage starts (after that a label may be bought)."""
 
 
+FAILED_INSPECTION_DECISION_PATCH = "failed-inspection-decision"
+"""From this patch on, a failed inspection waits for the staff's decision (or its default) and
+disposes of the unit as decided instead of putting it back on sale."""
+
+DECIDABLE_STEPS = ("awaiting_decision", "contacting_buyer")
+
+
 class OrderStopped(Exception):
     """Internal: the order will not ship (inspection failed, cancelled, label impossible)."""
 
-    def __init__(self, reason: str, outcome: str) -> None:
+    def __init__(self, reason: str, outcome: str, about_item: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.outcome = outcome
+        self.about_item = about_item  # the item itself failed: staff decide about the unit
 
 
 @workflow.defn(name=FULFILLMENT_WORKFLOW)
@@ -99,6 +118,7 @@ class OrderFulfillmentWorkflow:
         self._refresh = False
         self._compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._compensation_failures: list[str] = []
+        self._decision: FailedInspectionDecision | None = None
 
     @workflow.run
     async def run(self, request: FulfillOrder) -> FulfillmentResult:
@@ -128,17 +148,21 @@ class OrderFulfillmentWorkflow:
             return FulfillmentResult(
                 ebay_order_id=order.ebay_order_id,
                 order_id=order.order_id,
-                outcome=order.status,  # type: ignore[arg-type]
+                outcome=order.status,
             )
         try:
             self._raise_if_cancelled()
             await self._confirm(order)
             outcome = await self._inspect(request, order)
             if not outcome.passed:
-                raise OrderStopped(f"inspection failed: {outcome.notes}", "refunded")
+                raise OrderStopped(
+                    f"inspection failed: {outcome.notes}", "refunded", about_item=True
+                )
             self._raise_if_cancelled()
             label = await self._label(request, order)
         except OrderStopped as stop:
+            if stop.about_item and workflow.patched(FAILED_INSPECTION_DECISION_PATCH):
+                await self._await_decision(request, order)
             return await self._stop(order, stop)
         except (ActivityError, ChildWorkflowError) as error:
             # nothing shipped yet: the buyer gets their money back rather than a stuck order
@@ -172,7 +196,7 @@ class OrderFulfillmentWorkflow:
         # Saga: the buyer has paid and eBay took the stock, so these undo the sale from here on.
         # Registered before the steps; they run in reverse (refund, apology, stock back).
         self._compensations = [
-            ("stock", lambda: self._restore_stock(order)),
+            ("stock", lambda: self._return_units(order)),
             ("apology", lambda: self._apologise(order)),
             ("refund", lambda: self._refund(order)),
         ]
@@ -197,6 +221,7 @@ class OrderFulfillmentWorkflow:
                 escalation_hours=request.inspection_escalation_hours,
             ),
             id=inspection_workflow_id(order.order_id),
+            id_reuse_policy=id_reuse_policy(INSPECTION_WORKFLOW),
             result_type=InspectionOutcome,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"inspection of {order.ebay_order_id}",
@@ -232,6 +257,7 @@ class OrderFulfillmentWorkflow:
                 rate_choice_seconds=request.rate_choice_seconds,
             ),
             id=label_workflow_id(shipment.shipment_id),
+            id_reuse_policy=id_reuse_policy(LABEL_WORKFLOW),
             result_type=LabelResult,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"label for {order.ebay_order_id}",
@@ -332,11 +358,11 @@ class OrderFulfillmentWorkflow:
         self._compensation_failures = failures  # the run fails with them once handlers finish
         if not failures:
             self._status.compensation.done = True
-            self._set_step(final)  # type: ignore[arg-type]
+            self._set_step(final)
         return FulfillmentResult(
             ebay_order_id=order.ebay_order_id,
             order_id=order.order_id,
-            outcome=final,  # type: ignore[arg-type]
+            outcome=final,
             shipment_id=self._status.shipment_id,
         )
 
@@ -365,11 +391,75 @@ class OrderFulfillmentWorkflow:
         )
         self._status.compensation.apology_sent = True
 
+    async def _await_decision(self, request: FulfillOrder, order: OrderRecord) -> None:
+        """A failed inspection: staff decide (refund now or contact the buyer first; what
+        happens to the unit). Nobody deciding within `decision_hours` means the defaults."""
+        self._set_step("awaiting_decision")
+        self._status.decision = DecisionState(deadline=self._deadline(request.decision_hours))
+        if not await self._wait_for_decision(request.decision_hours):
+            self._decision = FailedInspectionDecision(staff_id="default")
+        assert self._decision is not None
+        if self._decision.refund is RefundTiming.contact_buyer:
+            first = self._decision
+            self._decision = None  # the next decision is awaited from here on
+            self._set_step("contacting_buyer")
+            self._status.decision.deadline = self._deadline(request.buyer_contact_hours)
+            await self._email(
+                order,
+                "inspection_issue",
+                {"notes": self._status.inspection_notes, "refund_amount": order.total_value},
+            )
+            self._status.decision.buyer_contacted = True
+            if not await self._wait_for_decision(request.buyer_contact_hours):
+                # the contact window ended: the refund goes out, the unit as first decided
+                self._decision = first.model_copy(update={"refund": RefundTiming.now})
+        assert self._decision is not None
+        self._status.decision.refund = self._decision.refund
+        self._status.decision.unit = self._decision.unit
+        self._status.decision.decided_by = self._decision.staff_id or "staff"
+
+    async def _wait_for_decision(self, hours: float) -> bool:
+        try:
+            await workflow.wait_condition(
+                lambda: self._decision is not None,
+                timeout=timedelta(hours=hours),
+                timeout_summary="failed-inspection decision",
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    def _deadline(self, hours: float) -> str:
+        return (workflow.now() + timedelta(hours=hours)).isoformat()
+
+    async def _return_units(self, order: OrderRecord) -> None:
+        """The stock step of the saga: the staff's decision about a failed unit, else (a cancel
+        not about the item, or a history from before the decision) the unit goes back."""
+        if self._decision is None:
+            await self._restore_stock(order)
+            return
+        assert self._status.compensation is not None
+        await workflow.execute_activity(
+            DISPOSE_UNITS_ACTIVITY,
+            DisposeUnits(
+                order_id=order.order_id,
+                disposition=self._decision.unit,
+                condition=self._decision.condition,
+                note=self._decision.note or self._status.inspection_notes,
+            ),
+            result_type=DisposedUnits,
+            **EXTERNAL,
+        )
+        self._status.compensation.stock_restored = self._decision.unit is UnitDisposition.restock
+
     async def _restore_stock(self, order: OrderRecord) -> None:
         assert self._status.compensation is not None
         await workflow.execute_activity(
             RESTORE_STOCK_ACTIVITY,
-            RestoreStock(order_id=order.order_id),
+            RestoreStock(
+                order_id=order.order_id,
+                reason=self._status.compensation.reason,
+            ),
             result_type=RestoredStock,
             **EXTERNAL,
         )
@@ -397,6 +487,7 @@ class OrderFulfillmentWorkflow:
                 EMAIL_WORKFLOW,
                 email,
                 id=email_workflow_id(template, order.ebay_order_id),
+                id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 search_attributes=order_search_attributes(order.ebay_order_id),
@@ -428,7 +519,7 @@ class OrderFulfillmentWorkflow:
         return FulfillmentResult(
             ebay_order_id=self._status.ebay_order_id,
             order_id=resume.order_id,
-            outcome=outcome,  # type: ignore[arg-type]
+            outcome=outcome,
             shipment_id=resume.shipment_id,
             carrier=resume.carrier,
             tracking_number=resume.tracking_number,
@@ -453,6 +544,26 @@ class OrderFulfillmentWorkflow:
         if self._status.step not in CANCELLABLE_STEPS:
             raise ApplicationError(
                 f"too late to cancel: the order is at {self._status.step} (label stage reached)",
+                type=VALIDATION_FAILED,
+            )
+
+    @workflow.update(name=FAILED_INSPECTION_DECISION_UPDATE)
+    def decide_failed_inspection(self, request: FailedInspectionDecision) -> FulfillmentStatus:
+        self._decision = request
+        return self._status
+
+    @decide_failed_inspection.validator
+    def _validate_decision(self, request: FailedInspectionDecision) -> None:
+        if self._status.step not in DECIDABLE_STEPS:
+            raise ApplicationError(
+                f"no decision is awaited: the order is at {self._status.step}",
+                type=VALIDATION_FAILED,
+            )
+        if self._decision is not None:
+            raise ApplicationError("a decision was already taken", type=VALIDATION_FAILED)
+        if self._status.step == "contacting_buyer" and request.refund is not RefundTiming.now:
+            raise ApplicationError(
+                "the buyer was already contacted: the next decision is refund 'now'",
                 type=VALIDATION_FAILED,
             )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from typing import Literal
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError, WorkflowAlreadyStartedError
@@ -46,29 +47,37 @@ with workflow.unsafe.imports_passed_through():
         RequestUpload,
         UploadTarget,
     )
+    from workflows.contracts.policies import id_reuse_policy
 
 MAX_FILES_PER_REQUEST = 20
+ESCALATION_CADENCE_TASK = "inspection-escalation-cadence-task"
+"""Patch id: escalation timers in their own task, none started where an update can land."""
 
 
 @workflow.defn(name=INSPECTION_WORKFLOW)
 class InspectionWorkflow:
-    def __init__(self) -> None:
-        self._order_id = ""
+    @workflow.init
+    def __init__(self, request: InspectionInput) -> None:
+        self._order_id = request.order_id  # known to validators of updates in the first task
         self._step = "creating"
         self._checklist: list[ChecklistItem] = []
         self._escalations = 0
         self._outcome: InspectionOutcome | None = None
         self._submitting = asyncio.Lock()
+        self._cadence: asyncio.Task[None] | None = None
+        self._escalating: set[int] = set()
 
     @workflow.run
     async def run(self, request: InspectionInput) -> InspectionOutcome:
-        self._order_id = request.order_id
         workflow.upsert_search_attributes(
             [
                 ORDER_ID.value_set(request.ebay_order_id or request.order_id),
                 BUSINESS_STATUS.value_set("inspecting"),
             ]
         )
+        cadence_task = workflow.patched(ESCALATION_CADENCE_TASK)
+        if cadence_task:  # the escalation timers run beside the main line, started once
+            self._cadence = asyncio.create_task(self._escalation_cadence(request))
         setup = await workflow.execute_activity(
             CREATE_INSPECTION_ACTIVITY,
             CreateInspection(order_id=request.order_id, workflow_id=workflow.info().workflow_id),
@@ -78,25 +87,51 @@ class InspectionWorkflow:
         self._checklist = setup.checklist
         self._step = "awaiting_result"
         workflow.set_current_details(f"waiting for the inspector ({len(self._checklist)} checks)")
-        while self._outcome is None:
-            try:
-                await workflow.wait_condition(
-                    lambda: self._outcome is not None,
-                    timeout=timedelta(hours=request.escalation_hours),
-                    timeout_summary="inspection escalation",
-                )
-            except TimeoutError:
-                await self._escalate(request)
+        if cadence_task:
+            # No command here: this task was triggered by an activity result, where an update
+            # may be accepted too; the cadence task owns the timers.
+            await workflow.wait_condition(
+                lambda: self._outcome is not None and not self._escalating
+            )
+        else:  # histories written before the cadence task: a timer per wait in the main line
+            while self._outcome is None:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._outcome is not None,
+                        timeout=timedelta(hours=request.escalation_hours),
+                        timeout_summary="inspection escalation",
+                    )
+                except TimeoutError:
+                    await self._escalate(request, self._next_escalation())
         await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self._outcome is not None
         self._step = "done"
         verdict = "passed" if self._outcome.passed else "failed"
         workflow.upsert_search_attributes([BUSINESS_STATUS.value_set(f"inspection_{verdict}")])
         workflow.set_current_details(f"inspection {verdict}")
         return self._outcome
 
-    async def _escalate(self, request: InspectionInput) -> None:
+    async def _escalation_cadence(self, request: InspectionInput) -> None:
+        """Every `escalation_hours` until the result is in: re-arm the next timer in the same task
+        where the last one fired, and send the escalation beside it, so no timer is ever started
+        in a task triggered by an activity or child result."""
+        while self._outcome is None:
+            await workflow.sleep(
+                timedelta(hours=request.escalation_hours), summary="inspection escalation"
+            )
+            if self._outcome is not None:
+                return
+            count = self._next_escalation()
+            self._escalating.add(count)
+            task = asyncio.create_task(self._escalate(request, count))
+            task.add_done_callback(lambda _t, c=count: self._escalating.discard(c))  # type: ignore[misc]
+
+    def _next_escalation(self) -> int:
         self._escalations += 1
-        count = self._escalations
+        return self._escalations
+
+    async def _escalate(self, request: InspectionInput, count: int) -> None:
+        """Email the staff and record the escalation; both commands leave in the same task."""
         workflow.set_current_details(f"not inspected yet: escalation {count} sent")
         email = SendEmail(
             template="inspection_escalation",
@@ -111,26 +146,32 @@ class InspectionWorkflow:
             },
             categories=["inspection"],
         )
+        record = RecordEscalation(order_id=request.order_id, count=count)
+        order_key = request.ebay_order_id or request.order_id
+        if self._cadence is None:  # histories before the cadence task: email, then record
+            await self._send_escalation(email, order_key)
+            await workflow.execute_activity(RECORD_ESCALATION_ACTIVITY, record, **DATABASE)
+            return
+        await asyncio.gather(
+            self._send_escalation(email, order_key),
+            workflow.execute_activity(RECORD_ESCALATION_ACTIVITY, record, **DATABASE),
+        )
+
+    async def _send_escalation(self, email: SendEmail, order_key: str) -> None:
         try:
             await workflow.execute_child_workflow(
                 EMAIL_WORKFLOW,
                 email,
                 id=email_workflow_id(email.template, email.key),
+                id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
                 result_type=EmailResult,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                search_attributes=order_search_attributes(
-                    request.ebay_order_id or request.order_id
-                ),
+                search_attributes=order_search_attributes(order_key),
             )
         except WorkflowAlreadyStartedError:
             pass  # this reminder was already sent
         except ChildWorkflowError as error:  # a lost reminder must not stop the inspection
             workflow.logger.warning("escalation email failed: %s", error)
-        await workflow.execute_activity(
-            RECORD_ESCALATION_ACTIVITY,
-            RecordEscalation(order_id=request.order_id, count=count),
-            **DATABASE,
-        )
 
     # --- updates ----------------------------------------------------------------------------
 
@@ -149,10 +190,10 @@ class InspectionWorkflow:
 
     @request_upload.validator
     def _validate_request_upload(self, request: RequestUpload) -> None:
-        if self._step != "awaiting_result" or self._outcome is not None:
-            raise ApplicationError(
-                f"uploads are closed (step {self._step})", type=VALIDATION_FAILED
-            )
+        # Validators read only the input and finality: the main line's progress (`_step`) may lag
+        # behind an update delivered in the same task as an activity result.
+        if self._outcome is not None:
+            raise ApplicationError("uploads are closed (result submitted)", type=VALIDATION_FAILED)
         if not request.file_names:
             raise ApplicationError("give at least one file name", type=VALIDATION_FAILED)
         if len(request.file_names) > MAX_FILES_PER_REQUEST:
@@ -162,6 +203,8 @@ class InspectionWorkflow:
 
     @workflow.update(name=SUBMIT_RESULT_UPDATE)
     async def submit_result(self, submission: InspectionSubmission) -> InspectionOutcome:
+        await workflow.wait_condition(lambda: self._step != "creating")  # the checklist is in
+        self._check_answers(submission)
         async with self._submitting:  # two inspectors at once: the first one wins
             if self._outcome is not None:
                 raise ApplicationError("the result was already submitted", type=VALIDATION_FAILED)
@@ -196,12 +239,8 @@ class InspectionWorkflow:
             )
             return self._outcome
 
-    @submit_result.validator
-    def _validate_submit_result(self, submission: InspectionSubmission) -> None:
-        if self._step != "awaiting_result" or self._outcome is not None:
-            raise ApplicationError(
-                f"no result expected now (step {self._step})", type=VALIDATION_FAILED
-            )
+    def _check_answers(self, submission: InspectionSubmission) -> None:
+        """Against the checklist, once it is known: fails the update, never the task."""
         keys = {item.key for item in self._checklist}
         missing = sorted(keys - submission.answers.keys())
         unknown = sorted(submission.answers.keys() - keys)
@@ -213,6 +252,15 @@ class InspectionWorkflow:
             raise ApplicationError(
                 f"not on the checklist: {', '.join(unknown)}", type=VALIDATION_FAILED
             )
+
+    @submit_result.validator
+    def _validate_submit_result(self, submission: InspectionSubmission) -> None:
+        if self._outcome is not None:
+            raise ApplicationError(
+                "no result expected now (already submitted)", type=VALIDATION_FAILED
+            )
+        if not submission.answers:
+            raise ApplicationError("answer the checklist", type=VALIDATION_FAILED)
         if not submission.media_keys:
             raise ApplicationError(
                 "at least one photo or video is required", type=VALIDATION_FAILED
@@ -223,7 +271,8 @@ class InspectionWorkflow:
         if outside:
             prefix = inspection_media_prefix(self._order_id)
             raise ApplicationError(
-                f"media keys must be under {prefix}: {', '.join(outside)}", type=VALIDATION_FAILED
+                f"media keys must be plain file paths under {prefix}: {', '.join(outside)}",
+                type=VALIDATION_FAILED,
             )
         try:
             uuid.UUID(submission.inspector_id)
@@ -238,12 +287,12 @@ class InspectionWorkflow:
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> InspectionStatus:
-        result = (
+        result: Literal["pending", "passed", "failed"] = (
             "pending" if self._outcome is None else ("passed" if self._outcome.passed else "failed")
         )
         return InspectionStatus(
             order_id=self._order_id,
-            step=self._step,  # type: ignore[arg-type]
+            step=self._step,
             checklist=self._checklist,
             escalations=self._escalations,
             result=result,

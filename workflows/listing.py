@@ -1,17 +1,24 @@
 """ListingWorkflow (id `listing-{product_id}`): from the Japanese record to a live eBay listing.
 
 Steps: load the product; AI copy (stored on the product); optional staff review through the
-`review` update (approve / edit / reject) with reminder emails every `reminder_hours`; image URLs
+`review` update (`edit` saves the copy and keeps waiting, `approve` publishes, `reject` stops)
+with reminder emails every `reminder_hours`; image URLs
 for the S3 keys; inventory location, inventory item, offer, publish; product marked listed.
 A permanent failure marks the product failed with the error and fails the workflow.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from temporal_client import BUSINESS_STATUS, SKU
@@ -42,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         PutInventoryItem,
         SetProductStatus,
     )
+    from workflows.contracts.policies import id_reuse_policy
 
 
 def _error_message(error: BaseException) -> str:
@@ -49,6 +57,13 @@ def _error_message(error: BaseException) -> str:
     while isinstance(error, ActivityError | ChildWorkflowError) and error.cause is not None:
         error = error.cause
     return str(error.message if isinstance(error, ApplicationError) else error)
+
+
+EDIT_SAVES_PATCH = "review-edit-saves"
+"""From this patch on, an `edit` saves the copy and the listing keeps waiting for `approve`."""
+
+REMINDERS_BOUNDED = "listing-reminders-bounded"
+"""Patch id: after `max_reminders` the wait for review keeps no timer."""
 
 
 @workflow.defn(name=LISTING_WORKFLOW)
@@ -131,6 +146,12 @@ class ListingWorkflow:
         """Wait for staff; remind them every `reminder_hours` (up to `max_reminders` emails)."""
         every = timedelta(hours=request.reminder_hours)
         while True:
+            if self._status.reminders_sent >= request.max_reminders and workflow.patched(
+                REMINDERS_BOUNDED
+            ):  # every reminder went out: wait on without a timer
+                await workflow.wait_condition(lambda: self._review is not None)
+                assert self._review is not None
+                return self._review
             try:
                 await workflow.wait_condition(lambda: self._review is not None, timeout=every)
             except TimeoutError:
@@ -156,13 +177,15 @@ class ListingWorkflow:
             },
         )
         # ABANDON: the reminder still goes out if staff answer while it is being sent.
-        await workflow.start_child_workflow(
-            EMAIL_WORKFLOW,
-            email,
-            id=email_workflow_id(email.template, email.key),
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            static_summary=f"approval reminder {n} for {self._status.sku}",
-        )
+        with contextlib.suppress(WorkflowAlreadyStartedError):  # sent already (e.g. a reset)
+            await workflow.start_child_workflow(
+                EMAIL_WORKFLOW,
+                email,
+                id=email_workflow_id(email.template, email.key),
+                id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=f"approval reminder {n} for {self._status.sku}",
+            )
 
     async def _step(
         self, step: ListingStep, request: ListingInput | None = None, error: str = ""
@@ -187,7 +210,7 @@ class ListingWorkflow:
         return ListingResult(
             product_id=self._status.product_id,
             sku=self._status.sku,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             offer_id=self._status.offer_id,
             listing_id=self._status.listing_id,
         )
@@ -207,6 +230,11 @@ class ListingWorkflow:
                 **DATABASE,
             )
             self._status.title = copy.title
+            if workflow.patched(EDIT_SAVES_PATCH):
+                # saved, not published: the reviewer edits again or approves separately
+                self._status.edits += 1
+                self._review_started = False
+                return self._status
         self._review = decision
         return self._status
 

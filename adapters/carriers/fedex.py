@@ -1,5 +1,5 @@
 """FedEx REST (OAuth client credentials, Rate, Ship, Track). The SOAP services with meter
-numbers are retired; the seed's FEDEX_KEY/FEDEX_PASSWORD map to the REST key pair in config.
+numbers are retired; the older FEDEX_KEY/FEDEX_PASSWORD names map to the REST key pair in config.
 
 Ship is not idempotent (each call buys a label), so every shipment carries our reference as a
 CUSTOMER_REFERENCE, and `find_label` looks it up through Track-by-reference after a lost answer.

@@ -217,13 +217,13 @@ def normalize_status(text: str) -> str:
     return "unknown"
 
 
-def parse_tracking_page(html: str) -> list[tuple[str, str, str, str]]:
+def parse_tracking_page(html: str) -> list[tuple[str, ...]]:
     """(status text, date, time, place) rows of the public tracking page's history table."""
     strip = re.compile(r"<[^>]+>")
     return [
         tuple(strip.sub("", m.group(g)).strip() for g in ("status", "date", "time", "place"))
         for m in _ROW.finditer(html)
-    ]  # type: ignore[misc]
+    ]
 
 
 # --- the carrier class both share ------------------------------------------------------------

@@ -71,7 +71,7 @@ def jst(value: datetime | str | None, lang: str, fmt: str = "medium") -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo("UTC"))
     return format_datetime(value, fmt, tzinfo=JST, locale=BABEL_LOCALES[lang])

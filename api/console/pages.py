@@ -489,7 +489,7 @@ async def inspection_detail(
 
 
 def api_inspections_item(raw: dict[str, Any]) -> Any:
-    from workflows.contracts.orders import ChecklistItem
+    from workflows.contracts.inspection import ChecklistItem
 
     return ChecklistItem.model_validate(raw)
 

@@ -76,7 +76,7 @@ async def rotate(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """Forget the pre-sign-in session and issue the next response under a fresh ID."""
     if old := connection.cookies.get(COOKIE):
         await connection.app.stores.get(STORE).delete(old)
-    connection.scope.setdefault("state", {})[ROTATE] = True  # type: ignore[typeddict-item]
+    connection.scope.setdefault("state", {})[ROTATE] = True
 
 
 def build_session_auth(settings: Settings) -> SessionAuth[AuthUser, Any]:

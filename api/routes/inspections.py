@@ -6,6 +6,7 @@ exact S3 versions the verdict recorded."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any, Literal
 
 import anyio.to_thread
@@ -16,7 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from adapters.s3 import IMAGE_TYPES, VIDEO_TYPES, check_key
 from api import workflows as wf
@@ -29,7 +30,7 @@ from api.services import Services
 from api.temporal import TemporalGateway
 from config import Settings
 from domain.media import UNSAFE_FILE_CHARACTERS, inspection_media_prefix, is_inspection_media_key
-from models import Inspection, InspectionResult, Order
+from models import Inspection, InspectionResult, Order, OrderStatus
 from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.inspection import (
@@ -119,6 +120,10 @@ class ResultRequest(RequestBody):
     notes: str = Field(default="", max_length=5000)
 
 
+ORDER_CLOSED = (OrderStatus.cancelled, OrderStatus.refunded)
+"""Orders that left the inspection queue: an inspector's verdict changes nothing for them."""
+
+
 def _load(session: Session, order_id: uuid.UUID) -> tuple[Inspection, Order]:
     inspection = session.exec(select(Inspection).where(Inspection.order_id == order_id)).first()
     order = session.get(Order, order_id)
@@ -135,9 +140,11 @@ async def queue(
     offset: int = offset_param(),
 ) -> Page[QueueItem]:
     def run(session: Session) -> Page[QueueItem]:
-        query = select(Inspection, Order).join(Order, Order.id == Inspection.order_id)
+        query = select(Inspection, Order).join(Order, col(Order.id) == Inspection.order_id)
         if result is not None:
             query = query.where(Inspection.result == result)
+        if result is InspectionResult.pending:  # a cancelled order has nothing left to inspect
+            query = query.where(col(Order.status).not_in(ORDER_CLOSED))
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(Inspection.created_at, Inspection.id).offset(offset).limit(limit)  # type: ignore[arg-type]
@@ -215,7 +222,7 @@ async def media_upload_urls(
         safe = UNSAFE_FILE_CHARACTERS.sub("_", name)[-80:].strip("._") or "media"
         key = f"{inspection_media_prefix(str(order_id))}{uuid.uuid4().hex[:12]}-{safe}"
         form = await anyio.to_thread.run_sync(
-            lambda k=key: services.storage.presign_upload(k, data.content_type)
+            partial(services.storage.presign_upload, key, data.content_type)
         )
         targets.append(
             MediaTarget(
@@ -279,8 +286,17 @@ async def submit_result(
         except ValueError as exc:
             raise ClientException(status_code=422, detail=str(exc)) from exc
         if not is_inspection_media_key(key, str(order_id)):
-            raise ClientException(status_code=422, detail=f"media keys must start with {prefix}")
-    await in_session(settings, lambda s: _load(s, order_id))
+            raise ClientException(
+                status_code=422,
+                detail=f"media keys must be plain file paths under {prefix}: {key}",
+            )
+    _, order = await in_session(settings, lambda s: _load(s, order_id))
+    if order.status in ORDER_CLOSED:
+        raise ClientException(
+            status_code=409,
+            detail=f"order {order.ebay_order_id} was {order.status}: there is nothing to inspect"
+            + (f" ({order.cancel_reason})" if order.cancel_reason else ""),
+        )
     client = await temporal.client()
     submission = InspectionSubmission(
         answers=data.answers,

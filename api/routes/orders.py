@@ -4,6 +4,7 @@ the database; detail with the live fulfillment status (workflow query); cancel (
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -13,12 +14,20 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from api import workflows as wf
 from api.db import in_session
 from api.fields import RequestBody
-from api.pagination import Page, limit_param, offset_param, search_param
+from api.pagination import (
+    Page,
+    check_range,
+    contains,
+    in_range,
+    limit_param,
+    offset_param,
+    search_param,
+)
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
@@ -28,7 +37,9 @@ from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import (
     CANCEL_UPDATE,
+    FAILED_INSPECTION_DECISION_UPDATE,
     CancelOrder,
+    FailedInspectionDecision,
     FulfillmentStatus,
     fulfillment_workflow_id,
 )
@@ -42,6 +53,7 @@ class OrderSummary(BaseModel):
     id: uuid.UUID
     ebay_order_id: str
     buyer_username: str
+    buyer_name: str
     status: str
     total_value: str
     total_currency: str
@@ -97,23 +109,26 @@ def load_order(session: Session, order_id: uuid.UUID) -> Order:
     return order
 
 
-@get("/", summary="List orders (filter by status, search order id or buyer)")
+@get("/", summary="List orders (filter by status and date, search order id or buyer)")
 async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
-    q: str | None = search_param(120, "order id or buyer"),
+    q: str | None = search_param(120, "eBay order id, buyer name or buyer username contains"),
+    created_from: FromQuery[datetime | None] = None,
+    created_to: FromQuery[datetime | None] = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[OrderSummary]:
+    check_range(created_from, created_to)
+
     def run(session: Session) -> Page[OrderSummary]:
         query = select(Order)
         if status is not None:
             query = query.where(Order.status == status)
         if q:
-            pattern = f"%{q}%"
-            query = query.where(
-                or_(Order.ebay_order_id.ilike(pattern), Order.buyer_username.ilike(pattern))  # type: ignore[attr-defined]
-            )
+            columns = (Order.ebay_order_id, Order.buyer_name, Order.buyer_username)
+            query = query.where(or_(*(contains(c, q) for c in columns)))
+        query = in_range(query, col(Order.created_at), created_from, created_to)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(Order.created_at.desc(), Order.ebay_order_id)  # type: ignore[attr-defined]
@@ -178,12 +193,37 @@ async def cancel_order(
     )
 
 
+@post(
+    "/{order_id:uuid}/inspection-decision",
+    guards=[STAFF],
+    status_code=HTTP_200_OK,
+    summary="Decide after a failed inspection: refund now or contact the buyer; the unit's fate",
+)
+async def decide_failed_inspection(
+    request: AuthRequest,
+    order_id: FromPath[uuid.UUID],
+    data: JSONBody[FailedInspectionDecision],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> FulfillmentStatus:
+    order = await in_session(settings, lambda s: load_order(s, order_id))
+    client = await temporal.client()
+    workflow_id = order.workflow_id or fulfillment_workflow_id(order.ebay_order_id)
+    return await wf.update(
+        client,
+        workflow_id,
+        FAILED_INSPECTION_DECISION_UPDATE,
+        data.model_copy(update={"staff_id": str(request.user.id)}),
+        FulfillmentStatus,
+    )
+
+
 def routers() -> list[Router]:
     return [
         Router(
             path="/api/orders",
             guards=[ANY_ROLE],
             tags=["orders"],
-            route_handlers=[list_orders, get_order, cancel_order],
+            route_handlers=[list_orders, get_order, cancel_order, decide_failed_inspection],
         )
     ]

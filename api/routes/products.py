@@ -10,19 +10,21 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from adapters.s3 import IMAGE_TYPES, UploadForm, check_key
 from api import workflows as wf
@@ -38,7 +40,15 @@ from api.fields import (
     json_int,
     json_number,
 )
-from api.pagination import Page, limit_param, offset_param, search_param
+from api.pagination import (
+    Page,
+    check_range,
+    contains,
+    in_range,
+    limit_param,
+    offset_param,
+    search_param,
+)
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -50,6 +60,7 @@ from domain.parcels import (
     DEFAULT_WEIGHT_G,
     DEFAULT_WIDTH_CM,
 )
+from domain.pricing import usd_from_jpy
 from domain.sku import SKU_PATTERN
 from models import Condition, Product, ProductStatus
 from models.types import UTCDateTime
@@ -66,6 +77,12 @@ from workflows.contracts.listing import (
     ListingStatus,
     bulk_listing_workflow_id,
     listing_workflow_id,
+)
+from workflows.contracts.listing_change import (
+    LISTING_CHANGE_WORKFLOW,
+    ListingAction,
+    ListingChange,
+    listing_change_workflow_id,
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
@@ -112,6 +129,11 @@ class ProductUpdate(RequestBody):
     condition: Condition | None = None
     condition_notes: str | None = Field(default=None, max_length=2000)
     price_jpy: Price | None = None
+    price_usd: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$",
+        description="eBay price; when only price_jpy changes it is derived (JPY_PER_USD)",
+    )
     quantity: Quantity | None = None
     weight_g: Weight | None = None
     length_cm: Dimension | None = None
@@ -214,6 +236,12 @@ class Edit(RequestBody):
 
 class BatchRequest(RequestBody):
     product_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
+    without_review: bool = Field(
+        default=False,
+        description="Must be true: a batch publishes the AI copy with no staff review. To review "
+        "first, start each listing (POST /api/products/{id}/listing) and approve them together "
+        "with POST /api/listing-reviews/approve.",
+    )
     batch_id: str | None = Field(
         default=None,
         pattern=BATCH_ID.pattern,
@@ -248,7 +276,7 @@ async def _check_images(services: Services, sku: str, keys: list[str]) -> None:
     if problems:
         raise ClientException(status_code=422, detail="; ".join(problems))
     for key in keys:
-        if not await anyio.to_thread.run_sync(lambda k=key: services.storage.exists(k)):
+        if not await anyio.to_thread.run_sync(partial(services.storage.exists, key)):
             raise ClientException(status_code=422, detail=f"nothing was uploaded under {key}")
 
 
@@ -264,19 +292,23 @@ def _started(started: wf.Started) -> Response[wf.Started]:
 async def list_products(
     settings: NamedDependency[Settings],
     status: FromQuery[ProductStatus | None] = None,
-    q: str | None = search_param(100, "SKU or title contains"),
+    q: str | None = search_param(100, "SKU, Japanese or English title contains"),
+    created_from: FromQuery[datetime | None] = None,
+    created_to: FromQuery[datetime | None] = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ProductPublic]:
+    check_range(created_from, created_to)
+
     def run(session: Session) -> Page[ProductPublic]:
         query = select(Product)
         if status is not None:
             query = query.where(Product.status == status)
         if q:
-            pattern = f"%{q}%"
             query = query.where(
-                or_(Product.sku.ilike(pattern), Product.title_ja.ilike(pattern))  # type: ignore[attr-defined]
+                or_(*(contains(c, q) for c in (Product.sku, Product.title_ja, Product.title_en)))
             )
+        query = in_range(query, col(Product.created_at), created_from, created_to)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(Product.created_at.desc(), Product.sku)  # type: ignore[attr-defined]
@@ -316,31 +348,57 @@ async def get_product(
 
 @patch(
     "/{product_id:uuid}",
-    summary="Edit the source record and its images (not while publishing)",
-    description="Unknown fields are refused (400). `image_keys` replaces the image list.",
+    summary="Edit the source record and its images (not while publishing); on a listed "
+    "product a price or quantity change is pushed to the eBay offer",
+    description="Unknown fields are refused (400). `image_keys` replaces the image list. "
+    "When only `price_jpy` changes, `price_usd` is derived with JPY_PER_USD.",
 )
 async def update_product(
+    request: AuthRequest,
     product_id: FromPath[uuid.UUID],
     data: JSONBody[ProductUpdate],
     settings: NamedDependency[Settings],
     services: NamedDependency[Services],
+    temporal: NamedDependency[TemporalGateway],
 ) -> ProductPublic:
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if "price_usd" in changes and Decimal(changes["price_usd"]) <= 0:
+        raise ClientException(status_code=422, detail="price_usd must be positive")
+    if "price_jpy" in changes and "price_usd" not in changes:
+        changes["price_usd"] = usd_from_jpy(changes["price_jpy"], settings.jpy_per_usd)
     if data.image_keys is not None:
-        product = await in_session(settings, lambda s: _load(s, product_id))
-        await _check_images(services, product.sku, data.image_keys)
+        current = await in_session(settings, lambda s: _load(s, product_id))
+        await _check_images(services, current.sku, data.image_keys)
 
-    def run(session: Session) -> ProductPublic:
+    def run(session: Session) -> tuple[ProductPublic, bool]:
         product = _load(session, product_id)
         if product.status in {ProductStatus.generating, ProductStatus.publishing}:
             raise ClientException(
                 status_code=409, detail=f"the product is {product.status}; edit it afterwards"
             )
-        product.sqlmodel_update(data.model_dump(exclude_unset=True, exclude_none=True))
+        product.sqlmodel_update(changes)
         product.updated_at = datetime.now(UTC)
         session.add(product)
-        return ProductPublic.model_validate(product)
+        live = product.status == ProductStatus.listed and bool(product.ebay_offer_id)
+        return ProductPublic.model_validate(product), live
 
-    return await in_session(settings, run)
+    product, live = await in_session(settings, run)
+    if live and {"price_jpy", "price_usd", "quantity"} & changes.keys():
+        client = await temporal.client()
+        change = ListingChange(
+            product_id=str(product_id),
+            action="push",
+            raise_quantity="quantity" in changes,
+            staff_id=str(request.user.id),
+        )
+        await wf.start(
+            client,
+            settings,
+            LISTING_CHANGE_WORKFLOW,
+            change,
+            listing_change_workflow_id("push", str(product_id)),
+        )
+    return product
 
 
 @delete("/{product_id:uuid}", summary="Delete a product that never reached eBay")
@@ -352,7 +410,8 @@ async def delete_product(
         if product.status not in EDITABLE or product.ebay_offer_id:
             raise ClientException(
                 status_code=409,
-                detail=f"the product is {product.status} on eBay; end the listing instead",
+                detail=f"the product is {product.status} on eBay; end the listing instead "
+                "(POST /api/products/{id}/listing/end)",
             )
         session.delete(product)
 
@@ -471,6 +530,65 @@ async def listing_status(
     )
 
 
+async def _change_listing(
+    request: AuthRequest,
+    product_id: uuid.UUID,
+    action: ListingAction,
+    settings: Settings,
+    temporal: TemporalGateway,
+) -> Response[wf.Started]:
+    product = await in_session(settings, lambda s: _load(s, product_id))
+    needs = {"end": ProductStatus.listed, "relist": ProductStatus.ended}[action]
+    if product.status != needs or not product.ebay_offer_id:
+        raise ClientException(
+            status_code=409,
+            detail=f"only a {needs} product can be {'ended' if action == 'end' else 'relisted'}"
+            f" (this one is {product.status})",
+        )
+    if action == "relist" and product.quantity < 1:
+        raise ClientException(status_code=409, detail="nothing in stock to relist (quantity 0)")
+    client = await temporal.client()
+    change = ListingChange(product_id=str(product_id), action=action, staff_id=str(request.user.id))
+    started = await wf.start(
+        client,
+        settings,
+        LISTING_CHANGE_WORKFLOW,
+        change,
+        listing_change_workflow_id(action, str(product_id)),
+    )
+    return _started(started)
+
+
+@post(
+    "/{product_id:uuid}/listing/end",
+    summary="End the eBay listing (withdraw the offer); the product becomes `ended`",
+    responses=STARTED_RESPONSES,
+    status_code=HTTP_202_ACCEPTED,
+)
+async def end_listing(
+    request: AuthRequest,
+    product_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Response[wf.Started]:
+    return await _change_listing(request, product_id, "end", settings, temporal)
+
+
+@post(
+    "/{product_id:uuid}/listing/relist",
+    summary="Relist an ended product: its quantity pushed, the same offer published again",
+    responses=STARTED_RESPONSES,
+    status_code=HTTP_202_ACCEPTED,
+)
+async def relist(
+    request: AuthRequest,
+    product_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Response[wf.Started]:
+    return await _change_listing(request, product_id, "relist", settings, temporal)
+
+
 async def _review(
     request: AuthRequest, temporal: TemporalGateway, product_id: uuid.UUID, **review: Any
 ) -> ListingStatus:
@@ -518,6 +636,40 @@ async def reject_listing(
     return await _review(request, temporal, product_id, action="reject", reason=data.reason)
 
 
+class BatchApproval(BaseModel):
+    product_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+
+
+class ApprovalOutcome(BaseModel):
+    product_id: uuid.UUID
+    approved: bool
+    step: str = ""
+    error: str = ""
+
+
+@post(
+    "/approve",
+    status_code=HTTP_200_OK,
+    summary="Approve many reviewed listings at once (each one answers for itself)",
+)
+async def approve_many(
+    request: AuthRequest,
+    data: JSONBody[BatchApproval],
+    temporal: NamedDependency[TemporalGateway],
+) -> list[ApprovalOutcome]:
+    outcomes = []
+    for product_id in dict.fromkeys(data.product_ids):
+        try:
+            status = await _review(request, temporal, product_id, action="approve")
+        except HTTPException as refused:
+            outcomes.append(
+                ApprovalOutcome(product_id=product_id, approved=False, error=str(refused.detail))
+            )
+            continue
+        outcomes.append(ApprovalOutcome(product_id=product_id, approved=True, step=status.step))
+    return outcomes
+
+
 # Bulk listing ---------------------------------------------------------------------------------
 
 
@@ -532,6 +684,12 @@ async def start_batch(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> Response[wf.Started]:
+    if not data.without_review:
+        raise ClientException(
+            status_code=422,
+            detail="a batch publishes without review: send without_review=true, or start each "
+            "listing and approve them together with POST /api/listing-reviews/approve",
+        )
     ids = list(dict.fromkeys(data.product_ids))
 
     def missing(session: Session) -> list[uuid.UUID]:
@@ -580,6 +738,8 @@ def routers() -> list[Router]:
                 approve_listing,
                 edit_listing,
                 reject_listing,
+                end_listing,
+                relist,
             ],
         ),
         Router(
@@ -587,5 +747,11 @@ def routers() -> list[Router]:
             guards=[STAFF],
             tags=["products"],
             route_handlers=[start_batch, batch_progress],
+        ),
+        Router(
+            path="/api/listing-reviews",
+            guards=[STAFF],
+            tags=["products"],
+            route_handlers=[approve_many],
         ),
     ]

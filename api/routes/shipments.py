@@ -152,7 +152,7 @@ async def list_shipments(
             query = query.where(Shipment.carrier == carrier)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
-            query.order_by(Shipment.created_at.desc(), Shipment.id)  # type: ignore[attr-defined]
+            query.order_by(col(Shipment.created_at).desc(), col(Shipment.id))
             .offset(offset)
             .limit(limit)
         ).all()

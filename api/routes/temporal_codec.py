@@ -14,6 +14,7 @@ token and only these routes read it). The UI origins are TEMPORAL_UI_ORIGINS (CO
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from inspect import isawaitable
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
@@ -63,10 +64,12 @@ def codec_guard(settings: Settings) -> Guard:
             audience=jwt_auth.accepted_audiences,
             require_claims=jwt_auth.require_claims,
         )
-        user = await jwt_auth.retrieve_user_handler(token, connection)
-        revoked = jwt_auth.revoked_token_handler and await jwt_auth.revoked_token_handler(
+        user = jwt_auth.retrieve_user_handler(token, connection)
+        user = await user if isawaitable(user) else user
+        revoked = jwt_auth.revoked_token_handler and jwt_auth.revoked_token_handler(
             token, connection
         )
+        revoked = await revoked if isawaitable(revoked) else revoked
         if not isinstance(user, AuthUser) or revoked:
             raise NotAuthorizedException("the access token is not valid any more")
         connection.scope["user"] = user  # the request log names the caller

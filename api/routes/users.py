@@ -30,6 +30,7 @@ from api.security.tokens import AuthUser
 from api.stores import AUTH_STATE
 from config import Settings
 from models import Role, User
+from models.db import table_of
 
 AuthRequest = Request[AuthUser, Token, Any]
 
@@ -193,7 +194,7 @@ async def unlock_user(
 ) -> UserPublic:
     def run(session: Session) -> UserPublic:
         _load(session, user_id)
-        table = User.__table__
+        table = table_of(User)
         session.execute(
             sa.update(table)
             .where(table.c.id == user_id)

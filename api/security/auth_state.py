@@ -26,6 +26,7 @@ from sqlmodel import Session
 from api.db import in_session
 from config import Settings
 from models import Role, User
+from models.db import table_of
 
 SNAPSHOT_SECONDS = 300
 """How long an unchanged snapshot is kept before the row is read again."""
@@ -80,7 +81,7 @@ class AuthState:
 def bump_generation(session: Session, user_id: uuid.UUID) -> None:
     """In the caller's transaction: every access token issued to the user so far stops working
     once the caller publishes (`publish`)."""
-    table = User.__table__
+    table = table_of(User)
     session.execute(
         sa.update(table)
         .where(table.c.id == user_id)

@@ -6,7 +6,7 @@ routes that complete it, which declare the steps they serve in `opt["setup_steps
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -28,7 +28,7 @@ SETUP_MESSAGES = {
 SETUP_ANY = {"setup_steps": (PASSWORD_CHANGE_REQUIRED, TWO_FACTOR_ENROLMENT_REQUIRED)}
 SETUP_TWO_FACTOR = {"setup_steps": (TWO_FACTOR_ENROLMENT_REQUIRED,)}
 
-Guard = Callable[[ASGIConnection, BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection, BaseRouteHandler], None | Awaitable[None]]
 
 
 def require_roles(*roles: Role) -> Guard:

@@ -15,6 +15,7 @@ from api.security.auth_state import bump_generation
 from api.security.tokens import hash_opaque
 from config import Settings
 from models import PasswordResetToken, RefreshToken, User
+from models.db import table_of
 
 
 async def create_reset_token(settings: Settings, user_id: uuid.UUID) -> tuple[uuid.UUID, str]:
@@ -49,7 +50,7 @@ async def apply_reset(settings: Settings, raw: str, new_hash: str) -> uuid.UUID 
 
     def run(session: Session) -> uuid.UUID | None:
         now = datetime.now(UTC)
-        table = PasswordResetToken.__table__
+        table = table_of(PasswordResetToken)
         row = session.execute(
             sa.update(table)
             .where(table.c.token_hash == digest)
@@ -86,7 +87,7 @@ def set_password(session: Session, user_id: uuid.UUID, new_hash: str) -> None:
     user.must_change_password = False
     session.add(user)
     bump_generation(session, user_id)
-    tokens = RefreshToken.__table__
+    tokens = table_of(RefreshToken)
     session.execute(
         sa.update(tokens)
         .where(tokens.c.user_id == user_id)

@@ -1,6 +1,7 @@
 """Fixed-window rate limits on Litestar's RateLimitMiddleware, with any window length (Litestar
-only knows second/minute/hour/day; the seed asks for 15 minutes), Retry-After on 429, and the
-client identified by the socket peer unless that peer is a trusted proxy."""
+only knows second/minute/hour/day; public routes allow 100 requests per 15 minutes per client),
+Retry-After on 429, and the client identified by the socket peer unless that peer is a trusted
+proxy."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -15,6 +16,7 @@ from api.security.auth_state import bump_generation
 from api.security.tokens import hash_opaque, new_refresh_secret
 from config import Settings
 from models import RefreshToken, User
+from models.db import table_of
 
 
 def _now() -> datetime:
@@ -50,7 +52,7 @@ async def _count_failure(
     Returns the end of the lock, if one started."""
 
     def run(session: Session) -> datetime | None:
-        table = User.__table__
+        table = table_of(User)
         column = table.c[counter]
         count = session.execute(
             sa.update(table)
@@ -91,7 +93,7 @@ async def record_login_success(
         values["password_hash"] = new_hash  # parameters were upgraded: keep the rehash
 
     def run(session: Session) -> None:
-        table = User.__table__
+        table = table_of(User)
         session.execute(sa.update(table).where(table.c.id == user_id).values(**values))
 
     await in_session(settings, run)
@@ -101,7 +103,7 @@ async def accept_totp_timecode(settings: Settings, user_id: uuid.UUID, timecode:
     """Consume a TOTP timecode: true only if it is newer than the last one used (no replay)."""
 
     def run(session: Session) -> bool:
-        table = User.__table__
+        table = table_of(User)
         result = session.execute(
             sa.update(table)
             .where(table.c.id == user_id)
@@ -113,7 +115,7 @@ async def accept_totp_timecode(settings: Settings, user_id: uuid.UUID, timecode:
             )
             .values(totp_last_timecode=timecode, totp_failed_count=0)
         )
-        return result.rowcount == 1
+        return cast("sa.CursorResult[Any]", result).rowcount == 1
 
     return await in_session(settings, run)
 
@@ -180,7 +182,7 @@ async def rotate(settings: Settings, raw: str) -> Rotation:
     new_raw, new_digest = new_refresh_secret()
 
     def run(session: Session) -> Rotation | tuple[str, uuid.UUID | None]:
-        table = RefreshToken.__table__
+        table = table_of(RefreshToken)
         now = _now()
         row = session.execute(
             sa.update(table)
@@ -224,7 +226,7 @@ async def rotate(settings: Settings, raw: str) -> Rotation:
 
 
 def _revoke_family(session: Session, family: uuid.UUID) -> None:
-    table = RefreshToken.__table__
+    table = table_of(RefreshToken)
     session.execute(
         sa.update(table)
         .where(table.c.family_id == family)
@@ -239,7 +241,7 @@ async def revoke_family(settings: Settings, family: uuid.UUID) -> None:
 
 async def revoke_all_for_user(settings: Settings, user_id: uuid.UUID) -> None:
     def run(session: Session) -> None:
-        table = RefreshToken.__table__
+        table = table_of(RefreshToken)
         session.execute(
             sa.update(table)
             .where(table.c.user_id == user_id)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def deps(settings, migrated_db, sandbox):  # type: ignore[no-untyped-def]
+def deps(settings, migrated_db, sandbox):
     from activities.deps import Dependencies
 
     deps = Dependencies(settings)
@@ -33,7 +33,7 @@ def deps(settings, migrated_db, sandbox):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def acts(deps) -> Any:  # type: ignore[no-untyped-def]
+def acts(deps) -> Any:
     from activities.catalog import CatalogActivities
 
     return CatalogActivities(deps)
@@ -43,7 +43,7 @@ def run(activity: Callable[..., Any], *args: Any) -> Any:
     return ActivityEnvironment().run(activity, *args)
 
 
-def product(settings, deps, with_image: bool = True) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def product(settings, deps, with_image: bool = True) -> tuple[str, str]:
     from models import Product
     from models.db import session_scope
 
@@ -67,7 +67,7 @@ def product(settings, deps, with_image: bool = True) -> tuple[str, str]:  # type
     return str(row.id), sku
 
 
-def lose_next(sandbox, path: str, method: str = "") -> None:  # type: ignore[no-untyped-def]
+def lose_next(sandbox, path: str, method: str = "") -> None:
     from sandbox.core import FaultRule
 
     sandbox.ctx.faults["ebay"] = FaultRule(
@@ -75,7 +75,7 @@ def lose_next(sandbox, path: str, method: str = "") -> None:  # type: ignore[no-
     )
 
 
-def count(sandbox, kind: str, key: str | None = None, service: str = "ebay") -> int:  # type: ignore[no-untyped-def]
+def count(sandbox, kind: str, key: str | None = None, service: str = "ebay") -> int:
     return sandbox.ctx.ledger.count(service, kind, key)
 
 

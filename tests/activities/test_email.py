@@ -17,7 +17,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def email_activities(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
+def email_activities(settings, migrated_db, sandbox) -> Any:
     from activities.deps import Dependencies
     from activities.email import EmailActivities
 
@@ -34,7 +34,7 @@ def _request(to: str = "buyer@example.com") -> SendEmail:
     )
 
 
-def _lose_next_send(sandbox) -> None:  # type: ignore[no-untyped-def]
+def _lose_next_send(sandbox) -> None:
     from sandbox.core import FaultRule
 
     sandbox.ctx.faults["sendgrid"] = FaultRule(

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:
     from activities.deps import Dependencies
     from activities.inspection import InspectionActivities
     from adapters.s3 import Storage
@@ -60,7 +60,7 @@ def test_file_names_are_made_safe() -> None:
         safe_file_name("../")
 
 
-def make_order(settings) -> str:  # type: ignore[no-untyped-def]
+def make_order(settings) -> str:
     from models import Order
     from models.db import session_scope
 

@@ -24,14 +24,14 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:
     from activities.deps import Dependencies
     from activities.orders import OrderActivities
 
     return OrderActivities(Dependencies(settings))
 
 
-def new_order(sandbox, sku: str, quantity: int = 1) -> str:  # type: ignore[no-untyped-def]
+def new_order(sandbox, sku: str, quantity: int = 1) -> str:
     answer = httpx.post(
         f"{sandbox.base_url}/_sandbox/orders",
         json={"orders": [{"sku": sku, "quantity": quantity, "country_code": "US"}]},
@@ -40,7 +40,7 @@ def new_order(sandbox, sku: str, quantity: int = 1) -> str:  # type: ignore[no-u
     return answer.json()["orders"][0]["orderId"]
 
 
-def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-untyped-def]
+def lose_next(sandbox, service: str, path: str) -> None:
     answer = httpx.post(
         f"{sandbox.base_url}/_sandbox/faults",
         json={service: {"lost_response_rate": 1.0, "times": 1, "path_contains": path}},
@@ -48,7 +48,7 @@ def lose_next(sandbox, service: str, path: str) -> None:  # type: ignore[no-unty
     answer.raise_for_status()
 
 
-def product(settings, sku: str):  # type: ignore[no-untyped-def]
+def product(settings, sku: str):
     from models import Product
     from models.db import session_scope
 
@@ -121,11 +121,12 @@ def test_restore_stock_once_in_db_and_on_ebay(acts, settings, sandbox) -> None:
     offer_id = list_on_ebay(settings, sku, quantity=2)
     with session_scope(settings) as session:
         session.add(
-            Product(sku=sku, title_ja="急須", price_jpy=8000, quantity=0, ebay_offer_id=offer_id)
+            Product(sku=sku, title_ja="急須", price_jpy=8000, quantity=2, ebay_offer_id=offer_id)
         )
     ebay_order_id = new_order(sandbox, sku, quantity=2)
     env = ActivityEnvironment()
     record = env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))
+    assert product(settings, sku).quantity == 0
     first = env.run(acts.restore_stock, RestoreStock(order_id=record.order_id))
     assert first.restored == {sku: 2} and not first.already_done
     # the order sync re-imports the order meanwhile: the restock flag survives
@@ -134,3 +135,53 @@ def test_restore_stock_once_in_db_and_on_ebay(acts, settings, sandbox) -> None:
     assert second.restored == {} and second.already_done
     assert product(settings, sku).quantity == 2
     assert EbayClient(settings).get_offers(sku)[0]["availableQuantity"] == 2
+
+
+def test_an_order_imported_twice_and_by_the_sync_takes_its_lines_off_once(
+    acts, settings, sandbox
+) -> None:
+    from activities.deps import Dependencies
+    from activities.sync import SyncActivities
+    from models import Product
+    from models.db import session_scope
+    from models.stock import StockMovement
+    from models.types import utcnow
+    from workflows.contracts.ops import FetchOrders
+
+    sku = f"STK-{uuid.uuid4().hex[:8]}"
+    with session_scope(settings) as session:
+        session.add(Product(sku=sku, title_ja="急須", price_jpy=8000, quantity=3))
+    started = utcnow()
+    ebay_order_id = new_order(sandbox, sku, quantity=2)
+    env = ActivityEnvironment()
+    env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))
+    env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))
+    sync = SyncActivities(Dependencies(settings))
+    from datetime import timedelta
+
+    env.run(
+        sync.fetch_orders,
+        FetchOrders(start=started - timedelta(minutes=1), end=utcnow() + timedelta(minutes=1)),
+    )
+    assert product(settings, sku).quantity == 1
+    with session_scope(settings) as session:
+        rows = session.exec(select(StockMovement).where(StockMovement.sku == sku)).all()
+        assert [(r.reason, r.quantity) for r in rows] == [("sale", -2)]
+
+
+def test_failed_unit_dispositions_once_each(acts, settings, sandbox) -> None:
+    from domain.stock import UnitDisposition
+    from models import Product
+    from models.db import session_scope
+    from workflows.contracts.fulfillment import DisposeUnits
+
+    sku = f"STK-{uuid.uuid4().hex[:8]}"
+    with session_scope(settings) as session:
+        session.add(Product(sku=sku, title_ja="急須", price_jpy=8000, quantity=1))
+    env = ActivityEnvironment()
+    record = env.run(acts.record_order, RecordOrder(ebay_order_id=new_order(sandbox, sku)))
+    assert product(settings, sku).quantity == 0
+    back = DisposeUnits(order_id=record.order_id, disposition=UnitDisposition.restock)
+    env.run(acts.dispose_units, back)
+    env.run(acts.dispose_units, back)  # a retry after a lost answer changes nothing
+    assert product(settings, sku).quantity == 1

@@ -25,7 +25,7 @@ ORDERS_CONTROL = "/_sandbox/orders"
 
 
 @pytest.fixture(scope="module")
-def acts(settings, migrated_db, sandbox) -> Any:  # type: ignore[no-untyped-def]
+def acts(settings, migrated_db, sandbox) -> Any:
     from activities.deps import Dependencies
     from activities.sync import SyncActivities
 
@@ -36,7 +36,7 @@ def run(activity: Callable[..., Any], *args: Any) -> Any:
     return ActivityEnvironment().run(activity, *args)
 
 
-def create_orders(sandbox, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+def create_orders(sandbox, count: int) -> list[str]:
     r = httpx.post(f"{sandbox.base_url}{ORDERS_CONTROL}", json={"count": count})
     r.raise_for_status()
     return [o["orderId"] for o in r.json()["orders"]]
@@ -65,7 +65,7 @@ def test_fetch_orders_projects_and_lists_new_ones(acts, clean_sandbox, settings)
     first = run(acts.fetch_orders, window)
     assert first.fetched >= 3 and set(ids) <= set(first.to_start)
     with session_scope(settings) as session:
-        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()  # type: ignore[attr-defined]
+        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()
         assert len(rows) == 3
         assert all(r.line_items and r.ship_to.get("country_code") for r in rows)
     # Twice is harmless: same rows; once marked started they are no longer "to start".
@@ -75,5 +75,5 @@ def test_fetch_orders_projects_and_lists_new_ones(acts, clean_sandbox, settings)
     third = run(acts.fetch_orders, window)
     assert not set(ids) & set(third.to_start)
     with session_scope(settings) as session:
-        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()  # type: ignore[attr-defined]
+        rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()
         assert len(rows) == 3 and {r.workflow_id for r in rows} == {f"order-{i}" for i in ids}

@@ -43,11 +43,11 @@ WATCH = JapaneseListingSource(
 
 
 @pytest.fixture
-def writer(settings) -> ListingWriter:  # type: ignore[no-untyped-def]
+def writer(settings) -> ListingWriter:
     return ListingWriter(settings)
 
 
-def _fault(sandbox, **rule: Any) -> None:  # type: ignore[no-untyped-def]
+def _fault(sandbox, **rule: Any) -> None:
     response = httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"openai": rule})
     assert response.status_code == 200, response.text
 

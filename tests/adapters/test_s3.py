@@ -25,14 +25,14 @@ from tests.uploads import post_upload
 
 
 @pytest.fixture
-def storage(sandbox, settings) -> Storage:  # type: ignore[no-untyped-def]
+def storage(sandbox, settings) -> Storage:
     store = Storage(settings)
     store.ensure_bucket()
     return store
 
 
 @pytest.fixture
-def fresh(sandbox, settings) -> Storage:  # type: ignore[no-untyped-def]
+def fresh(sandbox, settings) -> Storage:
     """A bucket nobody has created yet."""
     return Storage(settings.model_copy(update={"aws_s3_bucket": f"wd-{uuid.uuid4().hex[:12]}"}))
 

@@ -60,16 +60,16 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def mailer(settings) -> Mailer:  # type: ignore[no-untyped-def]
+def mailer(settings) -> Mailer:
     return Mailer(settings)
 
 
-def _fault(sandbox, **rule: Any) -> None:  # type: ignore[no-untyped-def]
+def _fault(sandbox, **rule: Any) -> None:
     response = httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"sendgrid": rule})
     assert response.status_code == 200, response.text
 
 
-def _messages(sandbox) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _messages(sandbox) -> list[dict[str, Any]]:
     return httpx.get(f"{sandbox.base_url}/_sandbox/sendgrid/messages").json()["messages"]
 
 

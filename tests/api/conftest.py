@@ -34,18 +34,18 @@ class Account:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
-def app_settings(settings, **overrides: Any):  # type: ignore[no-untyped-def]
+def app_settings(settings, **overrides: Any):
     """A copy with its own store namespace; Temporal unreachable unless a test supplies it."""
     defaults = {"store_namespace": f"t{uuid.uuid4().hex[:12]}", "temporal_address": "127.0.0.1:1"}
     return settings.model_copy(update={**defaults, **overrides})
 
 
 @pytest.fixture
-def make_client(settings, migrated_db) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+def make_client(settings, migrated_db) -> Callable[..., Any]:
     """`async with make_client(**settings_overrides) as client:` on a fresh app."""
     from api.app import create_app
 
-    def factory(temporal_client=None, **overrides: Any) -> AsyncTestClient:  # type: ignore[no-untyped-def]
+    def factory(temporal_client=None, **overrides: Any) -> AsyncTestClient:
         app = create_app(app_settings(settings, **overrides), temporal_client=temporal_client)
         return AsyncTestClient(app=app)
 
@@ -53,13 +53,13 @@ def make_client(settings, migrated_db) -> Callable[..., Any]:  # type: ignore[no
 
 
 @pytest.fixture
-async def client(make_client) -> AsyncIterator[AsyncTestClient]:  # type: ignore[no-untyped-def]
+async def client(make_client) -> AsyncIterator[AsyncTestClient]:
     async with make_client() as test_client:
         yield test_client
 
 
 @pytest.fixture
-def make_user(settings, migrated_db) -> Callable[..., Awaitable[Account]]:  # type: ignore[no-untyped-def]
+def make_user(settings, migrated_db) -> Callable[..., Awaitable[Account]]:
     from api.accounts import create_user
     from models import Role
 
@@ -86,7 +86,7 @@ async def login(client: AsyncTestClient, account: Account) -> Account:
 
 
 @pytest.fixture
-def logged_in(client, make_user) -> Callable[..., Awaitable[Account]]:  # type: ignore[no-untyped-def]
+def logged_in(client, make_user) -> Callable[..., Awaitable[Account]]:
     async def factory(role: str = "staff") -> Account:
         return await login(client, await make_user(role))
 
@@ -106,7 +106,7 @@ def next_code(secret: str, after_timecode: int | None = None) -> tuple[str, int]
 class Server:
     """The app under uvicorn in a thread (its own event loop), for real-HTTP callers."""
 
-    def __init__(self, app, port: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app, port: int) -> None:
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
         )
@@ -121,7 +121,7 @@ class Server:
             time.sleep(0.05)
         return self
 
-    def __exit__(self, *exc) -> None:  # type: ignore[no-untyped-def]
+    def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 

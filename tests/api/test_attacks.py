@@ -18,7 +18,7 @@ from temporalio.service import RPCError
 from api.pagination import MAX_OFFSET
 from api.security import notices, sessions
 from tests.api.conftest import PASSWORD, login, next_code
-from tests.api.test_order_routes import _seed
+from tests.api.test_order_routes import _insert_order
 
 LIST_ROUTES = ["/api/users", "/api/products", "/api/orders", "/api/inspections", "/api/shipments"]
 PROBLEM = "application/problem+json"
@@ -134,7 +134,7 @@ async def test_numbers_and_booleans_must_be_json_numbers_and_booleans(client, lo
     assert (await client.get("/api/auth/me", headers=victim.headers)).status_code == 200
 
 
-async def _user(client, admin, role: str):  # type: ignore[no-untyped-def]
+async def _user(client, admin, role: str):
     from tests.api.conftest import Account
 
     email = f"{role}-{uuid.uuid4().hex[:8]}@theworlddoor.example"
@@ -185,7 +185,7 @@ def _datetimes(value: Any, found: list[str]) -> list[str]:
 async def test_every_datetime_in_responses_carries_its_offset(client, logged_in, settings):
     """Before: `2026-12-01T23:48:41.351413` (naive) - every schema violation schemathesis found."""
     admin = await logged_in("admin")
-    _seed(settings)
+    _insert_order(settings)
     await client.post(
         "/api/products",
         json={"sku": f"TZ-{uuid.uuid4().hex[:6]}", "title_ja": "t", "price_jpy": 1},
@@ -424,7 +424,7 @@ async def test_wrong_and_replayed_codes_get_the_same_answer(client, make_user):
     assert replayed.json() == wrong.json()
 
 
-async def _started_email(temporal_env, workflow_id: str, settings=None) -> bytes:  # type: ignore[no-untyped-def]
+async def _started_email(temporal_env, workflow_id: str, settings=None) -> bytes:
     """The input of the EmailWorkflow started under that id (fails if none was started)."""
     from config import get_settings
     from temporal_codec import EncryptionCodec
@@ -526,13 +526,13 @@ async def test_cors_details_only_for_allowed_origins(client, settings):
 
 async def test_inspectors_do_not_see_the_buyers_contact_details(client, logged_in, settings):
     """Before: an inspector's order detail carried the buyer's email and full address."""
-    seeded = _seed(settings)
+    stored = _insert_order(settings)
     inspector = await logged_in("inspector")
     staff = await logged_in("staff")
-    seen = (await client.get(f"/api/orders/{seeded['order_id']}", headers=inspector.headers)).json()
+    seen = (await client.get(f"/api/orders/{stored['order_id']}", headers=inspector.headers)).json()
     assert seen["buyer_email"] is None and seen["ship_to"] is None
     assert seen["line_items"][0]["title"] == "Seiko watch"  # what inspection needs
-    full = (await client.get(f"/api/orders/{seeded['order_id']}", headers=staff.headers)).json()
+    full = (await client.get(f"/api/orders/{stored['order_id']}", headers=staff.headers)).json()
     assert full["buyer_email"] == "buyer@example.com" and full["ship_to"]["full_name"]
     queue = await client.get("/api/inspections?result=pending", headers=inspector.headers)
     assert "buyer@example.com" not in queue.text and "Jane Buyer" not in queue.text

@@ -19,7 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def storage(settings, sandbox):  # type: ignore[no-untyped-def]
+def storage(settings, sandbox):
     from adapters.s3 import Storage
 
     store = Storage(settings)

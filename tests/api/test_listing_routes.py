@@ -19,7 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings):  # type: ignore[no-untyped-def]
+async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings):
     """The API under uvicorn (its own loop and its own Temporal connection) talking to the
     session's worker. An in-process test client would block the loop the worker runs on while
     a handler waits for a workflow query, and deadlock."""
@@ -42,7 +42,7 @@ async def staff_client(make_user, worker, temporal_env, clean_sandbox, settings)
             yield client
 
 
-async def _product_with_image(client) -> dict:  # type: ignore[no-untyped-def]
+async def _product_with_image(client) -> dict:
     created = await client.post(
         "/api/products",
         json={
@@ -75,7 +75,7 @@ async def _product_with_image(client) -> dict:  # type: ignore[no-untyped-def]
     return attached.json()
 
 
-async def _wait(client, url: str, check, seconds: float = 30):  # type: ignore[no-untyped-def]
+async def _wait(client, url: str, check, seconds: float = 30):
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         response = await client.get(url)
@@ -110,13 +110,72 @@ async def test_listing_start_review_and_publish(staff_client):
         f"/api/products/{pid}/listing/edit", json={"title": title, "price_usd": "299.00"}
     )
     assert edited.status_code == 200, edited.text
-    assert edited.json()["title"] == title
+    assert edited.json()["title"] == title and edited.json()["edits"] == 1
+    saved = (await client.get(f"/api/products/{pid}")).json()
+    assert saved["title_en"] == title and saved["status"] == "awaiting_approval"  # not published
+    approved = await client.post(
+        "/api/listing-reviews/approve", json={"product_ids": [pid, str(uuid.uuid4())]}
+    )
+    assert approved.status_code == 200, approved.text
+    outcome = {o["product_id"]: o for o in approved.json()}
+    assert outcome[pid]["approved"] is True
+    assert [o["approved"] for o in approved.json() if o["product_id"] != pid] == [False]
     listed = await _wait(client, f"/api/products/{pid}", lambda p: p["status"] == "listed")
     assert listed["title_en"] == title and listed["ebay_listing_id"]
     late = await client.post(f"/api/products/{pid}/listing/approve")
     assert late.status_code in (404, 409)  # the workflow is finished: no more reviews
     missing = await client.get(f"/api/products/{uuid.uuid4()}/listing")
     assert missing.status_code == 404
+
+
+async def _ebay_offer(offer_id: str) -> dict:
+    from adapters.ebay import EbayClient
+    from config import get_settings
+
+    return await asyncio.to_thread(EbayClient(get_settings()).get_offer, offer_id)
+
+
+async def test_price_change_end_and_relist(staff_client):
+    client = staff_client
+    pid = (await _product_with_image(client))["id"]
+    assert (await client.post(f"/api/products/{pid}/listing")).status_code == 202
+    await _wait(client, f"/api/products/{pid}/listing", lambda s: s["step"] == "awaiting_approval")
+    assert (await client.post(f"/api/products/{pid}/listing/approve")).status_code == 200
+    listed = await _wait(client, f"/api/products/{pid}", lambda p: p["status"] == "listed")
+    offer_id = listed["ebay_offer_id"]
+    not_ended = await client.post(f"/api/products/{pid}/listing/relist")
+    assert not_ended.status_code == 409  # only an ended listing is relisted
+
+    # a yen price change reaches the offer, in USD at JPY_PER_USD (150 by default)
+    changed = await client.patch(f"/api/products/{pid}", json={"price_jpy": 60000})
+    assert changed.status_code == 200 and changed.json()["price_usd"] == "400.00"
+    await _until_offer(offer_id, lambda o: o["pricingSummary"]["price"]["value"] == "400.00")
+    bad = await client.patch(f"/api/products/{pid}", json={"price_usd": "12.345"})
+    assert bad.status_code == 400
+    assert (await client.get(f"/api/products/{pid}")).json()["price_usd"] == "400.00"
+
+    ended = await client.post(f"/api/products/{pid}/listing/end")
+    assert ended.status_code == 202, ended.text
+    await _wait(client, f"/api/products/{pid}", lambda p: p["status"] == "ended")
+    assert (await _ebay_offer(offer_id))["status"] == "UNPUBLISHED"
+    refused = await client.delete(f"/api/products/{pid}")
+    assert refused.status_code == 409 and "listing/end" in refused.json()["detail"]
+
+    relisted = await client.post(f"/api/products/{pid}/listing/relist")
+    assert relisted.status_code == 202, relisted.text
+    await _wait(client, f"/api/products/{pid}", lambda p: p["status"] == "listed")
+    offer = await _ebay_offer(offer_id)
+    assert offer["status"] == "PUBLISHED" and offer["availableQuantity"] == 1
+
+
+async def _until_offer(offer_id: str, check, seconds: float = 30):
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        offer = await _ebay_offer(offer_id)
+        if check(offer):
+            return offer
+        assert asyncio.get_running_loop().time() < deadline, offer
+        await asyncio.sleep(0.2)
 
 
 async def test_reject_through_the_api(staff_client):
@@ -137,16 +196,18 @@ async def test_bulk_listing_with_progress(staff_client):
     ids = [(await _product_with_image(client))["id"] for _ in range(3)]
     batch_id = f"batch-{uuid.uuid4().hex[:8]}"
     unknown = await client.post(
-        "/api/listing-batches", json={"product_ids": [str(uuid.uuid4())], "batch_id": batch_id}
+        "/api/listing-batches",
+        json={"product_ids": [str(uuid.uuid4())], "batch_id": batch_id, "without_review": True},
     )
-    assert unknown.status_code == 422
-    started = await client.post(
+    assert unknown.status_code == 422 and "unknown products" in unknown.text
+    implicit = await client.post(
         "/api/listing-batches", json={"product_ids": ids, "batch_id": batch_id}
     )
+    assert implicit.status_code == 422  # publishing without review must be asked for
+    batch = {"product_ids": ids, "batch_id": batch_id, "without_review": True}
+    started = await client.post("/api/listing-batches", json=batch)
     assert started.status_code == 202, started.text
-    again = await client.post(
-        "/api/listing-batches", json={"product_ids": ids, "batch_id": batch_id}
-    )
+    again = await client.post("/api/listing-batches", json=batch)
     assert again.status_code == 200 and again.json()["already_started"] is True
     progress = await _wait(
         client,

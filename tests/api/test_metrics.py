@@ -63,7 +63,7 @@ class RetryingWorkflow:
         )
 
 
-def add_business_rows(settings) -> None:  # type: ignore[no-untyped-def]
+def add_business_rows(settings) -> None:
     from models import EmailMessage, Inspection, LabelPurchase, Order, OrderStatus, Shipment
     from models.db import session_scope
 

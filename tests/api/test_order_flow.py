@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(150)
 
 
 @pytest.fixture
-async def api(make_user, worker, temporal_env, clean_sandbox, settings):  # type: ignore[no-untyped-def]
+async def api(make_user, worker, temporal_env, clean_sandbox, settings):
     """Base URL of the API under uvicorn (see test_listing_routes for why not in-process)."""
     from adapters.s3 import Storage
     from api.app import create_app
@@ -37,14 +37,14 @@ async def api(make_user, worker, temporal_env, clean_sandbox, settings):  # type
         yield f"http://127.0.0.1:{port}"
 
 
-async def _as(api: str, make_user, role: str) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+async def _as(api: str, make_user, role: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=api, timeout=30)
     account = await login(client, await make_user(role))
     client.headers.update(account.headers)
     return client
 
 
-async def _until(client, url: str, check, what: str, seconds: float = 40):  # type: ignore[no-untyped-def]
+async def _until(client, url: str, check, what: str, seconds: float = 40):
     deadline = asyncio.get_running_loop().time() + seconds
     body = None
     while asyncio.get_running_loop().time() < deadline:
@@ -57,7 +57,7 @@ async def _until(client, url: str, check, what: str, seconds: float = 40):  # ty
     raise AssertionError(f"never reached {what}: {body}")
 
 
-async def _recorded(staff, ebay_order_id: str) -> str:  # type: ignore[no-untyped-def]
+async def _recorded(staff, ebay_order_id: str) -> str:
     found = await _until(
         staff, f"/api/orders?q={ebay_order_id}", lambda b: b["total"] == 1, "order recorded"
     )
@@ -71,7 +71,7 @@ async def _recorded(staff, ebay_order_id: str) -> str:  # type: ignore[no-untype
     return order_id
 
 
-async def _inspect_through_api(inspector, order_id: str) -> None:  # type: ignore[no-untyped-def]
+async def _inspect_through_api(inspector, order_id: str) -> None:
     queued = await _until(
         inspector,
         f"/api/inspections/{order_id}",
@@ -155,6 +155,20 @@ async def test_sync_inspect_and_cancel_through_the_api(api, make_user, settings,
         await _until(
             staff, f"/api/orders/{other_id}", lambda b: b["status"] == "cancelled", "cancelled"
         )
+        queue = await inspector.get("/api/inspections", params={"limit": 200})
+        assert other_id not in [item["order_id"] for item in queue.json()["items"]]
+        late = await inspector.post(
+            f"/api/inspections/{other_id}/result",
+            json={
+                "answers": {"matches_photos": True},
+                "media_keys": [f"inspection-videos/{other_id}/late.mp4"],
+            },
+        )
+        assert late.status_code == 409 and "cancelled" in late.json()["detail"], late.text
+        no_decision = await staff.post(
+            f"/api/orders/{other_id}/inspection-decision", json={"refund": "now"}
+        )
+        assert no_decision.status_code in (404, 409)  # nothing failed: no decision awaited
         status = await staff.get(f"/api/operations/workflows/order-{cancelled_id}")
         assert status.status_code == 200, status.text
         assert status.json()["status"] == "completed"

@@ -16,7 +16,7 @@ from tests.uploads import apost_upload
 PDF = b"%PDF-1.4\n% test label\n"
 
 
-def _seed(settings, carrier: str = "fedex") -> dict[str, str]:
+def _insert_order(settings, carrier: str = "fedex") -> dict[str, str]:
     from models import Inspection, Order, Shipment
     from models.db import session_scope
 
@@ -27,6 +27,7 @@ def _seed(settings, carrier: str = "fedex") -> dict[str, str]:
             buyer_username=f"buyer_{uuid.uuid4().hex[:6]}",
             buyer_email="buyer@example.com",
             ship_to={"full_name": "Jane Buyer", "country_code": "US"},
+            buyer_name="Jane Buyer",
             line_items=[{"sku": "WD-1", "title": "Seiko watch", "quantity": 1}],
             total_value="299.00",
             status="inspecting",
@@ -56,27 +57,52 @@ def _seed(settings, carrier: str = "fedex") -> dict[str, str]:
 
 
 @pytest.fixture
-async def staff(client, make_user):  # type: ignore[no-untyped-def]
+async def staff(client, make_user):
     return await login(client, await make_user("staff"))
 
 
 async def test_orders_list_filter_and_detail(client, staff, settings):
-    seeded = await anyio.to_thread.run_sync(lambda: _seed(settings))
+    stored = await anyio.to_thread.run_sync(lambda: _insert_order(settings))
     found = await client.get(
-        "/api/orders", headers=staff.headers, params={"q": seeded["buyer"], "status": "inspecting"}
+        "/api/orders", headers=staff.headers, params={"q": stored["buyer"], "status": "inspecting"}
     )
     assert found.status_code == 200
-    assert [o["ebay_order_id"] for o in found.json()["items"]] == [seeded["ebay_order_id"]]
+    assert [o["ebay_order_id"] for o in found.json()["items"]] == [stored["ebay_order_id"]]
     other = await client.get(
-        "/api/orders", headers=staff.headers, params={"q": seeded["buyer"], "status": "shipped"}
+        "/api/orders", headers=staff.headers, params={"q": stored["buyer"], "status": "shipped"}
     )
     assert other.json()["total"] == 0
     bad = await client.get("/api/orders", headers=staff.headers, params={"status": "nonsense"})
     assert bad.status_code == 400
-    detail = await client.get(f"/api/orders/{seeded['order_id']}", headers=staff.headers)
+    for term in (stored["ebay_order_id"], "jane buyer", stored["buyer"].upper()):
+        hit = await client.get("/api/orders", headers=staff.headers, params={"q": term})
+        assert stored["ebay_order_id"] in [o["ebay_order_id"] for o in hit.json()["items"]], term
+    wildcard = await client.get("/api/orders", headers=staff.headers, params={"q": "%"})
+    assert wildcard.json()["total"] == 0  # % is a character to find, not a wildcard
+    future = await client.get(
+        "/api/orders", headers=staff.headers, params={"created_from": "2999-01-01T00:00:00Z"}
+    )
+    assert future.json()["total"] == 0
+    window = await client.get(
+        "/api/orders",
+        headers=staff.headers,
+        params={
+            "q": stored["buyer"],
+            "created_from": "2020-01-01T00:00:00Z",
+            "created_to": "2999-01-01T00:00:00Z",
+        },
+    )
+    assert window.json()["total"] == 1
+    backwards = await client.get(
+        "/api/orders",
+        headers=staff.headers,
+        params={"created_from": "2999-01-01T00:00:00Z", "created_to": "2020-01-01T00:00:00Z"},
+    )
+    assert backwards.status_code == 400
+    detail = await client.get(f"/api/orders/{stored['order_id']}", headers=staff.headers)
     assert detail.status_code == 200
     body = detail.json()
-    assert body["shipments"][0]["id"] == seeded["shipment_id"]
+    assert body["shipments"][0]["id"] == stored["shipment_id"]
     assert body["inspection"]["result"] == "pending"
     assert body["live"] is None  # Temporal unreachable here: the database view still answers
     assert (
@@ -90,19 +116,19 @@ async def test_orders_list_filter_and_detail(client, staff, settings):
 
 async def test_inspection_queue_and_media_checks(client, make_user, settings):
     inspector = await login(client, await make_user("inspector"))
-    seeded = await anyio.to_thread.run_sync(lambda: _seed(settings))
+    stored = await anyio.to_thread.run_sync(lambda: _insert_order(settings))
     queue = await client.get("/api/inspections", headers=inspector.headers, params={"limit": 200})
     assert queue.status_code == 200
-    mine = [i for i in queue.json()["items"] if i["order_id"] == seeded["order_id"]]
+    mine = [i for i in queue.json()["items"] if i["order_id"] == stored["order_id"]]
     assert mine and mine[0]["items"] == ["Seiko watch"] and mine[0]["result"] == "pending"
     foreign = await client.post(
-        f"/api/inspections/{seeded['order_id']}/result",
+        f"/api/inspections/{stored['order_id']}/result",
         headers=inspector.headers,
         json={"answers": {"matches_photos": True}, "media_keys": ["inspection-videos/other/x.mp4"]},
     )
     assert foreign.status_code == 422
     wrong_type = await client.post(
-        f"/api/inspections/{seeded['order_id']}/media/upload-urls",
+        f"/api/inspections/{stored['order_id']}/media/upload-urls",
         headers=inspector.headers,
         json={"file_names": ["a.exe"], "content_type": "application/x-msdownload"},
     )
@@ -115,15 +141,15 @@ async def test_media_upload_urls_work_against_s3(client, make_user, settings, sa
     storage = Storage(settings)
     await anyio.to_thread.run_sync(storage.ensure_bucket)
     inspector = await login(client, await make_user("inspector"))
-    seeded = await anyio.to_thread.run_sync(lambda: _seed(settings))
+    stored = await anyio.to_thread.run_sync(lambda: _insert_order(settings))
     targets = await client.post(
-        f"/api/inspections/{seeded['order_id']}/media/upload-urls",
+        f"/api/inspections/{stored['order_id']}/media/upload-urls",
         headers=inspector.headers,
         json={"file_names": ["unboxing video.mp4"], "content_type": "video/mp4"},
     )
     assert targets.status_code == 200, targets.text
     (target,) = targets.json()
-    assert target["key"].startswith(f"inspection-videos/{seeded['order_id']}/")
+    assert target["key"].startswith(f"inspection-videos/{stored['order_id']}/")
     assert " " not in target["key"]
     assert target["method"] == "POST" and target["max_bytes"] == settings.max_video_upload_bytes
     (await apost_upload(target, b"\x00\x00\x00\x18ftypmp42")).raise_for_status()
@@ -135,11 +161,11 @@ async def test_shipments_label_download_and_tracking(client, staff, settings, sa
 
     storage = Storage(settings)
     await anyio.to_thread.run_sync(storage.ensure_bucket)
-    seeded = await anyio.to_thread.run_sync(lambda: _seed(settings))
+    stored = await anyio.to_thread.run_sync(lambda: _insert_order(settings))
     await anyio.to_thread.run_sync(
-        lambda: storage.put_bytes(seeded["label_key"], PDF, "application/pdf")
+        lambda: storage.put_bytes(stored["label_key"], PDF, "application/pdf")
     )
-    sid = seeded["shipment_id"]
+    sid = stored["shipment_id"]
     listed = await client.get(
         "/api/shipments", headers=staff.headers, params={"carrier": "fedex", "limit": 200}
     )

@@ -163,7 +163,7 @@ def _request(peer: str, forwarded: str | None = None) -> Request:
         "client": (peer, 1234),
         "query_string": b"",
     }
-    return Request(scope)  # type: ignore[arg-type]
+    return Request(scope)
 
 
 def test_client_identity_trusts_only_configured_proxies():
@@ -182,7 +182,7 @@ async def test_request_log_records_no_secrets(client, make_user, monkeypatch):
     lines: list[tuple[str, dict]] = []
 
     class Recorder:
-        def info(self, event: str, **fields) -> None:  # type: ignore[no-untyped-def]
+        def info(self, event: str, **fields) -> None:
             lines.append((event, fields))
 
     monkeypatch.setattr(api.request_log, "log", Recorder())
@@ -211,7 +211,7 @@ async def test_unexpected_errors_are_problem_json_without_internals(client, make
 
     account = await login(client, await make_user("staff"))
 
-    async def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+    async def broken(*_args, **_kwargs):
         raise RuntimeError("connection string postgresql://user:hunter2@db/prod")
 
     monkeypatch.setattr(api.routes.products, "in_session", broken)

@@ -19,7 +19,7 @@ class Recorder:
 
 
 @pytest.fixture
-def request_lines(monkeypatch) -> Recorder:  # type: ignore[no-untyped-def]
+def request_lines(monkeypatch) -> Recorder:
     recorder = Recorder()
     monkeypatch.setattr(api.request_log, "log", recorder)
     return recorder

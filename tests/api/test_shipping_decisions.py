@@ -15,7 +15,7 @@ pytestmark = pytest.mark.timeout(150)
 
 
 @pytest.fixture
-async def api(make_user, worker, temporal_env, clean_sandbox, settings):  # type: ignore[no-untyped-def]
+async def api(make_user, worker, temporal_env, clean_sandbox, settings):
     """The API whose order sync gives staff an hour to choose the rate."""
     from adapters.s3 import Storage
     from api.app import create_app
@@ -34,7 +34,7 @@ async def api(make_user, worker, temporal_env, clean_sandbox, settings):  # type
         yield f"http://127.0.0.1:{port}"
 
 
-async def _choosing(staff, inspector, sandbox, settings, **spec) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+async def _choosing(staff, inspector, sandbox, settings, **spec) -> tuple[str, str]:
     ebay_order_id = import_order(sandbox, make_product(settings), **spec)
     assert (await staff.post("/api/operations/order-sync")).status_code in (200, 202)
     order_id = await _recorded(staff, ebay_order_id)

@@ -17,7 +17,7 @@ from tests.api.conftest import login
 from workflows.contracts.email import SendEmail
 
 
-async def _raw_history(client, workflow_id: str):  # type: ignore[no-untyped-def]
+async def _raw_history(client, workflow_id: str):
     """The history exactly as the server stores it (no data converter involved)."""
     response = await client.workflow_service.get_workflow_execution_history(
         GetWorkflowExecutionHistoryRequest(
@@ -29,7 +29,7 @@ async def _raw_history(client, workflow_id: str):  # type: ignore[no-untyped-def
 
 async def test_payloads_are_encrypted_at_rest_and_decoded_for_staff(
     make_client, make_user, temporal_env
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     buyer = f"Hanako Yamada {uuid.uuid4().hex[:6]}"
     street = f"{uuid.uuid4().int % 10000} Sakura Dori"
     email = f"hanako.{uuid.uuid4().hex[:6]}@example.com"
@@ -124,7 +124,7 @@ async def test_payloads_are_encrypted_at_rest_and_decoded_for_staff(
         await temporal_env.client.get_workflow_handle(workflow_id).terminate("test done")
 
 
-async def test_the_web_ui_origin_may_call_the_codec(client, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_the_web_ui_origin_may_call_the_codec(client, settings) -> None:
     origin = settings.temporal_ui_origins[0]
     preflight = await client.options(
         "/api/temporal-codec/decode",

@@ -106,7 +106,18 @@ def _product(**overrides):
     }
 
 
-async def test_product_crud_and_filters(client, logged_in):
+def _set_english_title(settings, product_id: str, title: str) -> None:
+    from models import Product
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        product = session.get(Product, uuid.UUID(product_id))
+        assert product is not None
+        product.title_en = title
+        session.add(product)
+
+
+async def test_product_crud_and_filters(client, logged_in, settings):
     staff = await logged_in("staff")
     payload = _product()
     created = await client.post("/api/products", headers=staff.headers, json=payload)
@@ -135,6 +146,33 @@ async def test_product_crud_and_filters(client, logged_in):
         "/api/products", headers=staff.headers, params={"q": payload["sku"], "status": "listed"}
     )
     assert none.json()["total"] == 0
+    marker = uuid.uuid4().hex[:8]
+    titled = await client.post(
+        "/api/products", headers=staff.headers, json=_product(title_ja=f"南部鉄器 急須 {marker}")
+    )
+    await anyio.to_thread.run_sync(
+        lambda: _set_english_title(settings, titled.json()["id"], f"Nanbu Iron Teapot {marker}")
+    )
+    for term in (f"急須 {marker}", f"iron teapot {marker}", titled.json()["sku"].lower()):
+        hit = await client.get("/api/products", headers=staff.headers, params={"q": term})
+        assert [p["id"] for p in hit.json()["items"]] == [titled.json()["id"]], term
+    dated = await client.get(
+        "/api/products",
+        headers=staff.headers,
+        params={
+            "q": marker,
+            "created_from": "2020-01-01T00:00:00Z",
+            "created_to": "2999-01-01T00:00:00Z",
+        },
+    )
+    assert dated.status_code == 200, dated.text
+    assert dated.json()["total"] == 1
+    later = await client.get(
+        "/api/products",
+        headers=staff.headers,
+        params={"q": marker, "created_from": "2999-01-01T00:00:00Z"},
+    )
+    assert later.json()["total"] == 0
     page = await client.get("/api/products", headers=staff.headers, params={"limit": 1})
     assert len(page.json()["items"]) == 1 and page.json()["limit"] == 1
     no_images = await client.post(f"/api/products/{product['id']}/listing", headers=staff.headers)

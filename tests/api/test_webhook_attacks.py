@@ -22,7 +22,7 @@ SENDGRID = "/api/webhooks/sendgrid"
 EBAY = "/api/webhooks/ebay/account-deletion"
 
 
-def _signed(settings, payload: bytes, at: int | str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _signed(settings, payload: bytes, at: int | str) -> dict[str, str]:
     timestamp = str(at)
     return {
         SIG: sign(private_key(settings.var_dir), timestamp, payload),
@@ -41,7 +41,7 @@ def _spam_report(email: str, **changes: Any) -> dict[str, Any]:
     }
 
 
-async def _suppressed(settings, email: str) -> bool:  # type: ignore[no-untyped-def]
+async def _suppressed(settings, email: str) -> bool:
     def run() -> bool:
         with session_scope(settings) as session:
             return session.get(Suppression, email) is not None

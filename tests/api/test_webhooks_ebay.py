@@ -16,7 +16,7 @@ from models.db import session_scope
 from tests.api.conftest import Server, app_settings, free_port
 
 
-def _seed(settings, username: str, email: str) -> tuple[uuid.UUID, uuid.UUID]:
+def _insert_order(settings, username: str, email: str) -> tuple[uuid.UUID, uuid.UUID]:
     with session_scope(settings) as session:
         order = Order(
             ebay_order_id=f"27-{uuid.uuid4().hex[:10]}",
@@ -42,7 +42,7 @@ def _seed(settings, username: str, email: str) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 @pytest.fixture
-async def deletion_endpoint(settings, migrated_db, clean_sandbox):  # type: ignore[no-untyped-def]
+async def deletion_endpoint(settings, migrated_db, clean_sandbox):
     from api.app import create_app
 
     port = free_port()
@@ -66,7 +66,9 @@ async def test_signed_deletion_erases_buyer_data_once(deletion_endpoint, clean_s
 
     username = f"buyer_{uuid.uuid4().hex[:8]}"
     email = f"{username}@example.com"
-    order_id, message_id = await anyio.to_thread.run_sync(lambda: _seed(settings, username, email))
+    order_id, message_id = await anyio.to_thread.run_sync(
+        lambda: _insert_order(settings, username, email)
+    )
     async with httpx.AsyncClient(base_url=clean_sandbox.base_url, timeout=20) as sandbox:
         sent = await sandbox.post(
             "/_sandbox/ebay/account-deletion",
@@ -92,7 +94,7 @@ async def test_signed_deletion_erases_buyer_data_once(deletion_endpoint, clean_s
 
     # Replay of the same signed notification: recognised by its notificationId, no new work
     # (an order recorded for the same username afterwards is left alone).
-    later_id, _ = await anyio.to_thread.run_sync(lambda: _seed(settings, username, email))
+    later_id, _ = await anyio.to_thread.run_sync(lambda: _insert_order(settings, username, email))
     body = json.dumps(sent.json()["notification"]).encode()
     signature = sign_notification(state_for(clean_sandbox.ctx), body)
     async with httpx.AsyncClient(timeout=20) as client:

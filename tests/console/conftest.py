@@ -61,7 +61,7 @@ async def browser() -> AsyncIterator[Any]:
 
 
 @pytest.fixture(scope="session")
-async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]  # noqa: F811
+async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> AsyncIterator[str]:  # noqa: F811
     """The whole app under uvicorn, with the schedules, for the browser."""
     from adapters.s3 import Storage
     from api.app import create_app
@@ -94,7 +94,7 @@ class Tab:
 
 
 @pytest.fixture
-async def open_tab(browser, console_url) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+async def open_tab(browser, console_url) -> AsyncIterator[Any]:
     tabs: list[Tab] = []
 
     async def factory(

@@ -23,7 +23,7 @@ OPEN = {
 }
 
 
-def _console_routes(app):  # type: ignore[no-untyped-def]
+def _console_routes(app):
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue

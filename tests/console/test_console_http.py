@@ -14,7 +14,7 @@ from tests.console.conftest import csrf_from, enable_two_factor_in_process, next
 CONSOLE = Path(__file__).resolve().parents[2] / "api" / "console"
 
 
-async def _form_login(client, account) -> None:  # type: ignore[no-untyped-def]
+async def _form_login(client, account) -> None:
     page = await client.get("/console/login")
     token = csrf_from(page.text)
     answer = await client.post(

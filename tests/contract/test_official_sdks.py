@@ -83,7 +83,7 @@ class Listing(BaseModel):
 
 
 @pytest.fixture
-def client(settings) -> openai.OpenAI:  # type: ignore[no-untyped-def]
+def client(settings) -> openai.OpenAI:
     return openai.OpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_api_url,
@@ -144,9 +144,9 @@ def test_openai_sdk_sends_what_production_code_sends(clean_sandbox, settings, cl
                 {"role": "developer", "content": "Write an eBay listing."},
                 {"role": "user", "content": PROMPT},
             ],
-            max_completion_tokens=800.0,  # type: ignore[arg-type]
-            n=1.0,  # type: ignore[arg-type]
-            seed=7.0,  # type: ignore[arg-type]
+            max_completion_tokens=800.0,
+            n=1.0,
+            seed=7.0,
             temperature=0.2,
             store=False,
             metadata={"sku": "S-1"},

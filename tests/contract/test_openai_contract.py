@@ -16,7 +16,7 @@ SOURCE = JapaneseListingSource(sku="CT-1", title_ja="着物 正絹 未使用", b
 
 
 @pytest.fixture
-def api(clean_sandbox, settings) -> httpx.Client:  # type: ignore[no-untyped-def]
+def api(clean_sandbox, settings) -> httpx.Client:
     key = settings.openai_api_key.get_secret_value()
     with httpx.Client(
         base_url=f"{clean_sandbox.base_url}/openai/v1", headers={"Authorization": f"Bearer {key}"}

@@ -46,7 +46,7 @@ def test_rows_arrive_intact_and_a_non_empty_target_is_refused(tmp_path: Path) ->
 
 @pytest.mark.integration  # a real PostgreSQL database
 def test_sqlite_to_postgresql(tmp_path: Path, settings: Settings) -> None:
-    """The seed's migration path, when the test run has PostgreSQL (CI always does)."""
+    """The SQLite -> PostgreSQL move, when the test run has PostgreSQL (CI always does)."""
     if not settings.database_url.startswith("postgres"):
         pytest.skip("PostgreSQL not available in this run")
     import psycopg

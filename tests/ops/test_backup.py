@@ -87,27 +87,27 @@ def test_keys_carry_their_time() -> None:
 
 
 @pytest.fixture
-def store(sandbox, settings) -> BackupStore:  # type: ignore[no-untyped-def]
+def store(sandbox, settings) -> BackupStore:
     own = settings.model_copy(update={"aws_s3_bucket": f"wd-bk-{uuid.uuid4().hex[:10]}"})
     storage = Storage(own)
     storage.ensure_bucket()
     return BackupStore(storage)
 
 
-def _add_products(settings, n: int, prefix: str) -> None:  # type: ignore[no-untyped-def]
+def _add_products(settings, n: int, prefix: str) -> None:
     with Session(get_engine(settings)) as session:
         for i in range(n):
             session.add(Product(sku=f"{prefix}-{i}", title_ja=f"品物 {i}", price_jpy=1000 + i))
         session.commit()
 
 
-def _skus(settings, prefix: str) -> set[str]:  # type: ignore[no-untyped-def]
+def _skus(settings, prefix: str) -> set[str]:
     with Session(get_engine(settings)) as session:
-        return set(session.exec(select(Product.sku).where(Product.sku.startswith(prefix))))  # type: ignore[attr-defined]
+        return set(session.exec(select(Product.sku).where(Product.sku.startswith(prefix))))
 
 
 @pytest.fixture
-def fresh_postgres(settings) -> Iterator:  # type: ignore[no-untyped-def]
+def fresh_postgres(settings) -> Iterator:
     """An empty PostgreSQL database next to the test database (dropped afterwards)."""
     if settings.uses_sqlite:
         pytest.skip("PostgreSQL is not running (REQUIRE_SERVICES=1 makes this an error)")
@@ -124,7 +124,7 @@ def fresh_postgres(settings) -> Iterator:  # type: ignore[no-untyped-def]
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_postgres_round_trip(settings, migrated_db, store, fresh_postgres) -> None:  # type: ignore[no-untyped-def]
+def test_postgres_round_trip(settings, migrated_db, store, fresh_postgres) -> None:
     tag = f"bk-{uuid.uuid4().hex[:6]}"
     _add_products(settings, 25, tag)
     made = create_backup(settings, store, datetime.now(UTC))
@@ -135,7 +135,7 @@ def test_postgres_round_trip(settings, migrated_db, store, fresh_postgres) -> No
     # Change the data after the backup: these must not come back.
     _add_products(settings, 5, f"{tag}-late")
     with get_engine(settings).begin() as conn:
-        conn.execute(sa.delete(Product.__table__).where(Product.__table__.c.sku == f"{tag}-0"))  # type: ignore[attr-defined]
+        conn.execute(sa.delete(Product.__table__).where(Product.__table__.c.sku == f"{tag}-0"))
 
     counts = restore_backup(fresh_postgres, store, made.key)
     assert counts == at_backup
@@ -154,7 +154,7 @@ def test_postgres_round_trip(settings, migrated_db, store, fresh_postgres) -> No
 
 def test_a_tampered_backup_is_refused(
     settings, migrated_db, store, fresh_postgres, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     made = create_backup(settings, store, datetime.now(UTC))
     path = tmp_path / "dump"
     store.download(made.key, path)
@@ -169,7 +169,7 @@ def test_a_tampered_backup_is_refused(
 
 def test_sqlite_round_trip_with_the_online_backup_api(
     sandbox, settings, store, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     source = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'live.db'}"})
     target = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'back.db'}"})
     upgrade(source)
@@ -188,7 +188,7 @@ def test_sqlite_round_trip_with_the_online_backup_api(
     get_engine(target).dispose()
 
 
-def test_retention_deletes_what_the_policy_drops(store) -> None:  # type: ignore[no-untyped-def]
+def test_retention_deletes_what_the_policy_drops(store) -> None:
     times = [NOW - timedelta(hours=h) for h in (0, 1, 47, 49, 50, 24 * 40, 24 * 400)]
     for t in times:
         store.client.put_object(Bucket=store.bucket, Key=backup_key(t, "sqlite"), Body=b"x")
@@ -202,7 +202,7 @@ def test_retention_deletes_what_the_policy_drops(store) -> None:  # type: ignore
     assert "backups/README.txt" in left and len(left) == 5
 
 
-def test_backup_and_restore_commands(settings, migrated_db, sandbox, fresh_postgres) -> None:  # type: ignore[no-untyped-def]
+def test_backup_and_restore_commands(settings, migrated_db, sandbox, fresh_postgres) -> None:
     from click.testing import CliRunner
 
     from cli import main

@@ -18,7 +18,7 @@ from sandbox.server import free_port, free_port_block
 
 
 @pytest.fixture
-def own_server(settings, tmp_path):  # type: ignore[no-untyped-def]
+def own_server(settings, tmp_path):
     """A second server with its own ports and data dir, so restarting it disturbs nobody."""
     own = settings.model_copy(
         update={

@@ -34,7 +34,7 @@ SCHEMA: dict[str, Any] = {
 
 
 @pytest.fixture
-def api(clean_sandbox, settings) -> httpx.Client:  # type: ignore[no-untyped-def]
+def api(clean_sandbox, settings) -> httpx.Client:
     key = settings.openai_api_key.get_secret_value()
     with httpx.Client(
         base_url=f"{clean_sandbox.base_url}/openai/v1", headers={"Authorization": f"Bearer {key}"}
@@ -42,9 +42,7 @@ def api(clean_sandbox, settings) -> httpx.Client:  # type: ignore[no-untyped-def
         yield client
 
 
-def _chat(  # type: ignore[no-untyped-def]
-    settings, schema: dict[str, Any] | None = SCHEMA, **extra: Any
-) -> dict[str, Any]:
+def _chat(settings, schema: dict[str, Any] | None = SCHEMA, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": settings.openai_model,
         "messages": [

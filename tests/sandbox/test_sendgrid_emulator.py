@@ -12,7 +12,7 @@ from sandbox.sendgrid_signing import public_key_b64
 
 
 @pytest.fixture
-def api(clean_sandbox, settings) -> httpx.Client:  # type: ignore[no-untyped-def]
+def api(clean_sandbox, settings) -> httpx.Client:
     key = settings.sendgrid_api_key.get_secret_value()
     with httpx.Client(
         base_url=f"{clean_sandbox.base_url}/sendgrid",
@@ -21,7 +21,7 @@ def api(clean_sandbox, settings) -> httpx.Client:  # type: ignore[no-untyped-def
         yield client
 
 
-def _body(settings, **changes: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _body(settings, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "from": {"email": "noreply@theworlddoor.example", "name": "The World Door"},
         "personalizations": [

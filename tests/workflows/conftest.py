@@ -18,7 +18,7 @@ class RunningWorker:
 
 
 @pytest.fixture(scope="session")
-async def worker(temporal_env, settings, migrated_db, sandbox) -> AsyncIterator[RunningWorker]:  # type: ignore[no-untyped-def]
+async def worker(temporal_env, settings, migrated_db, sandbox) -> AsyncIterator[RunningWorker]:
     from worker import build_worker
 
     task_queue = f"test-{uuid.uuid4().hex[:8]}"
@@ -31,7 +31,7 @@ async def worker(temporal_env, settings, migrated_db, sandbox) -> AsyncIterator[
 @pytest.fixture(scope="session")
 async def ts_worker(
     time_skipping_env, settings, migrated_db, sandbox
-) -> AsyncIterator[RunningWorker]:  # type: ignore[no-untyped-def]
+) -> AsyncIterator[RunningWorker]:
     """A worker on the time-skipping server: timers fire when the test fast-forwards."""
     from worker import build_worker
 
@@ -41,7 +41,7 @@ async def ts_worker(
         yield RunningWorker(time_skipping_env.client, task_queue)
 
 
-async def record_history(handle, name: str) -> None:  # type: ignore[no-untyped-def]
+async def record_history(handle, name: str) -> None:
     """With RECORD_HISTORIES=1, save a finished workflow's history under tests/histories/ so
     the replay test (tests/workflows/test_replay.py) can prove later code still replays it."""
     import os

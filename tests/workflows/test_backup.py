@@ -18,7 +18,7 @@ from workflows.contracts.backup import DatabaseBackupInput
 pytestmark = pytest.mark.timeout(120)
 
 
-async def test_backup_workflow_uploads_and_applies_retention(worker, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_backup_workflow_uploads_and_applies_retention(worker, settings, tmp_path) -> None:
     store = BackupStore(Storage(settings))
     Storage(settings).ensure_bucket()
     ancient = datetime.now(UTC) - timedelta(days=500)

@@ -43,7 +43,7 @@ class CountingWorker:
 
 
 @pytest.fixture(scope="module")
-async def counting_worker(  # type: ignore[no-untyped-def]
+async def counting_worker(
     temporal_env, settings, migrated_db, sandbox
 ) -> AsyncIterator[CountingWorker]:
     from activities.deps import Dependencies
@@ -56,7 +56,7 @@ async def counting_worker(  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def image_key(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
+def image_key(settings, sandbox) -> str:
     from adapters.s3 import Storage
 
     storage = Storage(settings)
@@ -67,7 +67,7 @@ def image_key(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
     return key
 
 
-def bulk_insert_products(settings, n: int, image_keys: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+def bulk_insert_products(settings, n: int, image_keys: list[str]) -> list[str]:
     """One multi-row INSERT: the catalogue as staff would have imported it."""
     from models import Product
     from models.db import session_scope
@@ -150,7 +150,7 @@ async def list_batch(
     return Batch(result, lengths, inventory_calls(worker.deps) - before, +calls, elapsed)
 
 
-def statuses(settings, ids: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def statuses(settings, ids: list[str]) -> dict[str, int]:
     from models import Product
     from models.db import session_scope
 

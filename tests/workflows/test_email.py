@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -28,7 +29,7 @@ def _request(to: str = "buyer@example.com") -> SendEmail:
     )
 
 
-def _row(settings, key: str):  # type: ignore[no-untyped-def]
+def _row(settings, key: str):
     from models import EmailMessage
     from models.db import session_scope
 
@@ -36,7 +37,7 @@ def _row(settings, key: str):  # type: ignore[no-untyped-def]
         return session.exec(select(EmailMessage).where(EmailMessage.dedupe_key == key)).first()
 
 
-async def _run(worker, request: SendEmail, **kwargs) -> EmailResult:  # type: ignore[no-untyped-def]
+async def _run(worker, request: SendEmail, **kwargs) -> EmailResult:
     return await worker.client.execute_workflow(
         EmailWorkflow.run,
         request,
@@ -78,14 +79,10 @@ async def test_duplicate_start_is_rejected(worker, clean_sandbox) -> None:
     assert clean_sandbox.ctx.ledger.count("sendgrid", "email_accepted", request.dedupe_key) == 1
 
 
-async def test_lost_response_does_not_send_twice(worker, clean_sandbox, settings) -> None:
-    """SendGrid accepted the mail but the answer was lost: the retry must not send again.
-    SendGrid has no idempotency key, so the retry cannot learn the message id: the row is
-    `unconfirmed` (the Event Webhook confirms it later) and the result says confirmed=False."""
-    request = _request()
+async def _lose_next_answer(sandbox) -> None:
     async with httpx.AsyncClient() as http:
         r = await http.post(
-            f"{clean_sandbox.base_url}/_sandbox/faults",
+            f"{sandbox.base_url}/_sandbox/faults",
             json={
                 "sendgrid": {
                     "lost_response_rate": 1.0,
@@ -95,10 +92,63 @@ async def test_lost_response_does_not_send_twice(worker, clean_sandbox, settings
             },
         )
         r.raise_for_status()
-    result = await _run(worker, request)
-    assert clean_sandbox.ctx.ledger.count("sendgrid", "email_accepted", request.dedupe_key) == 1
-    assert result.status == "sent" and result.confirmed is False
+
+
+async def test_lost_answer_confirmed_by_the_webhook_is_not_sent_again(
+    ts_worker, clean_sandbox, settings
+) -> None:
+    """SendGrid accepted the mail but the answer was lost: the retry does not send at once (no
+    idempotency key); the row is `unconfirmed` until the Event Webhook's event for the dedupe key
+    moves it on, and then the workflow ends with one email sent."""
+    from adapters.sendgrid import DeliveryEvent
+    from api.routes.webhooks import _apply
+    from models.db import session_scope
+
+    request = _request()
+    await _lose_next_answer(clean_sandbox)
+    handle = await ts_worker.client.start_workflow(
+        EmailWorkflow.run,
+        request,
+        id=email_workflow_id(request.template, request.key),
+        task_queue=ts_worker.task_queue,
+    )
+    for _ in range(400):  # the retry marked the row in doubt
+        row = _row(settings, request.dedupe_key)
+        if row is not None and row.status == "unconfirmed":
+            break
+        await asyncio.sleep(0.05)
     assert _row(settings, request.dedupe_key).status == "unconfirmed"
+    with session_scope(settings) as session:  # what the webhook route does with the event
+        event = DeliveryEvent(
+            event_id=uuid.uuid4().hex,
+            kind="delivered",
+            recipient=request.to_email,
+            dedupe_key=request.dedupe_key,
+            status="delivered",
+        )
+        _apply(session, event)
+    result = await handle.result()
+    assert result.status == "sent" and result.confirmed and result.resent_reason == ""
+    assert clean_sandbox.ctx.ledger.count("sendgrid", "email_accepted", request.dedupe_key) == 1
+
+
+async def test_lost_answer_never_confirmed_is_sent_again_after_the_window(
+    ts_worker, clean_sandbox, settings
+) -> None:
+    """No event for the whole confirmation window: nothing may be lost, so it is sent again and
+    the possible duplicate is reported with its reason."""
+    request = _request()
+    await _lose_next_answer(clean_sandbox)
+    result = await ts_worker.client.execute_workflow(
+        EmailWorkflow.run,
+        request,
+        id=email_workflow_id(request.template, request.key),
+        task_queue=ts_worker.task_queue,
+    )
+    assert result.status == "sent" and result.confirmed
+    assert "no SendGrid event" in result.resent_reason
+    assert clean_sandbox.ctx.ledger.count("sendgrid", "email_accepted", request.dedupe_key) == 2
+    assert _row(settings, request.dedupe_key).status == "sent"
 
 
 async def test_error_answer_is_retried_and_sent_once(worker, clean_sandbox, settings) -> None:

@@ -18,6 +18,7 @@ from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
 from workflows.contracts.fulfillment import (
     CancelOrder,
+    FailedInspectionDecision,
     FulfillmentStatus,
     FulfillOrder,
     fulfillment_workflow_id,
@@ -36,13 +37,13 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
-def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
+def bucket(settings, sandbox):
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
 
 
-def make_product(settings, quantity: int = 0, offer_id: str = "") -> str:  # type: ignore[no-untyped-def]
+def make_product(settings, quantity: int = 0, offer_id: str = "") -> str:
     from models import Product
     from models.db import session_scope
 
@@ -63,7 +64,7 @@ def make_product(settings, quantity: int = 0, offer_id: str = "") -> str:  # typ
     return sku
 
 
-def list_on_ebay(settings, sku: str, quantity: int) -> str:  # type: ignore[no-untyped-def]
+def list_on_ebay(settings, sku: str, quantity: int) -> str:
     """A published offer on the eBay emulator, through the real adapter; returns the offer id."""
     from adapters.ebay import EbayClient, InventoryItem, OfferDraft
 
@@ -94,7 +95,7 @@ def list_on_ebay(settings, sku: str, quantity: int) -> str:  # type: ignore[no-u
     return offer_id
 
 
-def import_order(sandbox, sku: str, **spec: Any) -> str:  # type: ignore[no-untyped-def]
+def import_order(sandbox, sku: str, **spec: Any) -> str:
     answer = httpx.post(
         f"{sandbox.base_url}/_sandbox/orders", json={"orders": [{"sku": sku, **spec}]}
     )
@@ -102,7 +103,7 @@ def import_order(sandbox, sku: str, **spec: Any) -> str:  # type: ignore[no-unty
     return answer.json()["orders"][0]["orderId"]
 
 
-async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:  # type: ignore[no-untyped-def]
+async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:
     return await worker.client.start_workflow(
         OrderFulfillmentWorkflow.run,
         FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600, **options),
@@ -111,7 +112,7 @@ async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:  
     )
 
 
-async def wait_for(handle, predicate, what: str, query=OrderFulfillmentWorkflow.status):  # type: ignore[no-untyped-def]
+async def wait_for(handle, predicate, what: str, query=OrderFulfillmentWorkflow.status):
     status = None
     for _ in range(300):
         try:
@@ -124,7 +125,7 @@ async def wait_for(handle, predicate, what: str, query=OrderFulfillmentWorkflow.
     raise AssertionError(f"never reached {what}: {status}")
 
 
-async def inspect(worker, order_id: str, passed: bool) -> None:  # type: ignore[no-untyped-def]
+async def inspect(worker, order_id: str, passed: bool) -> None:
     """The inspector: presigned upload of a real file, then the verdict through the update."""
     handle = worker.client.get_workflow_handle(inspection_workflow_id(order_id))
     status = await wait_for(
@@ -152,7 +153,7 @@ async def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
         return await http.request(method, url, **kwargs)
 
 
-def order_row(settings, ebay_order_id: str):  # type: ignore[no-untyped-def]
+def order_row(settings, ebay_order_id: str):
     from models import Order
     from models.db import session_scope
 
@@ -160,7 +161,7 @@ def order_row(settings, ebay_order_id: str):  # type: ignore[no-untyped-def]
         return session.exec(select(Order).where(Order.ebay_order_id == ebay_order_id)).one()
 
 
-def shipment_row(settings, shipment_id: str):  # type: ignore[no-untyped-def]
+def shipment_row(settings, shipment_id: str):
     from models import Shipment
     from models.db import session_scope
 
@@ -168,7 +169,7 @@ def shipment_row(settings, shipment_id: str):  # type: ignore[no-untyped-def]
         return session.get(Shipment, uuid.UUID(shipment_id))
 
 
-def product_row(settings, sku: str):  # type: ignore[no-untyped-def]
+def product_row(settings, sku: str):
     from models import Product
     from models.db import session_scope
 
@@ -176,7 +177,7 @@ def product_row(settings, sku: str):  # type: ignore[no-untyped-def]
         return session.exec(select(Product).where(Product.sku == sku)).one()
 
 
-async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ignore[no-untyped-def]
+async def emails(sandbox, template: str, ebay_order_id: str) -> int:
     key = email_workflow_id(template, ebay_order_id)
     for _ in range(100):  # the email child is abandoned, it may finish just after the parent
         if sandbox.ctx.ledger.count("sendgrid", "email_accepted", key):
@@ -185,7 +186,7 @@ async def emails(sandbox, template: str, ebay_order_id: str) -> int:  # type: ig
     return sandbox.ctx.ledger.count("sendgrid", "email_accepted", key)
 
 
-async def order_family(client, ebay_order_id: str, expected: set[str]) -> set[str]:  # type: ignore[no-untyped-def]
+async def order_family(client, ebay_order_id: str, expected: set[str]) -> set[str]:
     """The README's saved query `OrderId = "..."` (visibility is eventually consistent)."""
     found: set[str] = set()
     for _ in range(200):
@@ -326,37 +327,63 @@ async def test_domestic_order_through_yamato_csv_handoff(worker, settings, sandb
     await record_history(label, "label_yamato_handoff")
 
 
-async def test_failed_inspection_refunds_apologises_and_restocks(
+async def test_failed_inspection_waits_for_staff_and_writes_the_unit_off(
     worker, settings, sandbox, bucket
 ) -> None:
     from adapters.ebay import EbayClient
 
-    sku = make_product(settings, quantity=0)
+    sku = make_product(settings, quantity=1)
     offer_id = list_on_ebay(settings, sku, quantity=1)
     _set_offer(settings, sku, offer_id)
     ebay_order_id = import_order(sandbox, sku, country_code="GB", buyer_email="sam@example.co.uk")
     handle = await start(worker, ebay_order_id)
     status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    assert product_row(settings, sku).quantity == 0  # the import took the sold unit off
     await inspect(worker, status.order_id, passed=False)
+    waiting = await wait_for(handle, lambda s: s.step == "awaiting_decision", "decision")
+    assert waiting.decision is not None and waiting.decision.deadline
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 0  # staff decide first
+    await handle.execute_update(
+        OrderFulfillmentWorkflow.decide_failed_inspection,
+        FailedInspectionDecision(refund="now", unit="write_off", staff_id="s1"),
+    )
     result = await handle.result()
     assert result.outcome == "refunded"
 
     final = await handle.query(OrderFulfillmentWorkflow.status)
     assert final.inspection_result == "failed" and final.compensation is not None
-    assert (
-        final.compensation.refunded
-        and final.compensation.apology_sent
-        and final.compensation.stock_restored
-    )
+    assert final.compensation.refunded and final.compensation.apology_sent
+    assert not final.compensation.stock_restored  # a damaged unit is not back on sale
+    assert final.decision and final.decision.unit == "write_off"
     assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
     assert sandbox.ctx.ledger.count("ebay", "fulfillment", ebay_order_id) == 0
     assert await emails(sandbox, "order_cancelled", ebay_order_id) == 1
-    assert product_row(settings, sku).quantity == 1
-    offers = EbayClient(settings).get_offers(sku)
-    assert offers[0]["availableQuantity"] == 1
+    assert product_row(settings, sku).quantity == 0
+    assert movements(settings, ebay_order_id) == [("sale", -1), ("write_off", 0)]
+    assert EbayClient(settings).get_offers(sku)[0]["availableQuantity"] <= 1  # never raised
     order = order_row(settings, ebay_order_id)
     assert order.status == "refunded" and "inspection failed" in order.cancel_reason
-    await record_history(handle, "order_inspection_failed")
+    await record_history(handle, "order_inspection_failed_decided")
+
+
+async def test_failed_inspection_relisted_under_another_condition(
+    worker, settings, sandbox, bucket
+) -> None:
+    sku = make_product(settings, quantity=3)
+    ebay_order_id = import_order(sandbox, sku, country_code="US", buyer_email="al@example.com")
+    handle = await start(worker, ebay_order_id)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    await inspect(worker, status.order_id, passed=False)
+    await wait_for(handle, lambda s: s.step == "awaiting_decision", "decision")
+    await handle.execute_update(
+        OrderFulfillmentWorkflow.decide_failed_inspection,
+        FailedInspectionDecision(refund="now", unit="relist", condition="for_parts", note="dent"),
+    )
+    assert (await handle.result()).outcome == "refunded"
+    assert product_row(settings, sku).quantity == 2  # sold one; it does not come back as new
+    copy = relisted_copy(settings, sku)
+    assert copy.quantity == 1 and copy.condition == "for_parts" and copy.status == "draft"
+    assert movements(settings, ebay_order_id) == [("relist", 0), ("sale", -1)]
 
 
 async def test_staff_cancel_compensates(worker, settings, sandbox, bucket) -> None:
@@ -376,7 +403,8 @@ async def test_staff_cancel_compensates(worker, settings, sandbox, bucket) -> No
     assert result.outcome == "cancelled"
     assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
     assert await emails(sandbox, "order_cancelled", ebay_order_id) == 1
-    assert product_row(settings, sku).quantity == 3
+    assert product_row(settings, sku).quantity == 2  # sold one (-1), cancelled (+1)
+    assert movements(settings, ebay_order_id) == [("cancel_restock", 1), ("sale", -1)]
     order = order_row(settings, ebay_order_id)
     assert order.status == "cancelled" and "out of stock" in order.cancel_reason
     inspection = worker.client.get_workflow_handle(inspection_workflow_id(status.order_id))
@@ -387,10 +415,28 @@ async def test_staff_cancel_compensates(worker, settings, sandbox, bucket) -> No
     rerun = await start(worker, ebay_order_id)
     assert (await rerun.result()).outcome == "cancelled"
     assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
-    assert product_row(settings, sku).quantity == 3
+    assert product_row(settings, sku).quantity == 2
 
 
-def _set_offer(settings, sku: str, offer_id: str) -> None:  # type: ignore[no-untyped-def]
+def movements(settings, ebay_order_id: str) -> list[tuple[str, int]]:
+    from models import Order, StockMovement
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        order = session.exec(select(Order).where(Order.ebay_order_id == ebay_order_id)).one()
+        rows = session.exec(select(StockMovement).where(StockMovement.order_id == order.id)).all()
+        return sorted((row.reason, row.quantity) for row in rows)
+
+
+def relisted_copy(settings, sku: str):
+    from models import Product
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        return session.exec(select(Product).where(Product.sku.startswith(f"{sku}-R"))).one()
+
+
+def _set_offer(settings, sku: str, offer_id: str) -> None:
     from models import Product
     from models.db import session_scope
 

@@ -30,7 +30,7 @@ from workflows.inspection import InspectionWorkflow
 pytestmark = pytest.mark.timeout(90)
 
 
-def make_order(settings, condition: str = "used_good", category: str = "camera") -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def make_order(settings, condition: str = "used_good", category: str = "camera") -> tuple[str, str]:
     """An order row (as the order sync stores it) for one product of ours; (order id, sku)."""
     from models import Order, Product
     from models.db import session_scope
@@ -57,7 +57,7 @@ def make_order(settings, condition: str = "used_good", category: str = "camera")
         return str(order.id), sku
 
 
-def make_inspector(settings) -> str:  # type: ignore[no-untyped-def]
+def make_inspector(settings) -> str:
     from models import Role, User
     from models.db import session_scope
 
@@ -72,7 +72,7 @@ def make_inspector(settings) -> str:  # type: ignore[no-untyped-def]
         return str(user.id)
 
 
-def inspection_row(settings, order_id: str):  # type: ignore[no-untyped-def]
+def inspection_row(settings, order_id: str):
     from models import Inspection
     from models.db import session_scope
 
@@ -82,7 +82,7 @@ def inspection_row(settings, order_id: str):  # type: ignore[no-untyped-def]
         ).one()
 
 
-async def wait_step(handle, step: str) -> InspectionStatus:  # type: ignore[no-untyped-def]
+async def wait_step(handle, step: str) -> InspectionStatus:
     for _ in range(200):
         status = await handle.query(InspectionWorkflow.status)
         if status.step == step:
@@ -91,7 +91,7 @@ async def wait_step(handle, step: str) -> InspectionStatus:  # type: ignore[no-u
     raise AssertionError(f"workflow never reached {step}: {status}")
 
 
-async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+async def upload_media(handle, names: list[str]) -> list[str]:
     """Presigned POST forms from the workflow, then real bytes POSTed to S3 as a browser does."""
     request = RequestUpload(file_names=names, content_type="video/mp4")
     targets: list[UploadTarget] = await handle.execute_update(
@@ -104,7 +104,7 @@ async def upload_media(handle, names: list[str]) -> list[str]:  # type: ignore[n
 
 
 @pytest.fixture(scope="module")
-def bucket(settings, sandbox):  # type: ignore[no-untyped-def]
+def bucket(settings, sandbox):
     from adapters.s3 import Storage
 
     Storage(settings).ensure_bucket()
@@ -124,12 +124,23 @@ async def test_inspection_passes_through_validated_update(worker, settings, buck
     assert {"matches_photos", "condition_as_described", "functions", "packaging_safe"} <= set(keys)
     assert "accessories_complete" in keys and "sealed_unused" not in keys  # a used camera
 
-    # Cheap checks in the validator: unanswered items, foreign keys, a non-user inspector.
+    # The validator checks the input's shape (foreign keys, a non-user inspector); the handler
+    # checks the answers against the checklist once it is known.
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await handle.execute_update(
             InspectionWorkflow.submit_result,
             InspectionSubmission(
                 answers={"matches_photos": True}, media_keys=["x"], inspector_id=inspector
+            ),
+        )
+    assert "plain file paths" in str(err.value.cause)
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await handle.execute_update(
+            InspectionWorkflow.submit_result,
+            InspectionSubmission(
+                answers={"matches_photos": True},
+                media_keys=[f"inspection-videos/{order_id}/x.mp4"],
+                inspector_id=inspector,
             ),
         )
     assert "not answered" in str(err.value.cause)
@@ -143,7 +154,7 @@ async def test_inspection_passes_through_validated_update(worker, settings, buck
                 inspector_id=inspector,
             ),
         )
-    assert "must be under" in str(err.value.cause)
+    assert "plain file paths under" in str(err.value.cause)
 
     # The S3 check runs in an activity: a key under our prefix that was never uploaded is refused.
     missing = f"inspection-videos/{order_id}/never.mp4"

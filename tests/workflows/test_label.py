@@ -46,7 +46,7 @@ def test_policy_cheapest_within_transit_limit() -> None:
     assert pick_quote(quotes, 7, "sagawa").service == "INTERNATIONAL_ECONOMY"  # not offered
 
 
-async def domestic_shipment(settings, sandbox) -> str:  # type: ignore[no-untyped-def]
+async def domestic_shipment(settings, sandbox) -> str:
     from activities.deps import Dependencies
     from activities.orders import OrderActivities
     from activities.shipping import ShippingActivities
@@ -69,7 +69,7 @@ async def domestic_shipment(settings, sandbox) -> str:  # type: ignore[no-untype
     return ref.shipment_id
 
 
-async def wait_step(handle, step: str) -> LabelStatus:  # type: ignore[no-untyped-def]
+async def wait_step(handle, step: str) -> LabelStatus:
     status = None
     for _ in range(300):
         status = await handle.query(LabelWorkflow.status)

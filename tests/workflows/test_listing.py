@@ -32,7 +32,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture(scope="module")
-def storage(settings, sandbox):  # type: ignore[no-untyped-def]
+def storage(settings, sandbox):
     from adapters.s3 import Storage
 
     store = Storage(settings)
@@ -40,14 +40,14 @@ def storage(settings, sandbox):  # type: ignore[no-untyped-def]
     return store
 
 
-def upload_image(storage, name: str) -> str:  # type: ignore[no-untyped-def]
+def upload_image(storage, name: str) -> str:
     """Staff upload: a presigned POST from the browser, here over real HTTP to the S3 server."""
     key = f"product-images/{name}.png"
     post_upload(storage.presign_upload(key, "image/png"), PNG).raise_for_status()
     return key
 
 
-def make_product(settings, image_keys: list[str], **fields) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def make_product(settings, image_keys: list[str], **fields) -> tuple[str, str]:
     from models import Product
     from models.db import session_scope
 
@@ -67,7 +67,7 @@ def make_product(settings, image_keys: list[str], **fields) -> tuple[str, str]: 
     return str(product.id), sku
 
 
-def product_row(settings, product_id: str):  # type: ignore[no-untyped-def]
+def product_row(settings, product_id: str):
     from models import Product
     from models.db import session_scope
 
@@ -75,7 +75,7 @@ def product_row(settings, product_id: str):  # type: ignore[no-untyped-def]
         return session.get(Product, uuid.UUID(product_id))
 
 
-async def settled_row(settings, product_id: str, status: str):  # type: ignore[no-untyped-def]
+async def settled_row(settings, product_id: str, status: str):
     """The product row once the workflow's projection caught up: the query shows a new step as
     soon as the workflow enters it, the row follows when the `set_status` activity has run."""
     deadline = asyncio.get_running_loop().time() + 20
@@ -97,7 +97,7 @@ async def wait_for_step(handle: WorkflowHandle, step: str) -> ListingStatus:
         await asyncio.sleep(0.1)
 
 
-async def start(worker, product_id: str, approval: bool = True, **kw) -> WorkflowHandle:  # type: ignore[no-untyped-def]
+async def start(worker, product_id: str, approval: bool = True, **kw) -> WorkflowHandle:
     return await worker.client.start_workflow(
         ListingWorkflow.run,
         ListingInput(product_id=product_id, requires_approval=approval, **kw),
@@ -106,7 +106,7 @@ async def start(worker, product_id: str, approval: bool = True, **kw) -> Workflo
     )
 
 
-def ledger(sandbox, kind: str, key: str | None = None) -> int:  # type: ignore[no-untyped-def]
+def ledger(sandbox, kind: str, key: str | None = None) -> int:
     return sandbox.ctx.ledger.count("ebay", kind, key)
 
 
@@ -164,7 +164,11 @@ async def test_edit_then_publish_uses_the_edit(worker, clean_sandbox, settings, 
             item_specifics={"Brand": ["Seiko"], "Model": ["SKX007"]},
         ),
     )
-    assert status.title == title
+    assert status.title == title and status.edits == 1
+    saved = await handle.query(ListingWorkflow.status)
+    assert saved.step == "awaiting_approval"  # an edit is saved, not published
+    assert product_row(settings, pid).title_en == title
+    await handle.execute_update(ListingWorkflow.review, ListingReview(action="approve"))
     result = await handle.result()
     assert result.status == "listed"
     row = product_row(settings, pid)
@@ -175,7 +179,7 @@ async def test_edit_then_publish_uses_the_edit(worker, clean_sandbox, settings, 
     offers = EbayClient(settings).get_offers(sku)
     assert len(offers) == 1
     assert offers[0]["pricingSummary"]["price"]["value"] in ("329.00", "329.0", "329")
-    await record_history(handle, "listing_edited")
+    await record_history(handle, "listing_edited_then_approved")
 
 
 async def test_reject_ends_rejected(worker, clean_sandbox, settings, storage) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
@@ -20,6 +21,8 @@ REQUIRED = (
     "inspection_passed",
     "inspection_escalated",
     "order_inspection_failed",
+    "order_inspection_failed_decided",
+    "listing_edited_then_approved",
     "order_cancelled_by_staff",
     "order_delivered",
     "order_tracking_resumed",
@@ -27,6 +30,8 @@ REQUIRED = (
     "order_domestic_in_transit",
     "label_yamato_handoff",
     "label_sagawa_history",
+    "inspection_update_after_wft_timeout",
+    "inspection_update_beside_timer",
 )
 
 
@@ -38,11 +43,43 @@ def test_histories_are_recorded() -> None:
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+async def test_history_replays(path: Path, settings) -> None:
     from temporal_client import data_converter
 
     text = path.read_text()  # noqa: ASYNC240 - a small local file
     # the production converter: decrypts recorded (encrypted) payloads, passes older plain ones
     replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
     history = WorkflowHistory.from_json(path.stem, text)
+    await replayer.replay_workflow(history)
+
+
+PRE_PATCH = Path(__file__).parent.parent / "histories" / "pre_patch"
+
+
+async def test_the_race_that_broke_inspection_replay_cannot_recur(settings) -> None:
+    """`pre_patch/inspection_timer_before_accept.json` is a run of the code before the escalation
+    cadence task: after a workflow-task timeout, the main line started its escalation timer and an
+    update was accepted in the same task, timer first. On replay the SDK runs the update before the
+    main line, so the accept comes first: TMPRL1100. Such a run stays broken (it must be reset to
+    its last good task), which this test pins; the same kill, recorded with the cadence task
+    (`inspection_update_after_wft_timeout.json`, written by tests/workflows/
+    record_inspection_races.py), starts no timer in that task and replays above."""
+    from temporal_client import data_converter
+
+    replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
+    broken = (PRE_PATCH / "inspection_timer_before_accept.json").read_text()  # noqa: ASYNC240
+    result = await replayer.replay_workflow(
+        WorkflowHistory.from_json("pre-patch", broken), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    assert "TMPRL1100" in str(result.replay_failure)
+
+    fixed = Path(__file__).parent.parent / "histories" / "inspection_update_after_wft_timeout.json"
+    history = WorkflowHistory.from_json("fixed", fixed.read_text())  # noqa: ASYNC240
+    events = [e.event_type for e in history.events]
+    timeouts = [
+        i for i, t in enumerate(events) if t == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+    ]
+    accepted = events.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
+    assert timeouts and timeouts[0] < accepted  # the update landed after a task timed out
     await replayer.replay_workflow(history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -9,6 +10,12 @@ from pydantic import BaseModel, Field
 SEND_EMAIL_ACTIVITY = "email.send"
 RECORD_SUPPRESSED_ACTIVITY = "email.record_suppressed"
 IS_SUPPRESSED_ACTIVITY = "email.is_suppressed"
+CONFIRM_EMAIL_ACTIVITY = "email.confirm"
+
+CONFIRM_WINDOW = timedelta(minutes=10)
+"""How long an unconfirmed send waits for SendGrid's Event Webhook before it is sent again."""
+CONFIRM_EVERY = timedelta(seconds=15)
+"""How often the email row is read during that window (the webhook writes it)."""
 
 
 class SendEmail(BaseModel):
@@ -21,6 +28,9 @@ class SendEmail(BaseModel):
     # reset link): sealed with FIELD_ENCRYPTION_KEY by the sender, opened only to send.
     sealed_data: dict[str, str] = Field(default_factory=dict)
     categories: list[str] = Field(default_factory=list)
+    # Set by EmailWorkflow only: the earlier send stayed unconfirmed for CONFIRM_WINDOW, so an
+    # in-doubt row may be sent again (a possible duplicate, counted with its reason).
+    resend_unconfirmed: bool = False
 
     @property
     def dedupe_key(self) -> str:
@@ -34,6 +44,8 @@ class EmailResult(BaseModel):
     # we do not send again (SendGrid has no idempotency key); the Event Webhook, matched on the
     # dedupe_key custom arg, confirms it later.
     confirmed: bool = True
+    # Why a second request went to SendGrid for the same dedupe key ("" when none did).
+    resent_reason: str = ""
 
 
 EMAIL_WORKFLOW = "EmailWorkflow"

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from domain.catalog import Condition
 from domain.contacts import STAFF_NOTIFICATION_EMAIL
 from domain.refunds import RefundReason
+from domain.stock import (
+    BUYER_CONTACT_HOURS,
+    DEFAULT_REFUND_TIMING,
+    DEFAULT_UNIT_DISPOSITION,
+    FAILED_INSPECTION_DECISION_HOURS,
+    RefundTiming,
+    UnitDisposition,
+)
 
 FULFILLMENT_WORKFLOW = "OrderFulfillmentWorkflow"
 
@@ -23,6 +32,7 @@ def fulfillment_workflow_id(ebay_order_id: str) -> str:
 # --- update / signal names ----------------------------------------------------------------
 
 CANCEL_UPDATE = "cancel"
+FAILED_INSPECTION_DECISION_UPDATE = "decide_failed_inspection"
 TRACKING_REFRESH_SIGNAL = "tracking_refresh"
 
 # --- activity names -----------------------------------------------------------------------
@@ -31,6 +41,7 @@ RECORD_ORDER_ACTIVITY = "orders.record"
 SET_ORDER_STATUS_ACTIVITY = "orders.set_status"
 REFUND_ORDER_ACTIVITY = "orders.refund"
 RESTORE_STOCK_ACTIVITY = "orders.restore_stock"
+DISPOSE_UNITS_ACTIVITY = "orders.dispose_units"
 
 # --- models -------------------------------------------------------------------------------
 
@@ -44,6 +55,8 @@ FulfillmentStep = Literal[
     "in_transit",
     "completed",
     "compensating",
+    "awaiting_decision",
+    "contacting_buyer",
     "cancelled",
     "refunded",
 ]
@@ -75,6 +88,8 @@ class FulfillOrder(BaseModel):
     preferred_carrier: str = ""
     preferred_service: str = ""
     rate_choice_seconds: float = Field(default=0, ge=0)  # window for staff to `choose_rate`
+    decision_hours: float = Field(default=FAILED_INSPECTION_DECISION_HOURS, gt=0)
+    buyer_contact_hours: float = Field(default=BUYER_CONTACT_HOURS, gt=0)
     resume: FulfillmentResume | None = None
 
 
@@ -83,6 +98,39 @@ class CancelOrder(BaseModel):
 
     reason: str
     staff_id: str = ""
+
+
+class FailedInspectionDecision(BaseModel):
+    """Update `decide_failed_inspection`: what staff decide after a failed inspection.
+
+    `refund`: `now` refunds and apologises at once; `contact_buyer` emails the buyer first and
+    refunds after `buyer_contact_hours` unless staff decide `now` earlier. `unit`: what happens to
+    the inspected unit(s) (`domain/stock.py`); `condition` is required for `relist`. Without a
+    decision within `decision_hours` the defaults apply: refund now, unit written off."""
+
+    refund: RefundTiming = DEFAULT_REFUND_TIMING
+    unit: UnitDisposition = DEFAULT_UNIT_DISPOSITION
+    condition: Condition | None = None
+    note: str = Field(default="", max_length=500)
+    staff_id: str = ""
+
+    @model_validator(mode="after")
+    def _relist_needs_condition(self) -> FailedInspectionDecision:
+        if self.unit is UnitDisposition.relist and self.condition is None:
+            raise ValueError("relisting the unit needs the condition it is relisted under")
+        if self.unit is not UnitDisposition.relist and self.condition is not None:
+            raise ValueError("a condition is only given when the unit is relisted")
+        return self
+
+
+class DecisionState(BaseModel):
+    """The failed-inspection decision as the status query shows it."""
+
+    deadline: str = ""  # ISO time the defaults apply (or the refund goes out after contact)
+    refund: RefundTiming | None = None
+    unit: UnitDisposition | None = None
+    decided_by: str = ""  # staff id, or "default" when the timer decided
+    buyer_contacted: bool = False
 
 
 class CompensationState(BaseModel):
@@ -107,6 +155,7 @@ class FulfillmentStatus(BaseModel):
     inspection_result: Literal["", "passed", "failed"] = ""
     inspection_notes: str = ""
     compensation: CompensationState | None = None
+    decision: DecisionState | None = None
     cancel_reason: str = ""
 
 
@@ -163,6 +212,19 @@ class RefundOrder(BaseModel):
 
 class RestoreStock(BaseModel):
     order_id: str
+    reason: str = ""
+
+
+class DisposeUnits(BaseModel):
+    order_id: str
+    disposition: UnitDisposition
+    condition: Condition | None = None
+    note: str = ""
+
+
+class DisposedUnits(BaseModel):
+    disposition: UnitDisposition
+    relisted_skus: list[str] = Field(default_factory=list)
 
 
 class RestoredStock(BaseModel):

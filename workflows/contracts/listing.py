@@ -136,6 +136,7 @@ class ListingStatus(BaseModel):
     error: str = ""
     reminders_sent: int = 0
     title: str = ""
+    edits: int = 0  # edits saved by reviewers while awaiting approval
 
 
 class ListingResult(BaseModel):

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from tests.workflows.fast.fakes import FakeActivities
 from workflows import all_workflows
+from workflows.interceptors import WORKER_INTERCEPTORS
 
 
 @dataclass
@@ -25,7 +26,7 @@ class FakeWorld:
 
 
 @pytest.fixture
-async def world(time_skipping_env) -> AsyncIterator[FakeWorld]:  # type: ignore[no-untyped-def]
+async def world(time_skipping_env) -> AsyncIterator[FakeWorld]:
     fakes = FakeActivities()
     task_queue = f"fast-{uuid.uuid4().hex[:8]}"
     async with Worker(
@@ -33,5 +34,6 @@ async def world(time_skipping_env) -> AsyncIterator[FakeWorld]:  # type: ignore[
         task_queue=task_queue,
         workflows=all_workflows(),
         activities=fakes.all(),
+        interceptors=WORKER_INTERCEPTORS,
     ):
         yield FakeWorld(time_skipping_env, time_skipping_env.client, task_queue, fakes)

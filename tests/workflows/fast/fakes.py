@@ -4,6 +4,7 @@ answered from canned values, with no database, emulator or S3 behind them."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,13 @@ from workflows.contracts.email import (
     SendEmail,
 )
 from workflows.contracts.fulfillment import (
+    DISPOSE_UNITS_ACTIVITY,
     RECORD_ORDER_ACTIVITY,
     REFUND_ORDER_ACTIVITY,
     RESTORE_STOCK_ACTIVITY,
     SET_ORDER_STATUS_ACTIVITY,
+    DisposedUnits,
+    DisposeUnits,
     OrderLine,
     OrderRecord,
     RecordOrder,
@@ -116,6 +120,8 @@ class FakeActivities:
     quotes: list[Quote] = field(default_factory=lambda: list(QUOTES))
     tracking_number: str = "794600000001"
     delivered: bool = True
+    hold_create: asyncio.Event | None = None
+    """When set, `inspection.create` answers only once the event is set."""
 
     def names(self) -> list[str]:
         return [c.name for c in self.calls]
@@ -149,6 +155,11 @@ class FakeActivities:
     async def refund_order(self, request: RefundOrder) -> str:
         self._note(REFUND_ORDER_ACTIVITY, request)
         return "refund-1"
+
+    @activity.defn(name=DISPOSE_UNITS_ACTIVITY)
+    async def dispose_units(self, request: DisposeUnits) -> DisposedUnits:
+        self._note(DISPOSE_UNITS_ACTIVITY, request)
+        return DisposedUnits(disposition=request.disposition)
 
     @activity.defn(name=RESTORE_STOCK_ACTIVITY)
     async def restore_stock(self, request: RestoreStock) -> RestoredStock:
@@ -204,6 +215,8 @@ class FakeActivities:
     @activity.defn(name=CREATE_INSPECTION_ACTIVITY)
     async def create_inspection(self, request: CreateInspection) -> InspectionSetup:
         self._note(CREATE_INSPECTION_ACTIVITY, request)
+        if self.hold_create is not None:
+            await self.hold_create.wait()
         return InspectionSetup(
             inspection_id="insp-1",
             checklist=[ChecklistItem(key="matches_photos", label="Matches the photos")],

@@ -9,14 +9,17 @@ from datetime import timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from domain.stock import RefundTiming, UnitDisposition
 from tests.workflows.fast.conftest import FakeWorld
 from tests.workflows.fast.helpers import eventually, until
 from workflows.contracts.email import SEND_EMAIL_ACTIVITY
 from workflows.contracts.fulfillment import (
+    DISPOSE_UNITS_ACTIVITY,
     REFUND_ORDER_ACTIVITY,
     RESTORE_STOCK_ACTIVITY,
     SET_ORDER_STATUS_ACTIVITY,
     CancelOrder,
+    FailedInspectionDecision,
     FulfillOrder,
 )
 from workflows.contracts.inspection import InspectionSubmission, inspection_workflow_id
@@ -40,11 +43,11 @@ def submission(order_id: str, passed: bool) -> InspectionSubmission:
     )
 
 
-async def start(world: FakeWorld, **options: object):  # type: ignore[no-untyped-def]
+async def start(world: FakeWorld, **options: object):
     ebay_order_id = f"12-{uuid.uuid4().hex[:8]}"
     return ebay_order_id, await world.client.start_workflow(
         OrderFulfillmentWorkflow.run,
-        FulfillOrder(ebay_order_id=ebay_order_id, **options),  # type: ignore[arg-type]
+        FulfillOrder(ebay_order_id=ebay_order_id, **options),
         id=f"order-{ebay_order_id}",
         task_queue=world.task_queue,
     )
@@ -56,15 +59,15 @@ def saga_steps(world: FakeWorld) -> list[str]:
     for call in world.activities.calls:
         if call.name == SEND_EMAIL_ACTIVITY:
             steps.append(f"email:{call.arg.template}")
-        elif call.name in (REFUND_ORDER_ACTIVITY, RESTORE_STOCK_ACTIVITY):
+        elif call.name in (REFUND_ORDER_ACTIVITY, RESTORE_STOCK_ACTIVITY, DISPOSE_UNITS_ACTIVITY):
             steps.append(call.name)
         elif call.name == SET_ORDER_STATUS_ACTIVITY:
             steps.append(f"status:{call.arg.status}")
     return steps
 
 
-async def test_failed_inspection_compensates_in_reverse(world: FakeWorld) -> None:
-    ebay_order_id, handle = await start(world)
+async def fail_inspection(world: FakeWorld, **options: object):
+    ebay_order_id, handle = await start(world, **options)
     await eventually(handle, OrderFulfillmentWorkflow.status, lambda s: s.step == "inspecting")
     status = await handle.query(OrderFulfillmentWorkflow.status)
     inspection = world.client.get_workflow_handle(inspection_workflow_id(status.order_id))
@@ -73,6 +76,13 @@ async def test_failed_inspection_compensates_in_reverse(world: FakeWorld) -> Non
         InspectionWorkflow.submit_result,
         submission(status.order_id, passed=False),
     )
+    return ebay_order_id, handle
+
+
+async def test_failed_inspection_compensates_in_reverse(world: FakeWorld) -> None:
+    """Nobody decides: after the decision window the defaults apply (refund now, unit written
+    off, never back on sale)."""
+    ebay_order_id, handle = await fail_inspection(world)
     result = await handle.result()
     assert result.outcome == "refunded"
     await until(lambda: "email:order_cancelled" in saga_steps(world))
@@ -81,15 +91,83 @@ async def test_failed_inspection_compensates_in_reverse(world: FakeWorld) -> Non
         "status:inspecting",
         REFUND_ORDER_ACTIVITY,
         "email:order_cancelled",
-        RESTORE_STOCK_ACTIVITY,
+        DISPOSE_UNITS_ACTIVITY,
         "status:refunded",
     ]
+    assert world.activities.args(DISPOSE_UNITS_ACTIVITY)[0].disposition == "write_off"
+    assert world.activities.args(RESTORE_STOCK_ACTIVITY) == []
     refund = world.activities.args(REFUND_ORDER_ACTIVITY)[0]
     assert refund.amount == "200.00" and "scratched" in refund.comment
     assert world.activities.args(BUY_LABEL_ACTIVITY) == []  # nothing shipped
     final = await handle.query(OrderFulfillmentWorkflow.status)
     assert final.step == "refunded" and final.compensation and final.compensation.done
+    assert final.decision and final.decision.decided_by == "default"
     assert ebay_order_id == result.ebay_order_id
+
+
+async def test_staff_contact_the_buyer_then_refund_and_restock(world: FakeWorld) -> None:
+    _, handle = await fail_inspection(world)
+    await eventually(
+        handle, OrderFulfillmentWorkflow.status, lambda s: s.step == "awaiting_decision"
+    )
+    assert REFUND_ORDER_ACTIVITY not in saga_steps(world)  # nothing happens before a decision
+    with pytest.raises(ValueError):  # relisting needs the new condition
+        FailedInspectionDecision(unit=UnitDisposition.relist)
+    await handle.execute_update(
+        OrderFulfillmentWorkflow.decide_failed_inspection,
+        FailedInspectionDecision(refund=RefundTiming.contact_buyer, staff_id="s1"),
+    )
+    await eventually(
+        handle, OrderFulfillmentWorkflow.status, lambda s: s.step == "contacting_buyer"
+    )
+    await until(lambda: "email:inspection_issue" in saga_steps(world))
+    with pytest.raises(WorkflowUpdateFailedError):  # the next decision can only be refund now
+        await handle.execute_update(
+            OrderFulfillmentWorkflow.decide_failed_inspection,
+            FailedInspectionDecision(refund=RefundTiming.contact_buyer),
+        )
+    await handle.execute_update(
+        OrderFulfillmentWorkflow.decide_failed_inspection,
+        FailedInspectionDecision(refund=RefundTiming.now, unit=UnitDisposition.restock),
+    )
+    assert (await handle.result()).outcome == "refunded"
+    assert saga_steps(world)[-4:] == [
+        REFUND_ORDER_ACTIVITY,
+        "email:order_cancelled",
+        DISPOSE_UNITS_ACTIVITY,
+        "status:refunded",
+    ]
+    assert world.activities.args(DISPOSE_UNITS_ACTIVITY)[0].disposition == "restock"
+    final = await handle.query(OrderFulfillmentWorkflow.status)
+    assert final.decision and final.decision.buyer_contacted and final.decision.unit == "restock"
+
+
+async def test_after_buyer_contact_the_refund_goes_out_when_the_window_ends(
+    world: FakeWorld,
+) -> None:
+    _, handle = await fail_inspection(world)
+    await eventually(
+        handle, OrderFulfillmentWorkflow.status, lambda s: s.step == "awaiting_decision"
+    )
+    await handle.execute_update(
+        OrderFulfillmentWorkflow.decide_failed_inspection,
+        FailedInspectionDecision(
+            refund=RefundTiming.contact_buyer, unit=UnitDisposition.relist, condition="for_parts"
+        ),
+    )
+    assert (await handle.result()).outcome == "refunded"  # time skips past the contact window
+    dispose = world.activities.args(DISPOSE_UNITS_ACTIVITY)[0]
+    assert dispose.disposition == "relist" and dispose.condition == "for_parts"
+    assert REFUND_ORDER_ACTIVITY in saga_steps(world)
+
+
+async def test_no_decision_is_accepted_while_nothing_failed(world: FakeWorld) -> None:
+    _, handle = await start(world)
+    await eventually(handle, OrderFulfillmentWorkflow.status, lambda s: s.step == "inspecting")
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(
+            OrderFulfillmentWorkflow.decide_failed_inspection, FailedInspectionDecision()
+        )
 
 
 async def test_cancel_is_accepted_while_inspecting(world: FakeWorld) -> None:
@@ -129,7 +207,7 @@ async def test_cancel_is_refused_once_the_label_stage_started(world: FakeWorld) 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(OrderFulfillmentWorkflow.cancel, CancelOrder(reason="late"))
     assert "too late to cancel" in str(refused.value.cause)
-    await world.env.fast_forward(label, timedelta(hours=1, minutes=1))  # type: ignore[attr-defined]
+    await world.env.fast_forward(label, timedelta(hours=1, minutes=1))
     result = await handle.result()
     assert result.outcome == "completed"
     assert world.activities.args(REFUND_ORDER_ACTIVITY) == []

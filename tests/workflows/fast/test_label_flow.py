@@ -17,7 +17,7 @@ from workflows.label import LabelWorkflow
 pytestmark = pytest.mark.timeout(60)
 
 
-async def start(world: FakeWorld, window_seconds: float):  # type: ignore[no-untyped-def]
+async def start(world: FakeWorld, window_seconds: float):
     shipment_id = f"ship-{uuid.uuid4().hex[:8]}"
     return await world.client.start_workflow(
         LabelWorkflow.run,
@@ -51,7 +51,7 @@ async def test_policy_quote_is_bought_when_the_window_closes(world: FakeWorld) -
     handle = await start(world, window_seconds=3600)
     await eventually(handle, LabelWorkflow.status, lambda s: s.step == "choosing")
     assert world.activities.args(BUY_LABEL_ACTIVITY) == []  # nothing bought inside the window
-    await world.env.fast_forward(handle, timedelta(hours=1, minutes=1))  # type: ignore[attr-defined]
+    await world.env.fast_forward(handle, timedelta(hours=1, minutes=1))
     result = await handle.result()
     assert result.service == "INTERNATIONAL_ECONOMY"  # cheapest within 7 days
     assert [b.service for b in world.activities.args(BUY_LABEL_ACTIVITY)] == [

@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
 from tests.workflows.fast.conftest import FakeWorld
 from tests.workflows.fast.helpers import eventually, until
@@ -42,10 +43,17 @@ async def test_reminders_until_the_cap_then_publish_on_approval(world: FakeWorld
     )
     await eventually(handle, ListingWorkflow.status, lambda s: s.step == "awaiting_approval")
     for expected in (1, 2, 2):  # the third period passes silently: the cap is two
-        await world.env.fast_forward(handle, timedelta(hours=2, minutes=1))  # type: ignore[attr-defined]
+        await world.env.fast_forward(handle, timedelta(hours=2, minutes=1))
         await eventually(handle, ListingWorkflow.status, lambda s: s.reminders_sent == expected)
     await until(lambda: len(reminders(world)) == 2)
     assert reminders(world) == [1, 2]
+    await world.env.fast_forward(handle, timedelta(hours=10))
+    timers = [
+        e
+        async for e in handle.fetch_history_events()
+        if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+    ]
+    assert len(timers) == 2  # bounded: no timer is kept after the last reminder
     assert world.activities.args(PUBLISH_OFFER_ACTIVITY) == []  # nothing live before approval
     await handle.execute_update(
         ListingWorkflow.review, ListingReview(action="approve", reviewer="s1")
