@@ -17,6 +17,8 @@ from litestar.template.config import TemplateConfig
 from api.console import i18n, pages, signin
 from api.console.render import page
 from api.console.session import NO_SESSION, build_session_auth, derived_secret
+from api.console.signin import PASSWORD_PAGE
+from api.security.tokens import PASSWORD_CHANGE_REQUIRED
 from config import Settings
 
 HERE = Path(__file__).parent
@@ -49,6 +51,8 @@ def _error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     language (the CSRF middleware's 403 included)."""
     if isinstance(exc, NotAuthorizedException):
         return Redirect(f"/console/login?next={request.url.path}", status_code=303)
+    if isinstance(exc.extra, dict) and exc.extra.get("code") == PASSWORD_CHANGE_REQUIRED:
+        return Redirect(PASSWORD_PAGE, status_code=303)
     return page(
         request, "error", status_code=exc.status_code, code=exc.status_code, detail=exc.detail
     )

@@ -46,9 +46,27 @@ def _message(error: dict[str, Any], lang: str) -> str:
     return gettext(lang, "This value is not valid.")
 
 
+def _typed(model: type[BaseModel], name: str, value: Any) -> Any:
+    """A form sends text; the API's numbers take JSON numbers only, so a number field's text
+    becomes the number it spells (text that is no number stays text and is refused)."""
+    info = model.model_fields.get(name)
+    if info is None or not isinstance(value, str):
+        return value
+    kinds = {info.annotation, *getattr(info.annotation, "__args__", ())}
+    text = value.strip()
+    try:
+        if int in kinds:
+            return int(text)
+        if float in kinds:
+            return float(text)
+    except ValueError:
+        return value
+    return value
+
+
 def parse(model: type[M], values: dict[str, Any], lang: str) -> M:
     """`model(**values)` with empty strings dropped (so defaults apply); FormInvalid otherwise."""
-    cleaned = {k: v for k, v in values.items() if v not in ("", None)}
+    cleaned = {k: _typed(model, k, v) for k, v in values.items() if v not in ("", None)}
     try:
         return model.model_validate(cleaned)
     except ValidationError as exc:

@@ -61,7 +61,7 @@ DYNAMIC = [
     # shipment statuses and carriers
     N_("rated"),
     N_("awaiting_tracking"),
-    N_("label_ready"),
+    N_("label_created"),
     N_("exception"),
     N_("fedex"),
     N_("yamato"),

@@ -161,7 +161,10 @@ async def product_edit(
 
 @post("/products/{product_id:uuid}", guards=[STAFF])
 async def product_update(
-    request: AnyRequest, product_id: FromPath[uuid.UUID], settings: NamedDependency[Settings]
+    request: AnyRequest,
+    product_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
 ) -> Template | Redirect:
     lang = language_of(request)
     values = await _form(request)
@@ -169,7 +172,9 @@ async def product_update(
     try:
         fields = {k: values.get(k, "") for k in FORM_FIELDS if k != "sku"}
         data = parse(api_products.ProductUpdate, fields, lang)
-        await api_products.update_product.fn(product_id=product_id, data=data, settings=settings)
+        await api_products.update_product.fn(
+            product_id=product_id, data=data, settings=settings, services=services
+        )
     except FormInvalid as exc:
         return page(
             request,
@@ -414,7 +419,9 @@ async def order_detail(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> Template:
-    order = await api_orders.get_order.fn(order_id=order_id, settings=settings, temporal=temporal)
+    order = await api_orders.get_order.fn(
+        request=request, order_id=order_id, settings=settings, temporal=temporal
+    )
     step = order.live.step if order.live else ""
     reached = TIMELINE.index(step) if step in TIMELINE else -1
     return page(
@@ -439,7 +446,7 @@ async def order_cancel(
         )
     except FormInvalid as exc:
         order = await api_orders.get_order.fn(
-            order_id=order_id, settings=settings, temporal=temporal
+            request=request, order_id=order_id, settings=settings, temporal=temporal
         )
         return page(
             request,
@@ -757,7 +764,7 @@ async def user_create(
             {k: values.get(k, "") for k in ("email", "full_name", "role")},
             lang,
         )
-        created = await api_users.create.fn(data=data, settings=settings)
+        created = await api_users.create.fn(data=data, request=request, settings=settings)
     except (FormInvalid, HTTPException) as exc:
         errors = exc.errors if isinstance(exc, FormInvalid) else {"email": problem(exc, lang)}
         users = await api_users.list_users.fn(

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -21,10 +21,10 @@ from litestar.middleware.session.server_side import (
 from litestar.security.session_auth import SessionAuth
 from litestar.types import Empty, Message, ScopeSession
 
-from api.security import sessions
-from api.security.tokens import AuthUser
+from api.security import auth_state
+from api.security.tokens import AuthUser, setup_required
+from api.stores import AUTH_STATE
 from config import Settings
-from models import Role
 
 COOKIE = "wd_console"
 STORE = "consolesessions"
@@ -83,27 +83,30 @@ def build_session_auth(settings: Settings) -> SessionAuth[AuthUser, Any]:
     async def retrieve_user(
         session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthUser | None:
+        """The same check as an access token's: the session remembers the token generation it
+        was signed in under, so whatever revokes the user's tokens (password change, role or
+        two-factor reset, deactivation, reuse detected) ends console sessions too."""
         try:
             user_id = uuid.UUID(str(session.get("uid", "")))
             signed_in = datetime.fromisoformat(str(session["at"]))
+            generation = session["gen"]
         except (KeyError, ValueError):
             return None
-        user = await sessions.get_user(settings, user_id)
-        if user is None or not user.is_active:
+        if not isinstance(generation, int) or isinstance(generation, bool):
             return None
-        changed = user.password_changed_at
-        if changed.tzinfo is None:
-            changed = changed.replace(tzinfo=UTC)
-        if signed_in < changed.replace(microsecond=0):  # password changed since sign-in
+        store = connection.app.stores.get(AUTH_STATE)
+        state = await auth_state.current(store, settings, user_id, generation)
+        if state is None or not state.is_active or generation != state.generation:
             return None
         return AuthUser(
-            id=user.id,
-            email=user.email,
-            role=Role(user.role),
-            totp_enabled=user.totp_enabled,
+            id=user_id,
+            email=state.email,
+            role=state.role_enum,
+            totp_enabled=state.totp_enabled,
             jti="",
             family=str(session.get("fam", "")),
             expires_at=signed_in + timedelta(seconds=MAX_AGE),
+            setup_required=setup_required(settings, state),
         )
 
     return SessionAuth[AuthUser, Any](

@@ -21,15 +21,21 @@ from api.console.i18n import LANG_COOKIE, LANGUAGES, gettext, language_of
 from api.console.render import page
 from api.console.session import rotate
 from api.routes import auth as api_auth
-from api.routes.schemas import Login, RecoveryLogin, TwoFactorVerify
-from api.security import sessions
-from api.security.guards import ANY_ROLE
+from api.routes.schemas import ChangePassword, Login, RecoveryLogin, TwoFactorVerify
+from api.security import auth_state, sessions
+from api.security.guards import ANY_ROLE, SETUP_ANY
 from api.security.ratelimit import limiter
-from api.security.tokens import ALGORITHM, TokenIssuer
-from api.stores import RL_LOGIN, RL_PUBLIC, RL_TWO_FACTOR
+from api.security.tokens import (
+    ALGORITHM,
+    PASSWORD_CHANGE_REQUIRED,
+    TokenIssuer,
+    setup_required,
+)
+from api.stores import AUTH_STATE, RL_LOGIN, RL_PUBLIC, RL_TWO_FACTOR
 from config import Settings
 
 STEP = "two_factor_step"
+PASSWORD_PAGE = "/console/password"
 
 
 def _safe_next(target: str | None) -> str:
@@ -39,7 +45,8 @@ def _safe_next(target: str | None) -> str:
     return "/console"
 
 
-async def _start_session(request: Request[Any, Any, Any], settings: Settings, access: str) -> None:
+async def _start_session(request: Request[Any, Any, Any], settings: Settings, access: str) -> str:
+    """Sign in; returns where to go next (the password page while a printed password is kept)."""
     token = Token.decode(
         encoded_token=access,
         secret=settings.jwt_secret.get_secret_value(),
@@ -51,14 +58,29 @@ async def _start_session(request: Request[Any, Any, Any], settings: Settings, ac
         {
             "uid": token.sub,
             "fam": str(token.extras.get("fam", "")),
+            "gen": token.extras.get("gen"),
             "at": datetime.now(UTC).isoformat(),
         }
     )
+    state = await auth_state.current(
+        request.app.stores.get(AUTH_STATE),
+        settings,
+        uuid.UUID(token.sub),
+        int(token.extras.get("gen", 0)),
+    )
+    if state is not None and setup_required(settings, state) == PASSWORD_CHANGE_REQUIRED:
+        return PASSWORD_PAGE
+    return "/console"
 
 
 @get("/login", exclude_from_auth=True, name="console_login")
-async def login_page(request: Request[Any, Any, Any]) -> Template:
-    return page(request, "login", values={}, errors={})
+async def login_page(
+    request: Request[Any, Any, Any],
+    changed: str | None = Parameter(default=None, max_length=1),
+) -> Template:
+    lang = language_of(request)
+    notice = gettext(lang, "Password changed. Sign in with the new password.") if changed else None
+    return page(request, "login", values={}, errors={}, notice=notice)
 
 
 @post("/login", exclude_from_auth=True)
@@ -73,7 +95,9 @@ async def login_submit(
     kept = {"email": values["email"]}
     try:
         data = parse(Login, values, lang)
-        result = await api_auth.login.fn(data=data, settings=settings, issuer=issuer)
+        result = await api_auth.login.fn(
+            request=request, data=data, settings=settings, issuer=issuer
+        )
     except FormInvalid as exc:
         return page(request, "login", values=kept, errors=exc.errors, status_code=400)
     except HTTPException as exc:
@@ -87,8 +111,8 @@ async def login_submit(
         request.set_session({STEP: result.two_factor_token})
         return Redirect("/console/login/two-factor", status_code=303)
     assert result.access_token is not None
-    await _start_session(request, settings, result.access_token)
-    return Redirect("/console", status_code=303)
+    target = await _start_session(request, settings, result.access_token)
+    return Redirect(target, status_code=303)
 
 
 @get("/login/two-factor", exclude_from_auth=True)
@@ -137,8 +161,40 @@ async def two_factor_submit(
             else problem(exc, lang)
         )
         return page(request, "two_factor", values={}, errors={field: message}, status_code=400)
-    await _start_session(request, settings, pair.access_token)
-    return Redirect("/console", status_code=303)
+    target = await _start_session(request, settings, pair.access_token)
+    return Redirect(target, status_code=303)
+
+
+@get("/password", guards=[ANY_ROLE], opt=SETUP_ANY)
+async def password_page(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "password", values={}, errors={})
+
+
+@post("/password", guards=[ANY_ROLE], opt=SETUP_ANY)
+async def password_submit(
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+) -> Template | Redirect:
+    """The API's password change; it ends every session, this one included: sign in again."""
+    lang = language_of(request)
+    form = await request.form()
+    values = {
+        "current_password": str(form.get("current_password", "")),
+        "new_password": str(form.get("new_password", "")),
+    }
+    try:
+        data = parse(ChangePassword, values, lang)
+        await api_auth.change_password.fn(request=request, data=data, settings=settings)
+    except FormInvalid as exc:
+        return page(request, "password", values={}, errors=exc.errors, status_code=400)
+    except HTTPException as exc:
+        errors = (
+            {"current_password": gettext(lang, "The current password is incorrect.")}
+            if exc.status_code == 401
+            else {"new_password": problem(exc, lang)}
+        )
+        return page(request, "password", values={}, errors=errors, status_code=400)
+    request.clear_session()
+    return Redirect("/console/login?changed=1", status_code=303)
 
 
 @post("/logout", guards=[ANY_ROLE])
@@ -184,7 +240,15 @@ def routers(settings: Settings) -> list[Router]:
     common: dict[str, Any] = {"path": "/console", "include_in_schema": False}
     return [
         Router(route_handlers=[root], path="/", include_in_schema=False),
-        Router(route_handlers=[login_page, two_factor_page, logout, switch_language], **common),
+        Router(
+            route_handlers=[login_page, two_factor_page, logout, switch_language, password_page],
+            **common,
+        ),
+        Router(
+            route_handlers=[password_submit],
+            middleware=[public.middleware, login_limit.middleware],
+            **common,
+        ),
         Router(
             route_handlers=[login_submit],
             middleware=[public.middleware, login_limit.middleware],

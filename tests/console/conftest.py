@@ -67,15 +67,17 @@ async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> A
     from api.app import create_app
     from schedules import delete_schedules, ensure_schedules
 
-    Storage(settings).ensure_bucket()
+    port = free_port()
     app_config = app_settings(
         settings,
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_task_queue=worker.task_queue,
+        public_base_url=f"http://127.0.0.1:{port}",
     )
+    # The bucket's CORS admits the console's origin (the browser posts files straight to it).
+    Storage(app_config).ensure_bucket()
     # Paused, so no schedule fires during other tests; "Run now" still runs a paused one.
     await ensure_schedules(worker.client, app_config, paused_on_create=True)
-    port = free_port()
     with Server(create_app(app_config), port):
         yield f"http://127.0.0.1:{port}"
     await delete_schedules(worker.client)

@@ -1,6 +1,6 @@
 // Direct browser uploads to S3 with a progress bar. The app presigns (POST, CSRF header), the
-// file goes straight to the object store (PUT), then the app is told the key. Only this file
-// knows the upload protocol, so moving to presigned POST changes one function: sendToStore.
+// file goes straight to the object store (presigned POST, multipart form), then the app is told
+// the key. Only sendToStore knows the store's upload protocol.
 "use strict";
 
 function csrfToken() {
@@ -20,15 +20,38 @@ async function postJSON(url, body) {
   return data;
 }
 
+// Presigned POST: every entry of `fields` first, the file last as `file`; the store answers
+// 204, 400 EntityTooLarge for a file over the limit, 403 for a wrong key, type or an expired
+// policy. Errors carry the status box's data-* key of their message (in the page language).
+class StoreError extends Error {
+  constructor(messageKey, detail) {
+    super(detail);
+    this.messageKey = messageKey;
+  }
+}
+
 function sendToStore(target, file, bar) {
   return new Promise((resolve, reject) => {
+    if (target.max_bytes && file.size > target.max_bytes) {
+      reject(new StoreError("tooLarge", `${file.size} > ${target.max_bytes} bytes`));
+      return;
+    }
+    const form = new FormData();
+    for (const [name, value] of Object.entries(target.fields || {})) form.append(name, value);
+    form.append("file", file);
     const xhr = new XMLHttpRequest();
-    xhr.open("PUT", target.url);
-    xhr.setRequestHeader("Content-Type", target.content_type);
+    xhr.open(target.method || "POST", target.url);
     xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = (100 * e.loaded) / e.total; };
-    xhr.onload = () => (xhr.status < 300 ? resolve() : reject(new Error("HTTP " + xhr.status)));
-    xhr.onerror = () => reject(new Error("network error"));
-    xhr.send(file);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      const code = (xhr.responseText.match(/<Code>([^<]+)<\/Code>/) || [])[1] || "";
+      const detail = `HTTP ${xhr.status}${code ? " " + code : ""}`;
+      if (code === "EntityTooLarge") return reject(new StoreError("tooLarge", detail));
+      if (xhr.status === 403) return reject(new StoreError("refused", detail));
+      return reject(new Error(detail));
+    };
+    xhr.onerror = () => reject(new StoreError("network", "network error"));
+    xhr.send(form);
   });
 }
 
@@ -61,7 +84,10 @@ async function upload(box, file) {
     box.dataset.state = "done";
     if (box.dataset.kind === "product") window.location.reload();
   } catch (error) {
-    status.textContent = `${status.dataset.failed} ${error.message} ${status.dataset.retry}`;
+    const reason = (error.messageKey && status.dataset[error.messageKey]) || "";
+    status.textContent = [status.dataset.failed, reason, `(${error.message})`, status.dataset.retry]
+      .filter(Boolean)
+      .join(" ");
     box.dataset.state = "failed";
   }
 }
