@@ -137,3 +137,20 @@ async def test_the_web_ui_origin_may_call_the_codec(client, settings) -> None:
     assert preflight.headers["access-control-allow-origin"] == origin
     assert preflight.headers["access-control-allow-credentials"] == "true"
     assert "x-namespace" in preflight.headers["access-control-allow-headers"].lower()
+
+
+async def test_the_codec_cookie_authenticates_nothing_but_the_codec(client, logged_in) -> None:
+    """schemathesis's stateful run reported 2xx on staff routes sent with its own (invalid) auth
+    while it held this cookie; a valid codec cookie must not stand in for a bearer token."""
+    staff = await logged_in("staff")
+    opened = await client.post("/api/temporal-codec/session", headers=staff.headers)
+    assert opened.status_code == 200 and client.cookies.get(COOKIE)
+    cookie = {"Cookie": f"{COOKIE}={client.cookies.get(COOKIE)}"}
+    for headers in (cookie, {**cookie, "Authorization": "Bearer not-a-token"}):
+        listed = await client.get("/api/products", headers=headers)
+        created = await client.post(
+            "/api/products",
+            headers=headers,
+            json={"sku": f"CK-{uuid.uuid4().hex[:6]}", "title_ja": "テスト", "price_jpy": 1000},
+        )
+        assert (listed.status_code, created.status_code) == (401, 401), headers
