@@ -60,6 +60,7 @@ async def test_a_business_day_keeps_its_invariants(
     finally:
         server.__exit__(None, None, None)
         await delete_schedules(temporal_env.client)
+    print(table(checks))  # the day's invariants, shown with `pytest -s`
     failed = [c for c in checks if c.ok is False]
     assert not failed, table(checks)
     names = {f"{c.step}: {c.what}" for c in checks}
