@@ -158,6 +158,8 @@ class Stack:
             "DATABASE_URL": database_url,
             "YAMATO_TRACKING_ENABLED": "true",  # the emulators serve the tracking pages
             "SAGAWA_TRACKING_ENABLED": "true",
+            # staff pick domestic quotes inside this window; FedEx orders fall to the policy's pick
+            "RATE_CHOICE_MINUTES": os.environ.get("CHAOS_RATE_CHOICE_MINUTES", "0.25"),
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.log = open(Path(var_dir) / "chaos.log", "ab")  # noqa: SIM115
@@ -341,6 +343,8 @@ async def drive_order(
             return
     else:
         await inspect(staff, order_id, passed=order.expected == "completed", deadline=deadline)
+    if order.expected == "refunded":
+        await decide_failed_inspection(client, staff, order_id, workflow_id, deadline)
     if order.expected == "completed" and order.domestic:
         await hand_off_domestic(client, staff, sandbox_url, order, workflow_id, deadline)
     if order.expected == "completed":
@@ -386,6 +390,28 @@ async def drive_order(
             order.outcome = f"error: {type(error).__name__}: {error}"[:200]
             return
     order.outcome = "error: no result in time"
+
+
+async def decide_failed_inspection(
+    client: Any, staff: Staff, order_id: str, workflow_id: str, deadline: float
+) -> None:
+    """Staff take the decision a failed inspection waits for: refund now, unit back to stock."""
+    from workflows.contracts.fulfillment import FulfillmentStatus
+
+    while time.time() < deadline:
+        status = await _status(client, workflow_id, FulfillmentStatus)
+        if status and status.step == "awaiting_decision":
+            answer = await staff.call(
+                "staff",
+                "POST",
+                f"/api/orders/{order_id}/inspection-decision",
+                json={"refund": "now", "unit": "restock", "note": "chaos"},
+            )
+            if answer.status_code < 400:
+                return
+        elif status and status.step in ("refunding", "compensating", "refunded", "cancelled"):
+            return
+        await asyncio.sleep(1)
 
 
 JP_SITES = {"yamato": "b2", "sagawa": "ehiden"}
