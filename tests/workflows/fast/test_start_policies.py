@@ -22,6 +22,7 @@ def test_every_workflow_started_by_id_has_a_policy() -> None:
     from workflows.contracts.inspection import INSPECTION_WORKFLOW
     from workflows.contracts.label import LABEL_WORKFLOW
     from workflows.contracts.listing import BULK_LISTING_WORKFLOW, LISTING_WORKFLOW
+    from workflows.contracts.listing_change import LISTING_CHANGE_WORKFLOW
 
     assert set(ID_REUSE) == {
         EMAIL_WORKFLOW,
@@ -31,6 +32,7 @@ def test_every_workflow_started_by_id_has_a_policy() -> None:
         LISTING_WORKFLOW,
         BULK_LISTING_WORKFLOW,
         ORDER_SYNC_WORKFLOW,
+        LISTING_CHANGE_WORKFLOW,
     }
 
 
