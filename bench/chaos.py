@@ -744,6 +744,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             url = f"sqlite:///{var_dir}/chaos.db"
         stack = Stack(var_dir, ports, url)
+        # In-process Settings() (S3 checks, the ledger) must see the stack's configuration; the
+        # caller's environment comes back afterwards (pytest runs other tests in this process).
+        saved_environ = dict(os.environ)
         os.environ.update({k: v for k, v in stack.env.items() if os.environ.get(k) != v})
         try:
             subprocess.run(  # noqa: S603
@@ -773,6 +776,8 @@ def main(argv: list[str] | None = None) -> int:
             stack.stop_all()
             if pg.available:
                 pg.stop()
+            os.environ.clear()
+            os.environ.update(saved_environ)
         rows = verdict(facts)
         counts = meta["counts"]
         n = len(facts.orders)
