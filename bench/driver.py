@@ -12,6 +12,7 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
+from temporal_client import order_search_attributes
 from workflows.contracts.fulfillment import (
     FULFILLMENT_WORKFLOW,
     FulfillmentStatus,
@@ -61,6 +62,7 @@ async def start_order(client: Client, task_queue: str, ebay_order_id: str) -> Wo
         FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600),
         id=fulfillment_workflow_id(ebay_order_id),
         task_queue=task_queue,
+        search_attributes=order_search_attributes(ebay_order_id),  # as the order sync starts it
     )
 
 

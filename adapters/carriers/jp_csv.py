@@ -29,7 +29,7 @@ from adapters.carriers.base import (
     TrackingInfo,
     TrackingStatus,
 )
-from adapters.errors import PermanentError, classify_status, from_transport_error
+from adapters.errors import AdapterError, PermanentError, classify_status, from_transport_error
 from adapters.http import DEFAULT_TIMEOUT
 from config import Settings
 from domain.tracking import is_jp_tracking_number
@@ -244,6 +244,7 @@ class DomesticCsvCarrier(ABC):
     step_yen: int
     public_tracking_base: str
     field_bytes: dict[str, int]  # the import layout's field lengths, in Shift_JIS bytes
+    track_batch = 1  # one public tracking page per number
 
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
         self.settings = settings
@@ -341,6 +342,16 @@ class DomesticCsvCarrier(ABC):
 
     def cancel(self, tracking_number: str) -> bool:
         return True  # nothing is billed before the carrier scans the parcel
+
+    def track_many(self, tracking_numbers: list[str]) -> dict[str, TrackingInfo | AdapterError]:
+        """One public tracking page per number (the pages we read take one number each)."""
+        found: dict[str, TrackingInfo | AdapterError] = {}
+        for number in tracking_numbers:
+            try:
+                found[number] = self.track(number)
+            except AdapterError as error:
+                found[number] = error
+        return found
 
     def track(self, tracking_number: str) -> TrackingInfo:
         if not self.tracking_enabled:

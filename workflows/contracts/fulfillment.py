@@ -6,6 +6,7 @@ IDs: `order_id` is our database `Order.id` (a UUID string); `ebay_order_id` is e
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -21,6 +22,7 @@ from domain.stock import (
     RefundTiming,
     UnitDisposition,
 )
+from workflows.contracts.label import TrackingSnapshot
 
 FULFILLMENT_WORKFLOW = "OrderFulfillmentWorkflow"
 
@@ -71,6 +73,10 @@ class FulfillmentResume(BaseModel):
     tracking_number: str
     inspection_passed: bool = True
     polls: int = 0
+    deadline: datetime | None = None  # batched tracking: left in transit after this time
+    tracking_status: str = ""  # the last status handled, for the next run's `status` query
+    pending: list[TrackingSnapshot] = Field(default_factory=list)  # signalled, not yet handled
+    refresh_pending: bool = False  # a `tracking_refresh` without status, not yet handled
 
 
 class FulfillOrder(BaseModel):

@@ -223,3 +223,13 @@ def test_fedex_status_codes_are_normalized(code: str, status: TrackingStatus) ->
     from adapters.carriers.fedex import STATUS_BY_CODE
 
     assert STATUS_BY_CODE[code] == status
+
+
+def test_track_many_asks_30_numbers_a_request(fedex: FedexCarrier, clean_sandbox) -> None:
+    labels = [fedex.ship(request()).tracking_number for _ in range(2)]
+    unknown = "794600000000"
+    asked = [*labels * 15, unknown, labels[0]]  # 32 numbers: two requests (30 + 2)
+    found = fedex.track_many(asked)
+    assert clean_sandbox.ctx.ledger.count("fedex", "track_call") == 2
+    assert all(found[n].status == TrackingStatus.pending for n in labels)
+    assert isinstance(found[unknown], PermanentError)
