@@ -26,6 +26,7 @@ from adapters.carriers.base import (
 )
 from adapters.errors import AdapterError, AuthenticationError, PermanentError
 from adapters.http import DEFAULT_TIMEOUT, TokenCache, call_json
+from adapters.quota import vendor_quota
 from config import Settings
 
 SERVICE = "fedex"
@@ -95,6 +96,9 @@ class FedexCarrier:
         self.base = settings.fedex_api_url
         self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
         self.tokens = TokenCache(self._fetch_token, margin=600)
+        self.quota = vendor_quota(
+            SERVICE, settings.fedex_calls_per_second, settings.fedex_call_burst, settings.redis_url
+        )
 
     # --- auth ---
 
@@ -107,6 +111,7 @@ class FedexCarrier:
             tokens=None,
             parse_error=_parse_error,
             expected=(200,),
+            quota=self.quota,
             data={
                 "grant_type": "client_credentials",
                 "client_id": self.settings.fedex_api_key,
@@ -127,6 +132,7 @@ class FedexCarrier:
             f"{self.base}{path}",
             tokens=self.tokens,
             parse_error=_parse_error,
+            quota=self.quota,
             json=body,
             headers={
                 "Content-Type": "application/json",

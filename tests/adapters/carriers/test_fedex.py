@@ -163,7 +163,19 @@ def test_server_errors_are_retryable(fedex: FedexCarrier, clean_sandbox, status:
     assert fedex.rate(request())  # the next call goes through
 
 
-def test_429_keeps_retry_after(fedex: FedexCarrier, clean_sandbox) -> None:
+def test_429_is_absorbed_after_its_retry_after(fedex: FedexCarrier, clean_sandbox) -> None:
+    """The shared quota pauses for FedEx's Retry-After and the call goes through."""
+    fedex.check_credentials()
+    assert fedex.quota is not None
+    before = fedex.quota.absorbed_429
+    faults(clean_sandbox, {"rate_limit_rate": 1.0, "retry_after": 1, "times": 1})
+    assert fedex.rate(request())
+    assert fedex.quota.absorbed_429 == before + 1
+
+
+def test_429_keeps_retry_after_without_a_quota(settings, clean_sandbox) -> None:
+    fedex = FedexCarrier(settings.model_copy(update={"fedex_calls_per_second": 0}))
+    assert fedex.quota is None
     fedex.check_credentials()
     faults(clean_sandbox, {"rate_limit_rate": 1.0, "retry_after": 7, "times": 1})
     with pytest.raises(RateLimitedError) as err:
