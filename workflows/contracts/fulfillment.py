@@ -84,11 +84,13 @@ class FulfillOrder(BaseModel):
 
     ebay_order_id: str
     staff_email: str = STAFF_NOTIFICATION_EMAIL
+    # Batched tracking (the `tracking-refresh` schedule signals the order): the order is left in
+    # transit `tracking_poll_seconds` x `max_tracking_polls` after shipping (a week) without a
+    # delivery, and continues as new after `polls_per_run` tracking signals. Runs from before
+    # the `batched-tracking` patch poll every `tracking_poll_seconds` instead.
     tracking_poll_seconds: float = Field(default=6 * 3600, gt=0)
-    max_tracking_polls: int = Field(
-        default=28, ge=1
-    )  # ~1 week at 6 h; the order is then left in transit
-    polls_per_run: int = Field(default=50, ge=1)  # continue-as-new after this many polls
+    max_tracking_polls: int = Field(default=28, ge=1)
+    polls_per_run: int = Field(default=50, ge=1)
     inspection_escalation_hours: float = Field(default=24, gt=0)
     max_transit_days: int = Field(default=7, ge=1)
     preferred_carrier: str = ""
