@@ -670,10 +670,12 @@ class OrderFulfillmentWorkflow:
 
     @workflow.signal(name=TRACKING_REFRESH_SIGNAL)
     def tracking_refresh(self, update: TrackingSnapshot | None = None) -> None:
-        """From the tracker, with the new status; without one, the order checks itself."""
-        if update is None:
+        """From the tracker, with the new status; without one, the order checks itself (a run
+        from before the batched-tracking patch checks itself either way)."""
+        # the patch itself, not `_lean`: the signal may be handled before the run starts
+        if update is None or not workflow.patched(LEAN_ORDER_PATCH):
             self._refresh = True
-        else:
+        if update is not None:
             self._tracking_updates.append(update)
 
     @workflow.query(name=STATUS_QUERY)
