@@ -350,7 +350,11 @@ class EbayClient:
         self._marketplace = settings.ebay_marketplace_id
         self._tokens = TokenCache(self._fetch_token, margin=300)
         self.quota = vendor_quota(
-            SERVICE, settings.ebay_calls_per_second, settings.ebay_call_burst, settings.redis_url
+            SERVICE,
+            settings.ebay_calls_per_second,
+            settings.ebay_call_burst,
+            settings.redis_url,
+            settings.store_namespace,
         )
         self._count_lock = threading.Lock()
         self.api_calls: Counter[str] = Counter()

@@ -62,8 +62,10 @@ class Bucket(Protocol):
 class RedisBucket:
     """The vendor's bucket shared by every process using the same Redis."""
 
-    def __init__(self, client: Any, vendor: str, per_second: float, burst: int) -> None:
-        self.keys = [f"worlddoor:quota:{vendor}", f"worlddoor:quota:{vendor}:paused"]
+    def __init__(
+        self, client: Any, vendor: str, per_second: float, burst: int, namespace: str = "worlddoor"
+    ) -> None:
+        self.keys = [f"{namespace}:quota:{vendor}", f"{namespace}:quota:{vendor}:paused"]
         self.per_second, self.burst = per_second, burst
         self._take = client.register_script(_TAKE)
         self._pause = client.register_script(_PAUSE)
@@ -145,9 +147,10 @@ _lock = threading.Lock()
 
 
 def vendor_quota(
-    vendor: str, per_second: float, burst: int, redis_url: str = ""
+    vendor: str, per_second: float, burst: int, redis_url: str = "", namespace: str = "worlddoor"
 ) -> VendorQuota | None:
-    """The quota for `vendor` (None when `per_second` is 0: no limit)."""
+    """The quota for `vendor` (None when `per_second` is 0: no limit); the Redis keys live under
+    `namespace` (STORE_NAMESPACE), so deployments sharing a Redis keep their own buckets."""
     if per_second <= 0:
         return None
     burst = max(1, burst)
@@ -161,4 +164,4 @@ def vendor_quota(
         client = _redis_clients.get(redis_url)
         if client is None:
             client = _redis_clients[redis_url] = redis.Redis.from_url(redis_url)
-    return VendorQuota(vendor, RedisBucket(client, vendor, per_second, burst))
+    return VendorQuota(vendor, RedisBucket(client, vendor, per_second, burst, namespace))

@@ -97,7 +97,11 @@ class FedexCarrier:
         self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
         self.tokens = TokenCache(self._fetch_token, margin=600)
         self.quota = vendor_quota(
-            SERVICE, settings.fedex_calls_per_second, settings.fedex_call_burst, settings.redis_url
+            SERVICE,
+            settings.fedex_calls_per_second,
+            settings.fedex_call_burst,
+            settings.redis_url,
+            settings.store_namespace,
         )
 
     # --- auth ---
