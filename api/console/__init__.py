@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api.console import i18n, pages, signin
+from api.console import admin, i18n, pages, signin
 from api.console.render import page
 from api.console.session import NO_SESSION, build_session_auth, derived_secret
 from api.console.signin import PASSWORD_PAGE
@@ -69,7 +69,11 @@ def routers(settings: Settings) -> list[Router]:
     return [
         Router(
             path="/",
-            route_handlers=[*signin.routers(settings), *pages.routers(settings)],
+            route_handlers=[
+                *signin.routers(settings),
+                *pages.routers(settings),
+                *admin.routers(settings),
+            ],
             exception_handlers={HTTPException: _error_page},
             include_in_schema=False,
         ),
