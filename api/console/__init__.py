@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api.console import account, i18n, invitation, pages, reset, signin
+from api.console import account, admin, i18n, invitation, pages, reset, signin
 from api.console.account import ACCOUNT
 from api.console.render import page
 from api.console.session import NO_SESSION, build_session_auth, derived_secret
@@ -79,6 +79,7 @@ def routers(settings: Settings) -> list[Router]:
                 *reset.routers(settings),
                 *account.routers(settings),
                 *pages.routers(settings),
+                *admin.routers(settings),
             ],
             exception_handlers={HTTPException: _error_page},
             include_in_schema=False,
