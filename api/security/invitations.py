@@ -104,6 +104,11 @@ async def issue(
     return await in_session(settings, run), raw, expires_at
 
 
+async def ensure_valid(settings: Settings, raw: str) -> None:
+    """InvitationRefused unless the token is usable now (a cheap check before hashing)."""
+    await in_session(settings, lambda session: _valid(session, raw))
+
+
 async def open_invitation(settings: Settings, raw: str) -> Opened:
     """The account behind a valid token, with its pending two-factor secret (created on the
     first opening and kept, so reopening the link shows the same QR code)."""
