@@ -181,6 +181,8 @@ class Settings(BaseSettings):
     totp_max_failures: int = 5
     two_factor_step_minutes: int = 5
     password_reset_minutes: int = 60
+    # How long an emailed invitation (set a password, enrol two-factor) stays valid.
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
     # Admins must have two-factor before they can do anything (unset: only in production).
     admin_two_factor_required: bool | None = None
     # A login from a device not seen for this account in this many days gets a security notice.

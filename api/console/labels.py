@@ -10,6 +10,19 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, d
 
 
 DYNAMIC = [
+    # provider health checks (ops/doctor.py CHECKS)
+    N_("configuration"),
+    N_("database"),
+    N_("admin account"),
+    N_("redis"),
+    N_("temporal"),
+    N_("s3 bucket"),
+    N_("ebay credentials"),
+    N_("fedex credentials"),
+    N_("sendgrid credentials"),
+    N_("openai credentials"),
+    N_("api"),
+    N_("sentry"),
     # navigation
     N_("Today"),
     N_("Products"),

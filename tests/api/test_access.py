@@ -23,7 +23,9 @@ PUBLIC = {
     ("POST", "/api/auth/refresh"),
     ("POST", "/api/auth/password-reset"),
     ("POST", "/api/auth/password-reset/confirm"),
-    ("GET", "/reset-password"),  # the page the emailed link opens
+    ("GET", "/reset-password"),  # forwards old emailed links to the console's page
+    ("POST", "/api/auth/invitation"),  # the emailed invitation token is the credential
+    ("POST", "/api/auth/invitation/accept"),
     ("POST", "/api/webhooks/sendgrid"),
     ("GET", "/api/webhooks/ebay/account-deletion"),
     ("POST", "/api/webhooks/ebay/account-deletion"),
@@ -36,8 +38,10 @@ ROLES = {
     ("POST", "/api/auth/two-factor/enrol"): {A, S, INS},
     ("POST", "/api/auth/two-factor/confirm"): {A, S, INS},
     ("POST", "/api/auth/two-factor/disable"): {A, S, INS},
+    ("POST", "/api/auth/two-factor/recovery-codes"): {A, S, INS},
     ("GET", "/api/users"): {A},
     ("POST", "/api/users"): {A},
+    ("POST", "/api/users/{user_id:uuid}/invitation"): {A},
     ("GET", "/api/users/{user_id:uuid}"): {A},
     ("PATCH", "/api/users/{user_id:uuid}"): {A},
     ("DELETE", "/api/users/{user_id:uuid}"): {A},
@@ -82,6 +86,7 @@ ROLES = {
     ("POST", "/api/shipments/{shipment_id:uuid}/delivered"): {A, S},
     ("POST", "/api/operations/order-sync"): {A, S},
     ("GET", "/api/operations/schedules"): {A},
+    ("GET", "/api/operations/health"): {A},
     ("POST", "/api/operations/schedules/{schedule_id:str}/pause"): {A},
     ("POST", "/api/operations/schedules/{schedule_id:str}/unpause"): {A},
     ("POST", "/api/operations/schedules/{schedule_id:str}/trigger"): {A},

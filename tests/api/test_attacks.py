@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from litestar.routes import HTTPRoute
 from temporalio.service import RPCError
@@ -135,16 +136,18 @@ async def test_numbers_and_booleans_must_be_json_numbers_and_booleans(client, lo
 
 
 async def _user(client, admin, role: str):
+    """An account with a known password (accounts made through the API are invited instead)."""
+    from api.accounts import create_user
+    from config import get_settings
+    from models import Role
     from tests.api.conftest import Account
 
+    del client, admin
     email = f"{role}-{uuid.uuid4().hex[:8]}@theworlddoor.example"
-    created = await client.post(
-        "/api/users",
-        json={"email": email, "role": role, "password": PASSWORD},
-        headers=admin.headers,
+    user, _ = await anyio.to_thread.run_sync(
+        lambda: create_user(get_settings(), email, PASSWORD, Role(role))
     )
-    assert created.status_code == 201, created.text
-    return Account(id=created.json()["user"]["id"], email=email, password=PASSWORD, role=role)
+    return Account(id=str(user.id), email=email, password=PASSWORD, role=role)
 
 
 async def test_unknown_body_fields_are_refused_not_ignored(client, logged_in):
@@ -483,6 +486,8 @@ async def test_new_device_sign_in_and_two_factor_changes_send_notices(
 async def test_a_new_user_gets_the_welcome_email_without_the_password(
     make_client, make_user, temporal_env
 ):
+    """Before: the API answered the generated password. Now no password exists to leak: the
+    welcome email carries a sealed invitation link (tests/api/test_invitations.py)."""
     admin = await make_user("admin")
     async with make_client(temporal_client=temporal_env.client) as client:
         await login(client, admin)
@@ -492,11 +497,17 @@ async def test_a_new_user_gets_the_welcome_email_without_the_password(
             headers=admin.headers,
         )
         assert created.status_code == 201
-        await notices.drain()
     body = created.json()
-    welcome = await _started_email(temporal_env, f"email-welcome-{body['user']['id']}")
-    assert body["user"]["email"].encode() in welcome
-    assert body["password"].encode() not in welcome
+    assert "password" not in body and body["user"]["invitation_pending"] is True
+    welcome = [
+        w.id
+        async for w in temporal_env.client.list_workflows("WorkflowType = 'EmailWorkflow'")
+        if w.id.startswith("email-welcome-")
+    ]
+    payloads = [await _started_email(temporal_env, w) for w in welcome]
+    mine = [p for p in payloads if body["user"]["email"].encode() in p]
+    assert len(mine) == 1 and b"invitation_url" in mine[0]
+    assert b"/console/invitation?token=" not in mine[0]  # the link itself is sealed
 
 
 # 3. CORS, inspectors, OpenAPI ------------------------------------------------------------------

@@ -29,6 +29,7 @@ EXCLUDED = [
     "/api/auth/two-factor/enrol",
     "/api/auth/two-factor/confirm",
     "/api/auth/two-factor/disable",
+    "/api/auth/two-factor/recovery-codes",
     # Starts the real "order-sync-manual" workflow against the eBay emulator; test_order_flow.
     "/api/operations/order-sync",
     # Temporal's remote-codec protocol (protobuf JSON bodies, its own tests): its schema is a

@@ -73,6 +73,11 @@ async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> A
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_task_queue=worker.task_queue,
         public_base_url=f"http://127.0.0.1:{port}",
+        # Every browser test signs in from 127.0.0.1 on this one server: the per-client limits
+        # would be spent by the suite itself (they are tested in tests/api/test_protection.py).
+        rate_limit_two_factor=1000,
+        rate_limit_login=1000,
+        rate_limit_public=5000,
     )
     # The bucket's CORS admits the console's origin (the browser posts files straight to it).
     Storage(app_config).ensure_bucket()

@@ -1,0 +1,131 @@
+"""Orders: the list with filters, one order with its timeline, cancel with a reason, and the
+"sync now" button."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, Parameter
+from litestar.response import Redirect, Template
+
+from api.console.forms import FormInvalid, parse, problem
+from api.console.i18n import gettext, language_of
+from api.console.pages.common import PAGE_SIZE, AnyRequest, act, back, choice, form_values
+from api.console.render import page
+from api.routes import operations as api_operations
+from api.routes import orders as api_orders
+from api.security.guards import ANY_ROLE, STAFF
+from api.temporal import TemporalGateway
+from config import Settings
+from models import OrderStatus
+
+TIMELINE = [
+    "recording",
+    "confirming",
+    "inspecting",
+    "labelling",
+    "uploading_tracking",
+    "notifying",
+    "in_transit",
+    "completed",
+]
+
+
+async def _order_page(
+    request: AnyRequest,
+    order_id: uuid.UUID,
+    settings: Settings,
+    temporal: TemporalGateway,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Template:
+    order = await api_orders.get_order.fn(
+        request=request, order_id=order_id, settings=settings, temporal=temporal
+    )
+    step = order.live.step if order.live else ""
+    reached = TIMELINE.index(step) if step in TIMELINE else -1
+    return page(
+        request,
+        "order",
+        order=order,
+        timeline=TIMELINE,
+        reached=reached,
+        errors=errors or {},
+        values=values or {},
+        status_code=status_code,
+    )
+
+
+@get("/orders", guards=[ANY_ROLE])
+async def orders(
+    request: AnyRequest,
+    settings: NamedDependency[Settings],
+    q: str = Parameter(default="", max_length=120),
+    status: str = Parameter(default="", max_length=30),
+    offset: int = Parameter(default=0, ge=0),
+) -> Template:
+    found = await api_orders.list_orders.fn(
+        settings=settings,
+        status=choice(OrderStatus, status),
+        q=q or None,
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+    return page(request, "orders", page_=found, q=q, status=status, statuses=list(OrderStatus))
+
+
+@get("/orders/{order_id:uuid}", guards=[ANY_ROLE])
+async def order_detail(
+    request: AnyRequest,
+    order_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Template:
+    return await _order_page(request, order_id, settings, temporal)
+
+
+@post("/orders/{order_id:uuid}/cancel", guards=[STAFF])
+async def order_cancel(
+    request: AnyRequest,
+    order_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Template | Redirect:
+    lang = language_of(request)
+    values = await form_values(request)
+    here = f"/console/orders/{order_id}"
+    try:
+        data = parse(api_orders.CancelRequest, {"reason": values.get("reason", "").strip()}, lang)
+        await api_orders.cancel_order.fn(
+            request=request, order_id=order_id, data=data, settings=settings, temporal=temporal
+        )
+    except FormInvalid as exc:
+        return await _order_page(
+            request, order_id, settings, temporal, errors=exc.errors, values=values, status_code=400
+        )
+    except HTTPException as exc:
+        return back(request, here, problem(exc, lang), "error")
+    return back(request, here, gettext(lang, "The order is being cancelled and refunded."))
+
+
+@post("/orders/sync", guards=[STAFF])
+async def order_sync(
+    request: AnyRequest,
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Redirect:
+    return await act(
+        request,
+        "/console/orders",
+        lambda: api_operations.trigger_order_sync.fn(settings=settings, temporal=temporal),
+        gettext(language_of(request), "Order sync started."),
+    )
+
+
+ROUTES = [orders, order_detail, order_cancel, order_sync]
