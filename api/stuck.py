@@ -95,7 +95,7 @@ async def _status(client: Client, failure: Any) -> int | None:
     """The vendor's HTTP status an adapter error carries in its details (payloads go through
     the client's converter: they may be encrypted)."""
     try:
-        error = await client.data_converter.decode_failure(failure)
+        error: BaseException | None = await client.data_converter.decode_failure(failure)
     except Exception:  # noqa: BLE001 - undecodable details: classify by the message
         return None
     while error is not None and not isinstance(error, ApplicationError):
