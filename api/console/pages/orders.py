@@ -1,5 +1,5 @@
-"""Orders: the list with filters, one order with its timeline, cancel with a reason, and the
-"sync now" button."""
+"""Orders: the list with filters, one order with its timeline and documents, cancel with a
+reason, the failed-inspection decision, and the "sync now" button."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from api.console.forms import FormInvalid, parse, problem
 from api.console.i18n import gettext, language_of
+from api.console.labels import N_
 from api.console.pages.common import PAGE_SIZE, AnyRequest, act, back, choice, form_values
 from api.console.render import page
 from api.routes import operations as api_operations
@@ -21,7 +22,9 @@ from api.routes import orders as api_orders
 from api.security.guards import ANY_ROLE, STAFF
 from api.temporal import TemporalGateway
 from config import Settings
-from models import OrderStatus
+from domain.stock import RefundTiming, UnitDisposition
+from models import Condition, OrderStatus
+from workflows.contracts.fulfillment import FailedInspectionDecision
 
 TIMELINE = [
     "recording",
@@ -33,6 +36,16 @@ TIMELINE = [
     "in_transit",
     "completed",
 ]
+
+REFUND_WORDS = {
+    RefundTiming.now: N_("Refund now and apologise"),
+    RefundTiming.contact_buyer: N_("Contact the buyer first, refund later"),
+}
+UNIT_WORDS = {
+    UnitDisposition.restock: N_("Back to stock"),
+    UnitDisposition.write_off: N_("Write off"),
+    UnitDisposition.relist: N_("Relist under another condition"),
+}
 
 
 async def _order_page(
@@ -58,6 +71,11 @@ async def _order_page(
         reached=reached,
         errors=errors or {},
         values=values or {},
+        refunds=list(RefundTiming),
+        units=list(UnitDisposition),
+        refund_words=REFUND_WORDS,
+        unit_words=UNIT_WORDS,
+        conditions=list(Condition),
         status_code=status_code,
     )
 
@@ -114,6 +132,48 @@ async def order_cancel(
     return back(request, here, gettext(lang, "The order is being cancelled and refunded."))
 
 
+def decision_fields(values: dict[str, str], lang: str) -> dict[str, str]:
+    """The decision form onto the contract: the condition goes with a relisted unit only; a
+    relist without one is a field error here, in the page's language."""
+    fields = {k: values.get(k, "") for k in ("refund", "unit", "condition", "note")}
+    if fields["unit"] != UnitDisposition.relist:
+        fields["condition"] = ""
+    elif not fields["condition"]:
+        raise FormInvalid(
+            {"condition": gettext(lang, "Choose the condition the unit is relisted under.")}
+        )
+    return fields
+
+
+@post("/orders/{order_id:uuid}/decision", guards=[STAFF])
+async def order_decision(
+    request: AnyRequest,
+    order_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Template | Redirect:
+    """After a failed inspection: refund now or contact the buyer first, and the unit's fate."""
+    lang = language_of(request)
+    values = await form_values(request)
+    try:
+        data = parse(FailedInspectionDecision, decision_fields(values, lang), lang)
+        await api_orders.decide_failed_inspection.fn(
+            request=request, order_id=order_id, data=data, settings=settings, temporal=temporal
+        )
+    except FormInvalid as exc:
+        return await _order_page(
+            request, order_id, settings, temporal, errors=exc.errors, values=values, status_code=400
+        )
+    except HTTPException as exc:
+        return back(request, f"/console/orders/{order_id}", problem(exc, lang), "error")
+    done = (
+        N_("Decision recorded: the buyer is contacted first.")
+        if data.refund is RefundTiming.contact_buyer
+        else N_("Decision recorded: the refund and apology go out now.")
+    )
+    return back(request, f"/console/orders/{order_id}", gettext(lang, done))
+
+
 @post("/orders/sync", guards=[STAFF])
 async def order_sync(
     request: AnyRequest,
@@ -128,4 +188,4 @@ async def order_sync(
     )
 
 
-ROUTES = [orders, order_detail, order_cancel, order_sync]
+ROUTES = [orders, order_detail, order_cancel, order_decision, order_sync]
