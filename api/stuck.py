@@ -81,6 +81,10 @@ def classify(message: str, error_type: str = "", status: int | None = None) -> R
     return "other"
 
 
+def nondeterminism_or_code(message: str, error_type: str) -> Reason:
+    return "nondeterminism" if classify(message, error_type) == "nondeterminism" else "code"
+
+
 def _first_line(message: str, limit: int = 300) -> str:
     line = message.strip().splitlines()[0] if message.strip() else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -91,18 +95,23 @@ def _failure_type(failure: Any) -> str:
     return str(info.type) if info and info.type else ""
 
 
-async def _status(client: Client, failure: Any) -> int | None:
-    """The vendor's HTTP status an adapter error carries in its details (payloads go through
-    the client's converter: they may be encrypted)."""
+async def _read(client: Client, failure: Any) -> tuple[str, str, int | None]:
+    """(message, error type, vendor HTTP status) of a failure. Messages and details go through
+    the client's converter (the payload codec encrypts them: the raw message says only "Encoded
+    failure"); adapter errors carry the vendor's status in their details."""
     try:
         error: BaseException | None = await client.data_converter.decode_failure(failure)
-    except Exception:  # noqa: BLE001 - undecodable details: classify by the message
-        return None
+    except Exception:  # noqa: BLE001 - undecodable: what the raw failure says
+        cause = failure.cause if failure.HasField("cause") else failure
+        return cause.message or failure.message, _failure_type(cause), None
     while error is not None and not isinstance(error, ApplicationError):
-        error = error.__cause__
-    details = error.details if isinstance(error, ApplicationError) else ()
+        error = error.__cause__  # past the activity/child wrapper to what the code raised
+    found = error
+    if found is None:
+        return failure.message, _failure_type(failure), None
+    details = found.details
     status = details[0].get("status") if details and isinstance(details[0], dict) else None
-    return status if isinstance(status, int) else None
+    return found.message, found.type or "", status if isinstance(status, int) else None
 
 
 def _when(stamp: Any) -> datetime | None:
@@ -115,12 +124,14 @@ async def _last_task_failure(client: Client, workflow_id: str, run_id: str) -> t
     """The message and type of the workflow's last failed workflow task (the history keeps the
     first failure of a retried task)."""
     handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-    found = ("", "")
+    failure = None
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
             failure = event.workflow_task_failed_event_attributes.failure
-            found = (failure.message, _failure_type(failure))
-    return found
+    if failure is None:
+        return "", ""
+    message, kind, _ = await _read(client, failure)
+    return message, kind
 
 
 async def _inspect(
@@ -144,7 +155,8 @@ async def _inspect(
             **common,
             kind="workflow_task",
             attempt=task.attempt,
-            reason=classify(message, kind) if message else "code",
+            # a failing workflow task is the code's own error unless it says otherwise
+            reason=nondeterminism_or_code(message, kind),
             last_error=_first_line(message),
             failed_at=_when(task.original_scheduled_time),
         )
@@ -152,11 +164,7 @@ async def _inspect(
     if not failing:
         return None
     worst = max(failing, key=lambda a: a.attempt)
-    failure = worst.last_failure
-    cause = failure.cause if failure.HasField("cause") else failure
-    message = cause.message or failure.message
-    kind = _failure_type(cause) or _failure_type(failure)
-    status = await _status(client, failure)
+    message, kind, status = await _read(client, worst.last_failure)
     return StuckWorkflow(
         **common,
         kind="activity",

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio import workflow
 
 from tests.api.conftest import Server, app_settings, free_port, login
 
@@ -82,7 +83,9 @@ async def test_a_workflow_whose_activity_keeps_failing_is_listed_with_its_error(
     assert stuck["kind"] == "activity" and stuck["activity_type"] == "sync.fetch_orders"
     assert stuck["attempt"] >= 3 and stuck["workflow_type"] == "OrderSyncWorkflow"
     assert stuck["reason"] == "service_unavailable"
-    assert "503" in stuck["last_error"], stuck["last_error"]
+    # the emulator's own words, decrypted (the payload codec hides them in the raw failure)
+    assert stuck["last_error"].startswith("HTTP 503: "), stuck["last_error"]
+    assert "Injected fault" in stuck["last_error"], stuck["last_error"]
     assert stuck["ui_url"] == (
         f"http://temporal-ui.example:8080/namespaces/default/workflows/{handle.id}"
         f"/{handle.result_run_id}/history"
@@ -91,7 +94,7 @@ async def test_a_workflow_whose_activity_keeps_failing_is_listed_with_its_error(
 
 
 def test_errors_are_classified_in_plain_kinds():
-    from api.stuck import classify
+    from api.stuck import classify, nondeterminism_or_code
 
     assert classify("[TMPRL1100] Nondeterminism error: Update machine") == "nondeterminism"
     assert classify("eBay answered 429 Too Many Requests") == "rate_limited"
@@ -102,3 +105,54 @@ def test_errors_are_classified_in_plain_kinds():
     assert classify("Too many", "RateLimitedError", 429) == "rate_limited"
     assert classify("'NoneType' object has no attribute 'x'", "AttributeError") == "code"
     assert classify("something else") == "other"
+    assert nondeterminism_or_code("[TMPRL1100] Nondeterminism error", "") == "nondeterminism"
+    assert nondeterminism_or_code("list index out of range", "IndexError") == "code"
+
+
+@workflow.defn(name="StuckTestBrokenWorkflow")
+class BrokenWorkflow:
+    """Its code fails every workflow task (as a nondeterministic change would)."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError("the workflow code is broken: list index out of range")
+
+
+async def test_a_workflow_whose_workflow_task_keeps_failing_is_listed(temporal_env, settings):
+    from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+    from api.stuck import stuck_workflows
+
+    client = temporal_env.client
+    queue = f"stuck-broken-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BrokenWorkflow],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        handle = await client.start_workflow(
+            BrokenWorkflow.run, id=f"stuck-broken-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
+        try:
+            for _ in range(600):
+                raw = (await handle.describe()).raw_description
+                if raw.HasField("pending_workflow_task") and raw.pending_workflow_task.attempt > 1:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the workflow task was never retried")
+            # The failed task's event may reach the history a moment after the retry shows.
+            for _ in range(100):
+                report = await stuck_workflows(client, settings)
+                mine = [w for w in report.workflows if w.workflow_id == handle.id]
+                if mine and mine[0].last_error:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await handle.terminate("test over")
+    assert len(mine) == 1, report
+    assert mine[0].kind == "workflow_task" and mine[0].attempt >= 2
+    assert mine[0].workflow_type == "StuckTestBrokenWorkflow"
+    assert mine[0].last_error == "the workflow code is broken: list index out of range"
+    assert mine[0].reason == "code"

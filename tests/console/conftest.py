@@ -73,6 +73,9 @@ async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> A
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_task_queue=worker.task_queue,
         public_base_url=f"http://127.0.0.1:{port}",
+        # Every browser test signs in from 127.0.0.1 to this one app: the login limit (20 per
+        # 15 minutes per address, tested in tests/api) would refuse the later tests.
+        rate_limit_login=500,
     )
     # The bucket's CORS admits the console's origin (the browser posts files straight to it).
     Storage(app_config).ensure_bucket()

@@ -245,6 +245,11 @@ async def test_domestic_rate_choice_issued_history_and_mark_delivered(
     await page.set_input_files("#f-history", issued)
     await page.locator("#upload-history").click()
     await page.get_by_text("Tracking number read from the issued-history file.").wait_for()
+
+    async def numbered(p: Any) -> bool:  # the workflow records it on the shipment next
+        return bool((await p.locator("#tracking-number").inner_text()).strip())
+
+    await until(page, shipment_url, numbered, "tracking number recorded")
     number = (await page.locator("#tracking-number").inner_text()).strip()
     assert re.fullmatch(r"\d{12}", number), number
 
