@@ -1,8 +1,8 @@
 """The staff's decisions in a real browser, on the real worker, Temporal, sandbox and S3: fail an
 inspection and take the decision; bulk listing with its live progress bar, then end and relist
-a listing; a domestic parcel's rate choice, issued-history upload and "mark delivered"; and the
-stuck workflows on Today. Each new page is checked for labels and keyboard use and screenshotted
-in Japanese and English into docs/screenshots/."""
+a listing; a domestic parcel's issued-history upload, "mark delivered" and the label-charge flag;
+and the late shipments and stuck workflows on Today. Each new page is checked for labels and
+keyboard use and screenshotted in Japanese and English into docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from tests.api.test_stuck import failing_order_sync
-from tests.console.conftest import PHONE, Tab, check_page, sign_in
-from tests.console.test_business_day import photo, until
+from tests.console.conftest import PHONE, Tab, check_page, fetch_order, sign_in, until
+from tests.console.test_business_day import photo
 from tests.workflows.test_fulfillment import import_order, make_product
 
 pytestmark = pytest.mark.timeout(300)
@@ -36,22 +36,6 @@ def badge_is(*texts: str):
         return await page.locator(".badge").first.inner_text() in texts
 
     return check
-
-
-async def fetch_order(page: Any, ebay_order_id: str) -> str:
-    """Staff fetch eBay orders now; the order's page once it waits for inspection."""
-    await page.goto("/console/orders")
-    await page.get_by_role("button", name="Fetch eBay orders now").click()
-    await page.get_by_text("Order sync started.").wait_for()
-
-    async def inspecting(p: Any) -> bool:
-        badges = p.locator("tbody .badge")
-        return await badges.count() == 1 and await badges.inner_text() == "inspecting"
-
-    await until(page, f"/console/orders?q={ebay_order_id}", inspecting, "order inspecting")
-    await page.get_by_role("link", name=ebay_order_id).click()
-    await page.wait_for_url(re.compile(r".*/console/orders/[0-9a-f-]{36}$"))
-    return str(page.url)
 
 
 async def inspect(open_tab, make_user, order_id: str, tmp_path: Path, passed: bool) -> None:
@@ -109,6 +93,20 @@ async def test_fail_an_inspection_and_take_the_decision(
     await page.get_by_text("Decision recorded: the refund and apology go out now.").wait_for()
     await until(page, order_url, badge_is("refunded"), "order refunded")
     assert await page.locator("#decision-form").count() == 0
+
+
+def flag_charge(settings: Any, shipment_id: str, flag: str) -> None:
+    from sqlmodel import select
+
+    from models import LabelPurchase
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        purchase = session.exec(
+            select(LabelPurchase).where(LabelPurchase.shipment_id == uuid.UUID(shipment_id))
+        ).one()
+        purchase.detail = {**purchase.detail, "charge_flag": flag}
+        session.add(purchase)
 
 
 def listable_product(settings, sku: str) -> str:
@@ -189,7 +187,7 @@ async def test_bulk_listing_progress_then_end_and_relist(
     await until(page, product_url, badge_is("listed"), "relisted")
 
 
-async def test_domestic_rate_choice_issued_history_and_mark_delivered(
+async def test_domestic_issued_history_upload_and_mark_delivered(
     open_tab, make_user, clean_sandbox, settings, console_url, tmp_path
 ):
     sku = make_product(settings, quantity=1)
@@ -209,7 +207,7 @@ async def test_domestic_rate_choice_issued_history_and_mark_delivered(
 
     async def awaiting_tracking(p: Any) -> bool:
         rates = p.locator("input[name=rate]")
-        if await rates.count():  # the choice window is open: staff pick Yamato
+        if await rates.count():  # if the choice window is open, staff pick Yamato
             await p.locator("label", has_text=re.compile("yamato", re.I)).first.click()
             await p.get_by_role("button", name="Buy this label").click()
             await p.wait_for_load_state()
@@ -264,17 +262,31 @@ async def test_domestic_rate_choice_issued_history_and_mark_delivered(
     await page.get_by_text("Marked delivered: the order completes.").wait_for()
     assert await page.locator("#events", has_text="The buyer phoned: it arrived").count() == 1
     await both_languages(tab, "shipment-delivered", console_url)
+
+    # A carrier charge past the margin over the quote (as the label activity records it) shows.
+    flag = "charged 1300 JPY, quoted 910 JPY: +42.9% (margin 5%)"
+    flag_charge(settings, shipment_url.rsplit("/", 1)[-1], flag)
+    await page.reload()
+    assert flag in await page.locator("#charge-flag").inner_text()
     await until(page, order_url, badge_is("delivered", "completed"), "order delivered")
 
 
-async def test_today_lists_a_stuck_workflow_with_its_error(
-    open_tab, make_user, worker, sandbox, console_url
+async def test_today_lists_a_late_shipment_and_a_stuck_workflow(
+    open_tab, make_user, worker, sandbox, settings, console_url
 ):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.api.test_today import add_shipment
+
+    late = add_shipment(settings, bought=datetime.now(UTC) - timedelta(days=9), transit_days=5)
     tab: Tab = await open_tab("en")
     page = tab.page
     await sign_in(tab, await make_user("staff"))
     async with failing_order_sync(worker.client, worker.task_queue, sandbox.base_url) as handle:
         await page.goto("/console")
+        late_row = page.locator("#late tbody tr", has=page.locator(f"a[href$='{late}']"))
+        assert await late_row.count() == 1
+        assert (await late_row.locator("td").last.inner_text()).strip() == "4"  # 9 days - 5
         row = page.locator("#stuck-list tbody tr", has_text=handle.id)
         assert await row.count() == 1
         text = await row.inner_text()

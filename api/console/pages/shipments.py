@@ -18,7 +18,8 @@ from litestar.response import Redirect, Template
 
 from api.console.forms import FormInvalid, parse, problem
 from api.console.i18n import gettext, language_of
-from api.console.pages.common import PAGE_SIZE, AnyRequest, back, choice, form_values
+from api.console.labels import N_
+from api.console.pages.common import PAGE_SIZE, AnyRequest, back, choice, form_values, submit
 from api.console.render import page
 from api.routes import shipments as api_shipments
 from api.security.guards import STAFF
@@ -150,30 +151,23 @@ async def shipment_delivered(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> Template | Redirect:
-    lang = language_of(request)
-    values = await form_values(request)
-    try:
-        data = parse(api_shipments.Delivered, {"note": values.get("note", "").strip()}, lang)
+    async def deliver(values: dict[str, str], lang: str) -> str:
+        note = {"note": values.get("note", "").strip()}
         await api_shipments.mark_delivered.fn(
             request=request,
             shipment_id=shipment_id,
-            data=data,
+            data=parse(api_shipments.Delivered, note, lang),
             settings=settings,
             temporal=temporal,
         )
-    except FormInvalid as exc:
+        return N_("Marked delivered: the order completes.")
+
+    async def again(values: dict[str, str], errors: dict[str, str]) -> Template:
         return await _shipment_page(
-            request,
-            shipment_id,
-            settings,
-            temporal,
-            errors=exc.errors,
-            values=values,
-            status_code=400,
+            request, shipment_id, settings, temporal, errors=errors, values=values, status_code=400
         )
-    except HTTPException as exc:
-        return back(request, here(shipment_id), problem(exc, lang), "error")
-    return back(request, here(shipment_id), gettext(lang, "Marked delivered: the order completes."))
+
+    return await submit(request, here(shipment_id), deliver, again)
 
 
 @dataclass
