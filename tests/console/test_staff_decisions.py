@@ -6,6 +6,7 @@ keyboard use and screenshotted in Japanese and English into docs/screenshots/.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.pricing import usd_from_jpy
 from tests.api.test_stuck import failing_order_sync
 from tests.console.conftest import PHONE, Tab, check_page, fetch_order, sign_in, until
 from tests.console.test_business_day import photo
@@ -185,6 +187,33 @@ async def test_bulk_listing_progress_then_end_and_relist(
     await page.locator("#relist").click()
     await page.get_by_text("Relisting on eBay.").wait_for()
     await until(page, product_url, badge_is("listed"), "relisted")
+
+    # A new yen price on the listed product reaches the eBay offer (dollars derived).
+    await page.get_by_label("Price (yen)").fill("45000")
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await page.get_by_text("Saved.").wait_for()
+    wanted = usd_from_jpy(45000, settings.jpy_per_usd)
+    for _ in range(200):
+        if await asyncio.to_thread(offer_price, settings, ids[0]) == wanted:
+            break
+        await asyncio.sleep(0.25)
+    else:
+        raise AssertionError(f"the eBay offer never got the price {wanted}")
+    assert await page.locator("#price-usd").count() == 1
+
+
+def offer_price(settings: Any, product_id: str) -> str:
+    """The price of the product's offer on the eBay emulator, through the real adapter."""
+    from adapters.ebay import EbayClient
+    from models import Product
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        product = session.get(Product, uuid.UUID(product_id))
+        assert product is not None
+        offer_id = product.ebay_offer_id
+    price = EbayClient(settings).get_offer(offer_id).get("pricingSummary", {}).get("price", {})
+    return str(price.get("value", ""))
 
 
 async def test_domestic_issued_history_upload_and_mark_delivered(

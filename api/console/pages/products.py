@@ -142,22 +142,25 @@ async def product_edit(
 
 
 def changed(product: ProductPublic, values: dict[str, str]) -> dict[str, str]:
-    """The form's fields whose text differs from the stored product: a save sends only what
-    staff changed, so an unchanged price or stock is not pushed to eBay again."""
+    """The form's fields that differ from the stored product: a save sends only what staff
+    changed, so an unchanged price or stock is not pushed to eBay again."""
     stored = product.model_dump()
     return {
         k: values.get(k, "")
         for k in FORM_FIELDS
-        if k != "sku" and values.get(k, "").strip() != _text(stored.get(k))
+        if k != "sku" and not _same(values.get(k, ""), stored.get(k))
     }
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _same(text: str, stored: Any) -> bool:
+    """A field's text against its stored value ("30.0" is the stored 30)."""
+    text = text.strip()
+    if isinstance(stored, int | float) and not isinstance(stored, bool):
+        try:
+            return float(text) == float(stored)
+        except ValueError:
+            return False
+    return text == ("" if stored is None else str(stored))
 
 
 @post("/products/{product_id:uuid}", guards=[STAFF])
