@@ -198,6 +198,9 @@ class Settings(BaseSettings):
     temporal_tls: bool = False
     temporal_api_key: SecretStr = SecretStr("")
     temporal_ui_port: int = 8233
+    # The Temporal web UI staff open from the console's stuck list (empty: the dev server's UI
+    # on TEMPORAL_UI_PORT at 127.0.0.1).
+    temporal_ui_url: str = ""
     temporal_db_file: str = ""
 
     # --- Sandbox ---------------------------------------------------------------------------------

@@ -45,14 +45,14 @@ DYNAMIC = [
     N_("failed"),
     N_("ended"),
     N_("sold_out"),
-    # conditions
-    N_("NEW"),
-    N_("LIKE_NEW"),
-    N_("USED_EXCELLENT"),
-    N_("USED_VERY_GOOD"),
-    N_("USED_GOOD"),
-    N_("USED_ACCEPTABLE"),
-    N_("FOR_PARTS_OR_NOT_WORKING"),
+    # conditions (domain/catalog.py Condition values)
+    N_("new"),
+    N_("like_new"),
+    N_("used_excellent"),
+    N_("used_very_good"),
+    N_("used_good"),
+    N_("used_acceptable"),
+    N_("for_parts"),
     # order statuses and fulfillment steps
     N_("received"),
     N_("inspecting"),

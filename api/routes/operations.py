@@ -1,5 +1,5 @@
 """Operations: trigger the order sync, list/pause/unpause/trigger the schedules (admin), provider
-health (admin), and any workflow's status by id (admin, staff)."""
+health (admin), any workflow's status by id and the stuck workflows (admin, staff)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from pydantic import Field
@@ -23,6 +23,7 @@ from api.routes.products import STARTED_RESPONSES
 from api.schedule_control import change_schedule
 from api.security.guards import ADMIN, STAFF
 from api.security.tokens import AuthUser
+from api.stuck import StuckReport, stuck_workflows
 from api.temporal import TemporalGateway
 from config import Settings
 from schedules import ScheduleView
@@ -130,6 +131,27 @@ async def workflow_status(
     return await wf.describe(client, workflow_id)
 
 
+@get(
+    "/stuck",
+    guards=[STAFF],
+    summary="Running workflows stuck on a failure that keeps coming back",
+    description="Running workflows whose pending activity has failed at least 3 times, or whose "
+    "workflow task keeps failing (attempt above 1, e.g. a nondeterminism error): the last error "
+    "(`reason` classifies it, `last_error` is its first line) and a link to the Temporal web UI "
+    "(`TEMPORAL_UI_URL`). Looks at up to `limit` running workflows.",
+)
+async def stuck(
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+    limit: int = Parameter(default=500, ge=1, le=5000),
+) -> StuckReport:
+    client = await temporal.client()
+    try:
+        return await stuck_workflows(client, settings, limit)
+    except RPCError as exc:
+        raise wf._rpc_to_http(exc, "stuck") from exc
+
+
 def routers() -> list[Router]:
     return [
         Router(
@@ -144,6 +166,7 @@ def routers() -> list[Router]:
                 trigger_schedule,
                 health_report,
                 workflow_status,
+                stuck,
             ],
         )
     ]

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from litestar import Router
 
-from api.console.pages import inspections, listings, orders, products, shipments, today
+from api.console.pages import (
+    batches,
+    inspections,
+    listings,
+    orders,
+    products,
+    shipments,
+    today,
+)
 from config import Settings
 
 
@@ -21,6 +29,7 @@ def routers(settings: Settings) -> list[Router]:
             route_handlers=[
                 *today.ROUTES,
                 *products.ROUTES,
+                *batches.ROUTES,
                 *listings.ROUTES,
                 *orders.ROUTES,
                 *inspections.ROUTES,

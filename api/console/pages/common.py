@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from pydantic import BaseModel
 
 from api.console.forms import FormInvalid, parse, problem
-from api.console.i18n import language_of
+from api.console.i18n import gettext, language_of
 from api.console.render import remember
 
 AnyRequest = Request[Any, Any, Any]
@@ -51,6 +51,26 @@ async def act(
     except HTTPException as exc:
         return back(request, here, problem(exc, language_of(request)), "error")
     return back(request, here, done)
+
+
+async def submit(
+    request: AnyRequest,
+    here: str,
+    call: Callable[[dict[str, str], str], Awaitable[str]],
+    again: Callable[[dict[str, str], dict[str, str]], Awaitable[Template]],
+) -> Template | Redirect:
+    """A form post: `call(values, lang)` validates the form with the API's model, runs the
+    service and returns the message id to show; field errors show the page again through
+    `again(values, errors)` with what was typed; a refusal goes back to `here` with its reason."""
+    lang = language_of(request)
+    values = await form_values(request)
+    try:
+        done = await call(values, lang)
+    except FormInvalid as exc:
+        return await again(values, exc.errors)
+    except HTTPException as exc:
+        return back(request, here, problem(exc, lang), "error")
+    return back(request, here, gettext(lang, done))
 
 
 async def json_body(request: AnyRequest) -> dict[str, Any]:

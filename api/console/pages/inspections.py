@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -46,6 +46,22 @@ async def inspection_detail(
 ) -> Template:
     item = await api_inspections.detail.fn(order_id=order_id, settings=settings, temporal=temporal)
     return page(request, "inspection", item=item, checklist=_checklist(item), errors={}, values={})
+
+
+@get("/inspections/{order_id:uuid}/media/{index:int}", guards=[ANY_ROLE])
+async def inspection_media(
+    order_id: FromPath[uuid.UUID],
+    index: FromPath[int],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> Redirect:
+    """One photo or video of the inspection (the recorded version), by presigned download."""
+    downloads = await api_inspections.media_downloads.fn(
+        order_id=order_id, settings=settings, services=services
+    )
+    if index >= len(downloads):
+        raise NotFoundException("no such photo or video")
+    return Redirect(downloads[index].url, status_code=302)
 
 
 @post("/inspections/{order_id:uuid}/media-urls", guards=[INSPECTOR])
@@ -116,4 +132,10 @@ async def inspection_result(
     return back(request, "/console/inspections", message, "ok" if outcome.passed else "error")
 
 
-ROUTES = [inspection_queue, inspection_detail, inspection_media_urls, inspection_result]
+ROUTES = [
+    inspection_queue,
+    inspection_detail,
+    inspection_media,
+    inspection_media_urls,
+    inspection_result,
+]

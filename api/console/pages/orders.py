@@ -1,27 +1,30 @@
-"""Orders: the list with filters, one order with its timeline, cancel with a reason, and the
-"sync now" button."""
+"""Orders: the list with filters, one order with its timeline and documents, cancel with a
+reason, the failed-inspection decision, and the "sync now" button."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Template
 
-from api.console.forms import FormInvalid, parse, problem
+from api.console.forms import FormInvalid, parse
 from api.console.i18n import gettext, language_of
-from api.console.pages.common import PAGE_SIZE, AnyRequest, act, back, choice, form_values
+from api.console.labels import N_
+from api.console.pages.common import PAGE_SIZE, AnyRequest, act, choice, submit
 from api.console.render import page
 from api.routes import operations as api_operations
 from api.routes import orders as api_orders
 from api.security.guards import ANY_ROLE, STAFF
 from api.temporal import TemporalGateway
 from config import Settings
-from models import OrderStatus
+from domain.stock import RefundTiming, UnitDisposition
+from models import Condition, OrderStatus
+from workflows.contracts.fulfillment import FailedInspectionDecision
 
 TIMELINE = [
     "recording",
@@ -33,6 +36,16 @@ TIMELINE = [
     "in_transit",
     "completed",
 ]
+
+REFUND_WORDS = {
+    RefundTiming.now: N_("Refund now and apologise"),
+    RefundTiming.contact_buyer: N_("Contact the buyer first, refund later"),
+}
+UNIT_WORDS = {
+    UnitDisposition.restock: N_("Back to stock"),
+    UnitDisposition.write_off: N_("Write off"),
+    UnitDisposition.relist: N_("Relist under another condition"),
+}
 
 
 async def _order_page(
@@ -58,6 +71,11 @@ async def _order_page(
         reached=reached,
         errors=errors or {},
         values=values or {},
+        refunds=list(RefundTiming),
+        units=list(UnitDisposition),
+        refund_words=REFUND_WORDS,
+        unit_words=UNIT_WORDS,
+        conditions=list(Condition),
         status_code=status_code,
     )
 
@@ -90,6 +108,17 @@ async def order_detail(
     return await _order_page(request, order_id, settings, temporal)
 
 
+def _again(
+    request: AnyRequest, order_id: uuid.UUID, settings: Settings, temporal: TemporalGateway
+) -> Callable[[dict[str, str], dict[str, str]], Awaitable[Template]]:
+    async def again(values: dict[str, str], errors: dict[str, str]) -> Template:
+        return await _order_page(
+            request, order_id, settings, temporal, errors=errors, values=values, status_code=400
+        )
+
+    return again
+
+
 @post("/orders/{order_id:uuid}/cancel", guards=[STAFF])
 async def order_cancel(
     request: AnyRequest,
@@ -97,21 +126,54 @@ async def order_cancel(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> Template | Redirect:
-    lang = language_of(request)
-    values = await form_values(request)
-    here = f"/console/orders/{order_id}"
-    try:
-        data = parse(api_orders.CancelRequest, {"reason": values.get("reason", "").strip()}, lang)
+    async def cancel(values: dict[str, str], lang: str) -> str:
+        reason = {"reason": values.get("reason", "").strip()}
         await api_orders.cancel_order.fn(
+            request=request,
+            order_id=order_id,
+            data=parse(api_orders.CancelRequest, reason, lang),
+            settings=settings,
+            temporal=temporal,
+        )
+        return N_("The order is being cancelled and refunded.")
+
+    here = f"/console/orders/{order_id}"
+    return await submit(request, here, cancel, _again(request, order_id, settings, temporal))
+
+
+def decision_fields(values: dict[str, str], lang: str) -> dict[str, str]:
+    """The decision form onto the contract: the condition goes with a relisted unit only; a
+    relist without one is a field error here, in the page's language."""
+    fields = {k: values.get(k, "") for k in ("refund", "unit", "condition", "note")}
+    if fields["unit"] != UnitDisposition.relist:
+        fields["condition"] = ""
+    elif not fields["condition"]:
+        raise FormInvalid(
+            {"condition": gettext(lang, "Choose the condition the unit is relisted under.")}
+        )
+    return fields
+
+
+@post("/orders/{order_id:uuid}/decision", guards=[STAFF])
+async def order_decision(
+    request: AnyRequest,
+    order_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Template | Redirect:
+    """After a failed inspection: refund now or contact the buyer first, and the unit's fate."""
+
+    async def decide(values: dict[str, str], lang: str) -> str:
+        data = parse(FailedInspectionDecision, decision_fields(values, lang), lang)
+        await api_orders.decide_failed_inspection.fn(
             request=request, order_id=order_id, data=data, settings=settings, temporal=temporal
         )
-    except FormInvalid as exc:
-        return await _order_page(
-            request, order_id, settings, temporal, errors=exc.errors, values=values, status_code=400
-        )
-    except HTTPException as exc:
-        return back(request, here, problem(exc, lang), "error")
-    return back(request, here, gettext(lang, "The order is being cancelled and refunded."))
+        if data.refund is RefundTiming.contact_buyer:
+            return N_("Decision recorded: the buyer is contacted first.")
+        return N_("Decision recorded: the refund and apology go out now.")
+
+    here = f"/console/orders/{order_id}"
+    return await submit(request, here, decide, _again(request, order_id, settings, temporal))
 
 
 @post("/orders/sync", guards=[STAFF])
@@ -128,4 +190,4 @@ async def order_sync(
     )
 
 
-ROUTES = [orders, order_detail, order_cancel, order_sync]
+ROUTES = [orders, order_detail, order_cancel, order_decision, order_sync]

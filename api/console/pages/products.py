@@ -141,21 +141,48 @@ async def product_edit(
     return _form_page(request, product, product.model_dump())
 
 
+def changed(product: ProductPublic, values: dict[str, str]) -> dict[str, str]:
+    """The form's fields that differ from the stored product: a save sends only what staff
+    changed, so an unchanged price or stock is not pushed to eBay again."""
+    stored = product.model_dump()
+    return {
+        k: values.get(k, "")
+        for k in FORM_FIELDS
+        if k != "sku" and not _same(values.get(k, ""), stored.get(k))
+    }
+
+
+def _same(text: str, stored: Any) -> bool:
+    """A field's text against its stored value ("30.0" is the stored 30)."""
+    text = text.strip()
+    if isinstance(stored, int | float) and not isinstance(stored, bool):
+        try:
+            return float(text) == float(stored)
+        except ValueError:
+            return False
+    return text == ("" if stored is None else str(stored))
+
+
 @post("/products/{product_id:uuid}", guards=[STAFF])
 async def product_update(
     request: AnyRequest,
     product_id: FromPath[uuid.UUID],
     settings: NamedDependency[Settings],
     services: NamedDependency[Services],
+    temporal: NamedDependency[TemporalGateway],
 ) -> Template | Redirect:
     lang, values = language_of(request), await form_values(request)
     product = await api_products.get_product.fn(product_id=product_id, settings=settings)
 
     async def update() -> uuid.UUID:
-        fields = [k for k in FORM_FIELDS if k != "sku"]
-        data = parse(api_products.ProductUpdate, pick(values, fields), lang)
+        data = parse(api_products.ProductUpdate, changed(product, values), lang)
         await api_products.update_product.fn(
-            product_id=product_id, data=data, settings=settings, services=services
+            request=request,
+            product_id=product_id,
+            data=data,
+            settings=settings,
+            services=services,
+            temporal=temporal,
         )
         return product_id
 
@@ -211,6 +238,32 @@ async def product_list(
     )
 
 
+@post("/products/{product_id:uuid}/listing/{action:str}", guards=[STAFF])
+async def product_listing_change(
+    request: AnyRequest,
+    product_id: FromPath[uuid.UUID],
+    action: FromPath[str],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Redirect:
+    """End the eBay listing or relist an ended product (the API's listing change workflow)."""
+    handler = {"end": api_products.end_listing, "relist": api_products.relist}.get(action)
+    if handler is None:
+        raise NotFoundException(f"unknown action {action}")
+    done = {
+        "end": N_("Ending the eBay listing."),
+        "relist": N_("Relisting on eBay."),
+    }[action]
+    return await act(
+        request,
+        here(product_id),
+        lambda: handler.fn(
+            request=request, product_id=product_id, settings=settings, temporal=temporal
+        ),
+        gettext(language_of(request), done),
+    )
+
+
 @get("/products/{product_id:uuid}/images/{index:int}", guards=[STAFF])
 async def product_image(
     product_id: FromPath[uuid.UUID],
@@ -237,5 +290,6 @@ ROUTES = [
     product_upload_url,
     product_attach,
     product_list,
+    product_listing_change,
     product_image,
 ]

@@ -1,20 +1,25 @@
-"""Shipments: the list, one shipment with its quotes, the rate choice, the domestic tracking
-number and the documents (label PDF, hand-off CSV)."""
+"""Shipments: the list, one shipment with its quotes and charge, the rate choice, the domestic
+tracking number (typed in or read from the carrier's issued-history file), marking a domestic
+parcel delivered, the tracking events and the documents (label PDF, invoice, hand-off CSV)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from litestar import get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import FromPath, Parameter
+from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Template
 
 from api.console.forms import FormInvalid, parse, problem
 from api.console.i18n import gettext, language_of
-from api.console.pages.common import PAGE_SIZE, AnyRequest, back, choice, form_values
+from api.console.labels import N_
+from api.console.pages.common import PAGE_SIZE, AnyRequest, back, choice, form_values, submit
 from api.console.render import page
 from api.routes import shipments as api_shipments
 from api.security.guards import STAFF
@@ -139,6 +144,70 @@ async def shipment_tracking(
     )
 
 
+@post("/shipments/{shipment_id:uuid}/delivered", guards=[STAFF])
+async def shipment_delivered(
+    request: AnyRequest,
+    shipment_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> Template | Redirect:
+    async def deliver(values: dict[str, str], lang: str) -> str:
+        note = {"note": values.get("note", "").strip()}
+        await api_shipments.mark_delivered.fn(
+            request=request,
+            shipment_id=shipment_id,
+            data=parse(api_shipments.Delivered, note, lang),
+            settings=settings,
+            temporal=temporal,
+        )
+        return N_("Marked delivered: the order completes.")
+
+    async def again(values: dict[str, str], errors: dict[str, str]) -> Template:
+        return await _shipment_page(
+            request, shipment_id, settings, temporal, errors=errors, values=values, status_code=400
+        )
+
+    return await submit(request, here(shipment_id), deliver, again)
+
+
+@dataclass
+class HistoryForm:
+    file: UploadFile | None = None
+
+
+@post("/shipments/{shipment_id:uuid}/issued-history", guards=[STAFF])
+async def shipment_issued_history(
+    request: AnyRequest,
+    shipment_id: FromPath[uuid.UUID],
+    data: Annotated[HistoryForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+    temporal: NamedDependency[TemporalGateway],
+) -> Template | Redirect:
+    """The carrier's issued-history file, uploaded through the page: the API route stores it and
+    the label workflow reads this shipment's tracking number from it."""
+    lang = language_of(request)
+    if data.file is None or not data.file.filename:
+        errors = {"history": gettext(lang, "Choose the issued-history file first.")}
+    else:
+        try:
+            await api_shipments.upload_issued_history.fn(
+                shipment_id=shipment_id,
+                data=api_shipments.IssuedHistoryUpload(file=data.file),
+                settings=settings,
+                services=services,
+                temporal=temporal,
+            )
+        except HTTPException as exc:
+            errors = {"history": problem(exc, lang)}
+        else:
+            message = gettext(lang, "Tracking number read from the issued-history file.")
+            return back(request, here(shipment_id), message)
+    return await _shipment_page(
+        request, shipment_id, settings, temporal, errors=errors, status_code=400
+    )
+
+
 @get("/shipments/{shipment_id:uuid}/{document:str}", guards=[STAFF])
 async def shipment_document(
     shipment_id: FromPath[uuid.UUID],
@@ -146,8 +215,13 @@ async def shipment_document(
     settings: NamedDependency[Settings],
     services: NamedDependency[Services],
 ) -> Redirect:
-    """The label PDF or the carrier hand-off CSV, through the API's presigned download."""
-    handler = {"label": api_shipments.label, "handoff": api_shipments.handoff}.get(document)
+    """The label PDF, the commercial invoice or the carrier hand-off CSV, through the API's
+    presigned download."""
+    handler = {
+        "label": api_shipments.label,
+        "handoff": api_shipments.handoff,
+        "invoice": api_shipments.invoice,
+    }.get(document)
     if handler is None:
         raise NotFoundException(f"no document {document}")
     download = await handler.fn(shipment_id=shipment_id, settings=settings, services=services)
@@ -159,5 +233,7 @@ ROUTES = [
     shipment_detail,
     shipment_rate,
     shipment_tracking,
+    shipment_delivered,
+    shipment_issued_history,
     shipment_document,
 ]
