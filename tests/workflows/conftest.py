@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from temporalio.client import Client
@@ -43,7 +44,11 @@ async def ts_worker(
 
 async def record_history(handle, name: str) -> None:
     """With RECORD_HISTORIES=1, save a finished workflow's history under tests/histories/ so
-    the replay test (tests/workflows/test_replay.py) can prove later code still replays it."""
+    the replay test (tests/workflows/test_replay.py) can prove later code still replays it.
+
+    Payloads are saved decrypted: the test run's key is made per run (var/), so a history kept
+    encrypted would not replay in the next run; the replayer's codec passes plain payloads."""
+    import json
     import os
     from pathlib import Path
 
@@ -52,4 +57,25 @@ async def record_history(handle, name: str) -> None:
     history = await handle.fetch_history()
     target = Path(__file__).parent.parent / "histories" / f"{name}.json"
     target.parent.mkdir(exist_ok=True)
-    target.write_text(history.to_json())
+    target.write_text(json.dumps(decrypted(json.loads(history.to_json()))))
+
+
+def decrypted(value: Any) -> Any:
+    """A history's JSON with every payload our codec encrypted replaced by its plain form."""
+    import base64
+
+    from google.protobuf.json_format import MessageToDict, ParseDict
+    from temporalio.api.common.v1 import Payload
+
+    from config import Settings
+    from temporal_codec import ENCODING, EncryptionCodec
+
+    if isinstance(value, list):
+        return [decrypted(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    encoding = value.get("metadata", {}).get("encoding") if "data" in value else None
+    if encoding == base64.b64encode(ENCODING).decode():
+        codec = EncryptionCodec.from_spec(Settings().temporal_payload_keys.get_secret_value())
+        return MessageToDict(codec.decrypt(ParseDict(value, Payload())))
+    return {key: decrypted(item) for key, item in value.items()}
