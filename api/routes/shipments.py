@@ -101,7 +101,7 @@ class Tracking(BaseModel):
     events: list[dict[str, Any]]
 
 
-class Delivered(BaseModel):
+class Delivered(RequestBody):
     note: str = Field(min_length=1, max_length=500)
 
 
