@@ -381,6 +381,45 @@ async def test_login_answers_do_not_reveal_whether_an_account_exists(client, log
     assert all(a[2] == answers[0][2] for a in answers)  # no Retry-After on the locked one
 
 
+async def test_every_login_refusal_costs_one_password_verification(
+    client, logged_in, settings, monkeypatch
+):
+    """The "same timing" half, counted rather than timed: an unknown email, a locked account
+    (even with its right password), a deactivated one and a wrong password each run exactly one
+    Argon2 verification (unknown emails against the dummy hash), so how long the 401 takes does
+    not tell whether the account exists."""
+    from api.security import passwords
+
+    admin = await logged_in("admin")
+    locked = await _user(client, admin, "staff")
+    for _ in range(settings.login_max_failures):
+        await client.post("/api/auth/login", json={"email": locked.email, "password": "wrong!"})
+    inactive = await _user(client, admin, "staff")
+    await client.delete(f"/api/users/{inactive.id}", headers=admin.headers)
+    wrong = await _user(client, admin, "staff")
+    real = passwords._passwords
+    verified: list[str] = []
+
+    class Counting:
+        def verify_and_update(self, password: str, password_hash: str) -> Any:
+            verified.append(password_hash)
+            return real.verify_and_update(password, password_hash)
+
+    monkeypatch.setattr(passwords, "_passwords", Counting())
+    unknown = f"nobody-{uuid.uuid4().hex[:6]}@theworlddoor.example"
+    for email, password in [
+        (unknown, PASSWORD),
+        (locked.email, PASSWORD),
+        (inactive.email, PASSWORD),
+        (wrong.email, "wrong password!"),
+    ]:
+        verified.clear()
+        response = await client.post("/api/auth/login", json={"email": email, "password": password})
+        _problem(response, 401)
+        assert len(verified) == 1, email
+        assert (verified[0] == passwords.DUMMY_HASH) == (email == unknown), email
+
+
 async def test_a_lock_is_told_to_the_owner_by_email(make_client, make_user, temporal_env, settings):
     account = await make_user("staff")
     async with make_client(temporal_client=temporal_env.client) as client:
