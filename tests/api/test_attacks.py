@@ -676,7 +676,7 @@ async def test_date_filters_take_iso_8601_only(client, logged_in):
     date-time; `created_from` after `created_to` was a 400 the document could not promise."""
     staff = await logged_in("staff")
     spec = (await client.get("/schema/openapi.json")).json()
-    for path in ("/api/orders", "/api/products"):
+    for path in ("/api/orders", "/api/products", "/api/shipments", "/api/inspections"):
         params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
         assert params["created_to"]["schema"]["format"] == "date-time"
         assert "422" in spec["paths"][path]["get"]["responses"]
