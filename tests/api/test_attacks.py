@@ -356,16 +356,21 @@ def test_production_requires_admin_two_factor_by_default(settings):
 # 2. Login answers reveal nothing ---------------------------------------------------------------
 
 
-async def test_login_answers_do_not_reveal_whether_an_account_exists(client, logged_in, settings):
-    """Before: a locked real account answered 423 (even to a wrong password), unknown emails
-    401: an account-existence oracle."""
-    admin = await logged_in("admin")
+async def _refused_accounts(client, admin, settings) -> tuple[Any, Any, Any]:
+    """Three staff accounts whose logins are refused: one locked by failed attempts, one
+    deactivated, one that is fine (for a wrong password)."""
     locked = await _user(client, admin, "staff")
     for _ in range(settings.login_max_failures):
         await client.post("/api/auth/login", json={"email": locked.email, "password": "wrong!"})
     inactive = await _user(client, admin, "staff")
     await client.delete(f"/api/users/{inactive.id}", headers=admin.headers)
-    wrong = await _user(client, admin, "staff")
+    return locked, inactive, await _user(client, admin, "staff")
+
+
+async def test_login_answers_do_not_reveal_whether_an_account_exists(client, logged_in, settings):
+    """Before: a locked real account answered 423 (even to a wrong password), unknown emails
+    401: an account-existence oracle."""
+    locked, inactive, wrong = await _refused_accounts(client, await logged_in("admin"), settings)
     answers = []
     for email, password in [
         (f"nobody-{uuid.uuid4().hex[:6]}@theworlddoor.example", "whatever-password"),
@@ -390,13 +395,7 @@ async def test_every_login_refusal_costs_one_password_verification(
     not tell whether the account exists."""
     from api.security import passwords
 
-    admin = await logged_in("admin")
-    locked = await _user(client, admin, "staff")
-    for _ in range(settings.login_max_failures):
-        await client.post("/api/auth/login", json={"email": locked.email, "password": "wrong!"})
-    inactive = await _user(client, admin, "staff")
-    await client.delete(f"/api/users/{inactive.id}", headers=admin.headers)
-    wrong = await _user(client, admin, "staff")
+    locked, inactive, wrong = await _refused_accounts(client, await logged_in("admin"), settings)
     real = passwords._passwords
     verified: list[str] = []
 
