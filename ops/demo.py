@@ -444,6 +444,7 @@ def documents(day: Day) -> None:
     """Every document a person needs, downloaded through the API after the restart."""
     wanted: list[tuple[str, str]] = [
         ("label PDF (sale)", f"/api/shipments/{day.shipments['sale']}/label"),
+        ("commercial invoice (sale)", f"/api/shipments/{day.shipments['sale']}/invoice"),
         ("hand-off CSV (domestic)", f"/api/shipments/{day.shipments['domestic']}/handoff"),
     ]
     for name, url in wanted:
@@ -528,11 +529,13 @@ def table(checks: list[Check]) -> str:
 
 
 class Stack:
-    """The processes `make run` starts, started (and restarted) by the demo."""
+    """The processes `make run` starts (the local S3 server included), started and restarted by
+    the demo: the restart proves files and documents survive it."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
         self.children: list[Any] = []
+        self.s3: Any = None
 
     def start(self) -> None:
         from ops import dev
@@ -545,12 +548,17 @@ class Stack:
         for child in self.children:  # the demo's table, not the services' request logs
             child.env["LOG_LEVEL"] = "WARNING"
         temporal, sandbox, worker, api = self.children
+        from sandbox.local_s3 import LocalS3
+
+        self.s3 = LocalS3(self.settings)
+        self.s3.start()
         dev.start(temporal)
         dev.start(sandbox)
         host, port, _ = dev.required_ports(self.settings)["Temporal gRPC"]
         sandbox_url = f"http://127.0.0.1:{self.settings.sandbox_port}/_sandbox/health"
         if not (dev.wait_for_port(host, port, 60) and dev.wait_for_http(sandbox_url, 30)):
             raise RuntimeError("Temporal or the sandbox did not come up")
+        self.s3.wait_ready()
         dev.ensure_bucket(self.settings)
         dev.start(worker)
         dev.start(api)
@@ -563,6 +571,9 @@ class Stack:
 
         dev.stop_all(self.children)
         self.children = []
+        if self.s3 is not None:
+            self.s3.stop()
+            self.s3 = None
 
     def restart(self) -> None:
         self.stop()
@@ -597,11 +608,11 @@ def main(settings: Any) -> int:
         running = httpx.get(f"{api_url}/api/health", timeout=2).is_success
     except httpx.HTTPError:
         running = False
-    if not running:
-        print(f"starting the embedded stack (data in {settings.var_dir})")
-        stack = Stack(settings)
-        stack.start()
     try:
+        if not running:
+            print(f"starting the embedded stack (data in {settings.var_dir})")
+            stack = Stack(settings)
+            stack.start()  # a failure half-way still stops what started (finally)
         from models.migrate import upgrade
 
         upgrade(settings)
