@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from litestar.exceptions import ClientException, ValidationException
 from litestar.params import Parameter
@@ -59,13 +59,18 @@ ISO_DATETIME = re.compile(
 number as a Unix time (`created_to=0.5` answered 200), which the document's date-time refuses."""
 
 
-def date_param(description: str) -> str | None:
+def _date_param(description: str) -> Any:
     return Parameter(
-        default=None,
         max_length=40,
         description=f"{description} (ISO 8601; without an offset: UTC)",
         schema_extra={"format": "date-time"},
     )
+
+
+# Annotated with a plain `= None` default, so the console calling a route's `.fn` directly
+# gets None, not the Parameter object.
+CreatedFrom = Annotated[str | None, _date_param("created at or after")]
+CreatedTo = Annotated[str | None, _date_param("created at or before")]
 
 
 def _moment(name: str, text: str | None) -> datetime | None:

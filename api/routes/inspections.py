@@ -25,8 +25,9 @@ from api.db import in_session
 from api.fields import ChecklistKey, FileName, JsonBool, MediaKey, RequestBody
 from api.pagination import (
     RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
     Page,
-    date_param,
     date_range,
     in_range,
     limit_param,
@@ -146,8 +147,8 @@ def _load(session: Session, order_id: uuid.UUID) -> tuple[Inspection, Order]:
 async def queue(
     settings: NamedDependency[Settings],
     result: FromQuery[InspectionResult | None] = InspectionResult.pending,
-    created_from: str | None = date_param("created at or after"),
-    created_to: str | None = date_param("created at or before"),
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[QueueItem]:

@@ -20,9 +20,10 @@ from api.db import in_session
 from api.fields import RequestBody
 from api.pagination import (
     RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
     Page,
     contains,
-    date_param,
     date_range,
     in_range,
     limit_param,
@@ -126,8 +127,8 @@ async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
     q: str | None = search_param(120, "eBay order id, buyer name or buyer username contains"),
-    created_from: str | None = date_param("created at or after"),
-    created_to: str | None = date_param("created at or before"),
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[OrderSummary]:

@@ -42,9 +42,10 @@ from api.fields import (
 )
 from api.pagination import (
     RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
     Page,
     contains,
-    date_param,
     date_range,
     in_range,
     limit_param,
@@ -295,8 +296,8 @@ async def list_products(
     settings: NamedDependency[Settings],
     status: FromQuery[ProductStatus | None] = None,
     q: str | None = search_param(100, "SKU, Japanese or English title contains"),
-    created_from: str | None = date_param("created at or after"),
-    created_to: str | None = date_param("created at or before"),
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ProductPublic]:

@@ -24,8 +24,9 @@ from api.db import in_session
 from api.fields import RequestBody
 from api.pagination import (
     RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
     Page,
-    date_param,
     date_range,
     in_range,
     limit_param,
@@ -150,8 +151,8 @@ async def list_shipments(
     settings: NamedDependency[Settings],
     status: FromQuery[ShipmentStatus | None] = None,
     carrier: str | None = search_param(20),
-    created_from: str | None = date_param("created at or after"),
-    created_to: str | None = date_param("created at or before"),
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ShipmentPublic]:
