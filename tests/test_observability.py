@@ -160,6 +160,7 @@ upgrade(settings)
 """
 
 
+@pytest.mark.integration  # a Python process of its own, with Alembic on a database
 def test_log_lines_carry_service_and_environment_and_no_chatter(tmp_path: Path) -> None:
     """JSON lines as in production: uvicorn's colour copy and Alembic's plugin announcements
     are gone, every line has service and environment, request lines their request id."""
@@ -194,6 +195,7 @@ def test_log_lines_carry_service_and_environment_and_no_chatter(tmp_path: Path) 
     assert any("Running upgrade" in line["event"] for line in lines)  # Alembic's real news stays
 
 
+@pytest.mark.integration  # `worlddoor doctor` as a process
 @pytest.mark.parametrize("command", [["doctor"]])
 def test_doctor_output_has_no_alembic_plugin_chatter(tmp_path: Path, command: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}

@@ -253,19 +253,30 @@ class DomesticCsvCarrier(ABC):
     # --- what each carrier defines ---
 
     @abstractmethod
-    def row(self, request: ShipmentRequest) -> list[str]:
-        """One import row in the carrier's column order."""
+    def fields(self, request: ShipmentRequest) -> dict[str, str]:
+        """The import row's values by column name (columns not named stay empty)."""
 
-    @property
     @abstractmethod
-    def tracking_base_url(self) -> str: ...
-
-    @property
-    @abstractmethod
-    def tracking_enabled(self) -> bool: ...
+    def site_settings(self) -> tuple[str, bool | None]:
+        """The carrier's base URL setting ("" = its public site) and tracking switch."""
 
     @abstractmethod
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response: ...
+
+    # --- what follows from it ---
+
+    def row(self, request: ShipmentRequest) -> list[str]:
+        """One import row in the carrier's column order."""
+        values = self.fields(request)
+        return [values.get(column, "") for column in self.header]
+
+    @property
+    def tracking_base_url(self) -> str:
+        return (self.site_settings()[0] or self.public_tracking_base).rstrip("/")
+
+    @property
+    def tracking_enabled(self) -> bool:
+        return bool(self.site_settings()[1])
 
     # --- the protocol ---
 

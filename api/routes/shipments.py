@@ -26,7 +26,17 @@ from activities.shipping import delivered_event, invoice_key, mark_order_deliver
 from api import workflows as wf
 from api.db import in_session
 from api.fields import RequestBody
-from api.pagination import Page, limit_param, offset_param, search_param
+from api.pagination import (
+    RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
+    Page,
+    date_range,
+    in_range,
+    limit_param,
+    offset_param,
+    search_param,
+)
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -109,7 +119,7 @@ class Tracking(BaseModel):
     events: list[dict[str, Any]]
 
 
-class Delivered(BaseModel):
+class Delivered(RequestBody):
     note: str = Field(min_length=1, max_length=500)
 
 
@@ -144,20 +154,25 @@ def _load(session: Session, shipment_id: uuid.UUID) -> Shipment:
     return shipment
 
 
-@get("/", summary="List shipments (filter by status or carrier)")
+@get("/", summary="List shipments (filter by status, carrier and date)", opt=RANGE_ERRORS)
 async def list_shipments(
     settings: NamedDependency[Settings],
     status: FromQuery[ShipmentStatus | None] = None,
     carrier: str | None = search_param(20),
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ShipmentPublic]:
+    start, end = date_range(created_from, created_to)
+
     def run(session: Session) -> Page[ShipmentPublic]:
         query = select(Shipment)
         if status is not None:
             query = query.where(Shipment.status == status)
         if carrier:
             query = query.where(Shipment.carrier == carrier)
+        query = in_range(query, col(Shipment.created_at), start, end)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(col(Shipment.created_at).desc(), col(Shipment.id))

@@ -23,6 +23,7 @@ from api.accounts import UserPublic, create_user
 from api.db import in_session
 from api.fields import JsonBool, RequestBody
 from api.pagination import Page, limit_param, offset_param, search_param
+from api.routes.schemas import EMAIL
 from api.security import auth_state, invitations, notices, sessions
 from api.security.auth_state import bump_generation
 from api.security.guards import ADMIN
@@ -38,7 +39,7 @@ AuthRequest = Request[AuthUser, Token, Any]
 
 
 class UserCreate(RequestBody):
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = EMAIL
     full_name: str = Field(default="", max_length=200)
     role: Role = Role.staff
 

@@ -43,7 +43,10 @@ async def ts_worker(
 
 async def record_history(handle, name: str) -> None:
     """With RECORD_HISTORIES=1, save a finished workflow's history under tests/histories/ so
-    the replay test (tests/workflows/test_replay.py) can prove later code still replays it."""
+    the replay test (tests/workflows/test_replay.py) can prove later code still replays it.
+
+    Payloads are saved decrypted: the test run's key is made per run (var/), so a history kept
+    encrypted would not replay in the next run; the replayer's codec passes plain payloads."""
     import os
     from pathlib import Path
 

@@ -36,6 +36,9 @@ REQUIRED = (
     "label_sagawa_history",
     "inspection_update_after_wft_timeout",
     "inspection_update_beside_timer",
+    "listing_change_push",
+    "listing_change_end",
+    "listing_change_relist",
 )
 
 
