@@ -206,7 +206,7 @@ class Stack:
                 # replays a history for a cold cache can take longer, the task times out, and the
                 # next attempt replays again (backing off up to minutes) - orders stall for it.
                 "--dynamic-config-value",
-                f"history.defaultWorkflowTaskTimeout={WORKFLOW_TASK_TIMEOUT}",
+                f'history.defaultWorkflowTaskTimeout="{WORKFLOW_TASK_TIMEOUT}"',
                 *search_attribute_flags(),
             ]
         elif name == "s3":
