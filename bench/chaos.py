@@ -163,6 +163,8 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "AWS_S3_BUCKET": "worlddoor-chaos",
             "DATABASE_URL": database_url,
+            # every driver (dozens of staff at once) comes from 127.0.0.1: one office's limit
+            "RATE_LIMIT_API": os.environ.get("CHAOS_RATE_LIMIT_API", "6000"),
             "YAMATO_TRACKING_ENABLED": "true",  # the emulators serve the tracking pages
             "SAGAWA_TRACKING_ENABLED": "true",
             # staff pick domestic quotes inside this window; FedEx orders fall to the policy's pick
@@ -305,9 +307,14 @@ async def supervise(stack: Stack, stop: asyncio.Event) -> None:
 async def progress(orders: list[OrderFacts], counts: dict[str, int], stop: asyncio.Event) -> None:
     """A line a minute: how far the orders are, so a slow run shows where it is."""
     started = time.time()
+    shown: set[str] = set()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=60)
+        for order in orders:
+            if order.outcome.startswith("error") and order.ebay_order_id not in shown:
+                shown.add(order.ebay_order_id)
+                print(f"chaos: {order.ebay_order_id} ({order.expected}) {order.outcome}")
         done: dict[str, int] = {}
         for order in orders:
             if order.outcome:
@@ -322,7 +329,8 @@ async def progress(orders: list[OrderFacts], counts: dict[str, int], stop: async
 
 class Staff:
     """Staff and an inspector, signed in to the API, acting over HTTP; retries what a restart
-    or a fault interrupted (5xx, connection errors), never a 4xx."""
+    or a fault interrupted (5xx, connection errors) and what the rate limit deferred (429 with
+    Retry-After), never another 4xx."""
 
     def __init__(self, api_url: str) -> None:
         self.http = httpx.AsyncClient(base_url=api_url, timeout=60)
@@ -349,6 +357,9 @@ class Staff:
                 answer = await self.http.request(method, path, headers=headers, **kwargs)
             except httpx.HTTPError:
                 await asyncio.sleep(1)
+                continue
+            if answer.status_code == 429:  # the API's rate limit: wait as it says, then again
+                await asyncio.sleep(float(answer.headers.get("Retry-After", "2") or 2))
                 continue
             if answer.status_code < 500:
                 return answer
