@@ -78,8 +78,8 @@ def pick_ports(base: int) -> dict[str, int]:
     low, high = ephemeral_range()
     ports = {name: base + i for i, name in enumerate(PORTS)}
     ports["s3_internal"] = base + len(PORTS)  # the first of the local S3's internal listeners
-    for n in (1, 2):  # after the local S3's 8 internal listeners: one metrics port per worker
-        ports[f"worker-{n}_metrics"] = base + len(PORTS) + 8 + n
+    for n in (1, 2):  # clear of the local S3's internal listeners: one metrics port per worker
+        ports[f"worker-{n}_metrics"] = base + 30 + n
     inside = [p for p in ports.values() if low <= p <= high]
     if inside:
         raise SystemExit(f"chaos: ports {inside} lie in the ephemeral range {low}-{high}")
