@@ -32,6 +32,7 @@ REQUIRED = (
     "label_sagawa_history",
     "inspection_update_after_wft_timeout",
     "inspection_update_beside_timer",
+    "order_inspection_child_stuck",
 )
 
 

@@ -11,10 +11,13 @@ from typing import Any
 
 import pytest
 from temporalio import workflow
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.health import HealthActivities
+from tests.workflows.conftest import record_history
 from tests.workflows.fast.conftest import FakeWorld
 from tests.workflows.fast.fakes import FakeActivities
 from tests.workflows.fast.helpers import eventually, until
@@ -81,11 +84,18 @@ async def test_a_child_stuck_on_failing_tasks_is_shown_to_staff(
 ) -> None:
     fakes = FakeActivities()
     task_queue = f"watch-{uuid.uuid4().hex[:8]}"
+    # plain JSON payloads: the recorded history replays with any payload key
+    config = time_skipping_env.client.config()
+    client = await Client.connect(
+        config["service_client"].config.target_host,
+        namespace=config["namespace"],
+        data_converter=pydantic_data_converter,
+    )
     health = HealthActivities(
-        settings.model_copy(update={"workflow_task_alert_attempts": 2}), time_skipping_env.client
+        settings.model_copy(update={"workflow_task_alert_attempts": 2}), client
     )
     async with Worker(
-        time_skipping_env.client,
+        client,
         task_queue=task_queue,
         workflows=[OrderFulfillmentWorkflow, BrokenInspection, EmailWorkflow],
         activities=[*fakes.all(), health.check_workflow_health],
@@ -93,7 +103,7 @@ async def test_a_child_stuck_on_failing_tasks_is_shown_to_staff(
         ebay_order_id = f"12-{uuid.uuid4().hex[:8]}"
         # real time: a child whose tasks keep failing never lets the virtual clock move on
         with time_skipping_env.with_time_skipping_disabled():
-            handle = await time_skipping_env.client.start_workflow(
+            handle = await client.start_workflow(
                 OrderFulfillmentWorkflow.run,
                 FulfillOrder(ebay_order_id=ebay_order_id, inspection_watch_minutes=WATCH),
                 id=f"order-{ebay_order_id}",
@@ -102,9 +112,7 @@ async def test_a_child_stuck_on_failing_tasks_is_shown_to_staff(
         status = await eventually(
             handle, OrderFulfillmentWorkflow.status, lambda s: s.step == "inspecting"
         )
-        child = time_skipping_env.client.get_workflow_handle(
-            inspection_workflow_id(status.order_id)
-        )
+        child = client.get_workflow_handle(inspection_workflow_id(status.order_id))
 
         async def child_attempt() -> int:
             try:
@@ -133,6 +141,7 @@ async def test_a_child_stuck_on_failing_tasks_is_shown_to_staff(
         result = await handle.result()
         assert result.outcome == "cancelled"
         assert stuck_emails(fakes) == [child.id]
+        await record_history(handle, "order_inspection_child_stuck")
 
 
 async def test_a_slow_inspection_is_watched_but_not_flagged(world: FakeWorld) -> None:
