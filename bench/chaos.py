@@ -401,6 +401,11 @@ async def drive_order(
         return
     order_id = status.order_id
     if order.expected == "cancelled":
+        # staff cancel from the inspection queue: the buyer has had the confirmation, and gets
+        # the cancellation (a cancel before the confirmation sends only the cancellation)
+        while time.time() < deadline and not (status and status.step == "inspecting"):
+            await asyncio.sleep(POLL_SECONDS)
+            status = await _status(client, workflow_id, FulfillmentStatus)
         answer = await staff.call(
             "staff", "POST", f"/api/orders/{order_id}/cancel", json={"reason": "buyer asked"}
         )
@@ -652,10 +657,15 @@ async def collect(client: Any, settings: Any, orders: list[OrderFacts], sandbox_
             histories.append(history)
     replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
     failures: dict[str, str] = {}
+    kept = os.environ.get("CHAOS_KEEP_HISTORIES", "")
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         if result.replay_failure is not None:
             failures[history.workflow_id] = str(result.replay_failure)
+            print(f"chaos: replay of {history.workflow_id} failed: {result.replay_failure}")
+            if kept:  # a history that does not replay is the next replay test
+                Path(kept).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - after the run
+                (Path(kept) / f"{history.workflow_id}.json").write_text(history.to_json())  # noqa: ASYNC240
     # The right stock after a compensation is the stock as if the order had not happened: one
     # more than a shipped order's product (each bench product starts alike), whatever the rule
     # for counting a sale is.
