@@ -36,8 +36,10 @@ EMAIL_TEMPLATES = (
     "inspection_issue",
     "listing_approval_reminder",
     "inspection_escalation",
+    "workflow_stuck",
 )
-"""Dynamic templates by name: account and order mails first, then the three the workflows send."""
+"""Dynamic templates by name: account and order mails first, then the ones the workflows send to
+staff (approval reminders, inspection escalations, a workflow whose tasks keep failing)."""
 
 DEV_PREFIX = "dev-"
 """Every generated development credential starts with this, so production can refuse it."""
@@ -292,6 +294,7 @@ class Settings(BaseSettings):
     sendgrid_template_inspection_issue: str = "d-inspection-issue"
     sendgrid_template_listing_approval_reminder: str = "d-listing-approval-reminder"
     sendgrid_template_inspection_escalation: str = "d-inspection-escalation"
+    sendgrid_template_workflow_stuck: str = "d-workflow-stuck"
     # --- Staff -----------------------------------------------------------------------------------
     # Where escalations and approval reminders for staff are mailed.
     staff_notification_email: str = STAFF_NOTIFICATION_EMAIL
@@ -326,11 +329,18 @@ class Settings(BaseSettings):
     # The worker's Temporal SDK metrics (Prometheus text on http://host:port/metrics; 0 = off)
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = 9464
+    # Workflow tasks one worker runs at once. They are CPU-bound Python under one GIL: more at
+    # once only makes each slower, and a task not answered within the workflow task timeout
+    # (10 s) is retried from a full replay, which is slower still (seen on a loaded 2-core box).
+    worker_max_workflow_tasks: int = Field(default=8, ge=1)
     # The API's /metrics: a bearer token Prometheus sends (required in production)
     metrics_token: SecretStr = SecretStr("")
     metrics_cache_seconds: float = 30  # business gauges are recomputed at most this often
     metrics_scan_limit: int = 200  # running workflows described per refresh for retrying activities
     activity_retry_alert_attempts: int = 5  # "retrying" = a pending activity past this attempt
+    # "stuck" = a workflow whose pending workflow task is at this attempt or later (it failed or
+    # timed out every time before): the metrics gauge, the order's watch of its inspection child
+    workflow_task_alert_attempts: int = Field(default=3, ge=2)
 
     # --- Backups and Temporal payload encryption ----------------------------------------------
     # Database backups to S3 backups/ (ops/backup.py) and the AES-GCM codec of every Temporal

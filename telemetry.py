@@ -14,6 +14,10 @@ tags.
 - Workflows: a workflow that fails (not one continued as new or cancelled) is reported once,
   never while replaying; the workflow only hands the failure to the worker's event loop, which
   sends it from its executor.
+- Workflow tasks: the SDK counts each failed workflow task in
+  `temporal_workflow_task_execution_failed{failure_reason=...}` (NonDeterminismError among them;
+  monitoring/alerts.yml pages on it). A workflow found stuck on them (activities/health.py) is
+  reported here, one Sentry issue per workflow and cause (`report_workflow_task_failing`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from temporalio.worker import (
 )
 
 from config import Settings
+from domain.workflow_health import is_nondeterminism
+from workflows.contracts.ops import WorkflowHealth
 
 
 def metrics_runtime(settings: Settings) -> Runtime | None:
@@ -122,6 +128,22 @@ def _report(error: BaseException, kind: str, tags: dict[str, Any]) -> None:
                 scope.set_tag(f"temporal.{key}", str(value))
         scope.set_context("temporal", tags)
         scope.capture_exception(error)
+
+
+def report_workflow_task_failing(health: WorkflowHealth, about: str) -> None:
+    """A workflow stuck on failing workflow tasks: one Sentry issue per workflow and cause
+    (fingerprinted), `fatal` for nondeterminism (the code no longer replays its history)."""
+    if not sentry_sdk.get_client().is_active():
+        return
+    nondeterminism = is_nondeterminism(health.cause, health.message)
+    with sentry_sdk.new_scope() as scope:
+        scope.set_tag("temporal.kind", "workflow_task")
+        scope.set_tag("temporal.workflow_id", health.workflow_id)
+        scope.set_tag("temporal.task_failure", health.cause or "timeout")
+        scope.set_context("temporal", {**health.model_dump(), "about": about})
+        scope.fingerprint = ["workflow-task-failing", health.workflow_id, health.cause]
+        scope.level = "fatal" if nondeterminism else "error"
+        scope.capture_message(f"{health.workflow_id} ({about}): {health.summary()}")
 
 
 class TelemetryInterceptor(Interceptor):

@@ -37,9 +37,10 @@ def build_worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=all_workflows(),
-        activities=build_activities(settings, deps),
+        activities=build_activities(settings, deps, client),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
         graceful_shutdown_timeout=timedelta(seconds=30),
         interceptors=[
             *WORKER_INTERCEPTORS,

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from temporalio.client import Client
+
 from activities.backup import BackupActivities
 from activities.catalog import CatalogActivities
 from activities.deps import Dependencies
 from activities.email import EmailActivities
+from activities.health import HealthActivities
 from activities.inspection import InspectionActivities
 from activities.orders import OrderActivities
 from activities.shipping import ShippingActivities
@@ -24,10 +27,12 @@ from config import Settings
 
 
 def build_activities(
-    settings: Settings, deps: Dependencies | None = None
+    settings: Settings, deps: Dependencies | None = None, client: Client | None = None
 ) -> list[Callable[..., Any]]:
-    """Every activity the worker registers, bound to one shared set of adapters."""
+    """Every activity the worker registers, bound to one shared set of adapters (and the
+    worker's Temporal client for the health check; it connects itself without one)."""
     deps = deps or Dependencies(settings)
+    health = HealthActivities(settings, client)
     catalog = CatalogActivities(deps)
     email = EmailActivities(deps)
     sync = SyncActivities(deps)
@@ -82,4 +87,5 @@ def build_activities(
         inspection.record_escalation,
         backup.create_backup,
         backup.apply_retention,
+        health.check_workflow_health,
     ]

@@ -6,9 +6,11 @@ alert on.
 The gauges are computed at scrape time from the database and Temporal, at most once per
 METRICS_CACHE_SECONDS (concurrent scrapes share one refresh) and within a time bound: a scrape
 never waits more than REFRESH_TIMEOUT_SECONDS, and a failing source keeps its last values and
-reports `worlddoor_metrics_source_up{source=...} 0`. "Retrying" workflows come from describing at
-most METRICS_SCAN_LIMIT running workflows (Temporal's visibility does not index pending
-activities), so `worlddoor_workflows_scanned` says how many were looked at.
+reports `worlddoor_metrics_source_up{source=...} 0`. "Retrying" workflows (a pending activity past
+ACTIVITY_RETRY_ALERT_ATTEMPTS) and "task failing" ones (the pending workflow task at
+WORKFLOW_TASK_ALERT_ATTEMPTS, `domain.workflow_health`) come from describing at most
+METRICS_SCAN_LIMIT running workflows (Temporal's visibility does not index pending activities or
+tasks), so `worlddoor_workflows_scanned` says how many were looked at.
 
 Protection: with METRICS_TOKEN set (required in production) the scraper must send
 `Authorization: Bearer <METRICS_TOKEN>`; staff JWTs are not accepted here and the route is
@@ -46,6 +48,7 @@ from sqlmodel import Session, col, func, select
 from api.db import in_session
 from api.temporal import TemporalGateway
 from config import Settings
+from domain.workflow_health import workflow_task_failing
 from models import EmailMessage, Inspection, InspectionResult, LabelPurchase, Order, OrderStatus
 from observability import get_logger
 
@@ -76,6 +79,7 @@ class Snapshot:
     labels_bought_today: int = 0
     emails_failed: dict[str, int] = field(default_factory=dict)
     workflows_retrying: int = 0
+    workflows_task_failing: int = 0
     max_activity_attempt: int = 0
     workflows_scanned: int = 0
     workflows_failed_today: int = 0
@@ -176,19 +180,27 @@ class BusinessMetrics(Collector):
         ]
         gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
 
-        async def max_attempt(workflow_id: str) -> int:
+        async def max_attempt(workflow_id: str) -> tuple[int, int]:
+            """(the highest pending activity attempt, the pending workflow task's attempt)"""
             async with gate:
                 try:
                     description = await client.get_workflow_handle(workflow_id).describe()
                 except Exception:  # noqa: BLE001 - closed between list and describe
-                    return 0
-            pending = description.raw_description.pending_activities
-            return max((activity.attempt for activity in pending), default=0)
+                    return 0, 0
+            raw = description.raw_description
+            pending = raw.pending_activities
+            task = raw.pending_workflow_task.attempt if raw.HasField("pending_workflow_task") else 0
+            return max((activity.attempt for activity in pending), default=0), task
 
-        attempts = await asyncio.gather(*(max_attempt(wid) for wid in running))
+        found = await asyncio.gather(*(max_attempt(wid) for wid in running))
+        attempts = [activity for activity, _ in found]
+        task_alert = self.settings.workflow_task_alert_attempts
         return {
             "workflows_failed_today": failed.count,
             "workflows_retrying": sum(1 for attempt in attempts if attempt > threshold),
+            "workflows_task_failing": sum(
+                1 for _, task in found if workflow_task_failing(task, task_alert)
+            ),
             "max_activity_attempt": max(attempts, default=0),
             "workflows_scanned": len(running),
         }
@@ -228,6 +240,12 @@ class BusinessMetrics(Collector):
             "worlddoor_workflows_retrying",
             "Running workflows with a pending activity past ACTIVITY_RETRY_ALERT_ATTEMPTS",
             value=snap.workflows_retrying,
+        )
+        yield GaugeMetricFamily(
+            "worlddoor_workflows_task_failing",
+            "Running workflows whose workflow task failed or timed out on every attempt up to "
+            "WORKFLOW_TASK_ALERT_ATTEMPTS (stuck on their own code, e.g. nondeterminism)",
+            value=snap.workflows_task_failing,
         )
         yield GaugeMetricFamily(
             "worlddoor_activity_max_attempt",

@@ -17,9 +17,9 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from config import Settings
+from domain.workflow_health import workflow_task_failing
 
 ACTIVITY_ATTEMPTS = 3  # an activity's third attempt: it failed twice and retries again
-WORKFLOW_TASK_ATTEMPTS = 2  # a workflow task failed once and is retried: code, not a vendor
 DESCRIBE_CONCURRENCY = 10
 Reason = Literal[
     "service_unavailable", "rate_limited", "timeout", "refused", "nondeterminism", "code", "other"
@@ -149,7 +149,9 @@ async def _inspect(
         "ui_url": ui_link(settings, workflow_id, run_id),
     }
     task = raw.pending_workflow_task if raw.HasField("pending_workflow_task") else None
-    if task is not None and task.attempt >= WORKFLOW_TASK_ATTEMPTS:
+    if task is not None and workflow_task_failing(
+        task.attempt, settings.workflow_task_alert_attempts
+    ):
         message, kind = await _last_task_failure(client, workflow_id, run_id)
         return StuckWorkflow(
             **common,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -59,6 +60,9 @@ DUPLICATE_ROW_QUERIES = {
     ),
 }
 """Business keys that must name one row each."""
+WORKFLOW_TASK_TIMEOUT = os.environ.get("CHAOS_WORKFLOW_TASK_TIMEOUT", "30s")
+POLL_SECONDS = 2.0
+"""How often the driver looks at an order's status: each look is a query the workers answer."""
 WATCHED_TYPES = ("OrderFulfillmentWorkflow", "InspectionWorkflow", "LabelWorkflow", "EmailWorkflow")
 
 
@@ -74,6 +78,8 @@ def pick_ports(base: int) -> dict[str, int]:
     low, high = ephemeral_range()
     ports = {name: base + i for i, name in enumerate(PORTS)}
     ports["s3_internal"] = base + len(PORTS)  # the first of the local S3's internal listeners
+    for n in (1, 2):  # clear of the local S3's internal listeners: one metrics port per worker
+        ports[f"worker-{n}_metrics"] = base + 30 + n
     inside = [p for p in ports.values() if low <= p <= high]
     if inside:
         raise SystemExit(f"chaos: ports {inside} lie in the ephemeral range {low}-{high}")
@@ -153,15 +159,20 @@ class Stack:
             "SANDBOX_WEBHOOK_URL": f"{api}/api/webhooks/sendgrid",
             "TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
             "TEMPORAL_TASK_QUEUE": "chaos",
+            "WORKER_METRICS_PORT": "0",  # each worker gets its own below (one port, one process)
             "LOG_LEVEL": "WARNING",
             "AWS_S3_BUCKET": "worlddoor-chaos",
             "DATABASE_URL": database_url,
+            # every driver (dozens of staff at once) comes from 127.0.0.1: one office's limit
+            "RATE_LIMIT_API": os.environ.get("CHAOS_RATE_LIMIT_API", "6000"),
             "YAMATO_TRACKING_ENABLED": "true",  # the emulators serve the tracking pages
             "SAGAWA_TRACKING_ENABLED": "true",
             # staff pick domestic quotes inside this window; FedEx orders fall to the policy's pick
             "RATE_CHOICE_MINUTES": os.environ.get("CHAOS_RATE_CHOICE_MINUTES", "0.25"),
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.down: set[str] = set()  # killed on purpose, the monkey restarts them
+        self.unplanned: list[str] = []  # processes that exited by themselves and were restarted
         self.log = open(Path(var_dir) / "chaos.log", "ab")  # noqa: SIM115
 
     @property
@@ -193,6 +204,11 @@ class Stack:
                 str(self.ports["temporal_ui"]),
                 "--log-level",
                 "error",
+                # The default 10 s assumes an idle machine: on a shared 2-core box a worker that
+                # replays a history for a cold cache can take longer, the task times out, and the
+                # next attempt replays again (backing off up to minutes) - orders stall for it.
+                "--dynamic-config-value",
+                f'history.defaultWorkflowTaskTimeout="{WORKFLOW_TASK_TIMEOUT}"',
                 *search_attribute_flags(),
             ]
         elif name == "s3":
@@ -203,8 +219,11 @@ class Stack:
             argv = [sys.executable, "-m", "cli", "api", "--port", str(self.ports["api"])]
         else:  # worker-1, worker-2
             argv = [sys.executable, "-m", "cli", "worker"]
+        env = self.env
+        if name.startswith("worker-"):
+            env = {**env, "WORKER_METRICS_PORT": str(self.ports[f"{name}_metrics"])}
         self.processes[name] = subprocess.Popen(  # noqa: S603
-            argv, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+            argv, cwd=ROOT, env=env, stdout=self.log, stderr=self.log
         )
 
     def kill(self, name: str) -> None:
@@ -250,6 +269,7 @@ async def chaos_monkey(
         if stop.is_set():
             break
         victim = rng.choice(["worker-1", "worker-2"])
+        stack.down.add(victim)
         stack.kill(victim)
         counts["worker_kills"] += 1
         if counts["worker_kills"] == 1 and not counts["server_restarts"]:
@@ -263,11 +283,54 @@ async def chaos_monkey(
             counts["database_restarts"] += 1
         await asyncio.sleep(rng.uniform(0.2, 2))
         stack.start(victim)
+        stack.down.discard(victim)
+
+
+SUPERVISED = ("worker-1", "worker-2", "api")
+
+
+async def supervise(stack: Stack, stop: asyncio.Event) -> None:
+    """Restart a worker or the API that exited by itself (e.g. it started while the Temporal
+    server was still coming up), as systemd or compose would; each restart is listed."""
+    while not stop.is_set():
+        for name in SUPERVISED:
+            process = stack.processes.get(name)
+            if name in stack.down or process is None or process.poll() is None:
+                continue
+            stack.unplanned.append(f"{name} exited {process.returncode}")
+            await asyncio.sleep(2)
+            stack.start(name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=2)
+
+
+async def progress(orders: list[OrderFacts], counts: dict[str, int], stop: asyncio.Event) -> None:
+    """A line a minute: how far the orders are, so a slow run shows where it is."""
+    started = time.time()
+    shown: set[str] = set()
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=60)
+        for order in orders:
+            if order.outcome.startswith("error") and order.ebay_order_id not in shown:
+                shown.add(order.ebay_order_id)
+                print(f"chaos: {order.ebay_order_id} ({order.expected}) {order.outcome}")
+        done: dict[str, int] = {}
+        for order in orders:
+            if order.outcome:
+                key = order.outcome if not order.outcome.startswith("error") else "error"
+                done[key] = done.get(key, 0) + 1
+        print(
+            f"chaos: {time.time() - started:.0f}s {sum(done.values())}/{len(orders)} done "
+            f"{done} kills={counts['worker_kills']}",
+            flush=True,
+        )
 
 
 class Staff:
     """Staff and an inspector, signed in to the API, acting over HTTP; retries what a restart
-    or a fault interrupted (5xx, connection errors), never a 4xx."""
+    or a fault interrupted (5xx, connection errors) and what the rate limit deferred (429 with
+    Retry-After), never another 4xx."""
 
     def __init__(self, api_url: str) -> None:
         self.http = httpx.AsyncClient(base_url=api_url, timeout=60)
@@ -294,6 +357,9 @@ class Staff:
                 answer = await self.http.request(method, path, headers=headers, **kwargs)
             except httpx.HTTPError:
                 await asyncio.sleep(1)
+                continue
+            if answer.status_code == 429:  # the API's rate limit: wait as it says, then again
+                await asyncio.sleep(float(answer.headers.get("Retry-After", "2") or 2))
                 continue
             if answer.status_code < 500:
                 return answer
@@ -329,16 +395,23 @@ async def drive_order(
     status = None
     while time.time() < deadline and not (status and status.order_id):
         status = await _status(client, workflow_id, FulfillmentStatus)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(POLL_SECONDS)
     if not (status and status.order_id):
         order.outcome = "error: never recorded"
         return
     order_id = status.order_id
     if order.expected == "cancelled":
+        # staff cancel from the inspection queue: the buyer has had the confirmation, and gets
+        # the cancellation (a cancel before the confirmation sends only the cancellation)
+        while time.time() < deadline and not (status and status.step == "inspecting"):
+            await asyncio.sleep(POLL_SECONDS)
+            status = await _status(client, workflow_id, FulfillmentStatus)
         answer = await staff.call(
             "staff", "POST", f"/api/orders/{order_id}/cancel", json={"reason": "buyer asked"}
         )
-        if answer.status_code >= 400:
+        # "already being cancelled": an earlier try went through although its answer was lost
+        # (a 5xx while the Temporal server restarted); the outcome row checks the rest
+        if answer.status_code >= 400 and "already being cancelled" not in answer.text:
             order.outcome = f"error: cancel {answer.status_code} {answer.text[:80]}"
             return
     else:
@@ -355,7 +428,7 @@ async def drive_order(
                 or status.step == "completed"
             ):
                 break
-            await asyncio.sleep(1)
+            await asyncio.sleep(POLL_SECONDS)
         if status and status.step == "in_transit":
             courier = status.carrier or "fedex"
             async with httpx.AsyncClient(timeout=30) as http:
@@ -411,7 +484,7 @@ async def decide_failed_inspection(
                 return
         elif status and status.step in ("refunding", "compensating", "refunded", "cancelled"):
             return
-        await asyncio.sleep(1)
+        await asyncio.sleep(POLL_SECONDS)
 
 
 JP_SITES = {"yamato": "b2", "sagawa": "ehiden"}
@@ -434,7 +507,7 @@ async def hand_off_domestic(
     while time.time() < deadline and not shipment_id:
         status = await _status(client, workflow_id, FulfillmentStatus)
         shipment_id = status.shipment_id if status else ""
-        await asyncio.sleep(1)
+        await asyncio.sleep(POLL_SECONDS)
     label_id = label_workflow_id(shipment_id)
     wanted = "yamato" if sum(map(ord, order.ebay_order_id)) % 2 else "sagawa"
     label = None
@@ -450,7 +523,7 @@ async def hand_off_domestic(
             )  # a 4xx here means the window closed: the workflow chose itself
         if label and label.step in ("awaiting_tracking", "label_ready"):
             break
-        await asyncio.sleep(1)
+        await asyncio.sleep(POLL_SECONDS)
     if not label or label.step != "awaiting_tracking":
         return
     answer = await staff.call("staff", "GET", f"/api/shipments/{shipment_id}/handoff")
@@ -482,7 +555,7 @@ async def inspect(staff: Staff, order_id: str, passed: bool, deadline: float) ->
             detail = answer.json()
             if detail.get("checklist"):
                 break
-        await asyncio.sleep(1)
+        await asyncio.sleep(POLL_SECONDS)
     if detail.get("result", "pending") != "pending":
         return  # already answered
     answer = await staff.call(
@@ -584,10 +657,15 @@ async def collect(client: Any, settings: Any, orders: list[OrderFacts], sandbox_
             histories.append(history)
     replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
     failures: dict[str, str] = {}
+    kept = os.environ.get("CHAOS_KEEP_HISTORIES", "")
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         if result.replay_failure is not None:
             failures[history.workflow_id] = str(result.replay_failure)
+            print(f"chaos: replay of {history.workflow_id} failed: {result.replay_failure}")
+            if kept:  # a history that does not replay is the next replay test
+                Path(kept).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - after the run
+                (Path(kept) / f"{history.workflow_id}.json").write_text(history.to_json())  # noqa: ASYNC240
     # The right stock after a compensation is the stock as if the order had not happened: one
     # more than a shipped order's product (each bench product starts alike), whatever the rule
     # for counting a sale is.
@@ -680,12 +758,14 @@ async def run(
     stop = asyncio.Event()
     counts = {"worker_kills": 0, "server_restarts": 0, "database_restarts": 0}
     monkey = asyncio.create_task(chaos_monkey(stack, pg, stop, counts, args))
+    keeper = asyncio.create_task(supervise(stack, stop))
+    reporter = asyncio.create_task(progress(orders, counts, stop))
     started = time.time()
     gate = asyncio.Semaphore(args.concurrency)
 
     async def one(order: OrderFacts) -> None:
         async with gate:
-            for _ in range(3):
+            for _ in range(5):
                 try:
                     await drive_order(client, staff, stack.sandbox_url, order, args.timeout)
                     return
@@ -697,12 +777,17 @@ async def run(
         await asyncio.gather(*(one(o) for o in orders))
     finally:
         stop.set()
-        await monkey
+        await asyncio.gather(monkey, keeper, reporter)
     seconds = time.time() - started
     await asyncio.sleep(args.settle)  # in-flight emails and webhooks finish
     facts = await collect(client, settings, orders, stack.sandbox_url)
     await staff.http.aclose()
-    return facts, {"counts": counts, "seconds": seconds, "faults": faults}
+    return facts, {
+        "counts": counts,
+        "seconds": seconds,
+        "faults": faults,
+        "unplanned": list(stack.unplanned),
+    }
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -791,6 +876,7 @@ def main(argv: list[str] | None = None) -> int:
             ("orders", f"{n}: {kinds['completed']} shipped ({home} domestic)"),
             ("", f"{kinds['refunded']} failed inspection, {kinds['cancelled']} cancelled by staff"),
             ("workers", f"2; {counts['worker_kills']} SIGKILLs"),
+            ("restarted", "; ".join(meta["unplanned"]) or "no process exited by itself"),
             ("Temporal server", f"{counts['server_restarts']} kill + restart"),
             ("database", f"{database}; {counts['database_restarts']} restart(s)"),
             ("faults", f"{', '.join(SERVICES)}: {meta['faults']}"),

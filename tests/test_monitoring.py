@@ -27,6 +27,7 @@ API_SERIES = {
     "worlddoor_labels_bought_today",
     "worlddoor_emails_failed",
     "worlddoor_workflows_retrying",
+    "worlddoor_workflows_task_failing",
     "worlddoor_activity_max_attempt",
     "worlddoor_workflows_scanned",
     "worlddoor_workflows_failed_today",
@@ -40,6 +41,7 @@ SDK_SERIES = {
     "temporal_workflow_task_schedule_to_start_latency_bucket",
     "temporal_worker_task_slots_available",
     "temporal_activity_execution_failed",
+    "temporal_workflow_task_execution_failed",  # tests/activities/test_health.py scrapes it
 }
 SERIES = re.compile(r"\b((?:worlddoor|temporal)_[a-z_]+)\b")
 

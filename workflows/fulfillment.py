@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -87,6 +87,11 @@ with workflow.unsafe.imports_passed_through():
         UploadTracking,
         label_workflow_id,
     )
+    from workflows.contracts.ops import (
+        CHECK_WORKFLOW_HEALTH_ACTIVITY,
+        WorkflowHealth,
+        WorkflowHealthCheck,
+    )
     from workflows.contracts.policies import id_reuse_policy
 
 FINISHED = ("completed", "cancelled", "refunded")
@@ -125,6 +130,17 @@ SEARCHABLE_STEPS = (
     "cancelled",
     "refunded",
 )
+
+INSPECTION_WATCH_PATCH = "inspection-child-watch"
+"""From this patch on, the wait for the inspection child is bounded: every
+`inspection_watch_minutes` the order looks at the child's health, and a child stuck on failing
+workflow tasks is shown to staff (`attention`, one email, Sentry) instead of blocking unseen."""
+
+HEALTH_CHECK: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=2)),
+}
+"""A look, not a step: a failed look is tried again at the next watch, never fails the order."""
 
 
 class OrderStopped(Exception):
@@ -263,7 +279,10 @@ class OrderFulfillmentWorkflow:
             static_summary=f"inspection of {order.ebay_order_id}",
             search_attributes=order_search_attributes(order.ebay_order_id),
         )
-        await workflow.wait_condition(lambda: handle.done() or self._cancel is not None)
+        if workflow.patched(INSPECTION_WATCH_PATCH):
+            await self._watch_child(handle.id, request, order, lambda: handle.done())
+        else:  # histories from before the watch: an unbounded wait
+            await workflow.wait_condition(lambda: handle.done() or self._cancel is not None)
         if not handle.done():
             handle.cancel()  # staff cancelled while waiting for the inspector
             self._raise_if_cancelled()
@@ -271,6 +290,81 @@ class OrderFulfillmentWorkflow:
         self._status.inspection_result = "passed" if outcome.passed else "failed"
         self._status.inspection_notes = outcome.notes
         return outcome
+
+    async def _watch_child(
+        self,
+        child_id: str,
+        request: FulfillOrder,
+        order: OrderRecord,
+        done: Callable[[], bool],
+    ) -> None:
+        """Wait for the child (or a staff cancel), looking at its health every
+        `inspection_watch_minutes`. A slow child is left alone (the inspection escalates to staff
+        itself); one whose workflow tasks keep failing (a bug, nondeterminism) sets `attention`,
+        is reported to Sentry and mailed to staff once, until it recovers (after a fix or reset)."""
+        every = timedelta(minutes=request.inspection_watch_minutes)
+        notified = False
+        while True:
+            try:
+                await workflow.wait_condition(
+                    lambda: done() or self._cancel is not None,
+                    timeout=every,
+                    timeout_summary="inspection health check",
+                )
+                return
+            except TimeoutError:
+                pass
+            try:
+                health = await workflow.execute_activity(
+                    CHECK_WORKFLOW_HEALTH_ACTIVITY,
+                    WorkflowHealthCheck(
+                        workflow_id=child_id,
+                        about=f"inspection of order {order.ebay_order_id}",
+                        report=not self._status.attention,
+                    ),
+                    result_type=WorkflowHealth,
+                    summary="inspection health check",
+                    **HEALTH_CHECK,
+                )
+            except ActivityError as error:
+                workflow.logger.warning("health check of %s failed: %s", child_id, error)
+                continue
+            if not health.failing:
+                self._status.attention = ""
+                continue
+            self._status.attention = f"{child_id}: {health.summary()}"
+            if not notified:
+                notified = True
+                await self._notify_stuck(request, order, child_id, health)
+
+    async def _notify_stuck(
+        self, request: FulfillOrder, order: OrderRecord, child_id: str, health: WorkflowHealth
+    ) -> None:
+        """One email to staff per stuck child (its ID is the dedupe key; a closed email is never
+        sent again), started and left to run: the watch goes on meanwhile."""
+        email = SendEmail(
+            template="workflow_stuck",
+            to_email=request.staff_email,
+            to_name="Staff",
+            key=child_id,
+            data={
+                "workflow_id": child_id,
+                "order_id": order.order_id,
+                "ebay_order_id": order.ebay_order_id,
+                "problem": health.summary(),
+            },
+            categories=["ops"],
+        )
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.start_child_workflow(
+                EMAIL_WORKFLOW,
+                email,
+                id=email_workflow_id(email.template, email.key),
+                id_reuse_policy=id_reuse_policy(EMAIL_WORKFLOW),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=f"{child_id} is stuck",
+                search_attributes=order_search_attributes(order.ebay_order_id),
+            )
 
     async def _label(self, request: FulfillOrder, order: OrderRecord) -> LabelResult:
         self._set_step("labelling")

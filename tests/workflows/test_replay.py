@@ -39,6 +39,7 @@ REQUIRED = (
     "listing_change_push",
     "listing_change_end",
     "listing_change_relist",
+    "order_inspection_child_stuck",
 )
 
 

@@ -92,6 +92,8 @@ class FulfillOrder(BaseModel):
     max_tracking_polls: int = Field(default=28, ge=1)
     polls_per_run: int = Field(default=50, ge=1)
     inspection_escalation_hours: float = Field(default=24, gt=0)
+    # how often the order looks at its inspection child's health while waiting for it
+    inspection_watch_minutes: float = Field(default=60, gt=0)
     max_transit_days: int = Field(default=7, ge=1)
     preferred_carrier: str = ""
     preferred_service: str = ""
@@ -165,6 +167,7 @@ class FulfillmentStatus(BaseModel):
     compensation: CompensationState | None = None
     decision: DecisionState | None = None
     cancel_reason: str = ""
+    attention: str = ""  # set while a child workflow is stuck on failing workflow tasks
 
 
 class FulfillmentResult(BaseModel):

@@ -156,3 +156,29 @@ class StorageCleanupInput(BaseModel):
 
 class StorageCleanupResult(BaseModel):
     deleted: int
+
+
+# --- workflow health ----------------------------------------------------------------------------
+
+CHECK_WORKFLOW_HEALTH_ACTIVITY = "ops.check_workflow_health"
+
+
+class WorkflowHealthCheck(BaseModel):
+    """Describe one workflow: is its workflow task failing again and again?"""
+
+    workflow_id: str
+    about: str = ""  # what the workflow is for, in the Sentry report ("order 12-34567-89012")
+    report: bool = True  # tell Sentry when failing (the caller's first sighting)
+
+
+class WorkflowHealth(BaseModel):
+    workflow_id: str
+    running: bool = True
+    task_attempt: int = 0  # the pending workflow task's attempt (0: none pending)
+    failing: bool = False  # attempt at WORKFLOW_TASK_ALERT_ATTEMPTS or later
+    cause: str = ""  # the last WorkflowTaskFailed cause, e.g. NON_DETERMINISTIC_ERROR
+    message: str = ""  # its failure message (or "timed out")
+
+    def summary(self) -> str:
+        reason = f"{self.cause}: {self.message}" if self.cause else self.message
+        return f"workflow task failing (attempt {self.task_attempt}; {reason})"[:500]
