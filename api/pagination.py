@@ -58,11 +58,17 @@ def check_range(start: datetime | None, end: datetime | None) -> None:
 
 def in_range(query: Any, column: Any, start: datetime | None, end: datetime | None) -> Any:
     """Rows whose `column` is within [start, end]; a time without zone is taken as UTC."""
+    return query.where(*range_filters(column, start, end))
+
+
+def range_filters(column: Any, start: datetime | None, end: datetime | None) -> list[Any]:
+    """The conditions of `in_range`, for a statement built from a list of filters."""
+    filters = []
     if start is not None:
-        query = query.where(column >= _utc(start))
+        filters.append(column >= _utc(start))
     if end is not None:
-        query = query.where(column <= _utc(end))
-    return query
+        filters.append(column <= _utc(end))
+    return filters
 
 
 def _utc(moment: datetime) -> datetime:

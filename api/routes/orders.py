@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -17,15 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, func, or_, select
 
 from api import workflows as wf
-from api.db import in_session
+from api.db import in_session, read
 from api.fields import RequestBody
 from api.pagination import (
     Page,
     check_range,
     contains,
-    in_range,
     limit_param,
     offset_param,
+    range_filters,
     search_param,
 )
 from api.security.guards import ANY_ROLE, STAFF
@@ -121,24 +122,34 @@ async def list_orders(
 ) -> Page[OrderSummary]:
     check_range(created_from, created_to)
 
+    filters: list[Any] = []
+    if status is not None:
+        filters.append(Order.status == status)
+    if q:
+        columns = (Order.ebay_order_id, Order.buyer_name, Order.buyer_username)
+        filters.append(or_(*(contains(c, q) for c in columns)))
+    filters += range_filters(col(Order.created_at), created_from, created_to)
+
     def run(session: Session) -> Page[OrderSummary]:
-        query = select(Order)
-        if status is not None:
-            query = query.where(Order.status == status)
-        if q:
-            columns = (Order.ebay_order_id, Order.buyer_name, Order.buyer_username)
-            query = query.where(or_(*(contains(c, q) for c in columns)))
-        query = in_range(query, col(Order.created_at), created_from, created_to)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(Order.created_at.desc(), Order.ebay_order_id)  # type: ignore[attr-defined]
+        # One statement: the page (read in index order, ix_orders_created_at_ebay_order_id) with
+        # the count of every match as a scalar subquery (same snapshot, one round trip).
+        count = select(func.count()).select_from(Order).where(*filters).scalar_subquery()
+        summary = [getattr(Order, name) for name in OrderSummary.model_fields]
+        rows = session.execute(
+            sa.select(*summary, count.label("total"))
+            .where(*filters)
+            .order_by(col(Order.created_at).desc(), col(Order.ebay_order_id))
             .offset(offset)
             .limit(limit)
         ).all()
-        items = [OrderSummary.model_validate(o) for o in rows]
+        if rows:
+            total = rows[0].total
+        else:  # past the last page (or nothing matches): the count alone
+            total = session.exec(select(func.count()).select_from(Order).where(*filters)).one()
+        items = [OrderSummary.model_validate(row) for row in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
 
-    return await in_session(settings, run)
+    return await read(settings, run)
 
 
 @get("/{order_id:uuid}", summary="One order with shipments, inspection and live status")
