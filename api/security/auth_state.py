@@ -52,6 +52,9 @@ class AuthState:
     is_active: bool
     totp_enabled: bool
     must_change_password: bool
+    full_name: str
+    recovery_codes_left: int
+    """`GET /api/auth/me` answers from the snapshot too (published after every change of these)."""
 
     @classmethod
     def of(cls, user: User) -> AuthState:
@@ -62,6 +65,8 @@ class AuthState:
             is_active=user.is_active,
             totp_enabled=user.totp_enabled,
             must_change_password=user.must_change_password,
+            full_name=user.full_name,
+            recovery_codes_left=sum(1 for code in user.recovery_code_hashes if code),
         )
 
     def encode(self) -> bytes:
@@ -69,6 +74,8 @@ class AuthState:
 
     @classmethod
     def decode(cls, raw: bytes) -> AuthState | None:
+        """None for anything else, e.g. a snapshot written before a field was added: the row
+        is read again."""
         try:
             return cls(**json.loads(raw))
         except (ValueError, TypeError):

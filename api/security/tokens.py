@@ -45,6 +45,8 @@ class AuthUser:
     expires_at: datetime
     setup_required: str | None = None
     """A step the account must finish before anything else (see `setup_required`)."""
+    full_name: str = ""
+    recovery_codes_left: int = 0
 
 
 PASSWORD_CHANGE_REQUIRED = "password_change_required"
@@ -171,6 +173,8 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
             family=str(token.extras.get("fam", "")),
             expires_at=token.exp,
             setup_required=setup_required(settings, state),
+            full_name=state.full_name,
+            recovery_codes_left=state.recovery_codes_left,
         )
 
     return JWTAuth[AuthUser, Token](
