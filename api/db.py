@@ -2,6 +2,7 @@
 
 - `in_session`: any work (one transaction, committed on success) on a worker thread, so nothing
   it does blocks the event loop.
+- `select_rows`: one Core SELECT, its rows (no ORM objects): the cheapest read (list pages).
 - `read`: read-only work of one statement per answer on the hot paths (every authenticated
   request, list pages). On PostgreSQL it runs on the event loop itself, over psycopg's async
   connection in autocommit (no thread hop, no BEGIN/COMMIT round trips); the sync `work`
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
-from typing import TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import anyio.to_thread
+import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -26,7 +28,7 @@ from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config import Settings
-from models.db import session_scope
+from models.db import get_engine, session_scope
 
 T = TypeVar("T")
 
@@ -85,3 +87,24 @@ async def read(settings: Settings, work: Callable[[Session], T]) -> T:
             raise
     async with AsyncSession(engine, expire_on_commit=False) as session:  # read-only: retry once
         return await session.run_sync(run)
+
+
+async def select_rows(settings: Settings, statement: sa.Select[Any]) -> Sequence[sa.Row[Any]]:
+    """The rows of one SELECT: on PostgreSQL over the async connection on the event loop (no
+    ORM session: a third of `read`'s cost), else on a thread."""
+    engine = _read_engine(settings)
+    if engine is None:
+
+        def run() -> Sequence[sa.Row[Any]]:
+            with get_engine(settings).connect() as connection:
+                return connection.execute(statement).all()
+
+        return await anyio.to_thread.run_sync(run)
+    try:
+        async with engine.connect() as connection:
+            return (await connection.execute(statement)).all()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    async with engine.connect() as connection:  # read-only: retry once on a fresh connection
+        return (await connection.execute(statement)).all()

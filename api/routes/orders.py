@@ -15,10 +15,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, or_, select
 
 from api import workflows as wf
-from api.db import in_session, read
+from api.db import in_session, select_rows
 from api.fields import RequestBody
 from api.pagination import (
     Page,
@@ -34,6 +34,7 @@ from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
 from models import Inspection, Order, OrderStatus, Role, Shipment
+from models.db import table_of
 from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import (
@@ -122,34 +123,34 @@ async def list_orders(
 ) -> Page[OrderSummary]:
     check_range(created_from, created_to)
 
+    # Core columns, not the ORM attributes: SQLAlchemy matches a cached statement's result
+    # columns to a new statement's by comparing them, which for ORM attributes built and
+    # compiled a `==` expression per column, per request.
+    orders = table_of(Order)
     filters: list[Any] = []
     if status is not None:
-        filters.append(Order.status == status)
+        filters.append(orders.c.status == status)
     if q:
-        columns = (Order.ebay_order_id, Order.buyer_name, Order.buyer_username)
+        columns = (orders.c.ebay_order_id, orders.c.buyer_name, orders.c.buyer_username)
         filters.append(or_(*(contains(c, q) for c in columns)))
-    filters += range_filters(col(Order.created_at), created_from, created_to)
+    filters += range_filters(orders.c.created_at, created_from, created_to)
 
-    def run(session: Session) -> Page[OrderSummary]:
-        # One statement: the page (read in index order, ix_orders_created_at_ebay_order_id) with
-        # the count of every match as a scalar subquery (same snapshot, one round trip).
-        count = select(func.count()).select_from(Order).where(*filters).scalar_subquery()
-        summary = [getattr(Order, name) for name in OrderSummary.model_fields]
-        rows = session.execute(
-            sa.select(*summary, count.label("total"))
-            .where(*filters)
-            .order_by(col(Order.created_at).desc(), col(Order.ebay_order_id))
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        if rows:
-            total = rows[0].total
-        else:  # past the last page (or nothing matches): the count alone
-            total = session.exec(select(func.count()).select_from(Order).where(*filters)).one()
-        items = [OrderSummary.model_validate(row) for row in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
-
-    return await read(settings, run)
+    # One statement: the page (read in index order, ix_orders_created_at_ebay_order_id) with the
+    # count of every match as a scalar subquery (same snapshot, one round trip), Core rows only.
+    count = sa.select(sa.func.count()).select_from(orders).where(*filters)
+    summary = [orders.c[name] for name in OrderSummary.model_fields]
+    rows = await select_rows(
+        settings,
+        sa.select(*summary, count.correlate(None).scalar_subquery().label("total"))
+        .where(*filters)
+        .order_by(orders.c.created_at.desc(), orders.c.ebay_order_id)
+        .offset(offset)
+        .limit(limit),
+    )
+    # Past the last page (or nothing matches): the count alone.
+    total = rows[0].total if rows else (await select_rows(settings, count))[0][0]
+    items = [OrderSummary.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @get("/{order_id:uuid}", summary="One order with shipments, inspection and live status")
