@@ -89,7 +89,9 @@ async def read(settings: Settings, work: Callable[[Session], T]) -> T:
         return await session.run_sync(run)
 
 
-async def select_rows(settings: Settings, statement: sa.Select[Any]) -> Sequence[sa.Row[Any]]:
+async def select_rows(
+    settings: Settings, statement: sa.Select[Any], params: dict[str, Any] | None = None
+) -> Sequence[sa.Row[Any]]:
     """The rows of one SELECT: on PostgreSQL over the async connection on the event loop (no
     ORM session: a third of `read`'s cost), else on a thread."""
     engine = _read_engine(settings)
@@ -97,14 +99,14 @@ async def select_rows(settings: Settings, statement: sa.Select[Any]) -> Sequence
 
         def run() -> Sequence[sa.Row[Any]]:
             with get_engine(settings).connect() as connection:
-                return connection.execute(statement).all()
+                return connection.execute(statement, params).all()
 
         return await anyio.to_thread.run_sync(run)
     try:
         async with engine.connect() as connection:
-            return (await connection.execute(statement)).all()
+            return (await connection.execute(statement, params)).all()
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
     async with engine.connect() as connection:  # read-only: retry once on a fresh connection
-        return (await connection.execute(statement)).all()
+        return (await connection.execute(statement, params)).all()

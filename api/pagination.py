@@ -47,8 +47,13 @@ class Page(BaseModel, Generic[T]):
 
 def contains(column: Any, text: str) -> Any:
     """Case-insensitive "contains" with `%` and `_` taken literally."""
+    return column.ilike(contains_pattern(text), escape="\\")
+
+
+def contains_pattern(text: str) -> str:
+    """The LIKE pattern of `contains` (for a statement that takes it as a bound parameter)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
 
 
 def check_range(start: datetime | None, end: datetime | None) -> None:
@@ -58,18 +63,13 @@ def check_range(start: datetime | None, end: datetime | None) -> None:
 
 def in_range(query: Any, column: Any, start: datetime | None, end: datetime | None) -> Any:
     """Rows whose `column` is within [start, end]; a time without zone is taken as UTC."""
-    return query.where(*range_filters(column, start, end))
-
-
-def range_filters(column: Any, start: datetime | None, end: datetime | None) -> list[Any]:
-    """The conditions of `in_range`, for a statement built from a list of filters."""
-    filters = []
     if start is not None:
-        filters.append(column >= _utc(start))
+        query = query.where(column >= utc(start))
     if end is not None:
-        filters.append(column <= _utc(end))
-    return filters
+        query = query.where(column <= utc(end))
+    return query
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
+    """A time without zone taken as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -3,6 +3,7 @@ the database; detail with the live fulfillment status (workflow query); cancel (
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
@@ -23,11 +24,11 @@ from api.fields import RequestBody
 from api.pagination import (
     Page,
     check_range,
-    contains,
+    contains_pattern,
     limit_param,
     offset_param,
-    range_filters,
     search_param,
+    utc,
 )
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
@@ -111,6 +112,39 @@ def load_order(session: Session, order_id: uuid.UUID) -> Order:
     return order
 
 
+@functools.lru_cache(maxsize=32)
+def _list_statements(given: frozenset[str]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The list's page and count statements for a set of filters, built once with bound
+    parameters: a statement built per request cost SQLAlchemy a cache key and a result-column
+    match per execution, about half of the route's database time.
+
+    The page is read in index order (ix_orders_created_at_ebay_order_id) with the count of every
+    match as a scalar subquery: one round trip, one snapshot. Core columns, not ORM attributes
+    (matching ORM attributes compiled an `==` expression per column)."""
+    orders = table_of(Order)
+    filters: list[Any] = []
+    if "status" in given:
+        filters.append(orders.c.status == sa.bindparam("status"))
+    if "q" in given:
+        pattern = sa.bindparam("q", type_=sa.String)
+        columns = (orders.c.ebay_order_id, orders.c.buyer_name, orders.c.buyer_username)
+        filters.append(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+    if "created_from" in given:
+        filters.append(orders.c.created_at >= sa.bindparam("created_from"))
+    if "created_to" in given:
+        filters.append(orders.c.created_at <= sa.bindparam("created_to"))
+    count = sa.select(sa.func.count()).select_from(orders).where(*filters)
+    summary = [orders.c[name] for name in OrderSummary.model_fields]
+    page = (
+        sa.select(*summary, count.correlate(None).scalar_subquery().label("total"))
+        .where(*filters)
+        .order_by(orders.c.created_at.desc(), orders.c.ebay_order_id)
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+    return page, count
+
+
 @get("/", summary="List orders (filter by status and date, search order id or buyer)")
 async def list_orders(
     settings: NamedDependency[Settings],
@@ -123,32 +157,19 @@ async def list_orders(
 ) -> Page[OrderSummary]:
     check_range(created_from, created_to)
 
-    # Core columns, not the ORM attributes: SQLAlchemy matches a cached statement's result
-    # columns to a new statement's by comparing them, which for ORM attributes built and
-    # compiled a `==` expression per column, per request.
-    orders = table_of(Order)
-    filters: list[Any] = []
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if status is not None:
-        filters.append(orders.c.status == status)
+        params["status"] = status
     if q:
-        columns = (orders.c.ebay_order_id, orders.c.buyer_name, orders.c.buyer_username)
-        filters.append(or_(*(contains(c, q) for c in columns)))
-    filters += range_filters(orders.c.created_at, created_from, created_to)
-
-    # One statement: the page (read in index order, ix_orders_created_at_ebay_order_id) with the
-    # count of every match as a scalar subquery (same snapshot, one round trip), Core rows only.
-    count = sa.select(sa.func.count()).select_from(orders).where(*filters)
-    summary = [orders.c[name] for name in OrderSummary.model_fields]
-    rows = await select_rows(
-        settings,
-        sa.select(*summary, count.correlate(None).scalar_subquery().label("total"))
-        .where(*filters)
-        .order_by(orders.c.created_at.desc(), orders.c.ebay_order_id)
-        .offset(offset)
-        .limit(limit),
-    )
+        params["q"] = contains_pattern(q)
+    if created_from is not None:
+        params["created_from"] = utc(created_from)
+    if created_to is not None:
+        params["created_to"] = utc(created_to)
+    page, count = _list_statements(frozenset(params))
+    rows = await select_rows(settings, page, params)
     # Past the last page (or nothing matches): the count alone.
-    total = rows[0].total if rows else (await select_rows(settings, count))[0][0]
+    total = rows[0].total if rows else (await select_rows(settings, count, params))[0][0]
     items = [OrderSummary.model_validate(row) for row in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
