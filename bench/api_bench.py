@@ -280,3 +280,14 @@ def _run(binary: str, rounds: int, seconds: float, orders: int) -> dict[str, flo
     with suppress(OSError):
         print(f"api  written to {RESULTS.relative_to(ROOT)}")
     return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The API section of `make bench` alone.")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--orders", type=int, default=10_000)
+    arguments = parser.parse_args()
+    run(arguments.rounds, arguments.seconds, arguments.orders)

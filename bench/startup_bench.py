@@ -138,3 +138,11 @@ def run(install: bool = False) -> dict[str, float]:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
     return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The start-up section of `make bench` alone.")
+    parser.add_argument("--install", action="store_true", help="also time a new .venv install")
+    run(install=parser.parse_args().install)
