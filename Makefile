@@ -21,14 +21,17 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/worlddoor demo
 
-## The test suite (PostgreSQL and Redis are used when they answer; REQUIRE_SERVICES=1 insists)
+## The test suite (PostgreSQL and Redis are used when they answer; REQUIRE_SERVICES=1 insists).
+## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it pytest compiles and
+## rewrites the asserts of every test module on every run (~10 s before the first test).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(PYTEST) -q $(PYTEST_ARGS)
 
 ## The fast tier: no database, emulators, S3 or Redis; workflows run with fake activities on the
 ## time-skipping Temporal server (tests marked `integration` are left out)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not integration" $(PYTEST_ARGS)
+	$(PYTEST) -q -m "not integration" $(PYTEST_ARGS)
 
 ## Schemathesis per role (admin, staff, inspector), all checks, stateful phase, many more examples
 ## than `make test`; prints each role's summary. FUZZ_EXAMPLES / FUZZ_SECONDS (per role) tune it.

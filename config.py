@@ -181,6 +181,8 @@ class Settings(BaseSettings):
     totp_max_failures: int = 5
     two_factor_step_minutes: int = 5
     password_reset_minutes: int = 60
+    # How long an emailed invitation (set a password, enrol two-factor) stays valid.
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
     # Admins must have two-factor before they can do anything (unset: only in production).
     admin_two_factor_required: bool | None = None
     # A login from a device not seen for this account in this many days gets a security notice.
@@ -196,6 +198,9 @@ class Settings(BaseSettings):
     temporal_tls: bool = False
     temporal_api_key: SecretStr = SecretStr("")
     temporal_ui_port: int = 8233
+    # The Temporal web UI staff open from the console's stuck list (empty: the dev server's UI
+    # on TEMPORAL_UI_PORT at 127.0.0.1).
+    temporal_ui_url: str = ""
     temporal_db_file: str = ""
 
     # --- Sandbox ---------------------------------------------------------------------------------
@@ -223,6 +228,11 @@ class Settings(BaseSettings):
     ebay_verification_token: SecretStr = SecretStr("")
     ebay_deletion_endpoint_url: str = ""
     jpy_per_usd: float = 150.0
+    # Calls to eBay from every worker together (a token bucket in Redis, adapters/quota.py):
+    # eBay's limits are daily per application (Inventory API 2,000,000 a day, ~23 a second);
+    # 20 a second spreads them with headroom. 0 turns the bucket off.
+    ebay_calls_per_second: float = Field(default=20.0, ge=0)
+    ebay_call_burst: int = Field(default=20, ge=1)
 
     # --- FedEx -----------------------------------------------------------------------------------
     # REST API key pair and account; the base URL selects sandbox or production.
@@ -235,6 +245,10 @@ class Settings(BaseSettings):
     fedex_meter_number: str = ""
     fedex_environment: Literal["sandbox", "production"] = "sandbox"
     fedex_base_url: str = ""
+    # FedEx allows 1,400 transactions per 10 seconds per project: a bucket refilled at 130 a
+    # second holding 100 never lets more than 100 + 10 x 130 = 1,400 through in any 10 seconds.
+    fedex_calls_per_second: float = Field(default=130.0, ge=0)
+    fedex_call_burst: int = Field(default=100, ge=1)
 
     # --- Yamato and Sagawa -----------------------------------------------------------------------
     # Customer codes for the CSV hand-off (B2 Cloud, e-Hiden III) and tracking pages.

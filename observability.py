@@ -225,7 +225,14 @@ def configure_logging(settings: Settings, service: str) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if as_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            # Rich's default shows each frame's locals: unsealed email links, passwords being
+            # hashed, tokens. Tracebacks without them, as in production's JSON.
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+            if structlog.dev.rich is not None
+            else structlog.dev.plain_traceback,
+        )
     )
     structlog.configure(
         processors=[*head, *tail, structlog.processors.format_exc_info, renderer]

@@ -84,6 +84,16 @@ def _first_error(error: ValidationError) -> str:
     return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
 
 
+def _already_done(product_id: str, product: Product) -> BulkOfferItem:
+    """A bulk item eBay already has (its ids are stored): nothing is sent for it again."""
+    return BulkOfferItem(
+        product_id=product_id,
+        ok=True,
+        offer_id=product.ebay_offer_id,
+        listing_id=product.ebay_listing_id,
+    )
+
+
 def _product(session: Any, product_id: str) -> Product:
     try:
         key = uuid.UUID(product_id)
@@ -363,37 +373,39 @@ class CatalogActivities:
     @external_call
     def end_listing(self, ref: ProductRef) -> str:
         """Withdraw the offer (the listing ends; offer and SKU stay for a relist)."""
-        with session_scope(self.settings) as session:
-            product = _product(session, ref.product_id)
-            offer_id = product.ebay_offer_id
-            if not offer_id:
-                raise _permanent(f"{product.sku} was never listed on eBay", INVALID_STATE)
-        listing_id = self.deps.ebay.withdraw_offer(offer_id)
-        with session_scope(self.settings) as session:
-            product = _product(session, ref.product_id)
-            product.status = ProductStatus.ended
-            product.updated_at = utcnow()
-            session.add(product)
+        listing_id = self.deps.ebay.withdraw_offer(self._offer_id(ref, "was never listed on eBay"))
+        self._store_listing(ref, ProductStatus.ended)
         return listing_id
 
     @activity.defn(name=RELIST_ACTIVITY)
     @external_call
     def relist(self, ref: ProductRef) -> str:
         """Publish the withdrawn offer again (eBay treats a published offer as published)."""
+        listing_id = self.deps.ebay.publish_offer(
+            self._offer_id(ref, "has no eBay offer to relist")
+        )
+        self._store_listing(ref, ProductStatus.listed, listing_id)
+        return listing_id
+
+    def _offer_id(self, ref: ProductRef, missing: str) -> str:
+        """The product's eBay offer id; a permanent INVALID_STATE error when it has none."""
         with session_scope(self.settings) as session:
             product = _product(session, ref.product_id)
-            offer_id = product.ebay_offer_id
-            if not offer_id:
-                raise _permanent(f"{product.sku} has no eBay offer to relist", INVALID_STATE)
-        listing_id = self.deps.ebay.publish_offer(offer_id)
+            if not product.ebay_offer_id:
+                raise _permanent(f"{product.sku} {missing}", INVALID_STATE)
+            return product.ebay_offer_id
+
+    def _store_listing(self, ref: ProductRef, status: ProductStatus, listing_id: str = "") -> None:
+        """The product's state after eBay answered: its status and, when (re)published, the
+        listing id with any earlier error cleared."""
         with session_scope(self.settings) as session:
             product = _product(session, ref.product_id)
-            product.status = ProductStatus.listed
-            product.ebay_listing_id = listing_id
-            product.last_error = ""
+            product.status = status
+            if listing_id:
+                product.ebay_listing_id = listing_id
+                product.last_error = ""
             product.updated_at = utcnow()
             session.add(product)
-        return listing_id
 
     def _offer_draft(self, product: Product) -> Any:
         from adapters.ebay import OfferDraft
@@ -416,6 +428,25 @@ class CatalogActivities:
                 product.updated_at = utcnow()
                 session.add(product)
 
+    def _bulk_outcome(
+        self,
+        call: str,
+        request: BulkOffers,
+        items: dict[str, BulkOfferItem],
+        transient: list[str],
+        sent: int,
+    ) -> BulkOffersResult:
+        """After a bulk call whose successes are stored: retry when eBay failed for some items
+        transiently (the retry sends only those), else record the refusals and answer in the
+        request's order with the number of eBay calls the items took."""
+        if transient:
+            raise _retry_items(call, transient)
+        self._record_failures({pid: i.error for pid, i in items.items() if not i.ok})
+        return BulkOffersResult(
+            items=[items[pid] for pid in request.product_ids],
+            ebay_calls=math.ceil(sent / BULK_CHUNK_SIZE),
+        )
+
     @activity.defn(name=BULK_CREATE_OFFERS_ACTIVITY)
     @external_call
     def bulk_create_offers(self, request: BulkOffers) -> BulkOffersResult:
@@ -428,12 +459,7 @@ class CatalogActivities:
             for pid in request.product_ids:
                 product = _product(session, pid)
                 if product.ebay_offer_id:
-                    items[pid] = BulkOfferItem(
-                        product_id=pid,
-                        ok=True,
-                        offer_id=product.ebay_offer_id,
-                        listing_id=product.ebay_listing_id,
-                    )
+                    items[pid] = _already_done(pid, product)
                     continue
                 try:
                     drafts[pid] = self._offer_draft(product)
@@ -455,13 +481,8 @@ class CatalogActivities:
                 items[pid] = BulkOfferItem(
                     product_id=pid, ok=result.ok, offer_id=result.offer_id or "", error=message
                 )
-        if transient:  # the offers created so far are stored: a retry sends only the rest
-            raise _retry_items("bulkCreateOffer", transient)
-        self._record_failures({pid: i.error for pid, i in items.items() if not i.ok})
-        return BulkOffersResult(
-            items=[items[pid] for pid in request.product_ids],
-            ebay_calls=math.ceil(len(drafts) / BULK_CHUNK_SIZE),
-        )
+        # the offers created so far are stored: a retry sends only the rest
+        return self._bulk_outcome("bulkCreateOffer", request, items, transient, len(drafts))
 
     @activity.defn(name=BULK_PUBLISH_OFFERS_ACTIVITY)
     @external_call
@@ -474,12 +495,7 @@ class CatalogActivities:
             for pid in request.product_ids:
                 product = _product(session, pid)
                 if product.ebay_listing_id:
-                    items[pid] = BulkOfferItem(
-                        product_id=pid,
-                        ok=True,
-                        offer_id=product.ebay_offer_id,
-                        listing_id=product.ebay_listing_id,
-                    )
+                    items[pid] = _already_done(pid, product)
                 elif product.ebay_offer_id:
                     todo[pid] = product.ebay_offer_id
                 else:
@@ -507,13 +523,8 @@ class CatalogActivities:
                     listing_id=result.listing_id or "",
                     error=message,
                 )
-        if transient:  # the listings made so far are stored: a retry publishes only the rest
-            raise _retry_items("bulkPublishOffer", transient)
-        self._record_failures({pid: i.error for pid, i in items.items() if not i.ok})
-        return BulkOffersResult(
-            items=[items[pid] for pid in request.product_ids],
-            ebay_calls=math.ceil(len(todo) / BULK_CHUNK_SIZE),
-        )
+        # the listings made so far are stored: a retry publishes only the rest
+        return self._bulk_outcome("bulkPublishOffer", request, items, transient, len(todo))
 
     @activity.defn(name=PREPARE_CHUNK_ACTIVITY)
     @external_call

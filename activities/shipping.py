@@ -37,6 +37,7 @@ from adapters.carriers import (
     Label,
     Parcel,
     ShipmentRequest,
+    TrackingInfo,
     TrackingStatus,
 )
 from adapters.errors import AdapterError
@@ -576,49 +577,58 @@ class ShippingActivities:
             shipment = load_shipment(session, request.shipment_id)
             tracking, carrier_name = shipment.tracking_number, shipment.carrier
         info = self._carrier(carrier_name).track(tracking)
-        status = str(info.status)
-        last = info.events[-1].description if info.events else ""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
-            if info.events or info.status != TrackingStatus.unknown:
-                ours = [e for e in shipment.events if e.get("code") in RECORDED_BY_US]
-                shipment.events = [e.model_dump(mode="json") for e in info.events] + ours
-            if info.status == TrackingStatus.unknown:
-                if shipment.status != ShipmentStatus.delivered and closes_without_scan(
-                    self._days_since_hand_over(session, shipment),
-                    self.settings.domestic_close_after_days,
-                ):
-                    note = (
-                        f"closed {self.settings.domestic_close_after_days:g} days after hand-off"
-                        " (carrier tracking not read: DOMESTIC_CLOSE_AFTER_DAYS)"
-                    )
-                    shipment.events = [*shipment.events, delivered_event(note, "AUTO")]
-                    shipment.status = ShipmentStatus.delivered
-            else:
-                found = shipment_status_for(status)
-                if found is not None and shipment.status != ShipmentStatus.delivered:
-                    shipment.status = ShipmentStatus(found)  # a recorded delivery stands
-            shipment.updated_at = utcnow()
-            session.add(shipment)
-            delivered = shipment.status == ShipmentStatus.delivered
-            if delivered:
-                mark_order_delivered(session, shipment)
-                if not info.delivered:  # closed by staff or the rule: say so
-                    status, last = str(TrackingStatus.delivered), shipment.events[-1]["description"]
-        return TrackingSnapshot(status=status, delivered=delivered, last_event=last)
+            return apply_tracking(session, shipment, info, self.settings)
 
-    @staticmethod
-    def _days_since_hand_over(session: Any, shipment: Shipment) -> float:
-        purchase = session.exec(
-            select(LabelPurchase).where(
-                LabelPurchase.idempotency_key == label_reference(str(shipment.id))
+
+def apply_tracking(
+    session: Any, shipment: Shipment, info: TrackingInfo, settings: Settings
+) -> TrackingSnapshot:
+    """The carrier's answer into the shipment row (its events and status; a recorded delivery
+    stands) and the order (delivered). One rule for the order's own check and the batched
+    tracker: a carrier page we do not read (`unknown`) leaves the shipment to staff or to the
+    `DOMESTIC_CLOSE_AFTER_DAYS` rule, each recorded as an event with its note."""
+    status = str(info.status)
+    last = info.events[-1].description if info.events else ""
+    if info.events or info.status != TrackingStatus.unknown:
+        ours = [e for e in shipment.events if e.get("code") in RECORDED_BY_US]
+        shipment.events = [e.model_dump(mode="json") for e in info.events] + ours
+    if info.status == TrackingStatus.unknown:
+        if shipment.status != ShipmentStatus.delivered and closes_without_scan(
+            _days_since_hand_over(session, shipment), settings.domestic_close_after_days
+        ):
+            note = (
+                f"closed {settings.domestic_close_after_days:g} days after hand-off"
+                " (carrier tracking not read: DOMESTIC_CLOSE_AFTER_DAYS)"
             )
-        ).first()
-        since = purchase.detail.get("handed_over_at") if purchase else None
-        start = datetime.fromisoformat(since) if since else shipment.created_at
-        if start.tzinfo is None:  # SQLite hands datetimes back naive; they are UTC
-            start = start.replace(tzinfo=UTC)
-        return (datetime.now(UTC) - start).total_seconds() / 86400
+            shipment.events = [*shipment.events, delivered_event(note, "AUTO")]
+            shipment.status = ShipmentStatus.delivered
+    else:
+        found = shipment_status_for(status)
+        if found is not None and shipment.status != ShipmentStatus.delivered:
+            shipment.status = ShipmentStatus(found)  # a recorded delivery stands
+    shipment.updated_at = utcnow()
+    session.add(shipment)
+    delivered = shipment.status == ShipmentStatus.delivered
+    if delivered:
+        mark_order_delivered(session, shipment)
+        if not info.delivered:  # closed by staff or the rule: say so
+            status, last = str(TrackingStatus.delivered), shipment.events[-1]["description"]
+    return TrackingSnapshot(status=status, delivered=delivered, last_event=last)
+
+
+def _days_since_hand_over(session: Any, shipment: Shipment) -> float:
+    purchase = session.exec(
+        select(LabelPurchase).where(
+            LabelPurchase.idempotency_key == label_reference(str(shipment.id))
+        )
+    ).first()
+    since = purchase.detail.get("handed_over_at") if purchase else None
+    start = datetime.fromisoformat(since) if since else shipment.created_at
+    if start.tzinfo is None:  # SQLite hands datetimes back naive; they are UTC
+        start = start.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - start).total_seconds() / 86400
 
 
 RECORDED_BY_US = ("STAFF", "AUTO")

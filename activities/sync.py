@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections import defaultdict
 from typing import Any
 
 from sqlmodel import col, select
@@ -17,10 +18,11 @@ from temporalio import activity
 
 from activities.base import external_call
 from activities.deps import Dependencies
+from activities.shipping import apply_tracking
 from activities.stock import take_sold_lines
+from adapters.carriers import TrackingInfo
 from adapters.errors import AdapterError, NotFoundError
 from domain.stock import pushable_quantity
-from domain.tracking import shipment_status_for
 from models import Order, Product, ProductStatus, Shipment, ShipmentStatus, SyncState
 from models.db import session_scope
 from models.types import utcnow
@@ -131,6 +133,9 @@ class SyncActivities:
 
     @activity.defn(name=REFRESH_TRACKING_ACTIVITY)
     def refresh_tracking(self, request: RefreshTracking) -> RefreshedTracking:
+        """One page of shipments in flight, tracked in as few carrier calls as each carrier
+        allows (FedEx: 30 numbers a call); events and status stored by the same rule as an
+        order's own check (`apply_tracking`); the changes returned for the workflow to signal."""
         query = (
             select(Shipment, Order.ebay_order_id)
             .join(Order, col(Order.id) == col(Shipment.order_id))
@@ -141,48 +146,63 @@ class SyncActivities:
         if request.after_id:
             query = query.where(col(Shipment.id) > uuid.UUID(request.after_id))
         with session_scope(self.settings) as session:
-            batch = [
-                (s.id, s.carrier, s.tracking_number, s.status, e)
-                for s, e in session.exec(query).all()
-            ]
+            batch = [(s.id, s.carrier, s.tracking_number, e) for s, e in session.exec(query).all()]
+        by_carrier: dict[str, list[tuple[uuid.UUID, str, str]]] = defaultdict(list)
+        for shipment_id, carrier_name, tracking, ebay_order_id in batch:
+            by_carrier[carrier_name].append((shipment_id, tracking, ebay_order_id))
         changed: list[TrackingChange] = []
-        errors = 0
-        for shipment_id, carrier_name, tracking, old_status, ebay_order_id in batch:
+        errors = calls = 0
+        for carrier_name, shipments in sorted(by_carrier.items()):
             carrier = self.deps.carriers.get(carrier_name)
             if carrier is None:
-                errors += 1
+                errors += len(shipments)
                 continue
             try:
-                info = carrier.track(tracking)
+                found = carrier.track_many([tracking for _, tracking, _ in shipments])
             except AdapterError as error:  # one carrier's hiccup must not stop the others
-                activity.logger.warning("tracking %s failed: %s", tracking, error)
-                errors += 1
+                activity.logger.warning("tracking %s failed: %s", carrier_name, error)
+                errors += len(shipments)
                 continue
-            status = str(info.status)
-            found = shipment_status_for(status)
-            new_status = ShipmentStatus(found) if found else None
-            with session_scope(self.settings) as session:
-                shipment = session.get(Shipment, shipment_id)
-                if shipment is None:
+            calls += math.ceil(len(shipments) / carrier.track_batch)
+            for shipment_id, tracking, ebay_order_id in shipments:
+                info = found.get(tracking)
+                if not isinstance(info, TrackingInfo):
+                    activity.logger.warning("tracking %s failed: %s", tracking, info)
+                    errors += 1
                     continue
-                shipment.events = [e.model_dump(mode="json") for e in info.events]
-                if new_status is not None and new_status != old_status:
-                    shipment.status = new_status
-                    changed.append(
-                        TrackingChange(
-                            ebay_order_id=ebay_order_id,
-                            shipment_id=str(shipment_id),
-                            tracking_number=tracking,
-                            status=status,
-                        )
-                    )
-                shipment.updated_at = utcnow()
-                session.add(shipment)
-            activity.heartbeat(str(shipment_id))
+                change = self._store(shipment_id, info, ebay_order_id)
+                if change is not None:
+                    changed.append(change)
+            activity.heartbeat(carrier_name)
         next_after = str(batch[-1][0]) if len(batch) == request.limit else ""
         return RefreshedTracking(
-            checked=len(batch), changed=changed, errors=errors, next_after_id=next_after
+            checked=len(batch),
+            changed=changed,
+            errors=errors,
+            carrier_calls=calls,
+            next_after_id=next_after,
         )
+
+    def _store(
+        self, shipment_id: uuid.UUID, info: TrackingInfo, ebay_order_id: str
+    ) -> TrackingChange | None:
+        """The tracking into the rows; the change when the shipment's status moved."""
+        with session_scope(self.settings) as session:
+            shipment = session.get(Shipment, shipment_id)
+            if shipment is None:
+                return None
+            before = shipment.status
+            snapshot = apply_tracking(session, shipment, info, self.settings)
+            if shipment.status == before:
+                return None
+            return TrackingChange(
+                ebay_order_id=ebay_order_id,
+                shipment_id=str(shipment_id),
+                tracking_number=info.tracking_number,
+                status=snapshot.status,
+                delivered=snapshot.delivered,
+                last_event=snapshot.last_event,
+            )
 
     @activity.defn(name=SYNC_INVENTORY_PAGE_ACTIVITY)
     @external_call

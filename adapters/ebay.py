@@ -29,6 +29,7 @@ from adapters.errors import (
     retry_after_seconds,
 )
 from adapters.http import DEFAULT_TIMEOUT, TokenCache, call_json
+from adapters.quota import vendor_quota
 from config import Settings
 from domain.catalog import Condition
 from domain.refunds import RefundReason
@@ -348,6 +349,13 @@ class EbayClient:
         self._http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
         self._marketplace = settings.ebay_marketplace_id
         self._tokens = TokenCache(self._fetch_token, margin=300)
+        self.quota = vendor_quota(
+            SERVICE,
+            settings.ebay_calls_per_second,
+            settings.ebay_call_burst,
+            settings.redis_url,
+            settings.store_namespace,
+        )
         self._count_lock = threading.Lock()
         self.api_calls: Counter[str] = Counter()
 
@@ -436,6 +444,7 @@ class EbayClient:
             params=params,
             headers=headers,
             expected=expected,
+            quota=self.quota,
         )
 
     # Sell Inventory --------------------------------------------------------------------------

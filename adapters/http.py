@@ -13,13 +13,17 @@ import httpx
 
 from adapters.errors import (
     AdapterError,
-    AuthenticationError,
+    RateLimitedError,
     classify_status,
     from_transport_error,
     retry_after_seconds,
 )
+from adapters.quota import QuotaWait, VendorQuota
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+RATE_LIMIT_RETRIES = 5
+"""429s absorbed per call (each after the vendor's Retry-After); the next one fails the call
+with a retryable error carrying the Retry-After."""
 
 
 @dataclass
@@ -81,10 +85,16 @@ def call_json(
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     expected: tuple[int, ...] = (200, 201, 204, 207),
+    quota: VendorQuota | None = None,
 ) -> httpx.Response:
-    """One API call. A 401 refreshes the token once and retries; other failures raise
-    `AdapterError` subclasses (retryable or permanent)."""
-    for attempt in (1, 2):
+    """One API call. With a `quota`, a token of the vendor's shared bucket is taken first and a
+    429 pauses the bucket for its Retry-After and tries again (up to RATE_LIMIT_RETRIES times).
+    A 401 refreshes the token once and retries; other failures raise `AdapterError` subclasses
+    (retryable or permanent)."""
+    refreshed = False
+    limited = 0
+    while True:
+        _take(quota, service)
         request_headers = dict(headers or {})
         token = tokens.get() if tokens else None
         if token:
@@ -97,20 +107,33 @@ def call_json(
             raise from_transport_error(service, exc) from exc
         if response.status_code in expected:
             return response
-        if response.status_code == 401 and tokens and token and attempt == 1:
+        if response.status_code == 401 and tokens and token and not refreshed:
             tokens.invalidate(token)
+            refreshed = True
+            continue
+        retry_after = retry_after_seconds(response)
+        if response.status_code == 429 and quota is not None and limited < RATE_LIMIT_RETRIES:
+            limited += 1
+            quota.pause(retry_after if retry_after is not None else 1.0)
             continue
         message, code, details = _safe_parse(parse_error, response)
-        error = classify_status(
+        raise classify_status(
             service,
             response.status_code,
             message,
             code=code,
-            retry_after=retry_after_seconds(response),
+            retry_after=retry_after,
             details=details,
         )
-        raise error
-    raise AuthenticationError(service, "token refused after refresh", status=401)
+
+
+def _take(quota: VendorQuota | None, service: str) -> None:
+    if quota is None:
+        return
+    try:
+        quota.acquire()
+    except QuotaWait as wait:
+        raise RateLimitedError(service, str(wait), retry_after=wait.wait) from wait
 
 
 def _safe_parse(parse_error: ErrorParser, response: httpx.Response) -> tuple[str, str | None, Any]:

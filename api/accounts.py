@@ -1,4 +1,5 @@
-"""Staff accounts: `create_admin` (the `worlddoor create-admin` CLI) and a user's public view."""
+"""Staff accounts: `create_admin` (the `worlddoor create-admin` CLI), invited accounts, and a
+user's public view."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class UserPublic(BaseModel):
     role: Role
     is_active: bool
     two_factor_enabled: bool
+    invitation_pending: bool = False
     locked_until: UTCDateTime | None
     created_at: UTCDateTime
     updated_at: UTCDateTime
@@ -35,6 +37,7 @@ class UserPublic(BaseModel):
             role=Role(user.role),
             is_active=user.is_active,
             two_factor_enabled=user.totp_enabled,
+            invitation_pending=user.invitation_pending,
             locked_until=user.locked_until,
             created_at=user.created_at,
             updated_at=user.updated_at,
@@ -59,12 +62,16 @@ def create_user(
     password: str | None,
     role: Role,
     full_name: str = "",
+    *,
+    invited: bool = False,
 ) -> tuple[User, str]:
     """Create an account (sync; call from a thread). Returns the user and the password, which is
-    generated when None (and must then be changed at first sign-in: it was printed or shown).
+    generated when None (and must then be changed at first sign-in: it was printed).
+    `invited`: the generated password is thrown away (nobody ever sees it) and the owner sets
+    their own through the emailed invitation (api.security.invitations).
     ValueError when the email is taken or the password too short."""
     email = normalise_email(email)
-    printed = password is None
+    printed = password is None and not invited
     password = password if password is not None else generate_password()
     check_password(password)
     password_hash = hash_password_sync(password)
@@ -79,6 +86,7 @@ def create_user(
                 role=role,
                 password_hash=password_hash,
                 must_change_password=printed,
+                invitation_pending=invited,
             )
             session.add(user)
             session.flush()

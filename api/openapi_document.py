@@ -4,7 +4,10 @@ clients can rely on:
 1. Request bodies use pydantic's own JSON schema (free strings also say: no NUL). Litestar's
    translation of pydantic models drops `pattern` (SKU, email, tracking number) and turns
    `dict[str, bool]` into an array, so valid requests looked invalid and invalid ones valid.
-2. Public routes (login, refresh, webhooks, ...) carry no security requirement.
+2. Security says what authenticates each route: the bearer access token. The console's session
+   cookie (Litestar's SessionAuth adds it to every operation) authenticates /console only, never
+   /api, so it leaves the document; the codec routes also take their own cookie (codecSession).
+   Public routes (login, refresh, webhooks, ...) carry no security requirement.
 3. Every error a route can answer, as `application/problem+json`.
 
 Litestar documents only a 400 for routes with parameters, with a body shape (`status_code`,
@@ -35,11 +38,13 @@ from litestar.openapi.spec import (
     Operation,
     Reference,
     Schema,
+    SecurityScheme,
 )
 from litestar.routes import HTTPRoute
 from pydantic import BaseModel
 
 from api.pagination import NO_NUL
+from api.routes.temporal_codec import COOKIE as CODEC_COOKIE
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM = "Problem"
@@ -48,6 +53,16 @@ DEPENDENCIES = {"request", "settings", "temporal", "issuer", "services", "state"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 PROBES = {"/api/health", "/api/ready"}
 """Outside auth and rate limits; /api/ready documents its own 503 body."""
+
+BEARER = "BearerToken"  # JWTAuth's scheme name
+CONSOLE_SESSION = "sessionCookie"  # SessionAuth's scheme name (the console's wd_console cookie)
+CODEC_SESSION = "codecSession"
+CODEC_SESSION_SCHEME = SecurityScheme(
+    type="apiKey",
+    name=CODEC_COOKIE,
+    security_scheme_in="cookie",
+    description="Codec session cookie from POST /api/temporal-codec/session (codec routes only)",
+)
 
 PROBLEM_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
@@ -109,7 +124,7 @@ def _problem_response(status: int) -> OpenAPIResponse:
     )
 
 
-def _body_model(handler: HTTPRouteHandler) -> type[BaseModel] | None:
+def body_model(handler: HTTPRouteHandler) -> type[BaseModel] | None:
     data = handler.parsed_fn_signature.parameters.get("data")
     if data is None:
         return None
@@ -150,6 +165,11 @@ def complete_openapi(app: Litestar) -> None:
     schemas = components.schemas if components.schemas is not None else {}
     schemas[PROBLEM] = PROBLEM_SCHEMA
     components.schemas = schemas
+    schemes = dict(components.security_schemes or {})
+    schemes.pop(CONSOLE_SESSION, None)
+    schemes[CODEC_SESSION] = CODEC_SESSION_SCHEME
+    components.security_schemes = schemes
+    openapi.security = [{BEARER: []}]
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
@@ -160,11 +180,13 @@ def complete_openapi(app: Litestar) -> None:
             operation: Operation | None = getattr(path_item, str(method).lower(), None)
             if operation is None:
                 continue
-            if handler.opt.get("exclude_from_auth", False) and not handler.resolve_guards():
-                operation.security = []
+            if handler.opt.get("exclude_from_auth", False):
+                # Outside the JWT middleware: public, or a guard reads the token or its cookie.
+                guarded = bool(handler.resolve_guards())
+                operation.security = [{BEARER: []}, {CODEC_SESSION: []}] if guarded else []
             if route.path in PROBES:
                 continue
-            if (model := _body_model(handler)) is not None:
+            if (model := body_model(handler)) is not None:
                 _use_pydantic_schema(schemas, model)
             responses = operation.responses if operation.responses is not None else {}
             declared = {str(code) for code in (handler.responses or {})}

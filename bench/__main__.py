@@ -40,7 +40,7 @@ async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
     from temporalio.testing import WorkflowEnvironment
 
     from adapters.s3 import Storage
-    from bench import bulk_bench, fulfillment_bench
+    from bench import bulk_bench, fulfillment_bench, quota_bench
     from config import Settings
     from models.migrate import upgrade
     from observability import configure_logging
@@ -68,6 +68,7 @@ async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
             worker = RunningWorker(env.client, queue, deps)
             results |= await fulfillment_bench.run(env, worker, sandbox.base_url, settings, orders)
             results |= await bulk_bench.run(env, worker, sandbox, settings, bulk_items)
+            results |= await quota_bench.run(env, sandbox, settings)
     finally:
         await env.shutdown()
         sandbox.stop()

@@ -1,11 +1,22 @@
-"""Ceilings measured in the same run: a bare Temporal workflow (the API's ceiling is its own
+"""Ceilings measured in the same run: bare Temporal workflows (the API's ceiling is its own
 /api/health, see bench/api_bench.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from functools import partial
 
+from pydantic import BaseModel
 from temporalio import activity, workflow
+
+with workflow.unsafe.imports_passed_through():
+    from bench.shape import Shape
+    from temporal_client import BUSINESS_STATUS
+
+BENCH_STATUS = BUSINESS_STATUS
+"""The ceiling upserts the same keyword attribute the order does."""
+WAITS = ("update", "signal")
 
 
 @activity.defn(name="bench.noop")
@@ -25,3 +36,88 @@ class BareWorkflow:
                 "bench.noop", step, result_type=int, start_to_close_timeout=timedelta(seconds=30)
             )
         return total
+
+
+class ShapeInput(BaseModel):
+    shape: Shape
+    from_step: int = 0  # where a continued run goes on
+
+
+@workflow.defn(name="ShapeWorkflow")
+class ShapeWorkflow:
+    """The ceiling of an order: the shape of its real histories (`bench/shape.py`) with no-op
+    activities. Children get `{id}/{index}`; updates named `step` run their handler's share of
+    activities; the driver sends them (and `step` signals) when `waiting` says so."""
+
+    def __init__(self) -> None:
+        self._received = 0
+        self._updates = 0
+        self._waiting = -1  # index of the wait (update or signal) the main line is at
+        self._handler_acts: list[int] = []
+
+    @workflow.run
+    async def run(self, request: ShapeInput) -> int:
+        steps = request.shape.steps
+        self._handler_acts = [s.n for s in steps if s.kind == "update"]
+        self._received = sum(1 for s in steps[: request.from_step] if s.kind in WAITS)
+        self._updates = sum(1 for s in steps[: request.from_step] if s.kind == "update")
+        waits_before = self._received
+        timers: dict[int, asyncio.Task[None]] = {}
+        children = 0
+        for index in range(request.from_step, len(steps)):
+            step = steps[index]
+            if step.kind == "activities":
+                await asyncio.gather(*(_noop(i) for i in range(step.n)))
+            elif step.kind == "upsert":
+                workflow.upsert_search_attributes([BENCH_STATUS.value_set(f"step-{index}")])
+            elif step.kind == "patch":
+                workflow.patched(f"bench-shape-{index}")
+            elif step.kind == "timer_start":
+                timers[step.n] = asyncio.create_task(
+                    workflow.sleep(timedelta(seconds=max(step.seconds, 0.001)))
+                )
+            elif step.kind == "timer_fire":
+                await timers.pop(step.n)
+            elif step.kind == "timer_cancel":
+                timers.pop(step.n).cancel()
+            elif step.kind == "child":
+                await workflow.execute_child_workflow(
+                    ShapeWorkflow.run,
+                    ShapeInput(shape=step.child or Shape()),
+                    id=f"{workflow.info().workflow_id}/{children}",
+                )
+                children += 1
+            elif step.kind in WAITS:
+                self._waiting = waits_before
+                await workflow.wait_condition(partial(self._past, waits_before))
+                waits_before += 1
+            elif step.kind == "continue_as_new":
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(ShapeInput(shape=request.shape, from_step=index + 1))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return children
+
+    def _past(self, wait: int) -> bool:
+        return self._received > wait
+
+    @workflow.update(name="step")
+    async def step(self) -> None:
+        acts = self._handler_acts[self._updates] if self._updates < len(self._handler_acts) else 0
+        self._updates += 1
+        self._received += 1
+        await asyncio.gather(*(_noop(i) for i in range(acts)))
+
+    @workflow.signal(name="step")
+    def signal_step(self) -> None:
+        self._received += 1
+
+    @workflow.query(name="waiting")
+    def waiting(self) -> int:
+        """The wait the main line is at (its index among this run's waits), -1 before any."""
+        return self._waiting if self._received <= self._waiting else -1
+
+
+async def _noop(step: int) -> int:
+    return await workflow.execute_activity(
+        "bench.noop", step, result_type=int, start_to_close_timeout=timedelta(seconds=30)
+    )

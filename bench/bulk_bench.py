@@ -3,8 +3,10 @@ bulk endpoints (inventory items, offers and publishing, 25 per call) 3 calls per
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -53,33 +55,78 @@ def upload_image(settings: Any) -> str:
     return key
 
 
+GROWTH = 10
+"""The second batch is this many times the first: the worker's peak memory must stay flat."""
+
+RESULTS = Path(__file__).parent / "results"
+
+
 async def run(
     env: Any, worker: Any, sandbox: Any, settings: Any, items: int = 1000
 ) -> dict[str, float]:
-    ids = insert_products(settings, items, upload_image(settings))
-    before = dict(worker.deps.ebay.api_calls)
-    batch_id = uuid.uuid4().hex[:12]
-    started = time.perf_counter()
-    result = await env.client.execute_workflow(
-        BULK_LISTING_WORKFLOW,
-        BulkListingInput(batch_id=batch_id, product_ids=ids),
-        id=bulk_listing_workflow_id(batch_id),
-        task_queue=worker.task_queue,
-        result_type=dict,
-    )
-    elapsed = time.perf_counter() - started
-    calls = {op: n - before.get(op, 0) for op, n in worker.deps.ebay.api_calls.items()}
-    total = sum(calls.values())
-    per_item = total / items
-    by_op = ", ".join(f"{op} {n}" for op, n in sorted(calls.items()) if n)
+    """`items` products, then GROWTH x `items`, each listed by a fresh worker process whose peak
+    memory is read at the end; eBay calls counted by the emulator."""
+    image = upload_image(settings)
+    small = await _list(env, sandbox, settings, items, image)
+    large = await _list(env, sandbox, settings, items * GROWTH, image)
+    figures = {
+        "bulk_calls_per_item": large["calls"] / large["items"],
+        "bulk_items_per_second": large["items"] / large["seconds"],
+        "bulk_memory_growth": large["peak_mib"] / small["peak_mib"],
+    }
+    for run in (small, large):
+        per_item = run["calls"] / run["items"]
+        print(
+            f"bulk listing {run['items']} products in {run['seconds']:.1f} s "
+            f"({run['items'] / run['seconds']:.0f}/s), {run['done']} listed, {run['runs']} runs: "
+            f"{run['calls']} eBay requests = {per_item:.3f} per item; worker process peak "
+            f"{run['peak_mib']:.0f} MiB"
+        )
     print(
-        f"bulk listing {items} products in {elapsed:.1f} s ({items / elapsed:.0f}/s), "
-        f"{result['done']} listed, {result['runs']} runs: {total} eBay calls = "
-        f"{per_item:.2f} per item ({by_op})"
+        f"bulk listing floor with eBay's bulk endpoints: {FLOOR_CALLS_PER_ITEM:.2f} per item; "
+        f"ratio floor/ours {FLOOR_CALLS_PER_ITEM / figures['bulk_calls_per_item']:.2f}; worker "
+        f"peak memory {items * GROWTH} vs {items} products: {figures['bulk_memory_growth']:.2f}"
     )
-    print(
-        f"bulk listing floor with eBay's bulk offer/publish endpoints: "
-        f"{FLOOR_CALLS_PER_ITEM:.2f} per item; "
-        f"ratio floor/ours {FLOOR_CALLS_PER_ITEM / per_item:.2f}"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bulk.json").write_text(
+        json.dumps({**figures, "runs": [small, large]}, indent=2, default=str)
     )
-    return {"bulk_calls_per_item": per_item, "bulk_items_per_second": items / elapsed}
+    return figures
+
+
+async def _list(env: Any, sandbox: Any, settings: Any, items: int, image: str) -> dict[str, Any]:
+    from bench.worker_process import peak_rss_mib, spawn, stop
+
+    ids = insert_products(settings, items, image)
+    queue = f"bulk-{uuid.uuid4().hex[:6]}"
+    process = spawn(queue, env.client.service_client.config.target_host)
+    try:
+        calls_before = _ebay_requests(sandbox)
+        batch_id = uuid.uuid4().hex[:12]
+        started = time.perf_counter()
+        result = await env.client.execute_workflow(
+            BULK_LISTING_WORKFLOW,
+            BulkListingInput(batch_id=batch_id, product_ids=ids),
+            id=bulk_listing_workflow_id(batch_id),
+            task_queue=queue,
+            result_type=dict,
+        )
+        seconds = time.perf_counter() - started
+        peak = peak_rss_mib(process)
+    finally:
+        stop(process)
+    return {
+        "items": items,
+        "seconds": seconds,
+        "done": result["done"],
+        "runs": result["runs"],
+        "calls": _ebay_requests(sandbox) - calls_before,
+        "peak_mib": peak,
+    }
+
+
+def _ebay_requests(sandbox: Any) -> int:
+    """Requests the eBay emulator answered (its per-second meter, summed)."""
+    return sum(
+        served + refused for served, refused in sandbox.ctx.meter.per_second("ebay").values()
+    )

@@ -5,6 +5,8 @@ Shared by the fulfillment benchmark and the chaos run."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import uuid
 from typing import Any
 
@@ -12,6 +14,7 @@ import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
+from temporal_client import order_search_attributes
 from workflows.contracts.fulfillment import (
     FULFILLMENT_WORKFLOW,
     FulfillmentStatus,
@@ -25,6 +28,12 @@ from workflows.contracts.inspection import (
 )
 
 QUERY_INTERVAL = 0.1
+
+
+@functools.cache
+def TLS() -> ssl.SSLContext:  # noqa: N802 - a constant built once
+    """One TLS context for the driver's clients (each new one otherwise loads the CA bundle)."""
+    return ssl.create_default_context()
 
 
 def make_product(settings: Any) -> str:
@@ -47,7 +56,7 @@ def make_product(settings: Any) -> str:
 
 
 async def import_orders(sandbox_url: str, skus: list[str]) -> list[str]:
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, verify=TLS()) as http:
         answer = await http.post(
             f"{sandbox_url}/_sandbox/orders", json={"orders": [{"sku": s} for s in skus]}
         )
@@ -61,6 +70,7 @@ async def start_order(client: Client, task_queue: str, ebay_order_id: str) -> Wo
         FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600),
         id=fulfillment_workflow_id(ebay_order_id),
         task_queue=task_queue,
+        search_attributes=order_search_attributes(ebay_order_id),  # as the order sync starts it
     )
 
 
@@ -100,7 +110,7 @@ async def inspect(client: Client, order_id: str, timeout: float) -> None:
     targets = await handle.execute_update(
         "request_upload", RequestUpload(file_names=["check.mp4"]), result_type=list[UploadTarget]
     )
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, verify=TLS()) as http:
         for target in targets:
             file = ("check.mp4", b"\x00" * 256, target.content_type)
             (
@@ -116,6 +126,44 @@ async def inspect(client: Client, order_id: str, timeout: float) -> None:
     )
 
 
+async def advance_parcel(sandbox_url: str, tracking_number: str, to: str) -> None:
+    """The parcel moves on FedEx's side (a scan the tracker will read)."""
+    async with httpx.AsyncClient(timeout=30, verify=TLS()) as http:
+        (
+            await http.post(
+                f"{sandbox_url}/_sandbox/fedex/advance",
+                json={"tracking_number": tracking_number, "to": to},
+            )
+        ).raise_for_status()
+
+
+async def fulfil_via_tracker(
+    client: Client, sandbox_url: str, ebay_order_id: str, timeout: float = 120
+) -> Any:
+    """Drive one started order to its result as production does after shipping: the parcel is
+    scanned in transit, then delivered, and the `tracking-refresh` schedule (run by the caller)
+    tells the order; nobody signals it directly."""
+    from workflows.contracts.fulfillment import FulfillmentResult
+
+    handle = client.get_workflow_handle(fulfillment_workflow_id(ebay_order_id))
+    status = await _until(handle, "status", FulfillmentStatus, lambda s: bool(s.order_id), timeout)
+    await inspect(client, status.order_id, timeout)
+    status = await _until(
+        handle,
+        "status",
+        FulfillmentStatus,
+        lambda s: s.step == "in_transit" and bool(s.tracking_number),
+        timeout,
+    )
+    await advance_parcel(sandbox_url, status.tracking_number, "in_transit")
+    await _until(
+        handle, "status", FulfillmentStatus, lambda s: s.tracking_status == "in_transit", timeout
+    )
+    await advance_parcel(sandbox_url, status.tracking_number, "delivered")
+    latest = client.get_workflow_handle(handle.id, result_type=FulfillmentResult)
+    return await asyncio.wait_for(latest.result(), timeout)
+
+
 async def fulfil(client: Client, sandbox_url: str, ebay_order_id: str, timeout: float = 120) -> Any:
     """Drive one started order to its result."""
     handle = client.get_workflow_handle(fulfillment_workflow_id(ebay_order_id))
@@ -129,7 +177,7 @@ async def fulfil(client: Client, sandbox_url: str, ebay_order_id: str, timeout: 
         timeout,
     )
     if status.step == "in_transit":
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, verify=TLS()) as http:
             (
                 await http.post(
                     f"{sandbox_url}/_sandbox/fedex/advance",

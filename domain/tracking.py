@@ -4,7 +4,10 @@ eleven, read as a number, modulo 7 (the check used by public tools such as shipp
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+JST = ZoneInfo("Asia/Tokyo")
 JP_TRACKING_PATTERN = re.compile(r"^\d{12}$")
 
 
@@ -46,3 +49,14 @@ not our purchase."""
 
 def shipment_status_for(tracking_status: str) -> str | None:
     return SHIPMENT_STATUS_BY_TRACKING.get(tracking_status, "in_transit")
+
+
+def due_date(handed_over: datetime, transit_days: int) -> date:
+    """The day a parcel is promised: the label/hand-off day in Japan plus the chosen quote's
+    transit days (calendar days)."""
+    return handed_over.astimezone(JST).date() + timedelta(days=transit_days)
+
+
+def days_late(handed_over: datetime, transit_days: int, now: datetime) -> int:
+    """Whole days past the promised day in Japan (0: not late yet)."""
+    return max(0, (now.astimezone(JST).date() - due_date(handed_over, transit_days)).days)

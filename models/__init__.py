@@ -1,6 +1,6 @@
 """SQLModel tables, the engine and sessions, and the Alembic migrations (`models/migrations/`)."""
 
-from models.accounts import PasswordResetToken, RefreshToken, Role, User
+from models.accounts import Invitation, PasswordResetToken, RefreshToken, Role, User
 from models.catalog import Condition, Product, ProductStatus
 from models.email import EmailMessage, Suppression, WebhookEvent
 from models.inspections import Inspection, InspectionResult
@@ -14,6 +14,7 @@ __all__ = [
     "EmailMessage",
     "Inspection",
     "InspectionResult",
+    "Invitation",
     "LabelPurchase",
     "Order",
     "OrderStatus",

@@ -40,6 +40,9 @@ class User(SQLModel, table=True):
     token_generation: int = 0
     # Set for an account whose password was printed (the first admin): change it before anything.
     must_change_password: bool = False
+    # Created by an admin and not yet accepted: the password hash is random and nobody knows it;
+    # the owner sets a password and enrols two-factor through the emailed invitation link.
+    invitation_pending: bool = False
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -67,4 +70,20 @@ class PasswordResetToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     expires_at: datetime = timestamp()
     used_at: datetime | None = timestamp(nullable=True)
+    created_at: datetime = timestamp()
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use, expiring link to set a password and enrol two-factor (stored as a SHA-256
+    hash). Sending a new one for the same account ends the earlier ones (`revoked_at`)."""
+
+    __tablename__ = "invitations"
+
+    id: uuid.UUID = uuid_pk()
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by: uuid.UUID | None = Field(default=None, foreign_key="users.id")
+    expires_at: datetime = timestamp()
+    used_at: datetime | None = timestamp(nullable=True)
+    revoked_at: datetime | None = timestamp(nullable=True)
     created_at: datetime = timestamp()

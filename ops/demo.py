@@ -5,9 +5,10 @@ The day: three products listed (review, approve), a sale that passes inspection 
 a rate chosen by staff, a sale that fails inspection for damage, a buyer cancel, a price change, a
 domestic (Yamato/Sagawa) order through hand-off, issued number and delivery, ending a listing and
 a restart of the whole stack. After each step: our stock and eBay's per product; at the end: the
-documents still downloadable after the restart, refunds and emails per order, and duplicates in
-the emulators' side-effect ledger. A feature this build lacks is printed as "not available",
-never faked.
+documents still downloadable after the restart (label, hand-off file, product images, and each
+inspection's photo and video through GET /api/inspections/{id}/media), refunds and emails per
+order, and duplicates in the emulators' side-effect ledger. A feature this build lacks is
+printed as "not available", never faked.
 
 `run_day(day)` is the core (also run by tests/ops/test_demo.py against the test stack);
 `main()` starts the embedded stack itself (like `make run`, in its own data directory) so it
@@ -25,6 +26,11 @@ from typing import Any
 import httpx
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+EVIDENCE = [
+    ("lid.png", "image/png", PNG + b"inspection photo"),
+    ("check.mp4", "video/mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 244),
+]
+"""What the demo's inspector uploads for each inspection (file name, type, bytes)."""
 NOT_AVAILABLE = "not available"
 ONCE_PER_KEY = {
     "ebay": {"fulfillment", "refund", "offer_created", "offer_published"},
@@ -193,22 +199,24 @@ class Day:
             f"{order} inspection waiting",
         )
         keys = [item["key"] for item in queued["live"]["checklist"]]
-        targets = self.ok(
-            self.api.post(
-                f"/api/inspections/{order_id}/media/upload-urls",
-                json={"file_names": ["check.mp4"], "content_type": "video/mp4"},
-            ),
-            "media upload URLs",
-        )
-        for target in targets:
-            upload(target, b"\x00" * 256)
+        media_keys = []
+        for file_name, content_type, data in EVIDENCE:  # a photo and a video, as inspectors do
+            (target,) = self.ok(
+                self.api.post(
+                    f"/api/inspections/{order_id}/media/upload-urls",
+                    json={"file_names": [file_name], "content_type": content_type},
+                ),
+                "media upload URLs",
+            )
+            upload(target, data)
+            media_keys.append(target["key"])
         answers = {key: passed or index > 0 for index, key in enumerate(keys)}
         self.ok(
             self.api.post(
                 f"/api/inspections/{order_id}/result",
                 json={
                     "answers": answers,
-                    "media_keys": [t["key"] for t in targets],
+                    "media_keys": media_keys,
                     "notes": notes,
                 },
             ),
@@ -436,6 +444,7 @@ def documents(day: Day) -> None:
     """Every document a person needs, downloaded through the API after the restart."""
     wanted: list[tuple[str, str]] = [
         ("label PDF (sale)", f"/api/shipments/{day.shipments['sale']}/label"),
+        ("commercial invoice (sale)", f"/api/shipments/{day.shipments['sale']}/invoice"),
         ("hand-off CSV (domestic)", f"/api/shipments/{day.shipments['domestic']}/handoff"),
     ]
     for name, url in wanted:
@@ -455,15 +464,30 @@ def documents(day: Day) -> None:
             continue
         body = httpx.get(urls[0])
         day.check("documents", f"image {name}", body.status_code, body.is_success)
-    _, order_id = day.orders["sale"]
-    inspection = day.ok(day.api.get(f"/api/inspections/{order_id}"), "inspection")
-    media = inspection.get("media") or inspection.get("media_urls")
-    if not media:
-        day.check("documents", "inspection evidence", "keys only, no download URL", None)
-    else:
-        first = media[0]["url"] if isinstance(media[0], dict) else media[0]
-        body = httpx.get(first)
-        day.check("documents", "inspection evidence", body.status_code, body.is_success)
+    for order in ("sale", "damaged", "domestic"):
+        evidence(day, order)
+
+
+def evidence(day: Day, order: str) -> None:
+    """The inspection's photos and videos through GET /api/inspections/{id}/media: each one
+    downloads, byte for byte what the inspector uploaded, at the S3 version the verdict recorded."""
+    _, order_id = day.orders[order]
+    files = day.ok(day.api.get(f"/api/inspections/{order_id}/media"), "inspection media")
+    uploaded = {name.rsplit(".", 1)[-1]: data for name, _, data in EVIDENCE}
+    seen = []
+    ok = len(files) == len(EVIDENCE)
+    for item in files:
+        body = httpx.get(item["url"])
+        same = body.is_success and body.content == uploaded.get(item["key"].rsplit(".", 1)[-1])
+        ok = ok and same and bool(item["version_id"])
+        name = item["key"].rsplit("/", 1)[-1]
+        seen.append(f"{name} {body.status_code} {len(body.content)} B")
+    day.check(
+        "documents",
+        f"inspection evidence ({order}) photo+video, same bytes, versioned",
+        ", ".join(seen) or "none",
+        ok,
+    )
 
 
 def ledger(day: Day) -> None:
@@ -505,11 +529,13 @@ def table(checks: list[Check]) -> str:
 
 
 class Stack:
-    """The processes `make run` starts, started (and restarted) by the demo."""
+    """The processes `make run` starts (the local S3 server included), started and restarted by
+    the demo: the restart proves files and documents survive it."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
         self.children: list[Any] = []
+        self.s3: Any = None
 
     def start(self) -> None:
         from ops import dev
@@ -522,12 +548,17 @@ class Stack:
         for child in self.children:  # the demo's table, not the services' request logs
             child.env["LOG_LEVEL"] = "WARNING"
         temporal, sandbox, worker, api = self.children
+        from sandbox.local_s3 import LocalS3
+
+        self.s3 = LocalS3(self.settings)
+        self.s3.start()
         dev.start(temporal)
         dev.start(sandbox)
         host, port, _ = dev.required_ports(self.settings)["Temporal gRPC"]
         sandbox_url = f"http://127.0.0.1:{self.settings.sandbox_port}/_sandbox/health"
         if not (dev.wait_for_port(host, port, 60) and dev.wait_for_http(sandbox_url, 30)):
             raise RuntimeError("Temporal or the sandbox did not come up")
+        self.s3.wait_ready()
         dev.ensure_bucket(self.settings)
         dev.start(worker)
         dev.start(api)
@@ -540,6 +571,9 @@ class Stack:
 
         dev.stop_all(self.children)
         self.children = []
+        if self.s3 is not None:
+            self.s3.stop()
+            self.s3 = None
 
     def restart(self) -> None:
         self.stop()
@@ -574,11 +608,11 @@ def main(settings: Any) -> int:
         running = httpx.get(f"{api_url}/api/health", timeout=2).is_success
     except httpx.HTTPError:
         running = False
-    if not running:
-        print(f"starting the embedded stack (data in {settings.var_dir})")
-        stack = Stack(settings)
-        stack.start()
     try:
+        if not running:
+            print(f"starting the embedded stack (data in {settings.var_dir})")
+            stack = Stack(settings)
+            stack.start()  # a failure half-way still stops what started (finally)
         from models.migrate import upgrade
 
         upgrade(settings)

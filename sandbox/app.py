@@ -14,12 +14,12 @@ from typing import Annotated, Any
 from litestar import Litestar, Request, delete, get, post
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from config import Settings
 from sandbox import ebay, fedex, openai, sagawa, sendgrid, yamato
-from sandbox.core import FaultMiddleware, FaultRule, SandboxContext, send_json
+from sandbox.core import FaultMiddleware, FaultRule, Quota, SandboxContext, send_json
 
 EMULATORS = {
     "ebay": ebay,
@@ -66,6 +66,20 @@ def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
         ctx.faults.clear()
         return {"faults": {}}
 
+    @post("/_sandbox/quotas", status_code=200)
+    async def set_quotas(data: Annotated[dict[str, int], Body()]) -> dict[str, Any]:
+        """Body: `{"fedex": 5}`: at most 5 requests a second, the rest 429 with Retry-After."""
+        for service, per_second in data.items():
+            if service not in SERVICES or per_second < 1:
+                raise HTTPException(status_code=400, detail=f"bad quota {service!r}: {per_second}")
+            ctx.quotas[service] = Quota(per_second)
+        return {"quotas": {s: q.per_second for s, q in ctx.quotas.items()}}
+
+    @get("/_sandbox/meter")
+    async def meter(service: FromQuery[str]) -> dict[str, Any]:
+        """Requests per second to `service`: `{"seconds": [[unix second, served, refused]]}`."""
+        return {"seconds": [[t, *n] for t, n in ctx.meter.per_second(service).items()]}
+
     @post("/_sandbox/reset", status_code=200)
     async def reset() -> dict[str, str]:
         ctx.reset()
@@ -78,7 +92,18 @@ def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
         return {"status": "expired"}
 
     return Litestar(
-        [health, ledger, set_faults, get_faults, clear_faults, reset, expire_tokens, *extra],
+        [
+            health,
+            ledger,
+            set_faults,
+            get_faults,
+            clear_faults,
+            set_quotas,
+            meter,
+            reset,
+            expire_tokens,
+            *extra,
+        ],
         openapi_config=None,
     )
 

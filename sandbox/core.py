@@ -8,11 +8,12 @@ before the emulator sees the request (errors, 429, latency) or after it has comm
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import secrets
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,48 @@ class FaultRule:
         return not self.path_contains or self.path_contains in path
 
 
+@dataclass
+class Quota:
+    """A vendor's rate limit as the emulator enforces it: at most `per_second` requests in any
+    one-second window; the rest answer 429 with Retry-After (whole seconds, at least 1)."""
+
+    per_second: int
+
+
+class RequestMeter:
+    """Requests per service and wall-clock second, served and refused with 429 by a quota."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._window: dict[str, deque[float]] = defaultdict(deque)
+        self._seconds: dict[str, dict[int, list[int]]] = defaultdict(
+            lambda: defaultdict(lambda: [0, 0])
+        )
+
+    def admit(self, service: str, quota: Quota | None) -> float | None:
+        """Count one request; None when served, else the seconds to wait (429)."""
+        now = time.time()
+        with self._lock:
+            window = self._window[service]
+            while window and window[0] <= now - 1:
+                window.popleft()
+            refused = quota is not None and len(window) >= quota.per_second
+            if not refused:
+                window.append(now)
+            self._seconds[service][int(now)][1 if refused else 0] += 1
+            return 1 - (now - window[0]) if refused else None
+
+    def per_second(self, service: str) -> dict[int, list[int]]:
+        """{unix second: [served, refused]}."""
+        with self._lock:
+            return {second: list(n) for second, n in sorted(self._seconds[service].items())}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._window.clear()
+            self._seconds.clear()
+
+
 class TokenBook:
     """Bearer tokens an emulator issued, with expiry; tests can expire them all at once."""
 
@@ -141,12 +184,16 @@ class SandboxContext:
     faults: dict[str, FaultRule] = field(default_factory=dict)
     tokens: dict[str, TokenBook] = field(default_factory=lambda: defaultdict(TokenBook))
     reset_hooks: list[Callable[[], None]] = field(default_factory=list)
+    quotas: dict[str, Quota] = field(default_factory=dict)
+    meter: RequestMeter = field(default_factory=RequestMeter)
     rng: random.Random = field(default_factory=random.Random)
     fault_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
         self.ledger.reset()
         self.faults.clear()
+        self.quotas.clear()
+        self.meter.reset()
         for book in self.tokens.values():
             book.reset()
         for hook in self.reset_hooks:
@@ -185,6 +232,13 @@ class FaultMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        if not scope["path"].startswith("/_sandbox"):
+            wait = self.ctx.meter.admit(self.service, self.ctx.quotas.get(self.service))
+            if wait is not None:
+                retry = str(max(1, math.ceil(wait))).encode()
+                body = self.error_body(429, "Too many requests: quota exceeded")
+                await send_json(send, 429, body, [(b"retry-after", retry)])
+                return
         decision = self.ctx.take_fault(self.service, scope["method"], scope["path"])
         if decision is None:
             await self.app(scope, receive, send)

@@ -37,6 +37,8 @@ from sandbox.oas import SpecViolation, load_spec
 
 SERVICE = "fedex"
 TOKEN_TTL = 3599
+TRACK_LIMIT = 30
+"""Tracking numbers per Track request (track.json, `trackingInfo`)."""
 
 # The life of a parcel: (derived code, event type, description, where, location type).
 TIMELINE: tuple[tuple[str, str, str, str, str], ...] = (
@@ -527,9 +529,17 @@ def create_app(ctx: SandboxContext) -> Litestar:
     @post("/track/v1/trackingnumbers", status_code=200)
     async def track(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         body = await guarded(request, "Full_Schema_Tracking_Numbers", "fedex-track")
+        if not 1 <= len(body["trackingInfo"]) <= TRACK_LIMIT:  # the spec: "Maximum limit is 30"
+            return _fail(
+                400,
+                f"trackingInfo takes 1 to {TRACK_LIMIT} tracking numbers per request.",
+                "TRACKING.TRACKINGNUMBER.LIMITEXCEEDED",
+            )
+        ctx.ledger.record(SERVICE, "track_call", str(len(body["trackingInfo"])))
         results = []
         for info in body["trackingInfo"]:
             number = info["trackingNumberInfo"]["trackingNumber"]
+            ctx.ledger.record(SERVICE, "tracked", number)
             parcel = state.parcels.get(number)
             result = (
                 _track_result(parcel, state, bool(body.get("includeDetailedScans")))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -203,3 +204,31 @@ class LocalS3:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def free_port_block() -> int:
+    """A free `SANDBOX_S3_INTERNAL_PORT`: every internal listener of the local S3 is free."""
+    for _ in range(200):
+        first = free_port()
+        ports = sorted(ports_from(first).values())
+        if ports[-1] > 65535:
+            continue
+        sockets = []
+        try:
+            for port in ports:
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no free block of ports found for the local S3 server")

@@ -3,7 +3,6 @@ local S3 server (SeaweedFS `weed mini`, see `sandbox/local_s3.py`) beside them."
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -13,7 +12,9 @@ import uvicorn
 from config import Settings
 from sandbox.app import create_sandbox_app
 from sandbox.core import SandboxContext
-from sandbox.local_s3 import LocalS3, ports_from
+from sandbox.local_s3 import LocalS3
+from sandbox.local_s3 import free_port as free_port  # re-exported (bench.util)
+from sandbox.local_s3 import free_port_block as free_port_block
 
 
 def run_sandbox(settings: Settings, host: str = "127.0.0.1") -> None:
@@ -35,34 +36,6 @@ class RunningSandbox:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self.s3.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def free_port_block() -> int:
-    """A free `SANDBOX_S3_INTERNAL_PORT`: every internal listener of the local S3 is free."""
-    for _ in range(200):
-        first = free_port()
-        ports = sorted(ports_from(first).values())
-        if ports[-1] > 65535:
-            continue
-        sockets = []
-        try:
-            for port in ports:
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free block of ports found for the local S3 server")
 
 
 def start_sandbox_in_thread(settings: Settings) -> RunningSandbox:

@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 
 def _free_port_block() -> int:
-    from sandbox.server import free_port_block
+    from sandbox.local_s3 import free_port_block  # not sandbox.server: it imports every emulator
 
     return free_port_block()
 

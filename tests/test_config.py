@@ -60,6 +60,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.integration  # `worlddoor check-config` as a process
 def test_production_refuses_an_empty_environment(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cli", "check-config"],
@@ -83,6 +84,7 @@ def test_production_refuses_an_empty_environment(tmp_path: Path) -> None:
         assert any(variable in line for line in lines), variable
 
 
+@pytest.mark.integration  # `worlddoor api` as a process
 def test_production_api_start_is_refused_with_one_line_per_problem(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "cli", "api"],

@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from config import Settings
 from ops.dev import TEMPORAL_LOG, build_children, start, stop_all, wait_for_port
 
@@ -16,6 +18,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.integration  # starts the Temporal dev server process
 def test_temporal_dev_server_output_goes_to_a_log_file(tmp_path: Path, capfd) -> None:
     port = _free_port()
     settings = Settings(

@@ -33,7 +33,7 @@ async def test_doctor_passes_against_the_sandbox_and_names_what_is_missing(
 async def test_the_api_check_uses_the_configured_port_without_public_base_url() -> None:
     from config import Settings
     from ops.doctor import check_api
-    from sandbox.server import free_port
+    from sandbox.local_s3 import free_port
 
     port = free_port()
     settings = Settings(api_port=port)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from config import Settings
@@ -109,6 +110,7 @@ def test_the_dashboard_is_provisioned_and_queries_exported_series() -> None:
     assert "./monitoring/grafana/dashboards:/var/lib/grafana/dashboards:ro" in mounts
 
 
+@pytest.mark.integration  # check-jsonschema as a process
 def test_ci_workflow_matches_githubs_schema_and_runs_what_ci_runs() -> None:
     workflow_file = ROOT / ".github/workflows/ci.yml"
     check = subprocess.run(
@@ -138,6 +140,7 @@ def test_ci_workflow_matches_githubs_schema_and_runs_what_ci_runs() -> None:
     assert not re.search(r"(ghcr\.io|docker\.io|amazonaws\.com)/", text.split("\nname:", 1)[1])
 
 
+@pytest.mark.integration  # check-jsonschema as a process
 def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text("on: push\njobs:\n  test:\n    steps: 3\n")

@@ -160,6 +160,7 @@ upgrade(settings)
 """
 
 
+@pytest.mark.integration  # a Python process of its own, with Alembic on a database
 def test_log_lines_carry_service_and_environment_and_no_chatter(tmp_path: Path) -> None:
     """JSON lines as in production: uvicorn's colour copy and Alembic's plugin announcements
     are gone, every line has service and environment, request lines their request id."""
@@ -194,6 +195,7 @@ def test_log_lines_carry_service_and_environment_and_no_chatter(tmp_path: Path) 
     assert any("Running upgrade" in line["event"] for line in lines)  # Alembic's real news stays
 
 
+@pytest.mark.integration  # `worlddoor doctor` as a process
 @pytest.mark.parametrize("command", [["doctor"]])
 def test_doctor_output_has_no_alembic_plugin_chatter(tmp_path: Path, command: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
@@ -216,3 +218,41 @@ def test_doctor_output_has_no_alembic_plugin_chatter(tmp_path: Path, command: li
     )
     assert "setup plugin" not in result.stdout + result.stderr
     assert "color_message" not in result.stdout + result.stderr
+
+
+TRACEBACK_PROGRAM = """
+from config import get_settings
+from observability import configure_logging, get_logger
+configure_logging(get_settings(), "worker")
+def send(link):
+    raise RuntimeError("refused")
+try:
+    send("https://door.example/console/invitation?token=SECRET-TOKEN-123")
+except RuntimeError:
+    get_logger("activities.email").exception("send failed")
+"""
+
+
+def test_development_tracebacks_show_no_local_values(tmp_path: Path) -> None:
+    """Before: the console renderer's Rich tracebacks printed every frame's locals, so a failed
+    send logged the unsealed invitation or reset link."""
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    env.update(
+        {
+            "WORLDDOOR_VAR_DIR": str(tmp_path),
+            "APP_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'log-test.db'}",
+            "LOG_JSON": "false",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", TRACEBACK_PROGRAM],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "send failed" in result.stderr and "RuntimeError" in result.stderr
+    assert "SECRET-TOKEN-123" not in result.stderr

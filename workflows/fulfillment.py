@@ -12,11 +12,14 @@ unit then goes where staff decided instead of back on sale.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -99,6 +102,30 @@ disposes of the unit as decided instead of putting it back on sale."""
 
 DECIDABLE_STEPS = ("awaiting_decision", "contacting_buyer")
 
+LEAN_ORDER_PATCH = "batched-tracking"
+"""Checked once, first thing in a run (each patch costs a `TemporalChangeVersion` upsert, a
+billed action, in every run that uses it), and from it on:
+- the order does not poll its carrier on a timer: the `tracking-refresh` schedule tracks every
+  shipment in flight in batches and signals the order with the new status when it changed; a
+  signal without a status (staff marked it delivered, a manual refresh) makes the order check
+  once itself; signals not yet handled travel with the continue-as-new;
+- `BusinessStatus` is upserted only for the steps an order can wait in (a person, a carrier,
+  the label stage) and its end, with the tracking number in the same upsert; the passing steps
+  are in the UI's details, which cost nothing;
+- `OrderId` is not upserted again when the run started with it (a continued run, a start that
+  set it)."""
+
+SEARCHABLE_STEPS = (
+    "inspecting",
+    "labelling",
+    "in_transit",
+    "awaiting_decision",
+    "contacting_buyer",
+    "completed",
+    "cancelled",
+    "refunded",
+)
+
 
 class OrderStopped(Exception):
     """Internal: the order will not ship (inspection failed, cancelled, label impossible)."""
@@ -116,6 +143,8 @@ class OrderFulfillmentWorkflow:
         self._status = FulfillmentStatus(ebay_order_id="", step="recording")
         self._cancel: CancelOrder | None = None
         self._refresh = False
+        self._tracking_updates: list[TrackingSnapshot] = []  # signalled by the tracker
+        self._lean = False  # LEAN_ORDER_PATCH: decided at the start of the run
         self._compensations: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         self._compensation_failures: list[str] = []
         self._decision: FailedInspectionDecision | None = None
@@ -123,13 +152,20 @@ class OrderFulfillmentWorkflow:
     @workflow.run
     async def run(self, request: FulfillOrder) -> FulfillmentResult:
         self._status.ebay_order_id = request.ebay_order_id
-        workflow.upsert_search_attributes([ORDER_ID.value_set(request.ebay_order_id)])
+        self._lean = workflow.patched(LEAN_ORDER_PATCH)
+        started_with = workflow.info().typed_search_attributes.get(ORDER_ID)
+        if not self._lean or started_with != request.ebay_order_id:
+            workflow.upsert_search_attributes([ORDER_ID.value_set(request.ebay_order_id)])
         if request.resume is None:
             ended = await self._fulfil(request)
         else:
             ended = await self._follow_tracking(request, request.resume)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if isinstance(ended, FulfillmentResume):  # history budget spent: go on in a fresh run
+            if self._lean:  # signals received but not handled go on in the next run
+                ended = ended.model_copy(
+                    update={"pending": self._tracking_updates, "refresh_pending": self._refresh}
+                )
             workflow.continue_as_new(request.model_copy(update={"resume": ended}))
         if self._compensation_failures:
             raise ApplicationError(
@@ -265,7 +301,8 @@ class OrderFulfillmentWorkflow:
         )
         self._status.carrier = label.carrier
         self._status.tracking_number = label.tracking_number
-        workflow.upsert_search_attributes([TRACKING_NUMBER.value_set(label.tracking_number)])
+        if not self._lean:  # upserted with `in_transit` now
+            workflow.upsert_search_attributes([TRACKING_NUMBER.value_set(label.tracking_number)])
         return label
 
     async def _ship(self, request: FulfillOrder, order: OrderRecord, label: LabelResult) -> None:
@@ -297,6 +334,9 @@ class OrderFulfillmentWorkflow:
         self._status.carrier = resume.carrier
         self._status.tracking_number = resume.tracking_number
         self._status.inspection_result = "passed" if resume.inspection_passed else "failed"
+        if self._lean:
+            self._set_step("in_transit", [TRACKING_NUMBER.value_set(resume.tracking_number)])
+            return await self._await_tracking(request, resume)
         workflow.upsert_search_attributes([TRACKING_NUMBER.value_set(resume.tracking_number)])
         self._set_step("in_transit")
         polls_this_run = 0
@@ -337,6 +377,66 @@ class OrderFulfillmentWorkflow:
         )
         self._set_step("completed")
         return self._result(resume, "completed")
+
+    async def _await_tracking(
+        self, request: FulfillOrder, resume: FulfillmentResume
+    ) -> FulfillmentResult | FulfillmentResume:
+        """Wait for the tracker's signals (no carrier call, no poll timer); one timer per run
+        for the deadline after which the order is left in transit (`max_tracking_polls` x
+        `tracking_poll_seconds` from the first run). Signals are handled in arrival order, at
+        most `polls_per_run` per run; the rest go on with the continue-as-new."""
+        self._tracking_updates[:0] = resume.pending
+        self._refresh = self._refresh or resume.refresh_pending
+        resume.pending, resume.refresh_pending = [], False
+        self._status.tracking_status = resume.tracking_status
+        if resume.deadline is None:
+            window = request.tracking_poll_seconds * request.max_tracking_polls
+            resume.deadline = workflow.now() + timedelta(seconds=window)
+        expired = asyncio.create_task(
+            workflow.sleep(
+                max(resume.deadline - workflow.now(), timedelta(seconds=1)),
+                summary="left in transit",
+            )
+        )
+        handled = 0
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(self._tracking_updates) or self._refresh or expired.done()
+            )
+            if not self._tracking_updates and not self._refresh:
+                return self._result(resume, "in_transit")  # the schedule keeps the row current
+            snapshot = await self._next_tracking(resume)
+            resume.polls += 1
+            handled += 1
+            self._status.tracking_status = resume.tracking_status = snapshot.status
+            workflow.set_current_details(
+                f"{resume.carrier} {resume.tracking_number}: {snapshot.status}"
+            )
+            if snapshot.delivered:
+                break
+            if handled >= request.polls_per_run or workflow.info().is_continue_as_new_suggested():
+                expired.cancel()
+                return resume
+        expired.cancel()
+        await workflow.execute_activity(
+            SET_ORDER_STATUS_ACTIVITY,
+            SetOrderStatus(order_id=resume.order_id, status="completed"),
+            **DATABASE,
+        )
+        self._set_step("completed")
+        return self._result(resume, "completed")
+
+    async def _next_tracking(self, resume: FulfillmentResume) -> TrackingSnapshot:
+        """The tracker's next status, else (a signal without one) the order checks once."""
+        if self._tracking_updates:
+            return self._tracking_updates.pop(0)
+        self._refresh = False  # a signal during the check below asks for another
+        return await workflow.execute_activity(
+            TRACK_SHIPMENT_ACTIVITY,
+            TrackShipment(shipment_id=resume.shipment_id),
+            result_type=TrackingSnapshot,
+            **EXTERNAL,
+        )
 
     # --- compensation -------------------------------------------------------------------------
 
@@ -506,9 +606,10 @@ class OrderFulfillmentWorkflow:
             **DATABASE,
         )
 
-    def _set_step(self, step: str) -> None:
+    def _set_step(self, step: str, also: list[SearchAttributeUpdate[Any]] | None = None) -> None:
         self._status.step = step  # type: ignore[assignment]
-        workflow.upsert_search_attributes([BUSINESS_STATUS.value_set(step)])
+        if step in SEARCHABLE_STEPS or not self._lean:
+            workflow.upsert_search_attributes([*(also or []), BUSINESS_STATUS.value_set(step)])
         workflow.set_current_details(f"order {self._status.ebay_order_id}: {step}")
 
     def _raise_if_cancelled(self) -> None:
@@ -568,8 +669,14 @@ class OrderFulfillmentWorkflow:
             )
 
     @workflow.signal(name=TRACKING_REFRESH_SIGNAL)
-    def tracking_refresh(self) -> None:
-        self._refresh = True
+    def tracking_refresh(self, update: TrackingSnapshot | None = None) -> None:
+        """From the tracker, with the new status; without one, the order checks itself (a run
+        from before the batched-tracking patch checks itself either way)."""
+        # the patch itself, not `_lean`: the signal may be handled before the run starts
+        if update is None or not workflow.patched(LEAN_ORDER_PATCH):
+            self._refresh = True
+        if update is not None:
+            self._tracking_updates.append(update)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> FulfillmentStatus:

@@ -20,6 +20,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from temporal_client import order_search_attributes
     from workflows.common import DATABASE, EXTERNAL
     from workflows.contracts.fulfillment import (
         FULFILLMENT_WORKFLOW,
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         FulfillOrder,
         fulfillment_workflow_id,
     )
+    from workflows.contracts.label import TrackingSnapshot
     from workflows.contracts.ops import (
         ADVANCE_WATERMARK_ACTIVITY,
         CLEANUP_STORAGE_ACTIVITY,
@@ -54,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         StorageCleanupInput,
         StorageCleanupResult,
         SyncInventoryPage,
+        TrackingChange,
         TrackingRefreshInput,
         TrackingRefreshResult,
         Watermark,
@@ -70,6 +73,10 @@ SLOW_EXTERNAL = {**EXTERNAL, "start_to_close_timeout": timedelta(minutes=10)}
 """A few bulk calls in one activity (no heartbeat in between)."""
 
 START_BATCH = 50  # child starts in flight at once
+
+TRACKING_STATUS_SIGNAL_PATCH = "tracking-signal-carries-status"
+"""From this patch on, the tracker signals the changed orders at once, each signal carrying the
+new status, so the order workflow needs no carrier call of its own."""
 
 
 @workflow.defn(name=ORDER_SYNC_WORKFLOW)
@@ -135,6 +142,7 @@ class OrderSyncWorkflow:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 static_summary=f"eBay order {ebay_order_id}",
+                search_attributes=order_search_attributes(ebay_order_id),  # none to upsert
             )
         except WorkflowAlreadyStartedError:
             return False
@@ -157,20 +165,45 @@ class TrackingRefreshWorkflow:
             total.checked += page.checked
             total.changed += len(page.changed)
             total.errors += page.errors
-            for change in page.changed:
-                handle = workflow.get_external_workflow_handle(
-                    fulfillment_workflow_id(change.ebay_order_id)
-                )
-                try:
-                    await handle.signal(TRACKING_REFRESH_SIGNAL)
-                    total.signalled += 1
-                except Exception:  # noqa: BLE001 - a closed/missing order workflow is fine
-                    workflow.logger.info("no running workflow for order %s", change.ebay_order_id)
+            total.carrier_calls += page.carrier_calls
+            if workflow.patched(TRACKING_STATUS_SIGNAL_PATCH):
+                sent = await asyncio.gather(*(self._tell(change) for change in page.changed))
+                total.signalled += sum(sent)
+            else:
+                for change in page.changed:
+                    handle = workflow.get_external_workflow_handle(
+                        fulfillment_workflow_id(change.ebay_order_id)
+                    )
+                    try:
+                        await handle.signal(TRACKING_REFRESH_SIGNAL)
+                        total.signalled += 1
+                    except Exception:  # noqa: BLE001 - a closed/missing order workflow is fine
+                        workflow.logger.info(
+                            "no running workflow for order %s", change.ebay_order_id
+                        )
             if not page.next_after_id:
                 break
             after = page.next_after_id
         workflow.set_current_details(f"{total.checked} checked, {total.changed} changed")
         return total
+
+    @staticmethod
+    async def _tell(change: TrackingChange) -> bool:
+        """The order workflow gets the new status with the signal (it calls no carrier)."""
+        handle = workflow.get_external_workflow_handle(
+            fulfillment_workflow_id(change.ebay_order_id)
+        )
+        try:
+            await handle.signal(
+                TRACKING_REFRESH_SIGNAL,
+                TrackingSnapshot(
+                    status=change.status, delivered=change.delivered, last_event=change.last_event
+                ),
+            )
+        except Exception:  # noqa: BLE001 - a closed/missing order workflow is fine
+            workflow.logger.info("no running workflow for order %s", change.ebay_order_id)
+            return False
+        return True
 
 
 @workflow.defn(name=INVENTORY_SYNC_WORKFLOW)

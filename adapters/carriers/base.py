@@ -9,6 +9,8 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from adapters.errors import AdapterError
+
 
 class TrackingStatus(StrEnum):
     """Normalized tracking status (Karrio's list)."""
@@ -158,3 +160,11 @@ class Carrier(Protocol):
     def cancel(self, tracking_number: str) -> bool: ...
 
     def track(self, tracking_number: str) -> TrackingInfo: ...
+
+    track_batch: int
+    """How many numbers one tracking request can carry (FedEx 30; the JP pages 1)."""
+
+    def track_many(self, tracking_numbers: list[str]) -> dict[str, TrackingInfo | AdapterError]:
+        """Each number's tracking, in as few requests as the carrier allows; a number the
+        carrier cannot answer maps to its error instead of failing the others."""
+        ...

@@ -24,8 +24,9 @@ from adapters.carriers.base import (
     TrackingInfo,
     TrackingStatus,
 )
-from adapters.errors import AuthenticationError, PermanentError
+from adapters.errors import AdapterError, AuthenticationError, PermanentError
 from adapters.http import DEFAULT_TIMEOUT, TokenCache, call_json
+from adapters.quota import vendor_quota
 from config import Settings
 
 SERVICE = "fedex"
@@ -35,6 +36,8 @@ INTERNATIONAL_SERVICES = (
     "FEDEX_INTERNATIONAL_CONNECT_PLUS",
 )
 REFERENCE_TYPE = "CUSTOMER_REFERENCE"
+TRACK_BATCH = 30
+"""Tracking numbers per Track request (the spec's `trackingInfo` maximum)."""
 
 # FedEx derived status codes (Track API appendix) -> our normalized status.
 STATUS_BY_CODE: dict[str, TrackingStatus] = {
@@ -86,12 +89,20 @@ def _parse_error(response: httpx.Response) -> tuple[str, str | None, Any]:
 
 class FedexCarrier:
     name = SERVICE
+    track_batch = TRACK_BATCH
 
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
         self.settings = settings
         self.base = settings.fedex_api_url
         self.http = http or httpx.Client(timeout=DEFAULT_TIMEOUT)
         self.tokens = TokenCache(self._fetch_token, margin=600)
+        self.quota = vendor_quota(
+            SERVICE,
+            settings.fedex_calls_per_second,
+            settings.fedex_call_burst,
+            settings.redis_url,
+            settings.store_namespace,
+        )
 
     # --- auth ---
 
@@ -104,6 +115,7 @@ class FedexCarrier:
             tokens=None,
             parse_error=_parse_error,
             expected=(200,),
+            quota=self.quota,
             data={
                 "grant_type": "client_credentials",
                 "client_id": self.settings.fedex_api_key,
@@ -124,6 +136,7 @@ class FedexCarrier:
             f"{self.base}{path}",
             tokens=self.tokens,
             parse_error=_parse_error,
+            quota=self.quota,
             json=body,
             headers={
                 "Content-Type": "application/json",
@@ -294,36 +307,58 @@ class FedexCarrier:
         return bool(output.get("cancelledShipment"))
 
     def track(self, tracking_number: str) -> TrackingInfo:
+        result = self._track_results([tracking_number])[tracking_number]
+        if isinstance(result, AdapterError):
+            raise result
+        return result
+
+    def track_many(self, tracking_numbers: list[str]) -> dict[str, TrackingInfo | AdapterError]:
+        """Up to TRACK_BATCH numbers per Track call (FedEx's limit): one answer per number, a
+        number FedEx does not know comes back as its error rather than failing the batch."""
+        found: dict[str, TrackingInfo | AdapterError] = {}
+        for i in range(0, len(tracking_numbers), TRACK_BATCH):
+            found |= self._track_results(tracking_numbers[i : i + TRACK_BATCH])
+        return found
+
+    def _track_results(self, numbers: list[str]) -> dict[str, TrackingInfo | AdapterError]:
         body = {
             "includeDetailedScans": True,
-            "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": tracking_number}}],
+            "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": n}} for n in numbers],
         }
         output = self._call("POST", "/track/v1/trackingnumbers", body).get("output", {})
-        result = output["completeTrackResults"][0]["trackResults"][0]
-        if result.get("error"):
-            error = result["error"]
-            raise PermanentError(SERVICE, error.get("message", ""), code=error.get("code"))
-        latest = result.get("latestStatusDetail") or {}
-        # FedEx lists scans newest first; reversed, a stable sort keeps same-second scans in order.
-        events = [
-            TrackingEvent(
-                occurred_at=datetime.fromisoformat(scan["date"]),
-                status=STATUS_BY_CODE.get(
-                    scan.get("derivedStatusCode", ""), TrackingStatus.unknown
-                ),
-                code=scan.get("eventType", ""),
-                description=scan.get("eventDescription", ""),
-                location=_location(scan.get("scanLocation") or {}),
-            )
-            for scan in reversed(result.get("scanEvents", []))
-        ]
-        events.sort(key=lambda e: e.occurred_at)
-        return TrackingInfo(
-            carrier=SERVICE,
-            tracking_number=tracking_number,
-            status=STATUS_BY_CODE.get(latest.get("derivedCode", ""), TrackingStatus.unknown),
-            events=events,
+        found: dict[str, TrackingInfo | AdapterError] = {}
+        for complete in output.get("completeTrackResults", []):
+            number = complete.get("trackingNumber", "")
+            result = (complete.get("trackResults") or [{}])[0]
+            found[number] = _tracking_info(number, result)
+        for number in numbers:  # FedEx answers every number; a missing one is an error too
+            found.setdefault(number, PermanentError(SERVICE, "no track result", code="MISSING"))
+        return found
+
+
+def _tracking_info(number: str, result: dict[str, Any]) -> TrackingInfo | AdapterError:
+    if result.get("error"):
+        error = result["error"]
+        return PermanentError(SERVICE, error.get("message", ""), code=error.get("code"))
+    latest = result.get("latestStatusDetail") or {}
+    # FedEx lists scans newest first; reversed, a stable sort keeps same-second scans in order.
+    events = [
+        TrackingEvent(
+            occurred_at=datetime.fromisoformat(scan["date"]),
+            status=STATUS_BY_CODE.get(scan.get("derivedStatusCode", ""), TrackingStatus.unknown),
+            code=scan.get("eventType", ""),
+            description=scan.get("eventDescription", ""),
+            location=_location(scan.get("scanLocation") or {}),
         )
+        for scan in reversed(result.get("scanEvents", []))
+    ]
+    events.sort(key=lambda e: e.occurred_at)
+    return TrackingInfo(
+        carrier=SERVICE,
+        tracking_number=number,
+        status=STATUS_BY_CODE.get(latest.get("derivedCode", ""), TrackingStatus.unknown),
+        events=events,
+    )
 
 
 def _rate_address(address: Address) -> dict[str, Any]:

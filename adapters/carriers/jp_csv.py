@@ -29,7 +29,7 @@ from adapters.carriers.base import (
     TrackingInfo,
     TrackingStatus,
 )
-from adapters.errors import PermanentError, classify_status, from_transport_error
+from adapters.errors import AdapterError, PermanentError, classify_status, from_transport_error
 from adapters.http import DEFAULT_TIMEOUT
 from config import Settings
 from domain.tracking import is_jp_tracking_number
@@ -244,6 +244,7 @@ class DomesticCsvCarrier(ABC):
     step_yen: int
     public_tracking_base: str
     field_bytes: dict[str, int]  # the import layout's field lengths, in Shift_JIS bytes
+    track_batch = 1  # one public tracking page per number
 
     def __init__(self, settings: Settings, http: httpx.Client | None = None) -> None:
         self.settings = settings
@@ -252,19 +253,30 @@ class DomesticCsvCarrier(ABC):
     # --- what each carrier defines ---
 
     @abstractmethod
-    def row(self, request: ShipmentRequest) -> list[str]:
-        """One import row in the carrier's column order."""
+    def fields(self, request: ShipmentRequest) -> dict[str, str]:
+        """The import row's values by column name (columns not named stay empty)."""
 
-    @property
     @abstractmethod
-    def tracking_base_url(self) -> str: ...
-
-    @property
-    @abstractmethod
-    def tracking_enabled(self) -> bool: ...
+    def site_settings(self) -> tuple[str, bool | None]:
+        """The carrier's base URL setting ("" = its public site) and tracking switch."""
 
     @abstractmethod
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response: ...
+
+    # --- what follows from it ---
+
+    def row(self, request: ShipmentRequest) -> list[str]:
+        """One import row in the carrier's column order."""
+        values = self.fields(request)
+        return [values.get(column, "") for column in self.header]
+
+    @property
+    def tracking_base_url(self) -> str:
+        return (self.site_settings()[0] or self.public_tracking_base).rstrip("/")
+
+    @property
+    def tracking_enabled(self) -> bool:
+        return bool(self.site_settings()[1])
 
     # --- the protocol ---
 
@@ -341,6 +353,16 @@ class DomesticCsvCarrier(ABC):
 
     def cancel(self, tracking_number: str) -> bool:
         return True  # nothing is billed before the carrier scans the parcel
+
+    def track_many(self, tracking_numbers: list[str]) -> dict[str, TrackingInfo | AdapterError]:
+        """One public tracking page per number (the pages we read take one number each)."""
+        found: dict[str, TrackingInfo | AdapterError] = {}
+        for number in tracking_numbers:
+            try:
+                found[number] = self.track(number)
+            except AdapterError as error:
+                found[number] = error
+        return found
 
     def track(self, tracking_number: str) -> TrackingInfo:
         if not self.tracking_enabled:

@@ -113,13 +113,8 @@ class SagawaCarrier(DomesticCsvCarrier):
     step_yen = 115
     public_tracking_base = "https://k2k.sagawa-exp.co.jp"
 
-    @property
-    def tracking_base_url(self) -> str:
-        return (self.settings.sagawa_base_url or self.public_tracking_base).rstrip("/")
-
-    @property
-    def tracking_enabled(self) -> bool:
-        return bool(self.settings.sagawa_tracking_enabled)
+    def site_settings(self) -> tuple[str, bool | None]:
+        return self.settings.sagawa_base_url, self.settings.sagawa_tracking_enabled
 
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response:
         return self.http.get(
@@ -127,9 +122,9 @@ class SagawaCarrier(DomesticCsvCarrier):
             params={"okurijoNo": tracking_number},
         )
 
-    def row(self, request: ShipmentRequest) -> list[str]:
+    def fields(self, request: ShipmentRequest) -> dict[str, str]:
         s, r = request.shipper, request.recipient
-        values = {
+        return {
             "お届け先コード取得区分": "0",
             "お届け先電話番号": r.phone or "0000000000",
             "お届け先郵便番号": r.postal_code,
@@ -152,4 +147,3 @@ class SagawaCarrier(DomesticCsvCarrier):
             "メールアドレス": r.email,
             "出荷日": ship_date(request),
         }
-        return [values.get(column, "") for column in HEADER]

@@ -85,22 +85,17 @@ class YamatoCarrier(DomesticCsvCarrier):
     step_yen = 110
     public_tracking_base = "https://toi.kuronekoyamato.co.jp"
 
-    @property
-    def tracking_base_url(self) -> str:
-        return (self.settings.yamato_base_url or self.public_tracking_base).rstrip("/")
-
-    @property
-    def tracking_enabled(self) -> bool:
-        return bool(self.settings.yamato_tracking_enabled)
+    def site_settings(self) -> tuple[str, bool | None]:
+        return self.settings.yamato_base_url, self.settings.yamato_tracking_enabled
 
     def fetch_tracking_page(self, tracking_number: str) -> httpx.Response:
         return self.http.post(
             f"{self.tracking_base_url}/cgi-bin/tneko", data={"number01": tracking_number}
         )
 
-    def row(self, request: ShipmentRequest) -> list[str]:
+    def fields(self, request: ShipmentRequest) -> dict[str, str]:
         s, r, settings = request.shipper, request.recipient, self.settings
-        values = {
+        return {
             "お客様管理番号": request.reference,
             "送り状種類": SLIP_PREPAID,
             "クール区分": "0",
@@ -122,4 +117,3 @@ class YamatoCarrier(DomesticCsvCarrier):
             "請求先顧客コード": settings.yamato_customer_code,
             "運賃管理番号": settings.yamato_freight_code,
         }
-        return [values.get(column, "") for column in HEADER]

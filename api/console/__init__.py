@@ -14,11 +14,12 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from api.console import i18n, pages, signin
+from api.console import account, admin, i18n, invitation, pages, reset, signin
+from api.console.account import ACCOUNT
 from api.console.render import page
 from api.console.session import NO_SESSION, build_session_auth, derived_secret
 from api.console.signin import PASSWORD_PAGE
-from api.security.tokens import PASSWORD_CHANGE_REQUIRED
+from api.security.tokens import PASSWORD_CHANGE_REQUIRED, TWO_FACTOR_ENROLMENT_REQUIRED
 from config import Settings
 
 HERE = Path(__file__).parent
@@ -51,8 +52,11 @@ def _error_page(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     language (the CSRF middleware's 403 included)."""
     if isinstance(exc, NotAuthorizedException):
         return Redirect(f"/console/login?next={request.url.path}", status_code=303)
-    if isinstance(exc.extra, dict) and exc.extra.get("code") == PASSWORD_CHANGE_REQUIRED:
+    step = exc.extra.get("code") if isinstance(exc.extra, dict) else None
+    if step == PASSWORD_CHANGE_REQUIRED:
         return Redirect(PASSWORD_PAGE, status_code=303)
+    if step == TWO_FACTOR_ENROLMENT_REQUIRED:
+        return Redirect(ACCOUNT, status_code=303)
     return page(
         request, "error", status_code=exc.status_code, code=exc.status_code, detail=exc.detail
     )
@@ -69,7 +73,14 @@ def routers(settings: Settings) -> list[Router]:
     return [
         Router(
             path="/",
-            route_handlers=[*signin.routers(settings), *pages.routers(settings)],
+            route_handlers=[
+                *signin.routers(settings),
+                *invitation.routers(settings),
+                *reset.routers(settings),
+                *account.routers(settings),
+                *pages.routers(settings),
+                *admin.routers(settings),
+            ],
             exception_handlers={HTTPException: _error_page},
             include_in_schema=False,
         ),

@@ -3,7 +3,7 @@ and a JSON body, and its errors come back per field in the page's language."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 from litestar.exceptions import HTTPException
 from pydantic import BaseModel, ValidationError
@@ -46,13 +46,23 @@ def _message(error: dict[str, Any], lang: str) -> str:
     return gettext(lang, "This value is not valid.")
 
 
+def _kinds(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits: `int | None`, `Annotated[float, ...] | None`."""
+    if get_origin(annotation) is Annotated:
+        return _kinds(get_args(annotation)[0])
+    args = get_args(annotation)
+    if args:
+        return {kind for arg in args for kind in _kinds(arg)}
+    return {annotation}
+
+
 def _typed(model: type[BaseModel], name: str, value: Any) -> Any:
     """A form sends text; the API's numbers take JSON numbers only, so a number field's text
     becomes the number it spells (text that is no number stays text and is refused)."""
     info = model.model_fields.get(name)
     if info is None or not isinstance(value, str):
         return value
-    kinds = {info.annotation, *getattr(info.annotation, "__args__", ())}
+    kinds = _kinds(info.annotation)
     text = value.strip()
     try:
         if int in kinds:

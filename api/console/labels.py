@@ -10,6 +10,19 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, d
 
 
 DYNAMIC = [
+    # provider health checks (ops/doctor.py CHECKS)
+    N_("configuration"),
+    N_("database"),
+    N_("admin account"),
+    N_("redis"),
+    N_("temporal"),
+    N_("s3 bucket"),
+    N_("ebay credentials"),
+    N_("fedex credentials"),
+    N_("sendgrid credentials"),
+    N_("openai credentials"),
+    N_("api"),
+    N_("sentry"),
     # navigation
     N_("Today"),
     N_("Products"),
@@ -32,14 +45,14 @@ DYNAMIC = [
     N_("failed"),
     N_("ended"),
     N_("sold_out"),
-    # conditions
-    N_("NEW"),
-    N_("LIKE_NEW"),
-    N_("USED_EXCELLENT"),
-    N_("USED_VERY_GOOD"),
-    N_("USED_GOOD"),
-    N_("USED_ACCEPTABLE"),
-    N_("FOR_PARTS_OR_NOT_WORKING"),
+    # conditions (domain/catalog.py Condition values)
+    N_("new"),
+    N_("like_new"),
+    N_("used_excellent"),
+    N_("used_very_good"),
+    N_("used_good"),
+    N_("used_acceptable"),
+    N_("for_parts"),
     # order statuses and fulfillment steps
     N_("received"),
     N_("inspecting"),

@@ -35,8 +35,14 @@ ROTATE = "rotate_session"
 # stay cookie-free), and not its static assets.
 # (Listed, not one negative lookahead: Litestar warns about a pattern that also matches "/".)
 NO_SESSION = ["^/api/", "^/schema", "^/_docs/", "^/metrics$", "^/$", "^/console/static/"]
-# Console paths open without a session (the sign-in steps and the language switch).
-PUBLIC = ["^/console/login", "^/console/lang$"]
+# Console paths open without a session (the sign-in steps, the emailed links' pages and the
+# language switch).
+PUBLIC = [
+    "^/console/login",
+    "^/console/lang$",
+    "^/console/invitation$",
+    "^/console/reset-password(/confirm)?$",
+]
 
 
 def derived_secret(settings: Settings, purpose: str) -> str:

@@ -16,6 +16,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from litestar.security.jwt import Token
 
+from api.console.account import ACCOUNT
 from api.console.forms import FormInvalid, parse, problem
 from api.console.i18n import LANG_COOKIE, LANGUAGES, gettext, language_of
 from api.console.render import page
@@ -28,6 +29,7 @@ from api.security.ratelimit import limiter
 from api.security.tokens import (
     ALGORITHM,
     PASSWORD_CHANGE_REQUIRED,
+    TWO_FACTOR_ENROLMENT_REQUIRED,
     TokenIssuer,
     setup_required,
 )
@@ -45,8 +47,9 @@ def _safe_next(target: str | None) -> str:
     return "/console"
 
 
-async def _start_session(request: Request[Any, Any, Any], settings: Settings, access: str) -> str:
-    """Sign in; returns where to go next (the password page while a printed password is kept)."""
+async def start_session(request: Request[Any, Any, Any], settings: Settings, access: str) -> str:
+    """Sign in; returns where to go next (the password page while a printed password is kept,
+    the account page while an admin must still enrol two-factor)."""
     token = Token.decode(
         encoded_token=access,
         secret=settings.jwt_secret.get_secret_value(),
@@ -68,8 +71,11 @@ async def _start_session(request: Request[Any, Any, Any], settings: Settings, ac
         uuid.UUID(token.sub),
         int(token.extras.get("gen", 0)),
     )
-    if state is not None and setup_required(settings, state) == PASSWORD_CHANGE_REQUIRED:
+    step = setup_required(settings, state) if state is not None else None
+    if step == PASSWORD_CHANGE_REQUIRED:
         return PASSWORD_PAGE
+    if step == TWO_FACTOR_ENROLMENT_REQUIRED:
+        return ACCOUNT  # an admin without two-factor where it is required enrols first
     return "/console"
 
 
@@ -111,7 +117,7 @@ async def login_submit(
         request.set_session({STEP: result.two_factor_token})
         return Redirect("/console/login/two-factor", status_code=303)
     assert result.access_token is not None
-    target = await _start_session(request, settings, result.access_token)
+    target = await start_session(request, settings, result.access_token)
     return Redirect(target, status_code=303)
 
 
@@ -161,7 +167,7 @@ async def two_factor_submit(
             else problem(exc, lang)
         )
         return page(request, "two_factor", values={}, errors={field: message}, status_code=400)
-    target = await _start_session(request, settings, pair.access_token)
+    target = await start_session(request, settings, pair.access_token)
     return Redirect(target, status_code=303)
 
 

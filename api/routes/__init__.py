@@ -8,6 +8,7 @@ from litestar import Router
 from api.routes import (
     auth,
     inspections,
+    invitations,
     operations,
     orders,
     pages,
@@ -23,6 +24,7 @@ from config import Settings
 def build_routers(settings: Settings) -> list[Router]:
     return [
         *auth.routers(settings),
+        *invitations.routers(settings),
         *users.routers(),
         *products.routers(),
         *orders.routers(),

@@ -40,7 +40,7 @@ from api.routes.schemas import (
     TokenPair,
     TwoFactorVerify,
 )
-from api.security import auth_state, notices, sessions
+from api.security import auth_state, links, notices, sessions
 from api.security.guards import ANY_ROLE, SETUP_ANY, SETUP_TWO_FACTOR
 from api.security.password_reset import (
     apply_reset,
@@ -112,7 +112,7 @@ def _lock_notice(request: Request[Any, Any, Any], user: User, until: datetime) -
     )
 
 
-async def _issue(
+async def issue_session(
     request: Request[Any, Any, Any], settings: Settings, issuer: TokenIssuer, user: User
 ) -> TokenPair:
     """A new session; a sign-in from a device this account has not used gets a notice."""
@@ -170,7 +170,7 @@ async def login(
         return LoginResult(
             two_factor_required=True, two_factor_token=issue_step_token(settings, user.id)
         )
-    pair = await _issue(request, settings, issuer, user)
+    pair = await issue_session(request, settings, issuer, user)
     return LoginResult(**pair.model_dump())
 
 
@@ -222,7 +222,7 @@ async def verify_two_factor(
     token, user = await _step_user(request, settings, data.two_factor_token)
     await _check_totp(request, settings, user, data.code)
     await consume_step_token(request, token)
-    return await _issue(request, settings, issuer, user)
+    return await issue_session(request, settings, issuer, user)
 
 
 @post(
@@ -246,7 +246,7 @@ async def recovery_login(
         raise NotAuthorizedException("the recovery code is incorrect or already used")
     await _publish(request, settings, user.id)  # one code fewer (GET /me reads the snapshot)
     await consume_step_token(request, token)
-    pair = await _issue(request, settings, issuer, user)
+    pair = await issue_session(request, settings, issuer, user)
     left = sum(1 for h in user.recovery_code_hashes if h) - 1
     return RecoveryLoginResult(**pair.model_dump(), recovery_codes_left=max(left, 0))
 
@@ -396,6 +396,43 @@ async def confirm_two_factor(
 
 
 @post(
+    "/two-factor/recovery-codes",
+    guards=[ANY_ROLE],
+    status_code=HTTP_200_OK,
+    summary="Replace the recovery codes (a current code); the new ones are shown once",
+)
+async def regenerate_recovery_codes(
+    request: AuthRequest,
+    data: JSONBody[Code],
+    settings: NamedDependency[Settings],
+) -> RecoveryCodes:
+    """Every earlier recovery code stops working; the owner gets a security notice."""
+    user = await sessions.get_user(settings, request.user.id)
+    if user is None or not user.totp_enabled:
+        raise ClientException(status_code=409, detail="two-factor is not enabled")
+    await _check_totp(request, settings, user, data.code)
+    codes = new_recovery_codes()
+    hashes = await hash_recovery_codes(codes)
+
+    def run(session: Session) -> None:
+        row = session.get(User, user.id)
+        if row is not None:
+            row.recovery_code_hashes = hashes
+            row.updated_at = datetime.now(UTC)
+            session.add(row)
+
+    await in_session(settings, run)
+    notices.notice(
+        request,
+        to_email=user.email,
+        to_name=user.full_name,
+        event="recovery_codes_replaced",
+        key=f"{user.id}-{notices.secret_tag(hashes[0])}",
+    )
+    return RecoveryCodes(recovery_codes=codes)
+
+
+@post(
     "/two-factor/disable",
     guards=[ANY_ROLE],
     status_code=HTTP_204_NO_CONTENT,
@@ -467,9 +504,7 @@ async def request_password_reset(
         key=str(token_id),
         data={"expires_minutes": settings.password_reset_minutes},
         # The link is a credential: sealed, so Temporal history and our email rows never hold it.
-        sealed_data={
-            "reset_url": seal(f"{settings.public_base_url.rstrip('/')}/reset-password?token={raw}")
-        },
+        sealed_data={"reset_url": seal(links.reset_password_url(settings, raw))},
     )
     try:
         await start(
@@ -524,6 +559,7 @@ def routers(settings: Settings) -> list[Router]:
                 recovery_login,
                 confirm_two_factor,
                 disable_two_factor,
+                regenerate_recovery_codes,
             ],
             middleware=[public.middleware, code_limit.middleware],
             **common,

@@ -23,7 +23,16 @@ from adapters.s3 import IMAGE_TYPES, VIDEO_TYPES, check_key
 from api import workflows as wf
 from api.db import in_session
 from api.fields import ChecklistKey, FileName, JsonBool, MediaKey, RequestBody
-from api.pagination import Page, limit_param, offset_param
+from api.pagination import (
+    RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
+    Page,
+    date_range,
+    in_range,
+    limit_param,
+    offset_param,
+)
 from api.security.guards import ANY_ROLE, INSPECTOR
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -132,22 +141,29 @@ def _load(session: Session, order_id: uuid.UUID) -> tuple[Inspection, Order]:
     return inspection, order
 
 
-@get("/", summary="Inspection queue (pending first, oldest first)")
+@get(
+    "/", summary="Inspection queue (pending first, oldest first; filter by date)", opt=RANGE_ERRORS
+)
 async def queue(
     settings: NamedDependency[Settings],
     result: FromQuery[InspectionResult | None] = InspectionResult.pending,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[QueueItem]:
+    start, end = date_range(created_from, created_to)
+
     def run(session: Session) -> Page[QueueItem]:
         query = select(Inspection, Order).join(Order, col(Order.id) == Inspection.order_id)
         if result is not None:
             query = query.where(Inspection.result == result)
+        query = in_range(query, col(Inspection.created_at), start, end)
         if result is InspectionResult.pending:  # a cancelled order has nothing left to inspect
             query = query.where(col(Order.status).not_in(ORDER_CLOSED))
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
-            query.order_by(Inspection.created_at, Inspection.id).offset(offset).limit(limit)  # type: ignore[arg-type]
+            query.order_by(Inspection.created_at, Inspection.id).offset(offset).limit(limit)
         ).all()
         items = [
             QueueItem(

@@ -1,5 +1,5 @@
-"""Operations: trigger the order sync, list/pause/unpause/trigger the schedules (admin), and any
-workflow's status by id (admin, staff)."""
+"""Operations: trigger the order sync, list/pause/unpause/trigger the schedules (admin), provider
+health (admin), any workflow's status by id and the stuck workflows (admin, staff)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,22 @@ from typing import Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from pydantic import Field
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 import schedules
 from api import workflows as wf
 from api.fields import RequestBody
+from api.provider_health import HealthReport, provider_health
 from api.routes.products import STARTED_RESPONSES
+from api.schedule_control import change_schedule
 from api.security.guards import ADMIN, STAFF
 from api.security.tokens import AuthUser
+from api.stuck import StuckReport, stuck_workflows
 from api.temporal import TemporalGateway
 from config import Settings
 from schedules import ScheduleView
@@ -67,29 +70,6 @@ async def list_schedules(temporal: NamedDependency[TemporalGateway]) -> list[Sch
         raise wf._rpc_to_http(exc, "schedules") from exc
 
 
-async def _act(temporal: TemporalGateway, schedule_id: str, action: str, note: str) -> ScheduleView:
-    if schedule_id not in schedules.SCHEDULE_IDS:
-        known = ", ".join(schedules.SCHEDULE_IDS)
-        raise NotFoundException(f"unknown schedule {schedule_id!r}; known: {known}")
-    client = await temporal.client()
-    try:
-        if action == "pause":
-            await schedules.pause_schedule(client, schedule_id, note or "paused by staff")
-        elif action == "unpause":
-            await schedules.unpause_schedule(client, schedule_id, note or "resumed by staff")
-        else:
-            await schedules.trigger_schedule(client, schedule_id)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ClientException(
-                status_code=409,
-                detail=f"schedule {schedule_id} does not exist yet (the worker creates it)",
-            ) from exc
-        raise wf._rpc_to_http(exc, schedule_id) from exc
-    views = {v.schedule_id: v for v in await schedules.list_schedules(client)}
-    return views[schedule_id]
-
-
 @post(
     "/schedules/{schedule_id:str}/pause",
     guards=[ADMIN],
@@ -101,7 +81,7 @@ async def pause_schedule(
     temporal: NamedDependency[TemporalGateway],
     data: JSONBody[Note | None] = None,
 ) -> ScheduleView:
-    return await _act(temporal, schedule_id, "pause", data.note if data else "")
+    return await change_schedule(temporal, schedule_id, "pause", data.note if data else "")
 
 
 @post(
@@ -115,7 +95,7 @@ async def unpause_schedule(
     temporal: NamedDependency[TemporalGateway],
     data: JSONBody[Note | None] = None,
 ) -> ScheduleView:
-    return await _act(temporal, schedule_id, "unpause", data.note if data else "")
+    return await change_schedule(temporal, schedule_id, "unpause", data.note if data else "")
 
 
 @post(
@@ -127,7 +107,18 @@ async def unpause_schedule(
 async def trigger_schedule(
     schedule_id: FromPath[str], temporal: NamedDependency[TemporalGateway]
 ) -> ScheduleView:
-    return await _act(temporal, schedule_id, "trigger", "")
+    return await change_schedule(temporal, schedule_id, "trigger", "")
+
+
+@get("/health", guards=[ADMIN], summary="Provider health (the doctor's checks, cached 30 s)")
+async def health_report(
+    request: AuthRequest,
+    settings: NamedDependency[Settings],
+    refresh: FromQuery[bool] = False,
+) -> HealthReport:
+    """`worlddoor doctor`'s checks run here with a short timeout each; `refresh=true` runs them
+    again instead of answering from the cache."""
+    return await provider_health(request.app.state, settings).report(refresh=refresh)
 
 
 @get("/workflows/{workflow_id:str}", guards=[STAFF], summary="Any workflow's status by id")
@@ -138,6 +129,27 @@ async def workflow_status(
         raise NotFoundException(f"workflow {workflow_id} not found")
     client = await temporal.client()
     return await wf.describe(client, workflow_id)
+
+
+@get(
+    "/stuck",
+    guards=[STAFF],
+    summary="Running workflows stuck on a failure that keeps coming back",
+    description="Running workflows whose pending activity has failed at least 3 times, or whose "
+    "workflow task keeps failing (attempt above 1, e.g. a nondeterminism error): the last error "
+    "(`reason` classifies it, `last_error` is its first line) and a link to the Temporal web UI "
+    "(`TEMPORAL_UI_URL`). Looks at up to `limit` running workflows.",
+)
+async def stuck(
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+    limit: int = Parameter(default=500, ge=1, le=5000),
+) -> StuckReport:
+    client = await temporal.client()
+    try:
+        return await stuck_workflows(client, settings, limit)
+    except RPCError as exc:
+        raise wf._rpc_to_http(exc, "stuck") from exc
 
 
 def routers() -> list[Router]:
@@ -152,7 +164,9 @@ def routers() -> list[Router]:
                 pause_schedule,
                 unpause_schedule,
                 trigger_schedule,
+                health_report,
                 workflow_status,
+                stuck,
             ],
         )
     ]

@@ -5,26 +5,28 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, or_, select
 
 from api import workflows as wf
 from api.db import in_session, select_rows
 from api.fields import RequestBody
 from api.pagination import (
+    RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
     Page,
-    check_range,
     contains_pattern,
+    date_range,
     limit_param,
     offset_param,
     search_param,
@@ -34,6 +36,13 @@ from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
 from api.temporal import TemporalGateway
 from config import Settings
+from domain.catalog import Condition
+from domain.stock import (
+    DEFAULT_REFUND_TIMING,
+    DEFAULT_UNIT_DISPOSITION,
+    RefundTiming,
+    UnitDisposition,
+)
 from models import Inspection, Order, OrderStatus, Role, Shipment
 from models.db import table_of
 from models.types import UTCDateTime
@@ -145,27 +154,31 @@ def _list_statements(given: frozenset[str]) -> tuple[sa.Select[Any], sa.Select[A
     return page, count
 
 
-@get("/", summary="List orders (filter by status and date, search order id or buyer)")
+@get(
+    "/",
+    summary="List orders (filter by status and date, search order id or buyer)",
+    opt=RANGE_ERRORS,
+)
 async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
     q: str | None = search_param(120, "eBay order id, buyer name or buyer username contains"),
-    created_from: FromQuery[datetime | None] = None,
-    created_to: FromQuery[datetime | None] = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[OrderSummary]:
-    check_range(created_from, created_to)
+    start, end = date_range(created_from, created_to)
 
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     if status is not None:
         params["status"] = status
     if q:
         params["q"] = contains_pattern(q)
-    if created_from is not None:
-        params["created_from"] = utc(created_from)
-    if created_to is not None:
-        params["created_to"] = utc(created_to)
+    if start is not None:
+        params["created_from"] = utc(start)
+    if end is not None:
+        params["created_to"] = utc(end)
     page, count = _list_statements(frozenset(params))
     rows = await select_rows(settings, page, params)
     # Past the last page (or nothing matches): the count alone.
@@ -201,6 +214,20 @@ async def get_order(
     return detail
 
 
+async def _update_fulfillment(
+    settings: Settings,
+    temporal: TemporalGateway,
+    order_id: uuid.UUID,
+    update: str,
+    arg: BaseModel,
+) -> FulfillmentStatus:
+    """Send a staff decision to the order's fulfillment workflow (404 for an unknown order)."""
+    order = await in_session(settings, lambda s: load_order(s, order_id))
+    client = await temporal.client()
+    workflow_id = order.workflow_id or fulfillment_workflow_id(order.ebay_order_id)
+    return await wf.update(client, workflow_id, update, arg, FulfillmentStatus)
+
+
 @post(
     "/{order_id:uuid}/cancel",
     guards=[STAFF],
@@ -214,16 +241,18 @@ async def cancel_order(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> FulfillmentStatus:
-    order = await in_session(settings, lambda s: load_order(s, order_id))
-    client = await temporal.client()
-    workflow_id = order.workflow_id or fulfillment_workflow_id(order.ebay_order_id)
-    return await wf.update(
-        client,
-        workflow_id,
-        CANCEL_UPDATE,
-        CancelOrder(reason=data.reason, staff_id=str(request.user.id)),
-        FulfillmentStatus,
-    )
+    cancel = CancelOrder(reason=data.reason, staff_id=str(request.user.id))
+    return await _update_fulfillment(settings, temporal, order_id, CANCEL_UPDATE, cancel)
+
+
+class InspectionDecisionRequest(RequestBody):
+    """Staff's decision after a failed inspection (FailedInspectionDecision without the staff id,
+    which is the caller). `condition` only with `unit: relist`, and then required (422)."""
+
+    refund: RefundTiming = DEFAULT_REFUND_TIMING
+    unit: UnitDisposition = DEFAULT_UNIT_DISPOSITION
+    condition: Condition | None = None
+    note: str = Field(default="", max_length=500)
 
 
 @post(
@@ -235,19 +264,17 @@ async def cancel_order(
 async def decide_failed_inspection(
     request: AuthRequest,
     order_id: FromPath[uuid.UUID],
-    data: JSONBody[FailedInspectionDecision],
+    data: JSONBody[InspectionDecisionRequest],
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> FulfillmentStatus:
-    order = await in_session(settings, lambda s: load_order(s, order_id))
-    client = await temporal.client()
-    workflow_id = order.workflow_id or fulfillment_workflow_id(order.ebay_order_id)
-    return await wf.update(
-        client,
-        workflow_id,
-        FAILED_INSPECTION_DECISION_UPDATE,
-        data.model_copy(update={"staff_id": str(request.user.id)}),
-        FulfillmentStatus,
+    try:
+        decision = FailedInspectionDecision(**data.model_dump(), staff_id=str(request.user.id))
+    except ValidationError as exc:  # the contract's cross-field rule (relist <-> condition)
+        messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise ClientException(status_code=422, detail=messages) from exc
+    return await _update_fulfillment(
+        settings, temporal, order_id, FAILED_INSPECTION_DECISION_UPDATE, decision
     )
 
 

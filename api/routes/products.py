@@ -41,9 +41,12 @@ from api.fields import (
     json_number,
 )
 from api.pagination import (
+    RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
     Page,
-    check_range,
     contains,
+    date_range,
     in_range,
     limit_param,
     offset_param,
@@ -288,17 +291,17 @@ def _started(started: wf.Started) -> Response[wf.Started]:
 # CRUD -----------------------------------------------------------------------------------------
 
 
-@get("/", summary="List products (filter by status, search SKU/title)")
+@get("/", summary="List products (filter by status and date, search SKU/title)", opt=RANGE_ERRORS)
 async def list_products(
     settings: NamedDependency[Settings],
     status: FromQuery[ProductStatus | None] = None,
     q: str | None = search_param(100, "SKU, Japanese or English title contains"),
-    created_from: FromQuery[datetime | None] = None,
-    created_to: FromQuery[datetime | None] = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ProductPublic]:
-    check_range(created_from, created_to)
+    start, end = date_range(created_from, created_to)
 
     def run(session: Session) -> Page[ProductPublic]:
         query = select(Product)
@@ -308,7 +311,7 @@ async def list_products(
             query = query.where(
                 or_(*(contains(c, q) for c in (Product.sku, Product.title_ja, Product.title_en)))
             )
-        query = in_range(query, col(Product.created_at), created_from, created_to)
+        query = in_range(query, col(Product.created_at), start, end)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(Product.created_at.desc(), Product.sku)  # type: ignore[attr-defined]
@@ -636,7 +639,7 @@ async def reject_listing(
     return await _review(request, temporal, product_id, action="reject", reason=data.reason)
 
 
-class BatchApproval(BaseModel):
+class BatchApproval(RequestBody):
     product_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
 
 

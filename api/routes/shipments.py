@@ -1,18 +1,22 @@
 """Shipments (admin, staff): list and detail from the database with the live label status, rate
 quotes and the staff choice, the label PDF / commercial invoice / carrier CSV by presigned GET,
 tracking, and the
-Yamato/Sagawa tracking number typed in by staff (LabelWorkflow updates)."""
+Yamato/Sagawa tracking number typed in by staff or read from the carrier's issued-history file
+(LabelWorkflow updates)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, Router, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +26,17 @@ from activities.shipping import delivered_event, invoice_key, mark_order_deliver
 from api import workflows as wf
 from api.db import in_session
 from api.fields import RequestBody
-from api.pagination import Page, limit_param, offset_param, search_param
+from api.pagination import (
+    RANGE_ERRORS,
+    CreatedFrom,
+    CreatedTo,
+    Page,
+    date_range,
+    in_range,
+    limit_param,
+    offset_param,
+    search_param,
+)
 from api.security.guards import STAFF
 from api.security.tokens import AuthUser
 from api.services import Services
@@ -34,8 +48,10 @@ from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import TRACKING_REFRESH_SIGNAL, fulfillment_workflow_id
 from workflows.contracts.label import (
     CHOOSE_RATE_UPDATE,
+    IMPORT_ISSUED_HISTORY_UPDATE,
     SUBMIT_TRACKING_UPDATE,
     ChooseRate,
+    ImportIssuedHistory,
     LabelStatus,
     Quote,
     SubmitTracking,
@@ -43,6 +59,8 @@ from workflows.contracts.label import (
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
+DOMESTIC = {"yamato", "sagawa"}  # carriers that issue the tracking number after hand-off
+ISSUED_HISTORY_MAX_BYTES = 2 * 1024 * 1024
 
 
 class ShipmentPublic(BaseModel):
@@ -101,7 +119,7 @@ class Tracking(BaseModel):
     events: list[dict[str, Any]]
 
 
-class Delivered(BaseModel):
+class Delivered(RequestBody):
     note: str = Field(min_length=1, max_length=500)
 
 
@@ -136,20 +154,25 @@ def _load(session: Session, shipment_id: uuid.UUID) -> Shipment:
     return shipment
 
 
-@get("/", summary="List shipments (filter by status or carrier)")
+@get("/", summary="List shipments (filter by status, carrier and date)", opt=RANGE_ERRORS)
 async def list_shipments(
     settings: NamedDependency[Settings],
     status: FromQuery[ShipmentStatus | None] = None,
     carrier: str | None = search_param(20),
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
     limit: int = limit_param(),
     offset: int = offset_param(),
 ) -> Page[ShipmentPublic]:
+    start, end = date_range(created_from, created_to)
+
     def run(session: Session) -> Page[ShipmentPublic]:
         query = select(Shipment)
         if status is not None:
             query = query.where(Shipment.status == status)
         if carrier:
             query = query.where(Shipment.carrier == carrier)
+        query = in_range(query, col(Shipment.created_at), start, end)
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
         rows = session.exec(
             query.order_by(col(Shipment.created_at).desc(), col(Shipment.id))
@@ -281,6 +304,17 @@ async def tracking(
     )
 
 
+async def _domestic(settings: Settings, shipment_id: uuid.UUID) -> Shipment:
+    """The shipment, when its carrier issues tracking numbers later (Yamato, Sagawa)."""
+    shipment = await in_session(settings, lambda s: _load(s, shipment_id))
+    if shipment.carrier and shipment.carrier not in DOMESTIC:
+        raise ClientException(
+            status_code=409,
+            detail=f"{shipment.carrier} issues tracking numbers itself; nothing to submit",
+        )
+    return shipment
+
+
 @post(
     "/{shipment_id:uuid}/tracking",
     status_code=HTTP_200_OK,
@@ -293,12 +327,7 @@ async def submit_tracking(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
 ) -> LabelStatus:
-    shipment = await in_session(settings, lambda s: _load(s, shipment_id))
-    if shipment.carrier and shipment.carrier not in {"yamato", "sagawa"}:
-        raise ClientException(
-            status_code=409,
-            detail=f"{shipment.carrier} issues tracking numbers itself; nothing to submit",
-        )
+    await _domestic(settings, shipment_id)
     client = await temporal.client()
     submitted = SubmitTracking(tracking_number=data.tracking_number, staff_id=str(request.user.id))
     return await wf.update(
@@ -362,6 +391,48 @@ async def mark_delivered(
     return body
 
 
+@dataclass
+class IssuedHistoryUpload:
+    file: UploadFile
+
+
+@post(
+    "/{shipment_id:uuid}/issued-history",
+    status_code=HTTP_200_OK,
+    summary="Upload the Yamato/Sagawa issued-history file (CSV) that holds the tracking number",
+    description="multipart/form-data with `file`: the carrier's issued-history export "
+    "(発行済データ, "
+    f"at most {ISSUED_HISTORY_MAX_BYTES // 1024} KiB). It is stored under documents/ and the "
+    "label workflow reads this shipment's tracking number from it; a file that is not the "
+    "carrier's, or has no row for this shipment, is refused (422) and changes nothing.",
+)
+async def upload_issued_history(
+    shipment_id: FromPath[uuid.UUID],
+    data: Annotated[IssuedHistoryUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+    temporal: NamedDependency[TemporalGateway],
+) -> LabelStatus:
+    shipment = await _domestic(settings, shipment_id)
+    content = await data.file.read(ISSUED_HISTORY_MAX_BYTES + 1)
+    if not content or len(content) > ISSUED_HISTORY_MAX_BYTES:
+        raise ClientException(
+            status_code=422,
+            detail=f"the file must hold 1 byte to {ISSUED_HISTORY_MAX_BYTES // 1024} KiB",
+        )
+    carrier = shipment.carrier or "domestic"
+    key = f"documents/{carrier}/issued-history-{shipment_id}-{uuid.uuid4().hex[:8]}.csv"
+    await anyio.to_thread.run_sync(lambda: services.storage.put_bytes(key, content, "text/csv"))
+    client = await temporal.client()
+    return await wf.update(
+        client,
+        label_workflow_id(str(shipment_id)),
+        IMPORT_ISSUED_HISTORY_UPDATE,
+        ImportIssuedHistory(key=key),
+        LabelStatus,
+    )
+
+
 def routers() -> list[Router]:
     return [
         Router(
@@ -379,6 +450,7 @@ def routers() -> list[Router]:
                 tracking,
                 submit_tracking,
                 mark_delivered,
+                upload_issued_history,
             ],
         )
     ]

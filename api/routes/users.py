@@ -1,5 +1,6 @@
-"""Staff accounts, admin only: list, create (password generated and shown once), edit, role,
-deactivate, unlock, reset two-factor."""
+"""Staff accounts, admin only: list, invite (the new user sets their own password and enrols
+two-factor through an emailed link; no password is ever shown), resend the invitation, edit,
+role, deactivate, unlock, reset two-factor."""
 
 from __future__ import annotations
 
@@ -22,29 +23,34 @@ from api.accounts import UserPublic, create_user
 from api.db import in_session
 from api.fields import JsonBool, RequestBody
 from api.pagination import Page, limit_param, offset_param, search_param
-from api.security import auth_state, notices, sessions
+from api.routes.schemas import EMAIL
+from api.security import auth_state, invitations, notices, sessions
 from api.security.auth_state import bump_generation
 from api.security.guards import ADMIN
-from api.security.passwords import MIN_PASSWORD_LENGTH
 from api.security.tokens import AuthUser
 from api.stores import AUTH_STATE
+from api.temporal import TemporalGateway
 from config import Settings
 from models import Role, User
 from models.db import table_of
+from models.types import UTCDateTime
 
 AuthRequest = Request[AuthUser, Token, Any]
 
 
 class UserCreate(RequestBody):
-    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: str = EMAIL
     full_name: str = Field(default="", max_length=200)
     role: Role = Role.staff
-    password: str | None = Field(default=None, min_length=MIN_PASSWORD_LENGTH, max_length=256)
+
+
+class InvitationSent(BaseModel):
+    expires_at: UTCDateTime
 
 
 class UserCreated(BaseModel):
     user: UserPublic
-    password: str  # shown once (generated when none was given)
+    invitation: InvitationSent
 
 
 class UserUpdate(RequestBody):
@@ -93,22 +99,48 @@ async def list_users(
     return await in_session(settings, run)
 
 
-@post("/", status_code=HTTP_201_CREATED, summary="Create a user")
+@post("/", status_code=HTTP_201_CREATED, summary="Invite a user")
 async def create(
     data: JSONBody[UserCreate],
     request: AuthRequest,
     settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
 ) -> UserCreated:
-    """A generated password is shown once here and must be changed at first sign-in; the new
-    user gets the welcome email (where to sign in; never the password)."""
+    """Creates the account and emails its owner a single-use invitation link (valid
+    INVITATION_HOURS): they set their own password and enrol two-factor there. No password is
+    shown to anyone. 503 before anything is written when the email cannot be started."""
+    client = await temporal.client()
     try:
-        user, password = await anyio.to_thread.run_sync(
-            lambda: create_user(settings, data.email, data.password, data.role, data.full_name)
+        user, _ = await anyio.to_thread.run_sync(
+            lambda: create_user(settings, data.email, None, data.role, data.full_name, invited=True)
         )
     except ValueError as exc:
         raise ClientException(status_code=409, detail=str(exc)) from exc
-    notices.welcome(request, to_email=user.email, to_name=user.full_name, key=str(user.id))
-    return UserCreated(user=UserPublic.of(user), password=password)
+    expires_at = await invitations.send(settings, client, user, request.user.id)
+    return UserCreated(user=UserPublic.of(user), invitation=InvitationSent(expires_at=expires_at))
+
+
+@post(
+    "/{user_id:uuid}/invitation",
+    status_code=HTTP_201_CREATED,
+    summary="Send a new invitation (the earlier link stops working)",
+)
+async def resend_invitation(
+    request: AuthRequest,
+    user_id: FromPath[uuid.UUID],
+    settings: NamedDependency[Settings],
+    temporal: NamedDependency[TemporalGateway],
+) -> InvitationSent:
+    """409 when the account has already accepted its invitation (or is deactivated)."""
+    client = await temporal.client()
+    user = await in_session(settings, lambda s: UserPublic.of(_load(s, user_id)))
+    try:
+        expires_at = await invitations.send(settings, client, user, request.user.id)
+    except invitations.InvitationRefused as exc:
+        raise ClientException(
+            status_code=409, detail="this account is not waiting for an invitation"
+        ) from exc
+    return InvitationSent(expires_at=expires_at)
 
 
 @get("/{user_id:uuid}", summary="One user")
@@ -248,6 +280,7 @@ def routers() -> list[Router]:
             route_handlers=[
                 list_users,
                 create,
+                resend_invitation,
                 get_user,
                 update_user,
                 change_role,

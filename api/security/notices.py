@@ -1,4 +1,5 @@
-"""Security notices and the welcome email, sent through the EmailWorkflow (started by name).
+"""Security notices, sent through the EmailWorkflow (started by name). The welcome email carries
+an invitation link and is sent by api.security.invitations.
 
 The `two_factor_code` template carries the security notices (`data.event` says which): two-factor
 enabled, disabled or reset, a login lockout, and a sign-in from a new device. We chose notices
@@ -88,22 +89,6 @@ def notice(
                 **(details or {}),
             },
             categories=["security", event],
-        ),
-    )
-
-
-def welcome(request: Request[Any, Any, Any], *, to_email: str, to_name: str, key: str) -> None:
-    """The new account's owner learns where to sign in; the password is never emailed."""
-    settings: Settings = request.app.state[SETTINGS_STATE]
-    send_later(
-        request,
-        SendEmail(
-            template=WELCOME_TEMPLATE,
-            to_email=to_email,
-            to_name=to_name,
-            key=key,
-            data={"login_url": settings.public_base_url.rstrip("/") + "/", "name": to_name},
-            categories=["welcome"],
         ),
     )
 

@@ -98,7 +98,7 @@ def test_refused_connection_is_safe_to_resend(email_activities, clean_sandbox, s
     from activities.email import EmailActivities
     from models import EmailMessage
     from models.db import session_scope
-    from sandbox.server import free_port
+    from sandbox.local_s3 import free_port
 
     closed = settings.model_copy(update={"sendgrid_base_url": f"http://127.0.0.1:{free_port()}"})
     offline = EmailActivities(Dependencies(closed))

@@ -77,3 +77,108 @@ def test_fetch_orders_projects_and_lists_new_ones(acts, clean_sandbox, settings)
     with session_scope(settings) as session:
         rows = session.exec(select(Order).where(Order.ebay_order_id.in_(ids))).all()
         assert len(rows) == 3 and {r.workflow_id for r in rows} == {f"order-{i}" for i in ids}
+
+
+def _fedex_parcel(settings, fedex) -> str:
+    """A label bought on the FedEx emulator; its tracking number."""
+    from adapters.carriers import Address, Commodity, Customs, Parcel, ShipmentRequest
+
+    return fedex.ship(
+        ShipmentRequest(
+            reference=f"label:{uuid.uuid4()}",
+            shipper=Address(
+                name="The World Door",
+                phone="0312345678",
+                line1="千代田1-1",
+                city="Chiyoda-ku",
+                postal_code="1000001",
+                country_code="JP",
+                residential=False,
+            ),
+            recipient=Address(
+                name="Jane Buyer",
+                phone="4155550100",
+                line1="1 Market St",
+                city="San Francisco",
+                state="CA",
+                postal_code="94105",
+                country_code="US",
+            ),
+            parcel=Parcel(weight_g=800, length_cm=20, width_cm=15, height_cm=10),
+            customs=Customs(
+                commodities=[
+                    Commodity(description="Lens", quantity=1, unit_value="90.00", weight_g=800)
+                ]
+            ),
+        )
+    ).tracking_number
+
+
+def _shipped(settings, tracking_number: str) -> tuple[str, uuid.UUID]:
+    from models import Order, Shipment
+    from models.db import session_scope
+
+    ebay_order_id = f"98-{uuid.uuid4().int % 10**5:05d}-{uuid.uuid4().int % 10**5:05d}"
+    with session_scope(settings) as session:
+        order = Order(ebay_order_id=ebay_order_id, status="shipped")
+        session.add(order)
+        session.flush()
+        shipment = Shipment(
+            order_id=order.id,
+            carrier="fedex",
+            tracking_number=tracking_number,
+            status="label_created",
+        )
+        session.add(shipment)
+        session.flush()
+        return ebay_order_id, shipment.id
+
+
+def test_refresh_tracking_asks_fedex_30_numbers_a_call_and_reports_only_changes(
+    acts, clean_sandbox, settings
+) -> None:
+    """31 parcels in flight: two FedEx requests (30 + the rest), every number tracked once,
+    and only the two parcels that moved come back as changes (to be signalled)."""
+    from adapters.carriers.fedex import FedexCarrier
+    from models import Order, Shipment
+    from models.db import session_scope
+    from workflows.contracts.ops import RefreshTracking
+
+    fedex = FedexCarrier(settings)
+    numbers = [_fedex_parcel(settings, fedex) for _ in range(31)]
+    orders = {number: _shipped(settings, number) for number in numbers}
+    for number, to in ((numbers[0], "in_transit"), (numbers[1], "delivered")):
+        answer = httpx.post(
+            f"{clean_sandbox.base_url}/_sandbox/fedex/advance",
+            json={"tracking_number": number, "to": to},
+        )
+        answer.raise_for_status()
+    with session_scope(settings) as session:  # earlier tests' parcels are in flight too
+        in_flight = session.exec(
+            select(Shipment).where(
+                Shipment.carrier == "fedex",
+                Shipment.tracking_number != "",
+                Shipment.status.in_(("label_created", "in_transit")),
+            )
+        ).all()
+    result = run(acts.refresh_tracking, RefreshTracking(limit=1000))
+
+    ledger = clean_sandbox.ctx.ledger.snapshot()["fedex"]
+    batch_sizes = [
+        int(size) for size, n in ledger["track_call"]["by_key"].items() for _ in range(n)
+    ]
+    assert max(batch_sizes) == 30
+    assert len(batch_sizes) == -(-len(in_flight) // 30)  # Yamato/Sagawa: one page each
+    assert all(ledger["tracked"]["by_key"][n] == 1 for n in numbers)
+    ours = {c.ebay_order_id: c for c in result.changed if c.tracking_number in orders}
+    assert set(ours) == {orders[numbers[0]][0], orders[numbers[1]][0]}
+    assert not ours[orders[numbers[0]][0]].delivered and ours[orders[numbers[1]][0]].delivered
+    with session_scope(settings) as session:
+        delivered = session.get(Shipment, orders[numbers[1]][1])
+        assert delivered is not None and delivered.status == "delivered" and delivered.events
+        order = session.exec(
+            select(Order).where(Order.ebay_order_id == orders[numbers[1]][0])
+        ).one()
+        assert order.status == "delivered"
+        still = session.get(Shipment, orders[numbers[2]][1])
+        assert still is not None and still.status == "label_created"

@@ -188,3 +188,46 @@ def test_a_draft_with_japanese_left_in_it_is_caught():
     )
     assert japanese_left(draft) == "未使用"
     assert japanese_left(draft.model_copy(update={"description_html": "<p>Unused</p>"})) == ""
+
+
+def test_a_reply_with_japanese_left_in_it_is_refused_for_a_retry(settings):
+    """The guard on the model's reply itself (the real model may answer like this, the emulator
+    never does): the official SDK parses the reply, the writer refuses it as retryable, so the
+    activity asks for another draft and nothing half-translated reaches a listing."""
+    import json
+
+    from openai import OpenAI
+
+    draft = {
+        "title": "Iwachu Teapot 0.6L",
+        "description_html": "<p>Condition: 未使用</p>",
+        "item_specifics": [{"name": "Brand", "values": ["Iwachu"]}],
+        "category": {"id": "37932", "name": "Tea Ceremony"},
+    }
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "id": "chatcmpl-ja",
+                "object": "chat.completion",
+                "created": 0,
+                "model": settings.openai_model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": json.dumps(draft)},
+                    }
+                ],
+            },
+        )
+
+    client = OpenAI(
+        api_key="sk-test",
+        base_url="http://openai.invalid/v1",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(reply)),
+    )
+    with pytest.raises(RetryableError, match="left Japanese in the English copy: 未使用"):
+        ListingWriter(settings, client).write_listing(WATCH)

@@ -11,11 +11,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from litestar.routes import HTTPRoute
 from temporalio.service import RPCError
 
+from api.openapi_document import body_model
 from api.pagination import MAX_OFFSET
+from api.routes.temporal_codec import COOKIE
 from api.security import notices, sessions
 from tests.api.conftest import PASSWORD, login, next_code
 from tests.api.test_order_routes import _insert_order
@@ -135,16 +138,18 @@ async def test_numbers_and_booleans_must_be_json_numbers_and_booleans(client, lo
 
 
 async def _user(client, admin, role: str):
+    """An account with a known password (accounts made through the API are invited instead)."""
+    from api.accounts import create_user
+    from config import get_settings
+    from models import Role
     from tests.api.conftest import Account
 
+    del client, admin
     email = f"{role}-{uuid.uuid4().hex[:8]}@theworlddoor.example"
-    created = await client.post(
-        "/api/users",
-        json={"email": email, "role": role, "password": PASSWORD},
-        headers=admin.headers,
+    user, _ = await anyio.to_thread.run_sync(
+        lambda: create_user(get_settings(), email, PASSWORD, Role(role))
     )
-    assert created.status_code == 201, created.text
-    return Account(id=created.json()["user"]["id"], email=email, password=PASSWORD, role=role)
+    return Account(id=str(user.id), email=email, password=PASSWORD, role=role)
 
 
 async def test_unknown_body_fields_are_refused_not_ignored(client, logged_in):
@@ -354,16 +359,21 @@ def test_production_requires_admin_two_factor_by_default(settings):
 # 2. Login answers reveal nothing ---------------------------------------------------------------
 
 
-async def test_login_answers_do_not_reveal_whether_an_account_exists(client, logged_in, settings):
-    """Before: a locked real account answered 423 (even to a wrong password), unknown emails
-    401: an account-existence oracle."""
-    admin = await logged_in("admin")
+async def _refused_accounts(client, admin, settings) -> tuple[Any, Any, Any]:
+    """Three staff accounts whose logins are refused: one locked by failed attempts, one
+    deactivated, one that is fine (for a wrong password)."""
     locked = await _user(client, admin, "staff")
     for _ in range(settings.login_max_failures):
         await client.post("/api/auth/login", json={"email": locked.email, "password": "wrong!"})
     inactive = await _user(client, admin, "staff")
     await client.delete(f"/api/users/{inactive.id}", headers=admin.headers)
-    wrong = await _user(client, admin, "staff")
+    return locked, inactive, await _user(client, admin, "staff")
+
+
+async def test_login_answers_do_not_reveal_whether_an_account_exists(client, logged_in, settings):
+    """Before: a locked real account answered 423 (even to a wrong password), unknown emails
+    401: an account-existence oracle."""
+    locked, inactive, wrong = await _refused_accounts(client, await logged_in("admin"), settings)
     answers = []
     for email, password in [
         (f"nobody-{uuid.uuid4().hex[:6]}@theworlddoor.example", "whatever-password"),
@@ -377,6 +387,39 @@ async def test_login_answers_do_not_reveal_whether_an_account_exists(client, log
     assert all(a[0] == 401 for a in answers)
     assert all(a[1] == answers[0][1] for a in answers), answers
     assert all(a[2] == answers[0][2] for a in answers)  # no Retry-After on the locked one
+
+
+async def test_every_login_refusal_costs_one_password_verification(
+    client, logged_in, settings, monkeypatch
+):
+    """The "same timing" half, counted rather than timed: an unknown email, a locked account
+    (even with its right password), a deactivated one and a wrong password each run exactly one
+    Argon2 verification (unknown emails against the dummy hash), so how long the 401 takes does
+    not tell whether the account exists."""
+    from api.security import passwords
+
+    locked, inactive, wrong = await _refused_accounts(client, await logged_in("admin"), settings)
+    real = passwords._passwords
+    verified: list[str] = []
+
+    class Counting:
+        def verify_and_update(self, password: str, password_hash: str) -> Any:
+            verified.append(password_hash)
+            return real.verify_and_update(password, password_hash)
+
+    monkeypatch.setattr(passwords, "_passwords", Counting())
+    unknown = f"nobody-{uuid.uuid4().hex[:6]}@theworlddoor.example"
+    for email, password in [
+        (unknown, PASSWORD),
+        (locked.email, PASSWORD),
+        (inactive.email, PASSWORD),
+        (wrong.email, "wrong password!"),
+    ]:
+        verified.clear()
+        response = await client.post("/api/auth/login", json={"email": email, "password": password})
+        _problem(response, 401)
+        assert len(verified) == 1, email
+        assert (verified[0] == passwords.DUMMY_HASH) == (email == unknown), email
 
 
 async def test_a_lock_is_told_to_the_owner_by_email(make_client, make_user, temporal_env, settings):
@@ -483,6 +526,8 @@ async def test_new_device_sign_in_and_two_factor_changes_send_notices(
 async def test_a_new_user_gets_the_welcome_email_without_the_password(
     make_client, make_user, temporal_env
 ):
+    """Before: the API answered the generated password. Now no password exists to leak: the
+    welcome email carries a sealed invitation link (tests/api/test_invitations.py)."""
     admin = await make_user("admin")
     async with make_client(temporal_client=temporal_env.client) as client:
         await login(client, admin)
@@ -492,11 +537,17 @@ async def test_a_new_user_gets_the_welcome_email_without_the_password(
             headers=admin.headers,
         )
         assert created.status_code == 201
-        await notices.drain()
     body = created.json()
-    welcome = await _started_email(temporal_env, f"email-welcome-{body['user']['id']}")
-    assert body["user"]["email"].encode() in welcome
-    assert body["password"].encode() not in welcome
+    assert "password" not in body and body["user"]["invitation_pending"] is True
+    welcome = [
+        w.id
+        async for w in temporal_env.client.list_workflows("WorkflowType = 'EmailWorkflow'")
+        if w.id.startswith("email-welcome-")
+    ]
+    payloads = [await _started_email(temporal_env, w) for w in welcome]
+    mine = [p for p in payloads if body["user"]["email"].encode() in p]
+    assert len(mine) == 1 and b"invitation_url" in mine[0]
+    assert b"/console/invitation?token=" not in mine[0]  # the link itself is sealed
 
 
 # 3. CORS, inspectors, OpenAPI ------------------------------------------------------------------
@@ -566,3 +617,112 @@ async def test_openapi_lists_every_error_status_as_problem_json(client):
                 assert list(content) == [PROBLEM], (method, route.path, code)
             checked += 1
     assert checked > 50
+
+
+async def test_openapi_security_names_only_what_authenticates_the_api(client):
+    """Before: every /api operation declared the console's session cookie (`wd_console`) as an
+    alternative to the bearer token, though it opens /console only (test_console_http). Tools
+    that read the document (schemathesis's ignored-auth check) sent a made-up cookie beside a
+    valid token and reported 'API accepts invalid authentication' on every staff route."""
+    spec = (await client.get("/schema/openapi.json")).json()
+    schemes = spec["components"]["securitySchemes"]
+    assert set(schemes) == {"BearerToken", "codecSession"}
+    assert schemes["codecSession"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": COOKIE,
+        "description": schemes["codecSession"]["description"],
+    }
+    assert spec["security"] == [{"BearerToken": []}]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            security = operation.get("security", spec["security"])
+            if path.startswith("/api/temporal-codec/") and path != "/api/temporal-codec/session":
+                assert security == [{"BearerToken": []}, {"codecSession": []}], path
+            else:
+                assert security in ([], [{"BearerToken": []}]), (method, path, security)
+
+
+async def test_every_json_body_refuses_unknown_fields(client):
+    """Before: three bodies (batch approval, inspection decision, mark delivered) ignored unknown
+    fields, and their schema allowed any property, so a generated key holding a NUL answered an
+    undocumented 400 where the document promised acceptance."""
+    spec = (await client.get("/schema/openapi.json")).json()
+    schemas = spec["components"]["schemas"]
+    checked = 0
+    for route in client.app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith("/api/temporal-codec/"):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            model = body_model(handler)
+            if model is None:
+                continue
+            assert model.model_config.get("extra") == "forbid", (method, route.path)
+            assert schemas[model.__name__]["additionalProperties"] is False, model.__name__
+            checked += 1
+    assert checked >= 15
+
+
+async def test_inspection_decision_rule_is_a_422_and_changes_nothing(client, logged_in, settings):
+    """Before: a condition with `unit: write_off` (the contract's cross-field rule) was a 400
+    that the document did not list for a schema-valid body; it is the route refusing: 422."""
+    staff = await logged_in("staff")
+    stored = _insert_order(settings)
+    path = f"/api/orders/{stored['order_id']}/inspection-decision"
+    refused = await client.post(
+        path, json={"unit": "write_off", "condition": "for_parts"}, headers=staff.headers
+    )
+    assert "only given when the unit is relisted" in _problem(refused, 422)["detail"]
+    missing = await client.post(path, json={"unit": "relist"}, headers=staff.headers)
+    assert "needs the condition" in _problem(missing, 422)["detail"]
+    spoofed = await client.post(path, json={"staff_id": "someone"}, headers=staff.headers)
+    _problem(spoofed, 400)  # the caller is the staff id; it is not a field
+    order = (await client.get(f"/api/orders/{stored['order_id']}", headers=staff.headers)).json()
+    assert order["status"] == "inspecting"
+
+
+async def test_date_filters_take_iso_8601_only(client, logged_in):
+    """Before: `?created_to=0.5` answered 200 (read as a Unix time), though the document says
+    date-time; `created_from` after `created_to` was a 400 the document could not promise."""
+    staff = await logged_in("staff")
+    spec = (await client.get("/schema/openapi.json")).json()
+    for path in ("/api/orders", "/api/products", "/api/shipments", "/api/inspections"):
+        params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
+        assert params["created_to"]["schema"]["format"] == "date-time"
+        assert "422" in spec["paths"][path]["get"]["responses"]
+        for bad in ("0.5", "-1", "2026-12-01", "yesterday", "2026-12-01T25:00:00Z"):
+            _problem(await client.get(path, params={"created_to": bad}, headers=staff.headers), 400)
+        backwards = {"created_from": "2026-12-02T00:00:00Z", "created_to": "2026-12-01T00:00:00Z"}
+        _problem(await client.get(path, params=backwards, headers=staff.headers), 422)
+        fine = {"created_from": "2026-12-01T09:00:00+09:00", "created_to": "2026-12-01T00:00:01Z"}
+        assert (await client.get(path, params=fine, headers=staff.headers)).status_code == 200
+
+
+async def test_no_pattern_in_the_document_admits_a_nul(client, logged_in):
+    """Found by `make fuzz`: the user email pattern admitted `a\\x00b@k`, which the parser then
+    refused with a 400 the document did not promise (its own rule admitted the address)."""
+    import re
+
+    spec = (await client.get("/schema/openapi.json")).json()
+    patterns: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("pattern"), str):
+                patterns.add(value["pattern"])
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(spec)
+    assert len(patterns) > 5
+    for pattern in patterns:
+        for probe in ("a\x00b@example.com", "ab@exa\x00mple.com", "\x00", "AB\x00C1"):
+            assert not re.search(pattern, probe), (pattern, probe)
+    admin = await logged_in("admin")
+    refused = await client.post(
+        "/api/users", json={"email": "a\x00b@example.com"}, headers=admin.headers
+    )
+    _problem(refused, 400)

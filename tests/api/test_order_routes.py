@@ -98,7 +98,12 @@ async def test_orders_list_filter_and_detail(client, staff, settings):
         headers=staff.headers,
         params={"created_from": "2999-01-01T00:00:00Z", "created_to": "2020-01-01T00:00:00Z"},
     )
-    assert backwards.status_code == 400
+    assert backwards.status_code == 422  # parses, but refused (the document lists the 422)
+    for number in ("0.5", "1700000000", "2026-12-01"):  # once read as Unix times / midnight
+        loose = await client.get(
+            "/api/orders", headers=staff.headers, params={"created_to": number}
+        )
+        assert loose.status_code == 400, number
     detail = await client.get(f"/api/orders/{stored['order_id']}", headers=staff.headers)
     assert detail.status_code == 200
     body = detail.json()
@@ -190,3 +195,22 @@ async def test_shipments_label_download_and_tracking(client, staff, settings, sa
     assert fedex_number.status_code == 409  # FedEx issues its own numbers
     detail = await client.get(f"/api/shipments/{sid}", headers=staff.headers)
     assert detail.json()["has_label"] is True and detail.json()["live"] is None
+
+
+async def test_shipments_and_the_inspection_queue_filter_by_date(client, logged_in, settings):
+    """Issue 9's search: every list filters by status and date range (orders and products in
+    the tests above; shipments and the inspection queue here)."""
+    staff = await logged_in("staff")
+    stored = _insert_order(settings)
+    window = {"created_from": "2020-01-01T00:00:00Z", "created_to": "2999-01-01T00:00:00Z"}
+    future = {"created_from": "2999-01-01T00:00:00Z"}
+    shipments = await client.get(
+        "/api/shipments", headers=staff.headers, params={"status": "in_transit", **window}
+    )
+    assert stored["shipment_id"] in [s["id"] for s in shipments.json()["items"]]
+    later = await client.get("/api/shipments", headers=staff.headers, params=future)
+    assert later.status_code == 200 and later.json()["total"] == 0
+    queue = await client.get("/api/inspections", headers=staff.headers, params=window)
+    assert stored["order_id"] in [i["order_id"] for i in queue.json()["items"]]
+    nothing = await client.get("/api/inspections", headers=staff.headers, params=future)
+    assert nothing.status_code == 200 and nothing.json()["total"] == 0

@@ -47,10 +47,15 @@ async def test_reset_by_emailed_token(make_client, make_user, temporal_env):
 
         link = unseal(email.sealed_data["reset_url"])
         token = parse_qs(urlparse(link).query)["token"][0]
-        assert urlparse(link).path == "/reset-password"  # PUBLIC_BASE_URL + the page below
+        # PUBLIC_BASE_URL + the console's page (tests/console/test_account_browser.py uses it)
+        assert urlparse(link).path == "/console/reset-password/confirm"
         page = await client.get(f"{urlparse(link).path}?{urlparse(link).query}")
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert "/api/auth/password-reset/confirm" in page.text and 'type="password"' in page.text
+        assert 'action="/console/reset-password/confirm"' in page.text
+        assert 'type="password"' in page.text and token not in page.text
+        legacy = await client.get(f"/reset-password?token={token}", follow_redirects=False)
+        assert legacy.status_code == 303  # links sent before the console page still work
+        assert legacy.headers["location"] == f"/console/reset-password/confirm?token={token}"
         assert token not in workflow_id
         history = await temporal_env.client.get_workflow_handle(workflow_id).fetch_history()
         assert token not in history.to_json()

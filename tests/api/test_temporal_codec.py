@@ -140,8 +140,9 @@ async def test_the_web_ui_origin_may_call_the_codec(client, settings) -> None:
 
 
 async def test_the_codec_cookie_authenticates_nothing_but_the_codec(client, logged_in) -> None:
-    """schemathesis's stateful run reported 2xx on staff routes sent with its own (invalid) auth
-    while it held this cookie; a valid codec cookie must not stand in for a bearer token."""
+    """A valid codec cookie must not stand in for a bearer token. (schemathesis's 'ignored auth'
+    findings were not this cookie: the document declared the console's session cookie on every
+    /api route, so it sent a made-up one beside the valid token; see test_attacks.)"""
     staff = await logged_in("staff")
     opened = await client.post("/api/temporal-codec/session", headers=staff.headers)
     assert opened.status_code == 200 and client.cookies.get(COOKIE)

@@ -44,16 +44,22 @@ async def test_create_admin(settings, migrated_db):
         await anyio.to_thread.run_sync(lambda: create_admin(settings, "x" + email, "short"))
 
 
-async def test_admin_manages_users(client, logged_in):
-    admin = await logged_in("admin")
+async def test_admin_manages_users(make_client, make_user, temporal_env):
+    async with make_client(
+        temporal_client=temporal_env.client, temporal_task_queue=f"users-{uuid.uuid4().hex[:6]}"
+    ) as client:
+        await _manage_users(client, make_user)
+
+
+async def _manage_users(client, make_user):
+    admin = await login(client, await make_user("admin"))
     email = f"new-{uuid.uuid4().hex[:8]}@theworlddoor.example"
     created = await client.post(
         "/api/users", headers=admin.headers, json={"email": email, "role": "inspector"}
     )
     assert created.status_code == 201, created.text
     body = created.json()
-    password = body["password"]
-    user_id = body["user"]["id"]
+    assert "password" not in body  # invited: the owner sets it (tests/api/test_invitations.py)
     assert body["user"]["role"] == "inspector" and "password_hash" not in str(body)
     dup = await client.post("/api/users", headers=admin.headers, json={"email": email})
     assert dup.status_code == 409
@@ -62,6 +68,8 @@ async def test_admin_manages_users(client, logged_in):
     )
     assert [u["email"] for u in listed.json()["items"]] == [email]
 
+    member = await make_user("inspector")
+    user_id, email, password = member.id, member.email, member.password
     login_new = await client.post("/api/auth/login", json={"email": email, "password": password})
     assert login_new.status_code == 200
     token = login_new.json()["access_token"]

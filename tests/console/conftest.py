@@ -5,9 +5,11 @@ Chromium missing: the browser tests skip, or fail under REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +75,11 @@ async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> A
         temporal_address=temporal_env.client.service_client.config.target_host,
         temporal_task_queue=worker.task_queue,
         public_base_url=f"http://127.0.0.1:{port}",
+        # Every browser test signs in from 127.0.0.1 on this one server: the per-client limits
+        # would be spent by the suite itself (they are tested in tests/api/test_protection.py).
+        rate_limit_two_factor=1000,
+        rate_limit_login=1000,
+        rate_limit_public=5000,
     )
     # The bucket's CORS admits the console's origin (the browser posts files straight to it).
     Storage(app_config).ensure_bucket()
@@ -231,3 +238,30 @@ async def enable_two_factor_in_process(http: Any, account: Account) -> tuple[str
     )
     confirm.raise_for_status()
     return secret, timecode
+
+
+async def until(page: Any, url: str, check: Callable[[Any], Awaitable[bool]], what: str) -> None:
+    """Reload `url` until `check(page)` holds (the workflows run in the background)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        await page.goto(url)
+        if await check(page):
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"never reached: {what}")
+
+
+async def fetch_order(page: Any, ebay_order_id: str) -> str:
+    """Staff fetch eBay orders now; the order's page once it waits for inspection."""
+    await page.goto("/console/orders")
+    await page.get_by_role("button", name="Fetch eBay orders now").click()
+    await page.get_by_text("Order sync started.").wait_for()
+
+    async def inspecting(p: Any) -> bool:
+        badges = p.locator("tbody .badge")
+        return await badges.count() == 1 and await badges.inner_text() == "inspecting"
+
+    await until(page, f"/console/orders?q={ebay_order_id}", inspecting, "order inspecting")
+    await page.get_by_role("link", name=ebay_order_id).click()
+    await page.wait_for_url(re.compile(r".*/console/orders/[0-9a-f-]{36}$"))
+    return str(page.url)

@@ -6,7 +6,6 @@ in Japanese and English are written to docs/screenshots/."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
@@ -17,7 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.console.conftest import PHONE, Tab, check_page, enable_two_factor, sign_in
+from tests.console.conftest import (
+    PHONE,
+    Tab,
+    check_page,
+    enable_two_factor,
+    fetch_order,
+    sign_in,
+    until,
+)
 from tests.workflows.test_fulfillment import import_order
 
 pytestmark = pytest.mark.timeout(300)
@@ -41,17 +48,6 @@ async def today(page: Any) -> dict[str, int]:
         cell = page.locator(f"#count-{name} strong")
         found[name] = int(await cell.inner_text()) if await cell.count() else 0
     return found
-
-
-async def until(page: Any, url: str, check: Callable[[Any], Awaitable[bool]], what: str) -> None:
-    """Reload `url` until `check(page)` holds (the workflows run in the background)."""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        await page.goto(url)
-        if await check(page):
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"never reached: {what}")
 
 
 def has_text(text: str) -> Callable[[Any], Awaitable[bool]]:
@@ -265,16 +261,7 @@ async def test_cancel_an_order_with_a_reason(open_tab, make_user, clean_sandbox,
     tab: Tab = await open_tab("en")
     page = tab.page
     await sign_in(tab, await make_user("staff"))
-    await page.goto("/console/orders")
-    await page.get_by_role("button", name="Fetch eBay orders now").click()
-    await page.get_by_text("Order sync started.").wait_for()
-
-    async def inspecting(p: Any) -> bool:
-        badges = p.locator("tbody .badge")
-        return await badges.count() == 1 and await badges.inner_text() == "inspecting"
-
-    await until(page, f"/console/orders?q={ebay_order_id}", inspecting, "order inspecting")
-    await page.get_by_role("link", name=ebay_order_id).click()
+    await fetch_order(page, ebay_order_id)
     await page.get_by_role("button", name="Cancel and refund").click()
     assert await page.locator("#e-reason").inner_text() == "This field is required."
     await page.get_by_label("Reason (sent with the refund)").fill("Out of stock at the warehouse")

@@ -18,6 +18,13 @@ OPEN = {
     ("GET", "/console/login/two-factor"),
     ("POST", "/console/login/two-factor"),
     ("GET", "/console/lang"),
+    # the pages the emailed links open (the token is the credential) and the reset request
+    ("GET", "/console/invitation"),
+    ("POST", "/console/invitation"),
+    ("GET", "/console/reset-password"),
+    ("POST", "/console/reset-password"),
+    ("GET", "/console/reset-password/confirm"),
+    ("POST", "/console/reset-password/confirm"),
     ("GET", "/console/static/{file_path:path}"),
     ("GET", "/_docs/{file_path:path}"),
 }
@@ -61,13 +68,13 @@ async def test_console_routes_are_open_sign_in_steps_or_guarded(client):
     [
         (
             "inspector",
-            ["/console", "/console/orders", "/console/inspections"],
+            ["/console", "/console/orders", "/console/inspections", "/console/account"],
             ["/console/products", "/console/listings", "/console/shipments", "/console/operations"],
         ),
         (
             "staff",
-            ["/console/products", "/console/listings", "/console/shipments"],
-            ["/console/operations"],
+            ["/console/products", "/console/listings", "/console/shipments", "/console/account"],
+            ["/console/operations", f"/console/operations/users/{uuid.uuid4()}"],
         ),
         ("admin", ["/console/operations", "/console/products", "/console/inspections"], []),
     ],

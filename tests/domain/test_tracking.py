@@ -33,3 +33,16 @@ def test_unread_domestic_tracking_closes_after_the_days() -> None:
 
     assert not closes_without_scan(4.9, 5) and closes_without_scan(5, 5)
     assert not closes_without_scan(100, 0)  # 0: staff close it
+
+
+def test_a_parcel_is_late_after_its_promised_day_in_japan():
+    from datetime import UTC, datetime
+
+    from domain.tracking import days_late, due_date
+
+    # 16:00 UTC on 1 Dec is 01:00 on 2 Dec in Japan: the promise counts from 2 Dec.
+    handed = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+    assert str(due_date(handed, 3)) == "2026-12-05"
+    assert days_late(handed, 3, datetime(2026, 12, 5, 14, 59, tzinfo=UTC)) == 0  # 23:59 JST
+    assert days_late(handed, 3, datetime(2026, 12, 5, 15, 0, tzinfo=UTC)) == 1  # 00:00 JST, 6th
+    assert days_late(handed, 0, datetime(2026, 12, 1, 16, 0, tzinfo=UTC)) == 0

@@ -66,3 +66,5 @@ async def test_a_business_day_keeps_its_invariants(
     names = {f"{c.step}: {c.what}" for c in checks}
     assert {"sale: label bought = quote chosen", "ledger: duplicates"} <= names
     assert any(c.step == "documents" and c.ok for c in checks), table(checks)
+    evidence = [c for c in checks if c.what.startswith("inspection evidence")]
+    assert len(evidence) == 3 and all(c.ok for c in evidence), table(checks)

@@ -291,3 +291,36 @@ def test_every_documented_label_stock_is_answered(http, settings):
         body["requestedShipment"]["labelSpecification"]["labelStockType"] = stock
         reply = http.post(SHIP, json=body)
         assert reply.status_code == 200, (stock, reply.text)
+
+
+def test_track_answers_up_to_30_numbers_in_one_request(http, settings, clean_sandbox):
+    """FedEx's spec: `trackingInfo` takes at most 30 numbers; each gets its own result, an
+    unknown one its own error."""
+    numbers = [
+        http.post(SHIP, json=_ship(settings)).json()["output"]["transactionShipments"][0][
+            "masterTrackingNumber"
+        ]
+        for _ in range(2)
+    ]
+    unknown = "794600000000"
+    asked = [numbers[0], unknown, numbers[1]]
+    reply = http.post(
+        TRACK,
+        json={
+            "includeDetailedScans": False,
+            "trackingInfo": [{"trackingNumberInfo": {"trackingNumber": n}} for n in asked],
+        },
+    )
+    assert reply.status_code == 200, reply.text
+    results = {r["trackingNumber"]: r["trackResults"][0] for r in _output(reply)}
+    assert list(results) == asked
+    assert results[unknown]["error"]["code"] == "TRACKING.TRACKINGNUMBER.NOTFOUND"
+    assert all("error" not in results[n] for n in numbers)
+    too_many = [{"trackingNumberInfo": {"trackingNumber": numbers[0]}}] * 31
+    refused = http.post(TRACK, json={"includeDetailedScans": False, "trackingInfo": too_many})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "TRACKING.TRACKINGNUMBER.LIMITEXCEEDED"
+
+
+def _output(reply: httpx.Response) -> list[dict[str, Any]]:
+    return reply.json()["output"]["completeTrackResults"]

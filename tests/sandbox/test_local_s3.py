@@ -13,8 +13,7 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from adapters.s3 import Storage
-from sandbox.local_s3 import LocalS3, s3_client
-from sandbox.server import free_port, free_port_block
+from sandbox.local_s3 import LocalS3, free_port, free_port_block, s3_client
 
 
 @pytest.fixture
@@ -52,6 +51,7 @@ def test_argv_pins_every_listener_and_turns_telemetry_off(settings):
     assert flags["dir"] == "." and flags["s3.config"] == "identities.json"  # cwd: var/s3
 
 
+@pytest.mark.integration  # starts and kills a server process of its own
 @pytest.mark.parametrize("how", ["sigterm", "kill -9"])
 def test_objects_and_versions_survive_a_restart(own_server, how):
     storage = Storage(own_server.settings)

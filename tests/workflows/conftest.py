@@ -43,13 +43,49 @@ async def ts_worker(
 
 async def record_history(handle, name: str) -> None:
     """With RECORD_HISTORIES=1, save a finished workflow's history under tests/histories/ so
-    the replay test (tests/workflows/test_replay.py) can prove later code still replays it."""
+    the replay test (tests/workflows/test_replay.py) can prove later code still replays it.
+
+    Payloads are saved decrypted: the test run's key is made per run (var/), so a history kept
+    encrypted would not replay in the next run; the replayer's codec passes plain payloads."""
     import os
     from pathlib import Path
 
     if os.environ.get("RECORD_HISTORIES") != "1":
         return
     history = await handle.fetch_history()
+    await decrypt_payloads(history, handle._client.data_converter.payload_codec)
     target = Path(__file__).parent.parent / "histories" / f"{name}.json"
     target.parent.mkdir(exist_ok=True)
     target.write_text(history.to_json())
+
+
+async def decrypt_payloads(history, codec) -> None:
+    """Every payload of the history in plain JSON: the session's encryption key is thrown away
+    with the session, and the replay test must read the history later (the production converter
+    passes plain payloads)."""
+    from temporalio.api.common.v1 import Payload
+
+    if codec is None:
+        return
+    found: list[Payload] = []
+
+    def visit(message) -> None:
+        for field, value in message.ListFields():
+            if field.message_type is None:
+                continue
+            if field.message_type.GetOptions().map_entry:
+                items = list(value.values())
+            elif field.is_repeated:
+                items = list(value)
+            else:
+                items = [value]
+            for item in items:
+                if isinstance(item, Payload):
+                    found.append(item)
+                elif hasattr(item, "ListFields"):
+                    visit(item)
+
+    for event in history.events:
+        visit(event)
+    for payload, plain in zip(found, await codec.decode(found), strict=True):
+        payload.CopyFrom(plain)

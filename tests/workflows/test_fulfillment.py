@@ -106,7 +106,7 @@ def import_order(sandbox, sku: str, **spec: Any) -> str:
 async def start(worker, ebay_order_id: str, **options: Any) -> WorkflowHandle:
     return await worker.client.start_workflow(
         OrderFulfillmentWorkflow.run,
-        FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600, **options),
+        FulfillOrder(ebay_order_id=ebay_order_id, **{"tracking_poll_seconds": 3600, **options}),
         id=fulfillment_workflow_id(ebay_order_id),
         task_queue=worker.task_queue,
     )
@@ -207,7 +207,7 @@ async def test_international_order_from_import_to_delivered(
 
     sku = make_product(settings)
     ebay_order_id = import_order(sandbox, sku, country_code="US", buyer_email="pat@example.com")
-    # one tracking check per run: the refresh after FedEx's advance continues as new
+    # one tracking signal per run: the tracker's first one continues as new
     handle = await start(worker, ebay_order_id, polls_per_run=1)
     status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
     # the step is set before the activity that writes it to the order row finishes
@@ -231,15 +231,17 @@ async def test_international_order_from_import_to_delivered(
         )
     assert "too late" in str(err.value.cause)
 
-    advance = await call(
-        "POST",
-        f"{sandbox.base_url}/_sandbox/fedex/advance",
-        json={"tracking_number": status.tracking_number, "to": "delivered"},
+    # The carrier scans the parcel; the scheduled tracker (batched) tells the order, which
+    # handles one signal per run (polls_per_run=1) and continues as new.
+    await carrier_moves(worker, sandbox, status.tracking_number, "in_transit")
+    await wait_for(
+        handle, lambda s: s.tracking_status == "in_transit", "tracker's in_transit signal"
     )
-    advance.raise_for_status()
-    await handle.signal(OrderFulfillmentWorkflow.tracking_refresh)
+    await carrier_moves(worker, sandbox, status.tracking_number, "delivered")
     result = await handle.result()
     assert result.outcome == "completed" and result.tracking_number == status.tracking_number
+    # the order never tracked its parcel itself: only the tracker's two batched requests did
+    assert sandbox.ctx.ledger.count("fedex", "tracked", status.tracking_number) == 2
 
     ledger = sandbox.ctx.ledger
     assert ledger.count("ebay", "fulfillment", ebay_order_id) == 1
@@ -269,10 +271,30 @@ async def test_international_order_from_import_to_delivered(
     assert await order_family(worker.client, ebay_order_id, family) == family
 
     first_run = worker.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
-    await record_history(first_run, "order_delivered")  # first run: up to continue-as-new
-    await record_history(latest, "order_tracking_resumed")
+    # first run: up to continue-as-new (order_delivered.json is the same before batched tracking)
+    await record_history(first_run, "order_delivered_batched")
+    await record_history(latest, "order_tracking_resumed_batched")
     await record_history(
         worker.client.get_workflow_handle(label_workflow_id(result.shipment_id)), "label_fedex"
+    )
+
+
+async def carrier_moves(worker, sandbox, tracking_number: str, to: str) -> None:
+    """The parcel moves on FedEx's side, then the `tracking-refresh` schedule's run."""
+    from workflows.contracts.ops import TrackingRefreshInput
+    from workflows.scheduled import TrackingRefreshWorkflow
+
+    advance = await call(
+        "POST",
+        f"{sandbox.base_url}/_sandbox/fedex/advance",
+        json={"tracking_number": tracking_number, "to": to},
+    )
+    advance.raise_for_status()
+    await worker.client.execute_workflow(
+        TrackingRefreshWorkflow.run,
+        TrackingRefreshInput(),
+        id=f"tracking-refresh-{uuid.uuid4().hex[:8]}",
+        task_queue=worker.task_queue,
     )
 
 
@@ -281,7 +303,14 @@ async def test_domestic_order_through_yamato_csv_handoff(worker, settings, sandb
 
     sku = make_product(settings)
     ebay_order_id = import_order(sandbox, sku, domestic=True, buyer_email="taro@example.jp")
-    handle = await start(worker, ebay_order_id, preferred_carrier="yamato", max_tracking_polls=1)
+    # left in transit a second after shipping: Yamato's page is not read, nothing signals
+    handle = await start(
+        worker,
+        ebay_order_id,
+        preferred_carrier="yamato",
+        tracking_poll_seconds=1,
+        max_tracking_polls=1,
+    )
     status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
     await inspect(worker, status.order_id, passed=True)
     status = await wait_for(handle, lambda s: s.step == "labelling" and s.shipment_id, "labelling")
@@ -323,7 +352,7 @@ async def test_domestic_order_through_yamato_csv_handoff(worker, settings, sandb
     assert sandbox.ctx.ledger.count("ebay", "fulfillment", ebay_order_id) == 1
     assert await emails(sandbox, "shipping_notification", ebay_order_id) == 1
     assert order_row(settings, ebay_order_id).status == "shipped"
-    await record_history(handle, "order_domestic_in_transit")
+    await record_history(handle, "order_domestic_in_transit_batched")
     await record_history(label, "label_yamato_handoff")
 
 

@@ -26,12 +26,19 @@ REQUIRED = (
     "order_cancelled_by_staff",
     "order_delivered",
     "order_tracking_resumed",
+    "order_delivered_batched",
+    "order_tracking_resumed_batched",
+    "tracking_refresh_batched",
+    "order_domestic_in_transit_batched",
     "label_fedex",
     "order_domestic_in_transit",
     "label_yamato_handoff",
     "label_sagawa_history",
     "inspection_update_after_wft_timeout",
     "inspection_update_beside_timer",
+    "listing_change_push",
+    "listing_change_end",
+    "listing_change_relist",
 )
 
 

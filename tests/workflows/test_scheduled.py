@@ -260,4 +260,4 @@ async def test_tracking_refresh_updates_the_projection(worker, clean_sandbox, se
     with session_scope(settings) as session:
         row = session.get(Shipment, shipment.id)
         assert row.status == "delivered" and row.events
-    await record_history(handle, "tracking_refresh")
+    await record_history(handle, "tracking_refresh_batched")

@@ -6,6 +6,7 @@ IDs: `order_id` is our database `Order.id` (a UUID string); `ebay_order_id` is e
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -21,6 +22,7 @@ from domain.stock import (
     RefundTiming,
     UnitDisposition,
 )
+from workflows.contracts.label import TrackingSnapshot
 
 FULFILLMENT_WORKFLOW = "OrderFulfillmentWorkflow"
 
@@ -71,6 +73,10 @@ class FulfillmentResume(BaseModel):
     tracking_number: str
     inspection_passed: bool = True
     polls: int = 0
+    deadline: datetime | None = None  # batched tracking: left in transit after this time
+    tracking_status: str = ""  # the last status handled, for the next run's `status` query
+    pending: list[TrackingSnapshot] = Field(default_factory=list)  # signalled, not yet handled
+    refresh_pending: bool = False  # a `tracking_refresh` without status, not yet handled
 
 
 class FulfillOrder(BaseModel):
@@ -78,11 +84,13 @@ class FulfillOrder(BaseModel):
 
     ebay_order_id: str
     staff_email: str = STAFF_NOTIFICATION_EMAIL
+    # Batched tracking (the `tracking-refresh` schedule signals the order): the order is left in
+    # transit `tracking_poll_seconds` x `max_tracking_polls` after shipping (a week) without a
+    # delivery, and continues as new after `polls_per_run` tracking signals. Runs from before
+    # the `batched-tracking` patch poll every `tracking_poll_seconds` instead.
     tracking_poll_seconds: float = Field(default=6 * 3600, gt=0)
-    max_tracking_polls: int = Field(
-        default=28, ge=1
-    )  # ~1 week at 6 h; the order is then left in transit
-    polls_per_run: int = Field(default=50, ge=1)  # continue-as-new after this many polls
+    max_tracking_polls: int = Field(default=28, ge=1)
+    polls_per_run: int = Field(default=50, ge=1)
     inspection_escalation_hours: float = Field(default=24, gt=0)
     max_transit_days: int = Field(default=7, ge=1)
     preferred_carrier: str = ""

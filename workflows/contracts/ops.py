@@ -101,12 +101,15 @@ class TrackingChange(BaseModel):
     shipment_id: str
     tracking_number: str
     status: str
+    delivered: bool = False
+    last_event: str = ""
 
 
 class RefreshedTracking(BaseModel):
     checked: int
     changed: list[TrackingChange] = Field(default_factory=list)
     errors: int = 0
+    carrier_calls: int = 0  # tracking requests made (FedEx batches 30 numbers a request)
     next_after_id: str = ""  # empty when done
 
 
@@ -115,6 +118,7 @@ class TrackingRefreshResult(BaseModel):
     changed: int
     signalled: int
     errors: int
+    carrier_calls: int = 0
 
 
 # --- inventory sync ---------------------------------------------------------------------------

@@ -100,3 +100,33 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Bulk listing: the batch page's bar follows the batch workflow's progress query (through the
+// console's JSON route) every second until every product is listed or failed.
+async function followBatch(box) {
+  const bar = box.querySelector("progress");
+  const text = box.querySelector("[data-progress-text]");
+  const words = (p) => box.dataset.words
+    .replace("%(done)s", p.done).replace("%(failed)s", p.failed).replace("%(total)s", p.total);
+  for (;;) {
+    try {
+      const response = await fetch(box.dataset.progress, { credentials: "same-origin" });
+      const p = await response.json();
+      if (!response.ok) throw new Error(p.detail || response.statusText);
+      bar.max = p.total;
+      bar.value = p.done + p.failed;
+      text.textContent = words(p);
+      if (p.done + p.failed >= p.total) {
+        box.dataset.state = "finished";
+        return;
+      }
+    } catch (error) {
+      text.textContent = error.message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const box of document.querySelectorAll("[data-batch]")) followBatch(box);
+});

@@ -163,7 +163,19 @@ def test_server_errors_are_retryable(fedex: FedexCarrier, clean_sandbox, status:
     assert fedex.rate(request())  # the next call goes through
 
 
-def test_429_keeps_retry_after(fedex: FedexCarrier, clean_sandbox) -> None:
+def test_429_is_absorbed_after_its_retry_after(fedex: FedexCarrier, clean_sandbox) -> None:
+    """The shared quota pauses for FedEx's Retry-After and the call goes through."""
+    fedex.check_credentials()
+    assert fedex.quota is not None
+    before = fedex.quota.absorbed_429
+    faults(clean_sandbox, {"rate_limit_rate": 1.0, "retry_after": 1, "times": 1})
+    assert fedex.rate(request())
+    assert fedex.quota.absorbed_429 == before + 1
+
+
+def test_429_keeps_retry_after_without_a_quota(settings, clean_sandbox) -> None:
+    fedex = FedexCarrier(settings.model_copy(update={"fedex_calls_per_second": 0}))
+    assert fedex.quota is None
     fedex.check_credentials()
     faults(clean_sandbox, {"rate_limit_rate": 1.0, "retry_after": 7, "times": 1})
     with pytest.raises(RateLimitedError) as err:
@@ -223,3 +235,13 @@ def test_fedex_status_codes_are_normalized(code: str, status: TrackingStatus) ->
     from adapters.carriers.fedex import STATUS_BY_CODE
 
     assert STATUS_BY_CODE[code] == status
+
+
+def test_track_many_asks_30_numbers_a_request(fedex: FedexCarrier, clean_sandbox) -> None:
+    labels = [fedex.ship(request()).tracking_number for _ in range(2)]
+    unknown = "794600000000"
+    asked = [*labels * 15, unknown, labels[0]]  # 32 numbers: two requests (30 + 2)
+    found = fedex.track_many(asked)
+    assert clean_sandbox.ctx.ledger.count("fedex", "track_call") == 2
+    assert all(found[n].status == TrackingStatus.pending for n in labels)
+    assert isinstance(found[unknown], PermanentError)

@@ -87,6 +87,13 @@ from workflows.contracts.listing import (
     PutInventoryItem,
     SetProductStatus,
 )
+from workflows.contracts.listing_change import (
+    END_LISTING_ACTIVITY,
+    PUSH_OFFER_ACTIVITY,
+    RELIST_ACTIVITY,
+    OfferPush,
+    OfferPushed,
+)
 
 QUOTES = [
     Quote(
@@ -301,6 +308,21 @@ class FakeActivities:
     @activity.defn(name=PUBLISH_OFFER_ACTIVITY)
     async def publish_offer(self, request: PublishOffer) -> str:
         self._note(PUBLISH_OFFER_ACTIVITY, request)
+        return "listing-1"
+
+    @activity.defn(name=PUSH_OFFER_ACTIVITY)
+    async def push_offer(self, request: OfferPush) -> OfferPushed:
+        self._note(PUSH_OFFER_ACTIVITY, request)
+        return OfferPushed(sku="CAM-1", quantity=2, price_usd="129.00")
+
+    @activity.defn(name=END_LISTING_ACTIVITY)
+    async def end_listing(self, ref: ProductRef) -> str:
+        self._note(END_LISTING_ACTIVITY, ref)
+        return "listing-1"
+
+    @activity.defn(name=RELIST_ACTIVITY)
+    async def relist(self, ref: ProductRef) -> str:
+        self._note(RELIST_ACTIVITY, ref)
         return "listing-1"
 
     def all(self) -> list[Any]:

@@ -23,7 +23,7 @@ from workflows.contracts.fulfillment import (
     FulfillOrder,
 )
 from workflows.contracts.inspection import InspectionSubmission, inspection_workflow_id
-from workflows.contracts.label import BUY_LABEL_ACTIVITY, label_workflow_id
+from workflows.contracts.label import BUY_LABEL_ACTIVITY, TrackingSnapshot, label_workflow_id
 from workflows.fulfillment import OrderFulfillmentWorkflow
 from workflows.inspection import InspectionWorkflow
 from workflows.label import LabelWorkflow
@@ -207,6 +207,11 @@ async def test_cancel_is_refused_once_the_label_stage_started(world: FakeWorld) 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(OrderFulfillmentWorkflow.cancel, CancelOrder(reason="late"))
     assert "too late to cancel" in str(refused.value.cause)
+    # the tracker's news, kept until the order reaches the tracking stage
+    await handle.signal(
+        OrderFulfillmentWorkflow.tracking_refresh,
+        TrackingSnapshot(status="delivered", delivered=True),
+    )
     await world.env.fast_forward(label, timedelta(hours=1, minutes=1))
     result = await handle.result()
     assert result.outcome == "completed"

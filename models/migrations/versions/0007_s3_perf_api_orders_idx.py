@@ -3,8 +3,8 @@
 The order list (`GET /api/orders`) sorts by created_at descending, then ebay_order_id; without
 this index every page sorted the whole table.
 
-Revision ID: 0006_s3_perf_api_orders_idx
-Revises: 0005_stock_movements
+Revision ID: 0007_s3_perf_api_orders_idx
+Revises: 0006_invitations
 Create Date: 2026-12-02 07:30:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0006_s3_perf_api_orders_idx"
-down_revision: str | None = "0005_stock_movements"
+revision: str = "0007_s3_perf_api_orders_idx"
+down_revision: str | None = "0006_invitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,156 @@
+"""The shape of an order, read from the histories of a real run: what every workflow of its family
+did, in order (activities, timers, children, upserts, patches, updates and signals it waited for,
+continue-as-new), and what it costs in Temporal actions and history events.
+
+The ceiling workflow (`bench/bare.py` ShapeWorkflow) replays such a shape with no-op activities,
+so the ceiling has the same children, activities, timers, updates and signals as the real order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio.api.enums.v1 import EventType
+
+CHANGE_VERSION = "TemporalChangeVersion"
+"""The search attribute the SDK upserts for a patch (the `patch` step makes it again)."""
+
+ACTION_KINDS = ("starts", "activities", "timers", "signals", "updates", "upserts")
+"""The units Temporal Cloud bills, as the issue counts them (queries from the driver aside)."""
+
+
+class Step(BaseModel):
+    """One thing a workflow did. `kind`: activities (n in parallel), upsert, patch,
+    timer_start / timer_fire / timer_cancel (timer `n`), child (its shape), update (`n`
+    activities in its handler), signal, continue_as_new."""
+
+    kind: str
+    n: int = 1
+    seconds: float = 0.0
+    child: Shape | None = None
+
+
+class Shape(BaseModel):
+    steps: list[Step] = Field(default_factory=list)
+
+    def waits(self) -> list[str]:
+        """The updates and signals this workflow waits for, in order (the driver sends them)."""
+        return [s.kind for s in self.steps if s.kind in ("update", "signal")]
+
+    def children(self) -> list[Shape]:
+        return [s.child for s in self.steps if s.kind == "child" and s.child is not None]
+
+
+def shape_of(runs: dict[str, list[Any]], workflow_id: str) -> Shape:
+    """The shape of `workflow_id` from `runs` (workflow id -> its runs' histories, oldest
+    first), children included."""
+    shape = Shape()
+    for history in runs[workflow_id]:
+        shape.steps += _steps(history, runs)
+    return shape
+
+
+def _steps(history: Any, runs: dict[str, list[Any]]) -> list[Step]:
+    steps: list[Step] = []
+    open_update: Step | None = None
+    timers: dict[str, int] = {}
+    for event in history.events:
+        kind = event.event_type
+        if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            if open_update is not None:
+                open_update.n += 1
+            elif steps and steps[-1].kind == "activities" and _same_task(history, event):
+                steps[-1].n += 1
+            else:
+                steps.append(Step(kind="activities"))
+        elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
+            if CHANGE_VERSION not in fields.indexed_fields:
+                steps.append(Step(kind="upsert"))
+        elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+            steps.append(Step(kind="patch"))
+        elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
+            attrs = event.timer_started_event_attributes
+            timers[attrs.timer_id] = len(timers)
+            seconds = attrs.start_to_fire_timeout.ToTimedelta().total_seconds()
+            steps.append(Step(kind="timer_start", n=timers[attrs.timer_id], seconds=seconds))
+        elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
+            timer = timers[event.timer_fired_event_attributes.timer_id]
+            steps.append(Step(kind="timer_fire", n=timer))
+        elif kind == EventType.EVENT_TYPE_TIMER_CANCELED:
+            timer = timers[event.timer_canceled_event_attributes.timer_id]
+            steps.append(Step(kind="timer_cancel", n=timer))
+        elif kind == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+            child_id = event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+            steps.append(Step(kind="child", child=shape_of(runs, child_id)))
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            steps.append(Step(kind="signal"))
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            open_update = Step(kind="update", n=0)
+            steps.append(open_update)
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+            open_update = None
+        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            steps.append(Step(kind="continue_as_new"))
+    return steps
+
+
+def _same_task(history: Any, event: Any) -> bool:
+    """The previous command event came from the same workflow task (no task in between)."""
+    before = history.events[event.event_id - 2]
+    return before.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+
+
+def actions_of(histories: list[Any]) -> dict[str, int]:
+    """Temporal actions and history events of these runs: starts (runs and children), activity
+    attempts, timers, signals received, updates, search-attribute upserts (the SDK's
+    `TemporalChangeVersion` upsert of a patch included: it is billed too)."""
+    count: Counter[str] = Counter()
+    for history in histories:
+        for event in history.events:
+            count["events"] += 1
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                count["starts"] += 1
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                count["activities"] += 1  # every attempt is billed
+            elif kind == EventType.EVENT_TYPE_TIMER_STARTED:
+                count["timers"] += 1
+            elif kind in (
+                EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+                EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
+            ):
+                count["signals"] += 1
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+                count["updates"] += 1
+            elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+                count["upserts"] += 1
+            elif kind == EventType.EVENT_TYPE_MARKER_RECORDED:
+                count["markers"] += 1
+    count["actions"] = sum(count[k] for k in ACTION_KINDS)
+    return dict(count)
+
+
+async def family_histories(client: Any, ebay_order_id: str, expected_runs: int) -> dict[str, list]:
+    """Every run of an order's family (`OrderId = ...`), by workflow id, oldest run first.
+    Visibility is eventually consistent: asks again until `expected_runs` are listed."""
+    import asyncio
+
+    found: list[Any] = []
+    for _ in range(100):
+        found = [e async for e in client.list_workflows(f'OrderId = "{ebay_order_id}"')]
+        if len(found) >= expected_runs:
+            break
+        await asyncio.sleep(0.1)
+    runs: dict[str, list[tuple[Any, Any]]] = {}
+    for execution in found:
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        runs.setdefault(execution.id, []).append(
+            (execution.start_time, await handle.fetch_history())
+        )
+    return {wid: [h for _, h in sorted(r, key=lambda x: x[0])] for wid, r in runs.items()}
+
+
+Step.model_rebuild()
