@@ -422,6 +422,7 @@ async def regenerate_recovery_codes(
             session.add(row)
 
     await in_session(settings, run)
+    await _publish(request, settings, user.id)  # GET /me counts the codes from the snapshot
     notices.notice(
         request,
         to_email=user.email,
