@@ -20,7 +20,7 @@ def dummy_hash() -> str:
     """Verified against when the email is unknown, so both paths cost one Argon2 verification.
     Made on first use, not at import (an Argon2 hash is half a second of start-up); the API
     makes it in the background as it starts (`warm_up`)."""
-    return _passwords.hash(secrets.token_urlsafe(16))
+    return PasswordHash((Argon2Hasher(),)).hash(secrets.token_urlsafe(16))  # as _passwords
 
 
 async def warm_up() -> None:
