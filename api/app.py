@@ -38,6 +38,7 @@ from api.metrics import build_metrics_handler, request_metrics_config
 from api.openapi_document import complete_openapi
 from api.request_log import RequestLogMiddleware, add_request_id, errors_as_responses
 from api.routes import build_routers
+from api.security import passwords
 from api.security.notices import SETTINGS_STATE, TEMPORAL_STATE
 from api.security.ratelimit import client_identifier, limiter
 from api.security.tokens import PUBLIC_PATHS, TokenIssuer, build_jwt_auth
@@ -135,10 +136,12 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         # In the background and tolerant: the API serves (and /api/ready says "temporal
         # failing") before Temporal is up; routes that need it connect on first use.
         warm_up = asyncio.create_task(temporal.warm_up())
+        dummy_hash = asyncio.create_task(passwords.warm_up())  # off the start-up path
         try:
             yield
         finally:
             warm_up.cancel()
+            dummy_hash.cancel()
 
     app = Litestar(
         route_handlers=[

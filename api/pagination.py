@@ -48,8 +48,13 @@ class Page(BaseModel, Generic[T]):
 
 def contains(column: Any, text: str) -> Any:
     """Case-insensitive "contains" with `%` and `_` taken literally."""
+    return column.ilike(contains_pattern(text), escape="\\")
+
+
+def contains_pattern(text: str) -> str:
+    """The LIKE pattern of `contains` (for a statement that takes it as a bound parameter)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")
+    return f"%{escaped}%"
 
 
 ISO_DATETIME = re.compile(
@@ -79,7 +84,7 @@ def _moment(name: str, text: str | None) -> datetime | None:
     try:
         if not ISO_DATETIME.fullmatch(text):
             raise ValueError(text)
-        return _utc(datetime.fromisoformat(text.replace("z", "Z")))
+        return utc(datetime.fromisoformat(text.replace("z", "Z")))
     except ValueError:
         raise ValidationException(
             detail=f"{name} must be an ISO 8601 date and time, e.g. 2026-12-01T09:00:00Z"
@@ -102,11 +107,12 @@ RANGE_ERRORS = {"errors": (422,)}
 def in_range(query: Any, column: Any, start: datetime | None, end: datetime | None) -> Any:
     """Rows whose `column` is within [start, end]; a time without zone is taken as UTC."""
     if start is not None:
-        query = query.where(column >= _utc(start))
+        query = query.where(column >= utc(start))
     if end is not None:
-        query = query.where(column <= _utc(end))
+        query = query.where(column <= utc(end))
     return query
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
+    """A time without zone taken as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -79,12 +79,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--bulk-items", type=int, default=1000)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--api-rounds", type=int, default=3, help="interleaved wrk rounds")
+    parser.add_argument("--api-seconds", type=float, default=5, help="each wrk run")
+    parser.add_argument("--install", action="store_true", help="also time a new .venv install")
     args = parser.parse_args()
     started = time.perf_counter()
-    from bench import api_bench
+    from bench import api_bench, startup_bench
 
-    results = api_bench.run(args.requests)
+    results = api_bench.run(args.api_rounds, args.api_seconds)
+    results |= startup_bench.run(install=args.install)
     with tempfile.TemporaryDirectory(prefix="worlddoor-bench-") as var_dir:
         _environment(var_dir)
         results |= asyncio.run(workflow_benchmarks(args.orders, args.bulk_items))

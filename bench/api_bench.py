@@ -1,171 +1,293 @@
-"""API latency and throughput as a ratio of a bare Litestar route, both served by uvicorn in
-their own process and loaded the same way from this one."""
+"""The staff API under `wrk`: `/api/health` (the ceiling: same server, same middleware, no auth,
+no store, no database) against `GET /api/auth/me` and `GET /api/orders?limit=20` with a bearer
+token, on the real app as `worlddoor api` serves it, on PostgreSQL (a fresh database holding
+`orders` orders) and Redis. Ceiling and targets are measured in the same run, interleaved, and
+repeated; the figures are medians of the rounds. Then the same with `worlddoor api --workers 2`.
+
+Nothing here asserts a time; it prints the table and writes bench/results/api.json."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from bench import wrk
 from bench.util import free_port, wait_http
 
 ROOT = Path(__file__).parent.parent
+RESULTS = ROOT / "bench" / "results" / "api.json"
+EMAIL = "bench-staff@theworlddoor.example"
+PASSWORD = "bench password, long enough"
+HEALTH = "/api/health"
+TARGETS = {"me": "/api/auth/me", "orders": "/api/orders?limit=20"}
+DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 
-@dataclass
-class LoadResult:
-    requests: int
-    seconds: float
-    p50_ms: float
-    p95_ms: float
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
+class Skip(Exception):
+    """A service the benchmark needs is missing; the message says which."""
 
 
-async def load(url: str, headers: dict[str, str], requests: int, concurrency: int) -> LoadResult:
-    latencies: list[float] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(requests):
-        queue.put_nowait(i)
+def prepare(orders: int) -> None:
+    """In the API's environment (run as a subprocess): migrate, one staff account, `orders`
+    orders with distinct creation times."""
+    from datetime import UTC, datetime, timedelta
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            queue.get_nowait()
-            start = time.perf_counter()
-            response = await client.get(url, headers=headers)
-            latencies.append((time.perf_counter() - start) * 1000)
-            if response.status_code != 200:
-                raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:200]}")
+    import sqlalchemy as sa
 
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        await client.get(url, headers=headers)  # warm-up
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return LoadResult(
-        requests=requests,
-        seconds=elapsed,
-        p50_ms=statistics.median(latencies),
-        p95_ms=latencies[int(len(latencies) * 0.95) - 1],
-    )
+    from api.accounts import create_user
+    from config import get_settings
+    from models import Order, Role
+    from models.db import get_engine, table_of
+    from models.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings)
+    create_user(settings, EMAIL, PASSWORD, Role.staff, full_name="Bench Staff")
+    start = datetime.now(UTC) - timedelta(days=365)
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "ebay_order_id": f"BENCH-{i:06d}",
+            "buyer_username": f"buyer{i % 997}",
+            "buyer_name": f"Buyer {i % 997}",
+            "buyer_email": f"buyer{i % 997}@example.com",
+            "ship_to": {"city": "Berlin", "country_code": "DE"},
+            "line_items": [{"sku": f"SKU-{i % 50:04d}", "quantity": 1}],
+            "total_value": "120.00",
+            "total_currency": "USD",
+            "status": "received",
+            "workflow_id": f"order-BENCH-{i:06d}",
+            "cancel_reason": "",
+            "created_at": start + timedelta(minutes=i),
+            "updated_at": start + timedelta(minutes=i),
+        }
+        for i in range(orders)
+    ]
+    engine = get_engine(settings)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(table_of(Order)), rows)
+    if engine.dialect.name == "postgresql":  # as autovacuum leaves a table in steady use
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE orders"))
 
 
-def _env(var_dir: str, port: int) -> dict[str, str]:
+@contextmanager
+def database(base_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for the run, dropped afterwards."""
+    import psycopg
+
+    if not base_url.startswith("postgresql"):
+        raise Skip(f"DATABASE_URL is not PostgreSQL ({base_url.split(':', 1)[0]})")
+    name = f"worlddoor_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(base_url, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        raise Skip(f"PostgreSQL at {base_url} does not answer: {exc}") from exc
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield base_url.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def check_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise Skip(f"Redis at {url} does not answer: {exc}") from exc
+
+
+def api_env(var_dir: str, database_url: str, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "APP_ENV"))}
     env.update(
         {
             "APP_ENV": "development",
             "WORLDDOOR_VAR_DIR": var_dir,
-            "API_PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_API": "100000000",
-            "RATE_LIMIT_PUBLIC": "100000000",
-            "RATE_LIMIT_LOGIN": "100000000",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "STORE_NAMESPACE": f"bench{uuid.uuid4().hex[:8]}",
+            "LOG_LEVEL": "INFO",  # one request line each, as served (to a file here)
+            "TEMPORAL_ADDRESS": "127.0.0.1:1",  # none of these routes needs Temporal
+            # One client makes every request: raise the limit so it never answers 429. The
+            # limiter still counts every request in Redis (the same work as in production).
+            "RATE_LIMIT_API": "1000000000",
+            "RATE_LIMIT_PUBLIC": "1000000000",  # /api/auth/* also count here
+            "RATE_LIMIT_LOGIN": "1000",
         }
     )
     return env
 
 
-def _insert_orders(env: dict[str, str], count: int) -> None:
-    code = (
-        "from models.db import session_scope\n"
-        "from models import Order\n"
-        "with session_scope() as s:\n"
-        f"    for i in range({count}):\n"
-        "        s.add(Order(ebay_order_id=f'BENCH-{i:05d}', buyer_username='bench',"
-        " ship_to={'city': 'Berlin'}, line_items=[{'sku': 'SKU-1', 'quantity': 1}]))\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
-
-
-def run(requests: int = 2000, concurrency: int = 16) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(prefix="worlddoor-bench-") as var_dir:
-        api_port, bare_port = free_port(), free_port()
-        env = _env(var_dir, api_port)
-        subprocess.run(
-            [sys.executable, "-m", "cli", "migrate"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
+@contextmanager
+def api_server(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
+    port = free_port()
+    argv = [sys.executable, "-m", "cli", "api", "--port", str(port), "--workers", str(workers)]
+    with log.open("ab") as out:
+        process = subprocess.Popen(  # noqa: S603
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
-        created = subprocess.run(
-            [sys.executable, "-m", "cli", "create-admin", "--email", "bench@theworlddoor.example"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        password = created.stdout.strip().splitlines()[-1].split(": ", 1)[1]
-        _insert_orders(env, 20)
-        api = subprocess.Popen([sys.executable, "-m", "cli", "api"], cwd=ROOT, env=env)  # noqa: S603
-        bare = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.bare:bare_litestar_app",
-                "--factory",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(base + HEALTH)
+        yield base
+    finally:
+        process.terminate()
         try:
-            wait_http(f"http://127.0.0.1:{api_port}/api/health")
-            wait_http(f"http://127.0.0.1:{bare_port}/api/orders")
-            token = httpx.post(
-                f"http://127.0.0.1:{api_port}/api/auth/login",
-                json={"email": "bench@theworlddoor.example", "password": password},
-            ).json()["access_token"]
-            ours = asyncio.run(
-                load(
-                    f"http://127.0.0.1:{api_port}/api/orders?limit=20",
-                    {"Authorization": f"Bearer {token}"},
-                    requests,
-                    concurrency,
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def token(base: str) -> str:
+    response = httpx.post(
+        base + "/api/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=30
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def measure(
+    binary: str,
+    base: str,
+    paths: dict[str, str],
+    headers: dict[str, str],
+    rounds: int,
+    seconds: float,
+) -> dict[str, list[wrk.WrkResult]]:
+    """Every path once per round, the order rotated each round; the ceiling is in every round."""
+    names = list(paths)
+    for name in names:  # warm-up: connections, statement caches, snapshot in the store
+        wrk.run(binary, base + paths[name], headers=headers, seconds=1)
+    runs: dict[str, list[wrk.WrkResult]] = {name: [] for name in names}
+    for round_no in range(rounds):
+        for name in names[round_no % len(names) :] + names[: round_no % len(names)]:
+            result = wrk.run(binary, base + paths[name], headers=headers, seconds=seconds)
+            if result.non_2xx or result.socket_errors:
+                sample = httpx.get(base + paths[name], headers=headers, timeout=30)
+                raise RuntimeError(
+                    f"{paths[name]}: {result}; one answer: {sample.status_code} {sample.text[:300]}"
                 )
+            runs[name].append(result)
+    return runs
+
+
+def summarise(runs: dict[str, list[wrk.WrkResult]]) -> dict[str, dict[str, float]]:
+    """Medians of the rounds; ratios are taken per round against that round's ceiling."""
+    ceiling = runs["health"]
+    summary: dict[str, dict[str, float]] = {}
+    for name, results in runs.items():
+        summary[name] = {
+            "per_second": statistics.median(r.per_second for r in results),
+            "p50_ms": statistics.median(r.p50_ms for r in results),
+            "p99_ms": statistics.median(r.p99_ms for r in results),
+            "ratio": statistics.median(
+                r.per_second / c.per_second for r, c in zip(results, ceiling, strict=True)
+            ),
+            "p99_ratio": statistics.median(
+                r.p99_ms / c.p99_ms for r, c in zip(results, ceiling, strict=True)
+            ),
+        }
+    return summary
+
+
+def print_table(title: str, summary: dict[str, dict[str, float]], paths: dict[str, str]) -> None:
+    print(f"api  {title}")
+    print(f"api  {'route':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'p99 ratio':>11}")
+    for name, row in summary.items():
+        label = paths[name] + (" (ceiling)" if name == "health" else "")
+        print(
+            f"api  {label:<28}{row['per_second']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"{row['ratio']:>8.2f}{row['p99_ratio']:>10.1f}x"
+        )
+
+
+def run(rounds: int = 3, seconds: float = 5, orders: int = 10_000) -> dict[str, float]:
+    binary = wrk.find_or_install()
+    if binary is None:
+        print("api  SKIPPED: wrk is missing and could not be installed (apt-get install wrk)")
+        return {}
+    try:
+        return _run(binary, rounds, seconds, orders)
+    except Skip as exc:
+        print(f"api  SKIPPED: {exc}")
+        return {}
+
+
+def _run(binary: str, rounds: int, seconds: float, orders: int) -> dict[str, float]:
+    redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS
+    check_redis(redis_url)
+    base_db = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE
+    paths = {"health": HEALTH, **TARGETS}
+    report: dict[str, Any] = {
+        "wrk": f"-t2 -c32 -d{seconds:g}s --latency",
+        "rounds": rounds,
+        "orders": orders,
+        "cpus": os.cpu_count(),
+    }
+    with database(base_db) as database_url, tempfile.TemporaryDirectory() as var_dir:
+        env = api_env(var_dir, database_url, redis_url)
+        code = f"from bench.api_bench import prepare; prepare({orders})"
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)  # noqa: S603
+        log = Path(var_dir) / "api.log"
+        for workers in (1, 2):
+            with api_server(env, workers, log) as base:
+                headers = {"Authorization": f"Bearer {token(base)}"}
+                runs = measure(binary, base, paths, headers, rounds, seconds)
+            summary = summarise(runs)
+            report[f"processes_{workers}"] = {
+                "summary": summary,
+                "runs": {name: [r.as_dict() for r in rs] for name, rs in runs.items()},
+            }
+            print_table(
+                f"{workers} API process{'es' if workers > 1 else ''} (PostgreSQL, {orders} "
+                f"orders; Redis store); wrk -t2 -c32 -d{seconds:g}s, median of {rounds} "
+                "interleaved rounds",
+                summary,
+                paths,
             )
-            ceiling = asyncio.run(
-                load(f"http://127.0.0.1:{bare_port}/api/orders", {}, requests, concurrency)
-            )
-        finally:
-            for process in (api, bare):
-                process.terminate()
-                process.wait(timeout=15)
-    print(
-        f"api  GET /api/orders (JWT, guards, rate limit, DB page of 20): "
-        f"{ours.per_second:7.0f} req/s  p50 {ours.p50_ms:6.1f} ms  p95 {ours.p95_ms:6.1f} ms"
-    )
-    print(
-        f"api  bare Litestar route, same JSON shape (ceiling):         "
-        f"{ceiling.per_second:7.0f} req/s  p50 {ceiling.p50_ms:6.1f} ms  "
-        f"p95 {ceiling.p95_ms:6.1f} ms"
-    )
-    ratios = {
-        "api_throughput_ratio": ours.per_second / ceiling.per_second,
-        "api_p50_latency_ratio": ours.p50_ms / ceiling.p50_ms,
+    one, two = report["processes_1"]["summary"], report["processes_2"]["summary"]
+    results = {
+        "api_me_ratio": one["me"]["ratio"],
+        "api_me_p99_ratio": one["me"]["p99_ratio"],
+        "api_orders_ratio": one["orders"]["ratio"],
+        "api_orders_p99_ratio": one["orders"]["p99_ratio"],
+        "api_two_process_orders_scaling": two["orders"]["per_second"] / one["orders"]["per_second"],
     }
     print(
-        f"api  ratio: throughput {ratios['api_throughput_ratio']:.2f} of the ceiling, "
-        f"p50 latency {ratios['api_p50_latency_ratio']:.1f}x the ceiling "
-        f"({requests} requests, {concurrency} concurrent)"
+        f"api  two processes: GET /api/orders {two['orders']['per_second']:.0f} req/s, "
+        f"{results['api_two_process_orders_scaling']:.2f}x one process "
+        f"(2 cores shared with wrk, PostgreSQL and Redis)"
     )
-    return ratios
+    report["results"] = results
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    with suppress(OSError):
+        print(f"api  written to {RESULTS.relative_to(ROOT)}")
+    return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The API section of `make bench` alone.")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--orders", type=int, default=10_000)
+    arguments = parser.parse_args()
+    run(arguments.rounds, arguments.seconds, arguments.orders)

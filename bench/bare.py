@@ -1,4 +1,5 @@
-"""Ceilings measured in the same run: a bare Temporal workflow and a bare Litestar route."""
+"""Ceilings measured in the same run: bare Temporal workflows (the API's ceiling is its own
+/api/health, see bench/api_bench.py)."""
 
 from __future__ import annotations
 
@@ -120,14 +121,3 @@ async def _noop(step: int) -> int:
     return await workflow.execute_activity(
         "bench.noop", step, result_type=int, start_to_close_timeout=timedelta(seconds=30)
     )
-
-
-def bare_litestar_app():
-    """The same JSON shape as a list page, with no auth, database or middleware."""
-    from litestar import Litestar, get
-
-    @get("/api/orders")
-    async def orders() -> dict[str, object]:
-        return {"items": [{"id": i, "status": "received"} for i in range(20)], "total": 20}
-
-    return Litestar([orders], openapi_config=None)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.types import json_field, timestamp, uuid_pk
@@ -26,6 +27,8 @@ class OrderStatus(StrEnum):
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
+    # The order list's sort (newest first, then the eBay id): pages are read from the index.
+    __table_args__ = (Index("ix_orders_created_at_ebay_order_id", "created_at", "ebay_order_id"),)
 
     id: uuid.UUID = uuid_pk()
     ebay_order_id: str = Field(max_length=40, unique=True, index=True)

@@ -27,6 +27,8 @@ from observability import get_logger
 log = get_logger(__name__)
 
 STOP_GRACE_SECONDS = 15
+S3_STOP_WAIT_SECONDS = 20
+"""How long a start waits for a local S3 that is still stopping to free its ports."""
 TEMPORAL_LOG = "temporal-dev.log"
 
 
@@ -92,13 +94,35 @@ def required_ports(settings: Settings) -> dict[str, tuple[str, int, str]]:
         "sandbox S3": ("127.0.0.1", settings.sandbox_s3_port, "SANDBOX_S3_PORT"),
         **s3_internal,
         "API": (settings.api_host, settings.api_port, "API_PORT"),
+        **(
+            {
+                "worker metrics": (
+                    settings.worker_metrics_host,
+                    settings.worker_metrics_port,
+                    "WORKER_METRICS_PORT",
+                )
+            }
+            if settings.worker_metrics_port
+            else {}
+        ),
     }
 
 
-def busy_ports(settings: Settings) -> list[str]:
+def busy_ports(settings: Settings, s3_stop_wait: float = S3_STOP_WAIT_SECONDS) -> list[str]:
+    """Ports someone else holds. A local S3 still stopping (SeaweedFS takes ~13 s after
+    SIGTERM, e.g. when the last run was stopped from outside) is waited for first."""
+    ports = required_ports(settings)
+    local_s3 = [name for name in ports if name.startswith("local S3") or name == "sandbox S3"]
+    deadline = time.monotonic() + s3_stop_wait
+    announced = False
+    while any(port_in_use(*ports[name][:2]) for name in local_s3) and time.monotonic() < deadline:
+        if not announced:
+            print("waiting for the previous local S3 to finish stopping ...", flush=True)
+            announced = True
+        time.sleep(0.5)
     return [
         f"port {port} ({name}) is already in use: stop what holds it or set {variable}"
-        for name, (host, port, variable) in required_ports(settings).items()
+        for name, (host, port, variable) in ports.items()
         if port_in_use(host, port)
     ]
 
@@ -199,15 +223,21 @@ def stop_all(children: list[Child]) -> None:
 
 
 def run_dev(settings: Settings) -> int:
+    """Start everything, print the banner once all of it answers, supervise, stop in order.
+
+    What takes seconds to boot (SeaweedFS, the Temporal dev server, the sandbox and the API,
+    each importing or opening its data) is started first and boots while the supervisor
+    migrates the database; the worker follows as soon as Temporal's port opens (it connects
+    once at start). The banner waits for the API, the sandbox and the bucket."""
     from sandbox.local_s3 import LocalS3
 
+    started = time.monotonic()
     problems = busy_ports(settings)
     if problems:
         for problem in problems:
             print(f"cannot start: {problem}", file=sys.stderr)
         return 1
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    password = prepare_database(settings)
     children = build_children(settings)
     s3 = LocalS3(settings)
     stopping = False
@@ -224,22 +254,23 @@ def run_dev(settings: Settings) -> int:
         log.info("started", process="local-s3", pid=s3.process.pid if s3.process else None)
         start(temporal)
         start(sandbox)
+        start(api)  # it reads the database only when asked, after the banner
+        password = prepare_database(settings)
         host, port, _ = required_ports(settings)["Temporal gRPC"]
         if not wait_for_port(host, port, 60):
             print("Temporal dev server did not come up within 60 s", file=sys.stderr)
             return 1
+        start(worker)
         if not wait_for_http(f"http://127.0.0.1:{settings.sandbox_port}/_sandbox/health", 30):
             print("sandbox did not come up within 30 s", file=sys.stderr)
             return 1
         s3.wait_ready()
         ensure_bucket(settings)
-        start(worker)
-        start(api)
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         if not wait_for_http(f"{api_url}/api/health", 60):
             print("API did not come up within 60 s", file=sys.stderr)
             return 1
-        print_banner(settings, password)
+        print_banner(settings, password, time.monotonic() - started)
         while not stopping:
             for child in [*children, Child("local-s3", [], s3.process)]:
                 if child.process and child.process.poll() is not None:
@@ -252,7 +283,9 @@ def run_dev(settings: Settings) -> int:
         return 0
     finally:
         stop_all(children)
-        log.info("stopped", process="local-s3", exit_code=s3.stop())
+        # SeaweedFS takes ~13 s to stop; the next start may reuse its ports only after it has.
+        log.info("stopping", process="local-s3")
+        log.info("stopped", process="local-s3", exit_code=s3.stop(grace=S3_STOP_WAIT_SECONDS))
 
 
 def run_local_s3(settings: Settings) -> int:
@@ -287,11 +320,13 @@ def ensure_bucket(settings: Settings) -> None:
     Storage(settings).ensure_bucket()
 
 
-def print_banner(settings: Settings, password: str | None) -> None:
+def print_banner(settings: Settings, password: str | None, seconds: float) -> None:
     api_url = f"http://{settings.api_host}:{settings.api_port}"
     lines = [
         "",
-        "The World Door back office is running (Ctrl-C stops everything)",
+        "The World Door back office is running (Ctrl-C stops everything); "
+        f"ready in {seconds:.1f} s",
+        f"  Staff console     {api_url}/console",
         f"  API               {api_url}/api",
         f"  API docs          {api_url}/schema",
         f"  Readiness         {api_url}/api/ready",

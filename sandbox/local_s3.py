@@ -24,13 +24,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import boto3
-from botocore.client import BaseClient
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import TYPE_CHECKING
 
 from config import SANDBOX_HOST, Settings
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+# boto3 is imported where it is used: `worlddoor dev` checks these ports before anything else,
+# and a second of imports there delays every process it starts.
 
 INTERNAL_PORTS = (
     "master.port",
@@ -73,6 +75,9 @@ def ports_from(first: int) -> dict[str, int]:
 
 def s3_client(settings: Settings, endpoint: str | None = None) -> BaseClient:
     """A boto3 client signed with the configured keys, without retries (readiness polls)."""
+    import boto3
+    from botocore.config import Config
+
     return boto3.client(
         "s3",
         region_name=settings.aws_region,
@@ -158,6 +163,8 @@ class LocalS3:
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Retry a signed HEAD of the bucket until S3 answers it (200, or 404: not created)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         client = s3_client(self.settings, self.endpoint)
         deadline = time.monotonic() + timeout
         last = "no answer"

@@ -39,7 +39,7 @@ async def _account_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    me = await api_auth.me.fn(request=request, settings=settings)
+    me = await api_auth.me.fn(request=request)
     return page(
         request,
         "account",

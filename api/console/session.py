@@ -113,6 +113,8 @@ def build_session_auth(settings: Settings) -> SessionAuth[AuthUser, Any]:
             family=str(session.get("fam", "")),
             expires_at=signed_in + timedelta(seconds=MAX_AGE),
             setup_required=setup_required(settings, state),
+            full_name=state.full_name,
+            recovery_codes_left=state.recovery_codes_left,
         )
 
     return SessionAuth[AuthUser, Any](

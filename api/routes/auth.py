@@ -244,6 +244,7 @@ async def recovery_login(
         if until := await sessions.record_totp_failure(settings, user.id):
             _lock_notice(request, user, until)
         raise NotAuthorizedException("the recovery code is incorrect or already used")
+    await _publish(request, settings, user.id)  # one code fewer (GET /me reads the snapshot)
     await consume_step_token(request, token)
     pair = await issue_session(request, settings, issuer, user)
     left = sum(1 for h in user.recovery_code_hashes if h) - 1
@@ -295,18 +296,18 @@ async def logout(request: AuthRequest, settings: NamedDependency[Settings]) -> N
 
 
 @get("/me", guards=[ANY_ROLE], summary="The current user", opt=SETUP_ANY)
-async def me(request: AuthRequest, settings: NamedDependency[Settings]) -> Me:
-    user = await sessions.get_user(settings, request.user.id)
-    if user is None:
-        raise NotAuthorizedException("account not found")
+async def me(request: AuthRequest) -> Me:
+    """From the account snapshot authentication has just read (api/security/auth_state.py):
+    no database query."""
+    user = request.user
     return Me(
         id=str(user.id),
         email=user.email,
         full_name=user.full_name,
         role=str(user.role),
         two_factor_enabled=user.totp_enabled,
-        recovery_codes_left=sum(1 for h in user.recovery_code_hashes if h),
-        setup_required=request.user.setup_required,
+        recovery_codes_left=user.recovery_codes_left,
+        setup_required=user.setup_required,
     )
 
 
@@ -421,6 +422,7 @@ async def regenerate_recovery_codes(
             session.add(row)
 
     await in_session(settings, run)
+    await _publish(request, settings, user.id)  # GET /me counts the codes from the snapshot
     notices.notice(
         request,
         to_email=user.email,

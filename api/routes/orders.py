@@ -3,9 +3,11 @@ the database; detail with the live fulfillment status (workflow query); cancel (
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
@@ -13,22 +15,22 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, or_, select
 
 from api import workflows as wf
-from api.db import in_session
+from api.db import in_session, select_rows
 from api.fields import RequestBody
 from api.pagination import (
     RANGE_ERRORS,
     CreatedFrom,
     CreatedTo,
     Page,
-    contains,
+    contains_pattern,
     date_range,
-    in_range,
     limit_param,
     offset_param,
     search_param,
+    utc,
 )
 from api.security.guards import ANY_ROLE, STAFF
 from api.security.tokens import AuthUser
@@ -42,6 +44,7 @@ from domain.stock import (
     UnitDisposition,
 )
 from models import Inspection, Order, OrderStatus, Role, Shipment
+from models.db import table_of
 from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import (
@@ -118,6 +121,39 @@ def load_order(session: Session, order_id: uuid.UUID) -> Order:
     return order
 
 
+@functools.lru_cache(maxsize=32)
+def _list_statements(given: frozenset[str]) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The list's page and count statements for a set of filters, built once with bound
+    parameters: a statement built per request cost SQLAlchemy a cache key and a result-column
+    match per execution, about half of the route's database time.
+
+    The page is read in index order (ix_orders_created_at_ebay_order_id) with the count of every
+    match as a scalar subquery: one round trip, one snapshot. Core columns, not ORM attributes
+    (matching ORM attributes compiled an `==` expression per column)."""
+    orders = table_of(Order)
+    filters: list[Any] = []
+    if "status" in given:
+        filters.append(orders.c.status == sa.bindparam("status"))
+    if "q" in given:
+        pattern = sa.bindparam("q", type_=sa.String)
+        columns = (orders.c.ebay_order_id, orders.c.buyer_name, orders.c.buyer_username)
+        filters.append(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+    if "created_from" in given:
+        filters.append(orders.c.created_at >= sa.bindparam("created_from"))
+    if "created_to" in given:
+        filters.append(orders.c.created_at <= sa.bindparam("created_to"))
+    count = sa.select(sa.func.count()).select_from(orders).where(*filters)
+    summary = [orders.c[name] for name in OrderSummary.model_fields]
+    page = (
+        sa.select(*summary, count.correlate(None).scalar_subquery().label("total"))
+        .where(*filters)
+        .order_by(orders.c.created_at.desc(), orders.c.ebay_order_id)
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+    return page, count
+
+
 @get(
     "/",
     summary="List orders (filter by status and date, search order id or buyer)",
@@ -134,24 +170,21 @@ async def list_orders(
 ) -> Page[OrderSummary]:
     start, end = date_range(created_from, created_to)
 
-    def run(session: Session) -> Page[OrderSummary]:
-        query = select(Order)
-        if status is not None:
-            query = query.where(Order.status == status)
-        if q:
-            columns = (Order.ebay_order_id, Order.buyer_name, Order.buyer_username)
-            query = query.where(or_(*(contains(c, q) for c in columns)))
-        query = in_range(query, col(Order.created_at), start, end)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(Order.created_at.desc(), Order.ebay_order_id)  # type: ignore[attr-defined]
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        items = [OrderSummary.model_validate(o) for o in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
-
-    return await in_session(settings, run)
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if status is not None:
+        params["status"] = status
+    if q:
+        params["q"] = contains_pattern(q)
+    if start is not None:
+        params["created_from"] = utc(start)
+    if end is not None:
+        params["created_to"] = utc(end)
+    page, count = _list_statements(frozenset(params))
+    rows = await select_rows(settings, page, params)
+    # Past the last page (or nothing matches): the count alone.
+    total = rows[0].total if rows else (await select_rows(settings, count, params))[0][0]
+    items = [OrderSummary.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @get("/{order_id:uuid}", summary="One order with shipments, inspection and live status")

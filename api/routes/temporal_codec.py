@@ -73,7 +73,7 @@ def codec_guard(settings: Settings) -> Guard:
         if not isinstance(user, AuthUser) or revoked:
             raise NotAuthorizedException("the access token is not valid any more")
         connection.scope["user"] = user  # the request log names the caller
-        STAFF(connection, handler)
+        await STAFF(connection, handler)
 
     return guard
 

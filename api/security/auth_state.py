@@ -23,7 +23,8 @@ from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from sqlmodel import Session
 
-from api.db import in_session
+from api.db import read
+from api.redis_batch import batcher
 from config import Settings
 from models import Role, User
 from models.db import table_of
@@ -51,6 +52,9 @@ class AuthState:
     is_active: bool
     totp_enabled: bool
     must_change_password: bool
+    full_name: str
+    recovery_codes_left: int
+    """`GET /api/auth/me` answers from the snapshot too (published after every change of these)."""
 
     @classmethod
     def of(cls, user: User) -> AuthState:
@@ -61,6 +65,8 @@ class AuthState:
             is_active=user.is_active,
             totp_enabled=user.totp_enabled,
             must_change_password=user.must_change_password,
+            full_name=user.full_name,
+            recovery_codes_left=sum(1 for code in user.recovery_code_hashes if code),
         )
 
     def encode(self) -> bytes:
@@ -68,6 +74,8 @@ class AuthState:
 
     @classmethod
     def decode(cls, raw: bytes) -> AuthState | None:
+        """None for anything else, e.g. a snapshot written before a field was added: the row
+        is read again."""
         try:
             return cls(**json.loads(raw))
         except (ValueError, TypeError):
@@ -94,7 +102,7 @@ async def _load(settings: Settings, user_id: uuid.UUID) -> AuthState | None:
         user = session.get(User, user_id)
         return AuthState.of(user) if user is not None else None
 
-    return await in_session(settings, run)
+    return await read(settings, run)
 
 
 async def _store_if_not_older(store: Store, user_id: uuid.UUID, state: AuthState) -> None:
@@ -128,11 +136,42 @@ async def publish(store: Store, settings: Settings, user_id: uuid.UUID) -> AuthS
 
 
 async def current(
-    store: Store, settings: Settings, user_id: uuid.UUID, token_generation: int
+    store: Store,
+    settings: Settings,
+    user_id: uuid.UUID,
+    token_generation: int,
+    *,
+    raw: bytes | None = None,
 ) -> AuthState | None:
-    """The snapshot a token of `token_generation` must be checked against."""
-    raw = await store.get(str(user_id))
+    """The snapshot a token of `token_generation` must be checked against (`raw`: the stored
+    snapshot when the caller has read it already)."""
+    if raw is None:
+        raw = await store.get(str(user_id))
     state = AuthState.decode(raw) if raw else None
     if state is None or token_generation > state.generation:
         return await publish(store, settings, user_id)
     return state
+
+
+async def current_unless_revoked(
+    store: Store,
+    revoked: Store,
+    settings: Settings,
+    user_id: uuid.UUID,
+    token_generation: int,
+    jti: str,
+) -> AuthState | None:
+    """`current`, or None when the token's own id is revoked (logout): with Redis both are read
+    in one round trip (MGET), so an authenticated request costs one store read."""
+    if isinstance(store, RedisStore) and isinstance(revoked, RedisStore):
+        redis: Any = store._redis  # noqa: SLF001 - one MGET across the two namespaces
+        is_revoked, raw = await batcher(redis).execute(
+            "MGET",
+            revoked._make_key(jti),  # noqa: SLF001
+            store._make_key(str(user_id)),  # noqa: SLF001
+        )
+    else:
+        is_revoked, raw = await revoked.exists(jti), await store.get(str(user_id))
+    if is_revoked:
+        return None
+    return await current(store, settings, user_id, token_generation, raw=raw)

@@ -2,7 +2,9 @@
 
 An account with a setup step pending (a printed password to change, or an admin without
 two-factor where it is required) gets 403 with that step as `code` everywhere except on the
-routes that complete it, which declare the steps they serve in `opt["setup_steps"]`."""
+routes that complete it, which declare the steps they serve in `opt["setup_steps"]`.
+
+Guards are coroutines: Litestar runs a sync guard on a worker thread, a hop per request."""
 
 from __future__ import annotations
 
@@ -29,13 +31,16 @@ SETUP_ANY = {"setup_steps": (PASSWORD_CHANGE_REQUIRED, TWO_FACTOR_ENROLMENT_REQU
 SETUP_TWO_FACTOR = {"setup_steps": (TWO_FACTOR_ENROLMENT_REQUIRED,)}
 
 Guard = Callable[[ASGIConnection, BaseRouteHandler], None | Awaitable[None]]
+RoleGuard = Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]
 
 
-def require_roles(*roles: Role) -> Guard:
+def require_roles(*roles: Role) -> RoleGuard:
     allowed = {Role.admin, *roles}
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    async def guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
         user = connection.scope.get("user")
         if not isinstance(user, AuthUser):
             raise NotAuthorizedException("authentication required")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 import anyio.to_thread
@@ -13,8 +14,18 @@ _passwords = PasswordHash((Argon2Hasher(),))
 # keeps checking ten slots fast.
 _codes = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=19456, parallelism=1),))
 
-DUMMY_HASH = _passwords.hash(secrets.token_urlsafe(16))
-"""Verified against when the email is unknown, so both paths cost one Argon2 verification."""
+
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when the email is unknown, so both paths cost one Argon2 verification.
+    Made on first use, not at import (an Argon2 hash is half a second of start-up); the API
+    makes it in the background as it starts (`warm_up`)."""
+    return PasswordHash((Argon2Hasher(),)).hash(secrets.token_urlsafe(16))  # as _passwords
+
+
+async def warm_up() -> None:
+    await anyio.to_thread.run_sync(dummy_hash)
+
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -29,9 +40,9 @@ def hash_password_sync(password: str) -> str:
 
 async def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
     """(valid, new hash when the stored one uses outdated parameters)."""
-    target = password_hash or DUMMY_HASH
 
     def check() -> tuple[bool, str | None]:
+        target = password_hash or dummy_hash()
         try:
             valid, updated = _passwords.verify_and_update(password, target)
         except Exception:  # noqa: BLE001 - a malformed stored hash is a failed login, not a 500

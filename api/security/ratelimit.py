@@ -1,23 +1,26 @@
 """Fixed-window rate limits on Litestar's RateLimitMiddleware, with any window length (Litestar
 only knows second/minute/hour/day; public routes allow 100 requests per 15 minutes per client),
-Retry-After on 429, and the client identified by the socket peer unless that peer is a trusted
-proxy."""
+counted atomically in Redis (one count per client across every API process), Retry-After on
+429, and the client identified by the socket peer unless that peer is a trusted proxy."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from time import time
 from typing import Any
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import TooManyRequestsException
-from litestar.middleware.rate_limit import CacheObject, RateLimitConfig, RateLimitMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.serialization import decode_json, encode_json
 from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.redis_batch import batcher
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -58,7 +61,32 @@ class WindowRateLimitConfig(RateLimitConfig):
     middleware_class: type[RateLimitMiddleware] = field(default_factory=lambda: WindowRateLimit)
 
 
+# One atomic step per request, however many API processes share the Redis: count this request,
+# start the window on the first, answer (count, seconds left in the window).
+_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Window:
+    count: int
+    """Requests counted in this window, this one included."""
+    reset: int
+    """When the window ends (epoch seconds)."""
+
+
 class WindowRateLimit(RateLimitMiddleware):
+    """A fixed window per client: one Redis round trip (an atomic INCR) per request with Redis,
+    so every process counts into the same window and nothing waits on a lock; the file store
+    (one development process) reads and writes under a lock."""
+
     def __init__(self, app: ASGIApp, config: RateLimitConfig) -> None:
         super().__init__(app, config)
         self.window = getattr(config, "window_seconds", 60)
@@ -68,28 +96,46 @@ class WindowRateLimit(RateLimitMiddleware):
         request: Request[Any, Any, Any] = app.request_class(scope)
         store = self.config.get_store_from_app(app)
         if await self.should_check_request(request=request):
-            key = self.cache_key_from_request(request)
-            async with self._lock:
-                cache = await self.retrieve_cached_history(key, store)
-                if len(cache.history) >= self.max_requests:
-                    headers = self.create_response_headers(cache)
-                    headers["Retry-After"] = str(max(cache.reset - int(time()), 1))
-                    raise TooManyRequestsException(
-                        detail="too many requests: try again after the Retry-After seconds",
-                        headers=headers,
-                    )
-                await self.set_cached_history(key=key, cache_object=cache, store=store)
+            window = await self.count(f"count::{self.cache_key_from_request(request)}", store)
+            if window.count > self.max_requests:
+                headers = self.window_headers(window)
+                headers["Retry-After"] = str(max(window.reset - int(time()), 1))
+                raise TooManyRequestsException(
+                    detail="too many requests: try again after the Retry-After seconds",
+                    headers=headers,
+                )
             if self.config.set_rate_limit_headers:
-                send = self._with_headers(send, cache)
+                send = self._with_headers(send, window)
         await self.app(scope, receive, send)
 
-    def _with_headers(self, send: Send, cache: CacheObject) -> Send:
+    async def count(self, key: str, store: Store) -> Window:
+        if isinstance(store, RedisStore):
+            redis: Any = store._redis  # noqa: SLF001 - Litestar's store has no increment
+            count, ttl = await batcher(redis).execute(
+                "EVAL",
+                _COUNT,
+                1,
+                store._make_key(key),  # noqa: SLF001
+                self.window,
+            )
+            return Window(count=int(count), reset=int(time()) + int(ttl))
+        async with self._lock:
+            now = int(time())
+            cached = await store.get(key)
+            window = Window(**decode_json(value=cached)) if cached else None
+            if window is None or window.reset <= now:
+                window = Window(count=0, reset=now + self.window)
+            window = Window(count=window.count + 1, reset=window.reset)
+            await store.set(key, encode_json(asdict(window)), expires_in=max(window.reset - now, 1))
+            return window
+
+    def _with_headers(self, send: Send, window: Window) -> Send:
         """Add RateLimit-* headers, keeping whichever limiter has the fewest requests left."""
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders(message)
-                mine = self.create_response_headers(cache)
+                mine = self.window_headers(window)
                 current = headers.get(self.config.rate_limit_remaining_header_key)
                 remaining = mine[self.config.rate_limit_remaining_header_key]
                 if current is None or int(remaining) < int(current):
@@ -99,27 +145,13 @@ class WindowRateLimit(RateLimitMiddleware):
 
         return wrapped
 
-    async def retrieve_cached_history(self, key: str, store: Store) -> CacheObject:
-        now = int(time())
-        cached = await store.get(key)
-        if cached:
-            cache = CacheObject(**decode_json(value=cached))
-            if cache.reset > now:
-                return cache
-        return CacheObject(history=[], reset=now + self.window)
-
-    async def set_cached_history(self, key: str, cache_object: CacheObject, store: Store) -> None:
-        cache_object.history = [int(time()), *cache_object.history][: self.max_requests]
-        ttl = max(cache_object.reset - int(time()), 1)
-        await store.set(key, encode_json(cache_object), expires_in=ttl)
-
-    def create_response_headers(self, cache_object: CacheObject) -> dict[str, str]:
-        remaining = max(self.max_requests - len(cache_object.history), 0)
+    def window_headers(self, window: Window) -> dict[str, str]:
+        remaining = max(self.max_requests - window.count, 0)
         return {
             self.config.rate_limit_policy_header_key: f"{self.max_requests}; w={self.window}",
             self.config.rate_limit_limit_header_key: str(self.max_requests),
             self.config.rate_limit_remaining_header_key: str(remaining),
-            self.config.rate_limit_reset_header_key: str(max(cache_object.reset - int(time()), 0)),
+            self.config.rate_limit_reset_header_key: str(max(window.reset - int(time()), 0)),
         }
 
 

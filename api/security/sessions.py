@@ -11,7 +11,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from api.db import in_session
+from api.db import in_session, read
 from api.security.auth_state import bump_generation
 from api.security.tokens import hash_opaque, new_refresh_secret
 from config import Settings
@@ -42,7 +42,7 @@ async def find_user_by_email(settings: Settings, email: str) -> User | None:
 
 
 async def get_user(settings: Settings, user_id: uuid.UUID) -> User | None:
-    return await in_session(settings, lambda s: s.get(User, user_id))
+    return await read(settings, lambda s: s.get(User, user_id))
 
 
 async def _count_failure(

@@ -3,9 +3,11 @@ can never pass as an access token, and opaque refresh tokens."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +45,8 @@ class AuthUser:
     expires_at: datetime
     setup_required: str | None = None
     """A step the account must finish before anything else (see `setup_required`)."""
+    full_name: str = ""
+    recovery_codes_left: int = 0
 
 
 PASSWORD_CHANGE_REQUIRED = "password_change_required"
@@ -67,6 +71,71 @@ def _secret(settings: Settings) -> str:
     return settings.jwt_secret.get_secret_value()
 
 
+class VerifiedToken(Token):
+    """Litestar's Token, with the tokens already verified remembered: the same encoded token
+    (its signature included) presented again skips the signature check and the claim parsing,
+    never the expiry check. Revocation is not cached: `retrieve_user` reads it on every
+    request."""
+
+    @classmethod
+    def decode(  # type: ignore[override]  # same parameters, positional names kept
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithm: str,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        require_claims: Sequence[str] | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
+        strict_audience: bool = False,
+    ) -> Token:
+        token = _verified(
+            encoded_token,
+            secret,
+            algorithm,
+            _frozen(audience),
+            _frozen(issuer),
+            tuple(require_claims or ()),
+            verify_exp,
+            verify_nbf,
+            strict_audience,
+        )
+        if verify_exp and token.exp <= datetime.now(UTC):
+            raise NotAuthorizedException("Invalid token")
+        return token
+
+
+def _frozen(value: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
+    return value if value is None or isinstance(value, str) else tuple(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(
+    encoded_token: str,
+    secret: str,
+    algorithm: str,
+    audience: str | tuple[str, ...] | None,
+    issuer: str | tuple[str, ...] | None,
+    require_claims: tuple[str, ...],
+    verify_exp: bool,
+    verify_nbf: bool,
+    strict_audience: bool,
+) -> Token:
+    """Verified claims of a token (an invalid token raises, and exceptions are not cached)."""
+    return Token.decode(
+        encoded_token,
+        secret,
+        algorithm,
+        audience=list(audience) if isinstance(audience, tuple) else audience,
+        issuer=list(issuer) if isinstance(issuer, tuple) else issuer,
+        require_claims=list(require_claims),
+        verify_exp=verify_exp,
+        verify_nbf=verify_nbf,
+        strict_audience=strict_audience,
+    )
+
+
 def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
     async def retrieve_user(token: Token, connection: ASGIConnection) -> AuthUser | None:
         # The audience is already checked (accepted_audiences); the type claim is a second lock
@@ -80,10 +149,19 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
             user_id = uuid.UUID(token.sub)
         except ValueError:
             return None
-        store = connection.app.stores.get(AUTH_STATE)
-        state = await auth_state.current(store, settings, user_id, generation)
-        # A lower generation: revoked (reuse detected, role or two-factor reset, deactivated,
-        # password changed) - immediately, not when the token expires.
+        if not token.jti:
+            return None  # every token we issue carries a jti; one without it is not ours
+        stores = connection.app.stores
+        state = await auth_state.current_unless_revoked(
+            stores.get(AUTH_STATE),
+            stores.get(REVOKED_TOKENS),
+            settings,
+            user_id,
+            generation,
+            str(token.jti),
+        )
+        # Revoked by jti (logout), or a lower generation (reuse detected, role or two-factor
+        # reset, deactivated, password changed): refused immediately, not when it expires.
         if state is None or not state.is_active or generation != state.generation:
             return None
         return AuthUser(
@@ -95,19 +173,15 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
             family=str(token.extras.get("fam", "")),
             expires_at=token.exp,
             setup_required=setup_required(settings, state),
+            full_name=state.full_name,
+            recovery_codes_left=state.recovery_codes_left,
         )
-
-    async def is_revoked(token: Token, connection: ASGIConnection) -> bool:
-        if not token.jti:
-            return True  # every token we issue carries a jti; one without it is not ours
-        store = connection.app.stores.get(REVOKED_TOKENS)
-        return await store.exists(str(token.jti))
 
     return JWTAuth[AuthUser, Token](
         token_secret=_secret(settings),
         algorithm=ALGORITHM,
-        retrieve_user_handler=retrieve_user,
-        revoked_token_handler=is_revoked,
+        retrieve_user_handler=retrieve_user,  # also refuses revoked tokens (one store read)
+        token_cls=VerifiedToken,
         accepted_audiences=[settings.jwt_audience],
         require_claims=["exp", "sub", "aud", "jti", "iat"],
         default_token_expiration=timedelta(minutes=settings.access_token_minutes),

@@ -229,6 +229,11 @@ async def test_two_factor_login_replay_and_recovery(client, make_user, settings)
     )
     assert used.status_code == 200, used.text
     assert used.json()["recovery_codes_left"] == 9
+    # /me answers from the account snapshot: the used code is gone from it at once.
+    me = await client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {used.json()['access_token']}"}
+    )
+    assert me.json()["recovery_codes_left"] == 9
     step3 = (
         await client.post(
             "/api/auth/login", json={"email": account.email, "password": account.password}
