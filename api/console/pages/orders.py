@@ -164,9 +164,11 @@ async def order_decision(
     """After a failed inspection: refund now or contact the buyer first, and the unit's fate."""
 
     async def decide(values: dict[str, str], lang: str) -> str:
+        # the contract's own rules give the field errors; the route takes the caller as staff
         data = parse(FailedInspectionDecision, decision_fields(values, lang), lang)
+        body = api_orders.InspectionDecisionRequest(**data.model_dump(exclude={"staff_id"}))
         await api_orders.decide_failed_inspection.fn(
-            request=request, order_id=order_id, data=data, settings=settings, temporal=temporal
+            request=request, order_id=order_id, data=body, settings=settings, temporal=temporal
         )
         if data.refund is RefundTiming.contact_buyer:
             return N_("Decision recorded: the buyer is contacted first.")
