@@ -65,7 +65,7 @@ from domain.parcels import (
 )
 from domain.pricing import usd_from_jpy
 from domain.sku import SKU_PATTERN
-from models import Condition, Product, ProductStatus
+from models import Condition, Product, ProductStatus, StockMovement
 from models.types import UTCDateTime
 from workflows.contracts.listing import (
     BULK_LISTING_WORKFLOW,
@@ -415,6 +415,14 @@ async def delete_product(
                 status_code=409,
                 detail=f"the product is {product.status} on eBay; end the listing instead "
                 "(POST /api/products/{id}/listing/end)",
+            )
+        history = select(StockMovement.id).where(StockMovement.product_id == product.id).limit(1)
+        if session.exec(history).first() is not None:
+            # the movements are the stock's audit trail (sales, restocks, write-offs)
+            raise ClientException(
+                status_code=409,
+                detail="the product has stock history (sales, restocks or write-offs) and is "
+                "kept for it; set its quantity to 0 instead",
             )
         session.delete(product)
 

@@ -229,3 +229,30 @@ async def test_two_factor_disable_and_admin_reset(client, logged_in, settings):
         "/api/auth/login", json={"email": staff.email, "password": staff.password}
     )
     assert relogin.json()["two_factor_required"] is False
+
+
+async def test_a_product_with_stock_history_is_kept(client, logged_in, settings):
+    """Deleting a product whose stock moved (a sale, a restock) was a 500 (foreign key from
+    stock_movements, found by schemathesis): now a 409 that deletes nothing."""
+    from models import StockMovement
+    from models.db import session_scope
+
+    staff = await logged_in("staff")
+    created = await client.post("/api/products", headers=staff.headers, json=_product())
+    assert created.status_code == 201, created.text
+    product_id, sku = created.json()["id"], created.json()["sku"]
+    with session_scope(settings) as session:
+        session.add(
+            StockMovement(
+                sku=sku,
+                product_id=uuid.UUID(product_id),
+                line_item_id="L-1",
+                reason="sale",
+                quantity=-1,
+            )
+        )
+    refused = await client.delete(f"/api/products/{product_id}", headers=staff.headers)
+    assert refused.status_code == 409, refused.text
+    assert "stock history" in refused.json()["detail"]
+    kept = await client.get(f"/api/products/{product_id}", headers=staff.headers)
+    assert kept.status_code == 200
