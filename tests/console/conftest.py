@@ -166,9 +166,11 @@ async def sign_in(
     await page.wait_for_url("**/console/login/two-factor")
     if at_two_factor is not None:
         await at_two_factor()
-        await page.locator("#f-code").focus()
+    # The field has autofocus; focusing it again is what a keyboard user's Tab would do, and keeps
+    # the typing from landing nowhere when a loaded machine applies autofocus late.
+    await page.locator("#f-code").focus()
     code, timecode = next_code(secret, after)
-    await page.keyboard.type(code)  # the code field has autofocus
+    await page.keyboard.type(code)
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/console")
     return timecode
