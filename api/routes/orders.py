@@ -138,6 +138,12 @@ def _list_statements(given: frozenset[str]) -> tuple[sa.Select[Any], sa.Select[A
         pattern = sa.bindparam("q", type_=sa.String)
         columns = (orders.c.ebay_order_id, orders.c.buyer_name, orders.c.buyer_username)
         filters.append(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
+    if "carrier" in given:
+        shipments = table_of(Shipment)
+        shipped_by = sa.select(shipments.c.order_id).where(
+            shipments.c.carrier == sa.bindparam("carrier")
+        )
+        filters.append(orders.c.id.in_(shipped_by))
     if "created_from" in given:
         filters.append(orders.c.created_at >= sa.bindparam("created_from"))
     if "created_to" in given:
@@ -156,13 +162,14 @@ def _list_statements(given: frozenset[str]) -> tuple[sa.Select[Any], sa.Select[A
 
 @get(
     "/",
-    summary="List orders (filter by status and date, search order id or buyer)",
+    summary="List orders (filter by status, carrier and date, search order id or buyer)",
     opt=RANGE_ERRORS,
 )
 async def list_orders(
     settings: NamedDependency[Settings],
     status: FromQuery[OrderStatus | None] = None,
     q: str | None = search_param(120, "eBay order id, buyer name or buyer username contains"),
+    carrier: str | None = search_param(20, "a shipment of the order goes with this carrier"),
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
     limit: int = limit_param(),
@@ -175,6 +182,8 @@ async def list_orders(
         params["status"] = status
     if q:
         params["q"] = contains_pattern(q)
+    if carrier:
+        params["carrier"] = carrier
     if start is not None:
         params["created_from"] = utc(start)
     if end is not None:

@@ -214,3 +214,17 @@ async def test_shipments_and_the_inspection_queue_filter_by_date(client, logged_
     assert stored["order_id"] in [i["order_id"] for i in queue.json()["items"]]
     nothing = await client.get("/api/inspections", headers=staff.headers, params=future)
     assert nothing.status_code == 200 and nothing.json()["total"] == 0
+
+
+async def test_orders_filter_by_carrier(client, staff, settings):
+    fedex = await anyio.to_thread.run_sync(lambda: _insert_order(settings, "fedex"))
+    yamato = await anyio.to_thread.run_sync(lambda: _insert_order(settings, "yamato"))
+    for carrier, expected, other in (("fedex", fedex, yamato), ("yamato", yamato, fedex)):
+        found = await client.get(
+            "/api/orders", headers=staff.headers, params={"carrier": carrier, "limit": 200}
+        )
+        assert found.status_code == 200, found.text
+        ids = [o["ebay_order_id"] for o in found.json()["items"]]
+        assert expected["ebay_order_id"] in ids and other["ebay_order_id"] not in ids
+    none = await client.get("/api/orders", headers=staff.headers, params={"carrier": "dhl"})
+    assert none.json()["total"] == 0

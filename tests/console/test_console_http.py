@@ -130,3 +130,38 @@ def test_dates_in_japan_time_and_money_per_locale():
     assert money(1234567, "JPY", "ja") == "￥1,234,567"
     assert money(1234567, "JPY", "en") == "¥1,234,567"
     assert money("1234.5", "USD", "ja") == "$1,234.50"
+
+
+async def test_orders_page_filters_by_carrier_and_received_day(client, make_user, settings):
+    """The orders page's carrier and date fields reach the list route; a malformed date is a
+    field error beside its field, and the rest of the filters still apply."""
+    import anyio.to_thread
+
+    from tests.api.test_order_routes import _insert_order
+
+    staff = await make_user("staff")
+    await _form_login(client, staff)
+    fedex = await anyio.to_thread.run_sync(lambda: _insert_order(settings, "fedex"))
+    yamato = await anyio.to_thread.run_sync(lambda: _insert_order(settings, "yamato"))
+    page = await client.get(
+        "/console/orders",
+        params={"carrier": "yamato", "received_from": "2020-01-01", "received_to": "2999-12-31"},
+    )
+    assert page.status_code == 200
+    assert yamato["ebay_order_id"] in page.text and fedex["ebay_order_id"] not in page.text
+    future = await client.get("/console/orders", params={"received_from": "2999-01-01"})
+    assert fedex["ebay_order_id"] not in future.text
+    bad = await client.get("/console/orders", params={"received_to": "31/12/2026", "lang": "en"})
+    assert bad.status_code == 200
+    assert 'id="e-received_to"' in bad.text and 'aria-invalid="true"' in bad.text
+
+
+def test_received_days_are_whole_days_in_japan():
+    from api.console.pages.orders import jst_day_bound
+
+    errors: dict[str, str] = {}
+    assert jst_day_bound("2026-12-02", "from", errors) == "2026-12-02T00:00:00+09:00"
+    assert jst_day_bound("2026-12-02", "to", errors) == "2026-12-02T23:59:59.999999+09:00"
+    assert jst_day_bound("", "to", errors) is None and not errors
+    assert jst_day_bound("2026-13-40", "from", errors) is None
+    assert errors == {"received_from": "The date is not valid."}

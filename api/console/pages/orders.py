@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 from typing import Any
 
 from litestar import get, post
@@ -13,7 +14,7 @@ from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Template
 
 from api.console.forms import FormInvalid, parse
-from api.console.i18n import gettext, language_of
+from api.console.i18n import JST, gettext, language_of
 from api.console.labels import N_
 from api.console.pages.common import PAGE_SIZE, AnyRequest, act, choice, submit
 from api.console.render import page
@@ -86,16 +87,54 @@ async def orders(
     settings: NamedDependency[Settings],
     q: str = Parameter(default="", max_length=120),
     status: str = Parameter(default="", max_length=30),
+    carrier: str = Parameter(default="", max_length=20),
+    received_from: str = Parameter(default="", max_length=10),
+    received_to: str = Parameter(default="", max_length=10),
     offset: int = Parameter(default=0, ge=0),
 ) -> Template:
+    errors: dict[str, str] = {}
+    start = jst_day_bound(received_from, "from", errors)
+    end = jst_day_bound(received_to, "to", errors)
     found = await api_orders.list_orders.fn(
         settings=settings,
         status=choice(OrderStatus, status),
         q=q or None,
+        carrier=carrier if carrier in CARRIERS else None,
+        created_from=start,
+        created_to=end,
         limit=PAGE_SIZE,
         offset=offset,
     )
-    return page(request, "orders", page_=found, q=q, status=status, statuses=list(OrderStatus))
+    return page(
+        request,
+        "orders",
+        page_=found,
+        q=q,
+        status=status,
+        statuses=list(OrderStatus),
+        carrier=carrier,
+        carriers=CARRIERS,
+        received_from=received_from,
+        received_to=received_to,
+        errors=errors,
+    )
+
+
+CARRIERS = ("fedex", "yamato", "sagawa")
+
+
+def jst_day_bound(day: str, side: str, errors: dict[str, str]) -> str | None:
+    """A `YYYY-MM-DD` from a date field as the start ("from") or end ("to") of that day in Japan,
+    in the API's ISO 8601 form; a malformed date is a field error and no filter."""
+    if not day:
+        return None
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        errors[f"received_{side}"] = N_("The date is not valid.")
+        return None
+    clock = time.min if side == "from" else time.max
+    return datetime.combine(parsed, clock, tzinfo=JST).isoformat()
 
 
 @get("/orders/{order_id:uuid}", guards=[ANY_ROLE])
