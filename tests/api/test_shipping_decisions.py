@@ -4,6 +4,8 @@ closing a domestic parcel by hand."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -156,3 +158,47 @@ async def test_staff_mark_a_domestic_parcel_delivered(api, make_user, settings, 
     finally:
         await staff.aclose()
         await inspector.aclose()
+
+
+async def test_staff_choose_a_quote_in_the_console(api, make_user, settings, clean_sandbox):
+    """The console's rate form (session + CSRF, `carrier|service` radios) reaches the same
+    update: the label is bought for the quote chosen on the page, not the policy's."""
+    from tests.console.conftest import csrf_from
+
+    staff = await _as(api, make_user, "staff")
+    inspector = await _as(api, make_user, "inspector")
+    person = await make_user("staff")
+    async with httpx.AsyncClient(base_url=api, timeout=30, follow_redirects=True) as browser:
+        try:
+            _, shipment_id = await _choosing(
+                staff, inspector, clean_sandbox, settings, country_code="US", buyer_email="c@x.com"
+            )
+            login = await browser.get("/console/login")
+            signed_in = await browser.post(
+                "/console/login",
+                data={
+                    "_csrf_token": csrf_from(login.text),
+                    "email": person.email,
+                    "password": person.password,
+                },
+            )
+            assert signed_in.status_code == 200 and "/console/login" not in str(signed_in.url)
+            page = await browser.get(f"/console/shipments/{shipment_id}")
+            policy = (await staff.get(f"/api/shipments/{shipment_id}")).json()["live"]["chosen"]
+            radios = re.findall(r'name="rate" id="rate-\d+" value="([^"]+)"', page.text)
+            other = next(value for value in radios if value.split("|")[1] != policy["service"])
+            chosen = await browser.post(
+                f"/console/shipments/{shipment_id}/rate",
+                data={"_csrf_token": csrf_from(page.text), "rate": other},
+            )
+            assert chosen.status_code == 200, chosen.text
+            shipment = await _until(
+                staff,
+                f"/api/shipments/{shipment_id}",
+                lambda b: b["tracking_number"] != "",
+                "label bought",
+            )
+            assert shipment["service"] == other.split("|")[1]
+        finally:
+            await staff.aclose()
+            await inspector.aclose()
