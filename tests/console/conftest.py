@@ -211,8 +211,12 @@ async def check_page(tab: Tab, name: str, lang: str) -> None:
         + """
             .filter(e => e.checkVisibility() && !e.disabled).length"""
     )
+    # Chromium gives a date field one Tab stop per part (year, month, day).
+    date_parts = await page.evaluate(
+        "() => document.querySelectorAll('input[type=date]').length * 2"
+    )
     await page.locator("body").focus()
-    for _ in range(total + 3):
+    for _ in range(total + date_parts + 3):
         await page.keyboard.press("Tab")
     missed = await page.evaluate(
         "() => [...document.querySelectorAll('"
