@@ -18,8 +18,7 @@ from api.console.render import page
 from api.routes import auth as api_auth
 from api.routes.schemas import ResetConfirm, ResetRequest
 from api.security.links import RESET_PASSWORD_PATH
-from api.security.ratelimit import limiter
-from api.stores import RL_PUBLIC
+from api.security.ratelimit import public_limiter
 from api.temporal import TemporalGateway
 from config import Settings
 
@@ -111,12 +110,7 @@ def _dead_link(request: AnyRequest, lang: str) -> Template:
 
 
 def routers(settings: Settings) -> list[Router]:
-    public = limiter(
-        settings.rate_limit_public,
-        settings.rate_limit_public_window,
-        RL_PUBLIC,
-        settings.trusted_proxies,
-    )
+    public = public_limiter(settings)
     return [
         Router(
             path="/console",

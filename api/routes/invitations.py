@@ -22,10 +22,10 @@ from api.routes.schemas import (
 from api.security import auth_state, invitations, sessions
 from api.security.invitations import InvitationRefused, Refusal
 from api.security.passwords import hash_password, hash_recovery_codes, new_recovery_codes
-from api.security.ratelimit import limiter
+from api.security.ratelimit import public_limiter, two_factor_limiter
 from api.security.tokens import TokenIssuer
 from api.security.totp import provisioning_uri, qr_svg
-from api.stores import AUTH_STATE, RL_PUBLIC, RL_TWO_FACTOR
+from api.stores import AUTH_STATE
 from config import Settings
 
 REFUSALS: dict[Refusal, tuple[int, str]] = {
@@ -107,16 +107,8 @@ async def accept_invitation(
 
 
 def routers(settings: Settings) -> list[Router]:
-    proxies = settings.trusted_proxies
-    public = limiter(
-        settings.rate_limit_public, settings.rate_limit_public_window, RL_PUBLIC, proxies
-    )
-    code_limit = limiter(
-        settings.rate_limit_two_factor,
-        settings.rate_limit_two_factor_window,
-        RL_TWO_FACTOR,
-        proxies,
-    )
+    public = public_limiter(settings)
+    code_limit = two_factor_limiter(settings)
     common: dict[str, Any] = {"path": "/api/auth/invitation", "tags": ["auth"]}
     return [
         Router(route_handlers=[open_invitation], middleware=[public.middleware], **common),

@@ -8,8 +8,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 
 from api.security.links import LEGACY_RESET_PATH, RESET_PASSWORD_PATH
-from api.security.ratelimit import limiter
-from api.stores import RL_PUBLIC
+from api.security.ratelimit import public_limiter
 from config import Settings
 
 
@@ -19,10 +18,5 @@ def reset_password_page(token: str = Parameter(default="", max_length=256)) -> R
 
 
 def routers(settings: Settings) -> list[Router]:
-    public = limiter(
-        settings.rate_limit_public,
-        settings.rate_limit_public_window,
-        RL_PUBLIC,
-        settings.trusted_proxies,
-    )
+    public = public_limiter(settings)
     return [Router(path="/", route_handlers=[reset_password_page], middleware=[public.middleware])]

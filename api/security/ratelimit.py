@@ -9,7 +9,7 @@ import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from time import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
@@ -21,6 +21,10 @@ from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.redis_batch import batcher
+from api.stores import RL_PUBLIC, RL_TWO_FACTOR
+
+if TYPE_CHECKING:
+    from config import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -168,4 +172,24 @@ def limiter(
         store=store,
         identifier_for_request=client_identifier(trusted_proxies),
         exclude=exclude,
+    )
+
+
+def public_limiter(settings: Settings) -> WindowRateLimitConfig:
+    """Every public route's per-client limit (RATE_LIMIT_PUBLIC per RATE_LIMIT_PUBLIC_WINDOW)."""
+    return limiter(
+        settings.rate_limit_public,
+        settings.rate_limit_public_window,
+        RL_PUBLIC,
+        settings.trusted_proxies,
+    )
+
+
+def two_factor_limiter(settings: Settings) -> WindowRateLimitConfig:
+    """The per-client limit on routes that check a one-time code (RATE_LIMIT_TWO_FACTOR)."""
+    return limiter(
+        settings.rate_limit_two_factor,
+        settings.rate_limit_two_factor_window,
+        RL_TWO_FACTOR,
+        settings.trusted_proxies,
     )
