@@ -55,7 +55,7 @@ from api.security.passwords import (
     new_recovery_codes,
     verify_password,
 )
-from api.security.ratelimit import client_identifier, limiter
+from api.security.ratelimit import client_identifier, limiter, public_limiter, two_factor_limiter
 from api.security.tokens import (
     AuthUser,
     TokenIssuer,
@@ -70,8 +70,6 @@ from api.stores import (
     AUTH_STATE,
     KNOWN_DEVICES,
     RL_LOGIN,
-    RL_PUBLIC,
-    RL_TWO_FACTOR,
     USED_STEP_TOKENS,
 )
 from api.temporal import TemporalGateway
@@ -362,6 +360,28 @@ async def enrol_two_factor(request: AuthRequest, settings: NamedDependency[Setti
     return Enrolment(secret=secret, otpauth_uri=uri, qr_png_base64=await qr_png_base64(uri))
 
 
+async def _new_recovery_codes(
+    settings: Settings, user_id: uuid.UUID, *, enable_two_factor: bool = False
+) -> tuple[list[str], list[str | None]]:
+    """Fresh recovery codes stored (hashed) in place of the earlier ones; the plain codes are
+    shown once. With `enable_two_factor` the confirmed enrolment is switched on in the same
+    write."""
+    codes = new_recovery_codes()
+    hashes = await hash_recovery_codes(codes)
+
+    def run(session: Session) -> None:
+        row = session.get(User, user_id)
+        if row is not None:
+            if enable_two_factor:
+                row.totp_enabled = True
+            row.recovery_code_hashes = hashes
+            row.updated_at = datetime.now(UTC)
+            session.add(row)
+
+    await in_session(settings, run)
+    return codes, hashes
+
+
 @post(
     "/two-factor/confirm",
     guards=[ANY_ROLE],
@@ -378,18 +398,7 @@ async def confirm_two_factor(
     if user is None or user.totp_enabled or not user.totp_secret:
         raise ClientException(status_code=409, detail="no pending two-factor enrolment")
     await _check_totp(request, settings, user, data.code)
-    codes = new_recovery_codes()
-    hashes = await hash_recovery_codes(codes)
-
-    def run(session: Session) -> None:
-        row = session.get(User, user.id)
-        if row is not None:
-            row.totp_enabled = True
-            row.recovery_code_hashes = hashes
-            row.updated_at = datetime.now(UTC)
-            session.add(row)
-
-    await in_session(settings, run)
+    codes, _ = await _new_recovery_codes(settings, user.id, enable_two_factor=True)
     await _publish(request, settings, user.id)
     _two_factor_notice(request, user, "two_factor_enabled")
     return RecoveryCodes(recovery_codes=codes)
@@ -411,17 +420,7 @@ async def regenerate_recovery_codes(
     if user is None or not user.totp_enabled:
         raise ClientException(status_code=409, detail="two-factor is not enabled")
     await _check_totp(request, settings, user, data.code)
-    codes = new_recovery_codes()
-    hashes = await hash_recovery_codes(codes)
-
-    def run(session: Session) -> None:
-        row = session.get(User, user.id)
-        if row is not None:
-            row.recovery_code_hashes = hashes
-            row.updated_at = datetime.now(UTC)
-            session.add(row)
-
-    await in_session(settings, run)
+    codes, hashes = await _new_recovery_codes(settings, user.id)
     await _publish(request, settings, user.id)  # GET /me counts the codes from the snapshot
     notices.notice(
         request,
@@ -537,18 +536,11 @@ async def confirm_password_reset(
 
 def routers(settings: Settings) -> list[Router]:
     proxies = settings.trusted_proxies
-    public = limiter(
-        settings.rate_limit_public, settings.rate_limit_public_window, RL_PUBLIC, proxies
-    )
+    public = public_limiter(settings)
     login_limit = limiter(
         settings.rate_limit_login, settings.rate_limit_login_window, RL_LOGIN, proxies
     )
-    code_limit = limiter(
-        settings.rate_limit_two_factor,
-        settings.rate_limit_two_factor_window,
-        RL_TWO_FACTOR,
-        proxies,
-    )
+    code_limit = two_factor_limiter(settings)
     common: dict[str, Any] = {"path": "/api/auth", "tags": ["auth"]}
     return [
         Router(
