@@ -155,6 +155,10 @@ class Settings(BaseSettings):
     # Where the API listens, its tokens and the field encryption key, CORS and hosts.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Uvicorn worker processes of `worlddoor api` (and `worlddoor dev`). They share rate limits,
+    # sessions and request metrics through Redis and PROMETHEUS_MULTIPROC_DIR; with the file
+    # store (no REDIS_URL) keep 1.
+    api_workers: int = Field(default=1, ge=1, le=64)
     jwt_secret: SecretStr = SecretStr("")
     jwt_audience: str = "worlddoor-api"
     field_encryption_key: SecretStr = SecretStr("")  # Fernet key(s), comma-separated
