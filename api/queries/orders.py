@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from litestar.exceptions import ValidationException
+from litestar.exceptions import ClientException
 
 from api.db import plain_rows
 from api.pagination import contains_pattern, date_range, utc
@@ -71,7 +71,8 @@ def encode_cursor(row: Any) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """(created_at, ebay_order_id) of the row a page starts after; 400 when not ours."""
+    """(created_at, ebay_order_id) of the row a page starts after. A cursor of the documented
+    alphabet that is not one of ours is a 422 (well-formed, refused), as a backwards range."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, ebay_order_id = raw.split("|", 1)
@@ -79,7 +80,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         if parsed.tzinfo is None or not 0 < len(ebay_order_id) <= 40 or "\x00" in ebay_order_id:
             raise ValueError(raw)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationException(detail="after must be the next_after of a page") from None
+        raise ClientException(
+            status_code=422, detail="after must be the next_after of a page"
+        ) from None
     return parsed, ebay_order_id
 
 
@@ -140,7 +143,7 @@ async def order_page(
         name: value for name, value in vars(filters).items() if value is not None and value != ""
     }
     counted = dict(params)
-    if after is not None:
+    if after:  # empty: the first page, as an empty search is no search
         params["after_created_at"], params["after_ebay_order_id"] = decode_cursor(after)
     page, count = _statements(frozenset(params))
     rows = list(await plain_rows(settings, page, {**params, "offset": offset, "limit": limit + 1}))
