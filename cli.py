@@ -64,19 +64,25 @@ def dev() -> None:
 @main.command()
 @click.option("--host", default=None, help="Bind address (default API_HOST).")
 @click.option("--port", default=None, type=int, help="Port (default API_PORT).")
-@click.option("--workers", default=1, show_default=True, help="Uvicorn worker processes.")
-def api(host: str | None, port: int | None, workers: int) -> None:
+@click.option("--workers", default=None, type=int, help="Uvicorn processes (default API_WORKERS).")
+def api(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the staff API."""
     import uvicorn
 
     settings = load_settings("api")
+    processes = workers or settings.api_workers
+    if processes > 1 and not settings.redis_url:
+        # The file store's counters are read-modify-write: processes would each count alone.
+        raise click.UsageError("several API processes need REDIS_URL (shared rate limits)")
+    if processes > 1:  # request metrics summed over the processes (api/metrics.py)
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(settings.var_dir / "prometheus"))
     reset_metrics_directory()
     uvicorn.run(
         "cli:asgi_app",
         factory=True,
         host=host or settings.api_host,
         port=port or settings.api_port,
-        workers=workers,
+        workers=processes,
         proxy_headers=False,  # client identity comes from TRUSTED_PROXIES, not any header
         log_config=None,
         access_log=False,

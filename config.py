@@ -155,6 +155,10 @@ class Settings(BaseSettings):
     # Where the API listens, its tokens and the field encryption key, CORS and hosts.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Uvicorn worker processes of `worlddoor api` (and `worlddoor dev`). They share rate limits,
+    # sessions and request metrics through Redis and PROMETHEUS_MULTIPROC_DIR; with the file
+    # store (no REDIS_URL) keep 1.
+    api_workers: int = Field(default=1, ge=1, le=64)
     jwt_secret: SecretStr = SecretStr("")
     jwt_audience: str = "worlddoor-api"
     field_encryption_key: SecretStr = SecretStr("")  # Fernet key(s), comma-separated
@@ -337,6 +341,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = SecretStr("")
     metrics_cache_seconds: float = 30  # business gauges are recomputed at most this often
     metrics_scan_limit: int = 200  # running workflows described per refresh for retrying activities
+    # One describe-scan of the running workflows feeds the gauges above and the stuck list, reused
+    # for this long (api/running.py); 0: every reader scans.
+    workflow_scan_seconds: float = Field(default=10, ge=0)
     activity_retry_alert_attempts: int = 5  # "retrying" = a pending activity past this attempt
     # "stuck" = a workflow whose pending workflow task is at this attempt or later (it failed or
     # timed out every time before): the metrics gauge, the order's watch of its inspection child

@@ -10,7 +10,8 @@ reports `worlddoor_metrics_source_up{source=...} 0`. "Retrying" workflows (a pen
 ACTIVITY_RETRY_ALERT_ATTEMPTS) and "task failing" ones (the pending workflow task at
 WORKFLOW_TASK_ALERT_ATTEMPTS, `domain.workflow_health`) come from describing at most
 METRICS_SCAN_LIMIT running workflows (Temporal's visibility does not index pending activities or
-tasks), so `worlddoor_workflows_scanned` says how many were looked at.
+tasks), so `worlddoor_workflows_scanned` says how many were looked at. That scan is the one the
+stuck list also reads (api/running.py: reused for WORKFLOW_SCAN_SECONDS).
 
 Protection: with METRICS_TOKEN set (required in production) the scraper must send
 `Authorization: Bearer <METRICS_TOKEN>`; staff JWTs are not accepted here and the route is
@@ -44,6 +45,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlmodel import Session, col, func, select
+from temporalio.client import WorkflowExecutionDescription
 
 from api.db import in_session
 from api.temporal import TemporalGateway
@@ -56,7 +58,6 @@ log = get_logger(__name__)
 
 METRICS_PATH = "/metrics"
 REFRESH_TIMEOUT_SECONDS = 10.0
-DESCRIBE_CONCURRENCY = 10
 FAILED_EMAIL_STATUSES = ("failed", "bounced", "dropped", "spamreport")
 EMAIL_FAILURE_WINDOW = timedelta(hours=24)
 
@@ -172,27 +173,16 @@ class BusinessMetrics(Collector):
         failed = await client.count_workflows(
             f'ExecutionStatus = "Failed" AND CloseTime >= "{since}"'
         )
-        running = [
-            execution.id
-            async for execution in client.list_workflows(
-                'ExecutionStatus = "Running"', limit=self.settings.metrics_scan_limit
-            )
-        ]
-        gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
+        scan = await self.temporal.running.scan(client, self.settings.metrics_scan_limit)
 
-        async def max_attempt(workflow_id: str) -> tuple[int, int]:
+        def max_attempt(description: WorkflowExecutionDescription) -> tuple[int, int]:
             """(the highest pending activity attempt, the pending workflow task's attempt)"""
-            async with gate:
-                try:
-                    description = await client.get_workflow_handle(workflow_id).describe()
-                except Exception:  # noqa: BLE001 - closed between list and describe
-                    return 0, 0
             raw = description.raw_description
             pending = raw.pending_activities
             task = raw.pending_workflow_task.attempt if raw.HasField("pending_workflow_task") else 0
             return max((activity.attempt for activity in pending), default=0), task
 
-        found = await asyncio.gather(*(max_attempt(wid) for wid in running))
+        found = [max_attempt(description) for description in scan.descriptions]
         attempts = [activity for activity, _ in found]
         task_alert = self.settings.workflow_task_alert_attempts
         return {
@@ -202,7 +192,7 @@ class BusinessMetrics(Collector):
                 1 for _, task in found if workflow_task_failing(task, task_alert)
             ),
             "max_activity_attempt": max(attempts, default=0),
-            "workflows_scanned": len(running),
+            "workflows_scanned": scan.scanned,
         }
 
     def collect(self) -> Iterator[GaugeMetricFamily]:

@@ -2,7 +2,8 @@
 visibility) whose pending activity has failed at least `ACTIVITY_ATTEMPTS` times, or whose
 workflow task keeps failing (attempt above 1: a code error such as nondeterminism). Served as
 GET /api/operations/stuck and shown on the console's Today page, each with the last error in
-plain words and a link to the Temporal web UI."""
+plain words and a link to the Temporal web UI. The running workflows' descriptions come from the
+scan /metrics also reads (api/running.py: reused for WORKFLOW_SCAN_SECONDS)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.exceptions import ApplicationError
 
+from api.running import DESCRIBE_CONCURRENCY, RunningScan, describe_running
 from config import Settings
 from domain.workflow_health import workflow_task_failing
 
 ACTIVITY_ATTEMPTS = 3  # an activity's third attempt: it failed twice and retries again
-DESCRIBE_CONCURRENCY = 10
 Reason = Literal[
     "service_unavailable", "rate_limited", "timeout", "refused", "nondeterminism", "code", "other"
 ]
@@ -135,12 +136,9 @@ async def _last_task_failure(client: Client, workflow_id: str, run_id: str) -> t
 
 
 async def _inspect(
-    client: Client, settings: Settings, workflow_id: str, run_id: str
+    client: Client, settings: Settings, description: WorkflowExecutionDescription
 ) -> StuckWorkflow | None:
-    try:
-        description = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
-    except Exception:  # noqa: BLE001 - closed or deleted between the list and the describe
-        return None
+    workflow_id, run_id = description.id, description.run_id
     raw = description.raw_description
     common = {
         "workflow_id": workflow_id,
@@ -178,18 +176,19 @@ async def _inspect(
     )
 
 
-async def stuck_workflows(client: Client, settings: Settings, limit: int = 500) -> StuckReport:
-    """Every running workflow (up to `limit`) described; the stuck ones, most attempts first."""
-    running = [
-        (execution.id, execution.run_id)
-        async for execution in client.list_workflows('ExecutionStatus = "Running"', limit=limit)
-    ]
+async def stuck_workflows(
+    client: Client, settings: Settings, limit: int = 500, scan: RunningScan | None = None
+) -> StuckReport:
+    """The stuck ones among the running workflows (up to `limit`), most attempts first, from
+    `scan` (the API's shared one, api/running.py) or a scan of their own."""
+    if scan is None:
+        scan = await describe_running(client, limit)
     gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
 
-    async def one(workflow_id: str, run_id: str) -> StuckWorkflow | None:
-        async with gate:
-            return await _inspect(client, settings, workflow_id, run_id)
+    async def one(description: WorkflowExecutionDescription) -> StuckWorkflow | None:
+        async with gate:  # the stuck ones read their last failure (a history for a task's)
+            return await _inspect(client, settings, description)
 
-    found = await asyncio.gather(*(one(w, r) for w, r in running))
+    found = await asyncio.gather(*(one(d) for d in scan.descriptions))
     stuck = sorted((s for s in found if s), key=lambda s: (-s.attempt, s.workflow_id))
-    return StuckReport(workflows=stuck, scanned=len(running), ui_url=ui_base(settings))
+    return StuckReport(workflows=stuck, scanned=scan.scanned, ui_url=ui_base(settings))

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from temporalio.client import Client
 
 import temporal_client
+from api.running import STUCK_LIMIT, RunningWorkflows
 from config import Settings
 from observability import get_logger
 
@@ -31,6 +32,9 @@ class TemporalGateway:
         self._client = client
         self._lock = asyncio.Lock()
         self._retry_at = 0.0
+        self.running = RunningWorkflows(  # the shared scan
+            settings.workflow_scan_seconds, max(STUCK_LIMIT, settings.metrics_scan_limit)
+        )
 
     async def client(self) -> Client:
         if self._client is not None:

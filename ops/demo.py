@@ -186,7 +186,9 @@ class Day:
         ebay_order_id = created["orders"][0]["orderId"]
         self.ok(self.api.post("/api/operations/order-sync"), "order sync")
         found = self.until(
-            f"/api/orders?q={ebay_order_id}", lambda b: b["total"] == 1, f"{name} imported"
+            f"/api/orders?q={ebay_order_id}&total=true",
+            lambda b: b["total"] == 1,
+            f"{name} imported",
         )
         self.orders[name] = (ebay_order_id, found["items"][0]["id"])
         return found["items"][0]["id"]

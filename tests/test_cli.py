@@ -94,3 +94,12 @@ def test_sandbox_env_prints_every_variable_the_adapters_read(tmp_path: Path) -> 
         **{k: v.strip("'") for k, v in exported.items()},
     )
     assert again.stdout == result.stdout
+
+
+def test_several_api_processes_need_redis(tmp_path: Path) -> None:
+    """API_WORKERS > 1 on the file store would count every rate limit once per process."""
+    done = run_cli("api", "--port", "1", tmp_path=tmp_path, API_WORKERS="2", REDIS_URL="")
+    assert done.returncode == 2
+    assert "several API processes need REDIS_URL" in done.stderr
+    bad = run_cli("api", tmp_path=tmp_path, API_WORKERS="0")
+    assert bad.returncode != 0 and "API_WORKERS" in bad.stderr + bad.stdout

@@ -20,6 +20,7 @@ from api import workflows as wf
 from api.fields import RequestBody
 from api.provider_health import HealthReport, provider_health
 from api.routes.products import STARTED_RESPONSES
+from api.running import STUCK_LIMIT
 from api.schedule_control import change_schedule
 from api.security.guards import ADMIN, STAFF
 from api.security.tokens import AuthUser
@@ -138,16 +139,18 @@ async def workflow_status(
     description="Running workflows whose pending activity has failed at least 3 times, or whose "
     "workflow task keeps failing (attempt above 1, e.g. a nondeterminism error): the last error "
     "(`reason` classifies it, `last_error` is its first line) and a link to the Temporal web UI "
-    "(`TEMPORAL_UI_URL`). Looks at up to `limit` running workflows.",
+    "(`TEMPORAL_UI_URL`). Looks at up to `limit` running workflows, as described at most "
+    "`WORKFLOW_SCAN_SECONDS` ago.",
 )
 async def stuck(
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
-    limit: int = Parameter(default=500, ge=1, le=5000),
+    limit: int = Parameter(default=STUCK_LIMIT, ge=1, le=5000),
 ) -> StuckReport:
     client = await temporal.client()
     try:
-        return await stuck_workflows(client, settings, limit)
+        scan = await temporal.running.scan(client, limit)  # shared with /metrics
+        return await stuck_workflows(client, settings, limit, scan)
     except RPCError as exc:
         raise wf._rpc_to_http(exc, "stuck") from exc
 

@@ -100,6 +100,7 @@ async def test_metrics_over_http(settings, migrated_db, temporal_env) -> None:
         settings,
         metrics_token=SecretStr(TOKEN),
         metrics_cache_seconds=0,
+        workflow_scan_seconds=0,  # the second scrape must see the retrying activity
         activity_retry_alert_attempts=2,
     )
     app = create_app(configured, temporal_client=temporal_env.client)

@@ -59,7 +59,10 @@ async def _until(client, url: str, check, what: str, seconds: float = 40):
 
 async def _recorded(staff, ebay_order_id: str) -> str:
     found = await _until(
-        staff, f"/api/orders?q={ebay_order_id}", lambda b: b["total"] == 1, "order recorded"
+        staff,
+        f"/api/orders?q={ebay_order_id}&total=true",
+        lambda b: b["total"] == 1,
+        "order recorded",
     )
     order_id = found["items"][0]["id"]
     await _until(

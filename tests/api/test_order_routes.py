@@ -69,7 +69,9 @@ async def test_orders_list_filter_and_detail(client, staff, settings):
     assert found.status_code == 200
     assert [o["ebay_order_id"] for o in found.json()["items"]] == [stored["ebay_order_id"]]
     other = await client.get(
-        "/api/orders", headers=staff.headers, params={"q": stored["buyer"], "status": "shipped"}
+        "/api/orders",
+        headers=staff.headers,
+        params={"q": stored["buyer"], "status": "shipped", "total": "true"},
     )
     assert other.json()["total"] == 0
     bad = await client.get("/api/orders", headers=staff.headers, params={"status": "nonsense"})
@@ -77,10 +79,14 @@ async def test_orders_list_filter_and_detail(client, staff, settings):
     for term in (stored["ebay_order_id"], "jane buyer", stored["buyer"].upper()):
         hit = await client.get("/api/orders", headers=staff.headers, params={"q": term})
         assert stored["ebay_order_id"] in [o["ebay_order_id"] for o in hit.json()["items"]], term
-    wildcard = await client.get("/api/orders", headers=staff.headers, params={"q": "%"})
+    wildcard = await client.get(
+        "/api/orders", headers=staff.headers, params={"q": "%", "total": "true"}
+    )
     assert wildcard.json()["total"] == 0  # % is a character to find, not a wildcard
     future = await client.get(
-        "/api/orders", headers=staff.headers, params={"created_from": "2999-01-01T00:00:00Z"}
+        "/api/orders",
+        headers=staff.headers,
+        params={"created_from": "2999-01-01T00:00:00Z", "total": "true"},
     )
     assert future.json()["total"] == 0
     window = await client.get(
@@ -90,6 +96,7 @@ async def test_orders_list_filter_and_detail(client, staff, settings):
             "q": stored["buyer"],
             "created_from": "2020-01-01T00:00:00Z",
             "created_to": "2999-01-01T00:00:00Z",
+            "total": "true",
         },
     )
     assert window.json()["total"] == 1
@@ -226,5 +233,7 @@ async def test_orders_filter_by_carrier(client, staff, settings):
         assert found.status_code == 200, found.text
         ids = [o["ebay_order_id"] for o in found.json()["items"]]
         assert expected["ebay_order_id"] in ids and other["ebay_order_id"] not in ids
-    none = await client.get("/api/orders", headers=staff.headers, params={"carrier": "dhl"})
-    assert none.json()["total"] == 0
+    none = await client.get(
+        "/api/orders", headers=staff.headers, params={"carrier": "dhl", "total": "true"}
+    )
+    assert none.json()["total"] == 0 and none.json()["items"] == []

@@ -40,3 +40,31 @@ def test_parse_counts_socket_errors_and_refuses_a_truncated_summary() -> None:
     assert parse(with_errors).socket_errors == 7
     with pytest.raises(ValueError, match="unexpected wrk output"):
         parse(OUTPUT.split("Requests/sec")[0])
+
+
+def test_process_tree_cpu_counts_the_processes_under_the_server() -> None:
+    """The API bench's CPU figure: uvicorn's worker processes are children of the one started."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.api_bench import process_tree_cpu
+
+    burn = "import time\nx = 0\nwhile x < 20_000_000: x += 1\ntime.sleep(60)"
+    parent = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}])",
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # The parent only waits (well under 0.5 s of CPU): the figure must include the child's loop.
+        while process_tree_cpu(parent.pid) < 0.5:
+            assert parent.poll() is None, "the parent exited"
+            assert time.monotonic() < deadline, "the child's CPU time was not counted"
+            time.sleep(0.1)
+    finally:
+        parent.kill()
+        parent.wait()

@@ -81,6 +81,9 @@ async def console_url(worker, temporal_env, sandbox, settings, migrated_db) -> A
         rate_limit_two_factor=1000,
         rate_limit_login=1000,
         rate_limit_public=5000,
+        # The Today page must show a workflow stuck a moment ago, not the scan of the previous
+        # page load (reused for 10 s by default; the reuse is tested in test_running_scan.py).
+        workflow_scan_seconds=0,
     )
     # The bucket's CORS admits the console's origin (the browser posts files straight to it).
     Storage(app_config).ensure_bucket()

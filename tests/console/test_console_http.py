@@ -151,6 +151,9 @@ async def test_orders_page_filters_by_carrier_and_received_day(client, make_user
     assert yamato["ebay_order_id"] in page.text and fedex["ebay_order_id"] not in page.text
     future = await client.get("/console/orders", params={"received_from": "2999-01-01"})
     assert fedex["ebay_order_id"] not in future.text
+    assert "<caption>注文 0件</caption>" in future.text  # the page asks for the exact count
+    one = await client.get("/console/orders", params={"q": yamato["ebay_order_id"]})
+    assert "<caption>注文 1件</caption>" in one.text
     bad = await client.get("/console/orders", params={"received_to": "31/12/2026", "lang": "en"})
     assert bad.status_code == 200
     assert 'id="e-received_to"' in bad.text and 'aria-invalid="true"' in bad.text

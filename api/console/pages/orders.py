@@ -18,6 +18,8 @@ from api.console.i18n import JST, gettext, language_of
 from api.console.labels import N_
 from api.console.pages.common import PAGE_SIZE, AnyRequest, act, choice, submit
 from api.console.render import page
+from api.pagination import Page
+from api.queries.orders import order_filters, order_page
 from api.routes import operations as api_operations
 from api.routes import orders as api_orders
 from api.security.guards import ANY_ROLE, STAFF
@@ -95,20 +97,17 @@ async def orders(
     errors: dict[str, str] = {}
     start = jst_day_bound(received_from, "from", errors)
     end = jst_day_bound(received_to, "to", errors)
-    found = await api_orders.list_orders.fn(
-        settings=settings,
-        status=choice(OrderStatus, status),
-        q=q or None,
-        carrier=carrier if carrier in CARRIERS else None,
-        created_from=start,
-        created_to=end,
-        limit=PAGE_SIZE,
-        offset=offset,
+    filters = order_filters(
+        choice(OrderStatus, status), q, carrier if carrier in CARRIERS else None, start, end
+    )
+    found = await order_page(settings, filters, limit=PAGE_SIZE, offset=offset, with_total=True)
+    listed: Page[Any] = Page(
+        items=found.rows, total=found.total or 0, limit=PAGE_SIZE, offset=offset
     )
     return page(
         request,
         "orders",
-        page_=found,
+        page_=listed,
         q=q,
         status=status,
         statuses=list(OrderStatus),

@@ -14,6 +14,7 @@ from api.console.labels import N_
 from api.console.pages.common import AnyRequest
 from api.console.render import can, current_user, page
 from api.routes import operations as api_operations
+from api.running import STUCK_LIMIT
 from api.security.guards import ANY_ROLE
 from api.temporal import TemporalGateway
 from api.today import late_shipments, today_counts
@@ -47,7 +48,9 @@ async def today(
     late = await late_shipments(settings)
     stuck, stuck_error = None, None
     try:
-        stuck = await api_operations.stuck.fn(settings=settings, temporal=temporal, limit=500)
+        stuck = await api_operations.stuck.fn(
+            settings=settings, temporal=temporal, limit=STUCK_LIMIT
+        )
     except HTTPException as exc:
         stuck_error = problem(exc, language_of(request))
     return page(

@@ -1,0 +1,1 @@
+"""Read queries of the hot list routes: Core statements and row tuples, no ORM objects."""
