@@ -164,3 +164,44 @@ def test_two_processes_share_one_daily_count(settings) -> None:
         namespace,
     )
     assert shared.usage()[0].used == 45
+
+
+def _ebay(settings, **update):
+    from adapters.ebay import EbayClient
+
+    namespace = f"test-{uuid.uuid4().hex[:8]}"  # a fresh day's count
+    return EbayClient(settings.model_copy(update={"store_namespace": namespace, **update}))
+
+
+def _inventory_calls_today(sandbox) -> tuple[int, int]:
+    from sandbox.core import pacific_day
+
+    today, _ = pacific_day(datetime.now(UTC).timestamp())
+    days = sandbox.ctx.meter.per_day("ebay")
+    return next(((s, r) for f, d, s, r in days if (f, d) == ("sell.inventory", today)), (0, 0))
+
+
+def test_the_ebay_adapter_stops_at_the_budget_before_ebay_refuses(clean_sandbox, settings) -> None:
+    ebay = _ebay(settings, ebay_daily_calls={"sell.inventory": 3}, ebay_daily_reserve=0)
+    ebay.ensure_inventory_location()  # GET (404) and POST: 2 calls
+    ebay.ensure_inventory_location()  # GET: the 3rd
+    with pytest.raises(DailyQuotaSpent) as spent:
+        ebay.ensure_inventory_location()
+    assert spent.value.retry_after and spent.value.retry_after > 0
+    assert _inventory_calls_today(clean_sandbox) == (3, 0)  # nothing sent past the budget
+    list(ebay.iter_orders_modified(datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC)))
+    assert ebay.api_calls["get_orders"] == 1  # sell.fulfillment has its own count
+
+
+def test_ebays_daily_429_is_retryable_and_not_a_shared_pause(clean_sandbox, settings) -> None:
+    clean_sandbox.ctx.daily_quotas["ebay"] = {"sell.inventory": 1}
+    ebay = _ebay(settings, ebay_calls_per_second=10.0)
+    started = datetime.now(UTC)
+    with pytest.raises(RateLimitedError) as refused:
+        ebay.ensure_inventory_location()  # GET 404 served, the POST refused for the day
+    assert (datetime.now(UTC) - started).total_seconds() < 5
+    assert refused.value.retry_after and refused.value.retry_after > 60
+    assert not isinstance(refused.value, DailyQuotaSpent)  # eBay's refusal, not our budget
+    assert ebay.quota is not None and ebay.quota.bucket.take() == 0  # not paused
+    list(ebay.iter_orders_modified(datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC)))
+    clean_sandbox.ctx.daily_quotas.clear()
