@@ -94,9 +94,11 @@ def call_json(
     refreshed = False
     limited = 0
     while True:
+        # the bearer token first: a thread that took its quota token and then waited for
+        # another thread's token refresh would send late, bunched with the next second's calls
+        token = tokens.get() if tokens else None
         _take(quota, service)
         request_headers = dict(headers or {})
-        token = tokens.get() if tokens else None
         if token:
             request_headers["Authorization"] = f"Bearer {token}"
         try:
