@@ -233,3 +233,42 @@ def _request() -> Any:
             commodities=[Commodity(description="Lens", quantity=1, unit_value="90", weight_g=800)]
         ),
     )
+
+
+async def _alone() -> dict[str, float]:
+    """This section of `make bench` by itself: the same sandbox, dev server and settings."""
+    from datetime import timedelta
+
+    from temporalio.testing import WorkflowEnvironment
+
+    from config import Settings
+    from models.migrate import upgrade
+    from observability import configure_logging
+    from sandbox.server import start_sandbox_in_thread
+    from temporal_client import data_converter, search_attribute_flags, temporal_binary
+
+    settings = Settings()
+    configure_logging(settings, "bench")
+    upgrade(settings)
+    sandbox = start_sandbox_in_thread(settings)
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        dev_server_startup_timeout=timedelta(seconds=60),
+        data_converter=data_converter(settings),
+        dev_server_extra_args=search_attribute_flags(),
+    )
+    try:
+        return await run(env, sandbox, settings)
+    finally:
+        await env.shutdown()
+        sandbox.stop()
+
+
+if __name__ == "__main__":  # python -m bench.quota_bench (REDIS_URL=... for the shared limits)
+    import tempfile
+
+    from bench.__main__ import _environment
+
+    with tempfile.TemporaryDirectory(prefix="worlddoor-bench-") as var_dir:
+        _environment(var_dir)
+        print(asyncio.run(_alone()))
