@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.addresses import non_latin_fields
@@ -239,6 +239,18 @@ class Settings(BaseSettings):
     # 20 a second spreads them with headroom. 0 turns the bucket off.
     ebay_calls_per_second: float = Field(default=20.0, ge=0)
     ebay_call_burst: int = Field(default=20, ge=1)
+    # eBay's daily call limits per API family (the getRateLimits resource names), counted per
+    # eBay day (from 00:00 Pacific) for every worker in Redis (adapters/quota.py DailyBudget).
+    # Defaults: eBay's default limits (developer.ebay.com, Sell "API Call Limits"); raise them
+    # to what the Application Growth Check grants. A family not listed is not counted. As JSON:
+    # EBAY_DAILY_CALLS='{"sell.inventory": 2000000, "sell.fulfillment": 100000}'.
+    ebay_daily_calls: dict[str, PositiveInt] = Field(
+        default_factory=lambda: {"sell.inventory": 2_000_000, "sell.fulfillment": 100_000}
+    )
+    # The share of each daily limit kept back (calls this count cannot see: eBay's API
+    # explorer, a script with the same keys): calls stop at 95% and fail retryably until the
+    # next Pacific midnight instead of being refused by eBay.
+    ebay_daily_reserve: float = Field(default=0.05, ge=0, lt=1)
 
     # --- FedEx -----------------------------------------------------------------------------------
     # REST API key pair and account; the base URL selects sandbox or production.

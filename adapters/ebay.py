@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,7 +29,7 @@ from adapters.errors import (
     retry_after_seconds,
 )
 from adapters.http import DEFAULT_TIMEOUT, TokenCache, call_json
-from adapters.quota import vendor_quota
+from adapters.quota import api_family, ebay_daily_budget, vendor_quota
 from config import Settings
 from domain.catalog import Condition
 from domain.refunds import RefundReason
@@ -332,12 +332,16 @@ def _same_amount(a: str, b: str) -> bool:
 
 
 class _Counted:
-    """Wraps the httpx client so every HTTP call (retries included) counts for its operation."""
+    """Wraps the httpx client so every HTTP call (retries included) counts for its operation
+    and against the day's budget of its API family (`spend` raises when that is spent)."""
 
-    def __init__(self, client: httpx.Client, count: Any, operation: str) -> None:
-        self._client, self._count, self._operation = client, count, operation
+    def __init__(
+        self, client: httpx.Client, count: Any, operation: str, spend: Callable[[], None]
+    ) -> None:
+        self._client, self._count, self._operation, self._spend = client, count, operation, spend
 
     def request(self, *args: Any, **kwargs: Any) -> httpx.Response:
+        self._spend()
         self._count(self._operation)
         return self._client.request(*args, **kwargs)
 
@@ -356,6 +360,7 @@ class EbayClient:
             settings.redis_url,
             settings.store_namespace,
         )
+        self.daily = ebay_daily_budget(settings)
         self._count_lock = threading.Lock()
         self.api_calls: Counter[str] = Counter()
 
@@ -434,7 +439,9 @@ class EbayClient:
         if content_language:
             headers["Content-Language"] = "en-US"
         return call_json(
-            _Counted(self._http, self._count, operation),  # type: ignore[arg-type]
+            _Counted(  # type: ignore[arg-type]
+                self._http, self._count, operation, lambda: self.daily.spend(api_family(path))
+            ),
             SERVICE,
             method,
             f"{self._base}{path}",

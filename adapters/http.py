@@ -18,7 +18,7 @@ from adapters.errors import (
     from_transport_error,
     retry_after_seconds,
 )
-from adapters.quota import QuotaWait, VendorQuota
+from adapters.quota import MAX_WAIT_SECONDS, QuotaWait, VendorQuota
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 RATE_LIMIT_RETRIES = 5
@@ -94,9 +94,11 @@ def call_json(
     refreshed = False
     limited = 0
     while True:
+        # the bearer token first: a thread that took its quota token and then waited for
+        # another thread's token refresh would send late, bunched with the next second's calls
+        token = tokens.get() if tokens else None
         _take(quota, service)
         request_headers = dict(headers or {})
-        token = tokens.get() if tokens else None
         if token:
             request_headers["Authorization"] = f"Bearer {token}"
         try:
@@ -112,7 +114,14 @@ def call_json(
             refreshed = True
             continue
         retry_after = retry_after_seconds(response)
-        if response.status_code == 429 and quota is not None and limited < RATE_LIMIT_RETRIES:
+        # a pause longer than any activity waits (eBay's daily limit: hours) is not shared:
+        # it would stop every call to the vendor, not only those to the spent API
+        if (
+            response.status_code == 429
+            and quota is not None
+            and limited < RATE_LIMIT_RETRIES
+            and (retry_after or 0) <= MAX_WAIT_SECONDS
+        ):
             limited += 1
             quota.pause(retry_after if retry_after is not None else 1.0)
             continue

@@ -47,6 +47,7 @@ from prometheus_client.registry import Collector
 from sqlmodel import Session, col, func, select
 from temporalio.client import WorkflowExecutionDescription
 
+from adapters.quota import DailyUsageCollector, ebay_daily_budget
 from api.db import in_session
 from api.temporal import TemporalGateway
 from config import Settings
@@ -276,6 +277,7 @@ def build_metrics_handler(settings: Settings, temporal: TemporalGateway) -> Any:
     business = BusinessMetrics(settings, temporal)
     business_registry = CollectorRegistry(auto_describe=False)
     business_registry.register(business)
+    business_registry.register(DailyUsageCollector([ebay_daily_budget(settings)]))
     token = settings.metrics_token.get_secret_value()
 
     def scraper_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -2,8 +2,9 @@
 several (the vendor quota held across workers): `python -m bench.worker_process TASK_QUEUE`,
 with the bench's environment (TEMPORAL_ADDRESS, the sandbox ports, DATABASE_URL, REDIS_URL,
 FEDEX_CALLS_PER_SECOND...). It runs the real worker (`worker.build_worker`) on TASK_QUEUE and
-the quota load (FedEx track calls through the real adapter, many threads at once) on
-TASK_QUEUE-quota; `spawn()` starts one and `peak_rss_mib()` reads its peak memory."""
+the quota load (FedEx track calls or eBay inventory-location reads through the real adapters,
+many threads at once) on TASK_QUEUE-quota; `spawn()` starts one and `peak_rss_mib()` reads its
+peak memory."""
 
 from __future__ import annotations
 
@@ -25,35 +26,52 @@ THREADS = 16
 
 @workflow.defn(name="QuotaLoadWorkflow")
 class QuotaLoadWorkflow:
-    """One FedEx track call per number, all at once: the workers' threads are the limit."""
+    """One vendor call per argument, all at once: the workers' threads are the limit. Answers
+    how the activities ended: {"ok": n, <error type>: n} (with `attempts` 1, a retryable
+    failure ends the activity instead of waiting out its Retry-After)."""
 
     @workflow.run
-    async def run(self, numbers: list[str]) -> int:
-        await asyncio.gather(
+    async def run(self, name: str, args: list[str], attempts: int = 10) -> dict[str, int]:
+        ended = await asyncio.gather(
             *(
                 workflow.execute_activity(
-                    "bench.fedex_track",
-                    number,
+                    name,
+                    arg,
                     start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=RetryPolicy(maximum_attempts=10),
+                    retry_policy=RetryPolicy(maximum_attempts=attempts),
                 )
-                for number in numbers
-            )
+                for arg in args
+            ),
+            return_exceptions=True,
         )
-        return len(numbers)
+        counts: dict[str, int] = {}
+        for end in ended:
+            cause = getattr(end, "cause", None)
+            kind = "ok" if not isinstance(end, BaseException) else getattr(cause, "type", "")
+            counts[kind or type(end).__name__] = counts.get(kind or type(end).__name__, 0) + 1
+        return counts
 
 
-def tracker() -> Callable[[str], None]:
+def vendor_calls() -> list[Callable[[str], None]]:
+    from activities.base import external_call
     from adapters.carriers.fedex import FedexCarrier
+    from adapters.ebay import EbayClient
     from config import Settings
 
-    fedex = FedexCarrier(Settings())
+    fedex, ebay = FedexCarrier(Settings()), EbayClient(Settings())
+    ebay.check_credentials()  # the token now, not in the bench's first second
 
     @activity.defn(name="bench.fedex_track")
+    @external_call
     def track(number: str) -> None:
         fedex.track(number)
 
-    return track
+    @activity.defn(name="bench.ebay_location")
+    @external_call
+    def location(_: str) -> None:
+        ebay.ensure_inventory_location()  # one GET: the bench created the location
+
+    return [track, location]
 
 
 async def main(task_queue: str) -> None:
@@ -69,7 +87,7 @@ async def main(task_queue: str) -> None:
             client,
             task_queue=f"{task_queue}-quota",
             workflows=[QuotaLoadWorkflow],
-            activities=[tracker()],
+            activities=vendor_calls(),
             activity_executor=ThreadPoolExecutor(THREADS),
             max_concurrent_activities=THREADS,
         ),

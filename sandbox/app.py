@@ -75,10 +75,26 @@ def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
             ctx.quotas[service] = Quota(per_second)
         return {"quotas": {s: q.per_second for s, q in ctx.quotas.items()}}
 
+    @post("/_sandbox/daily_quotas", status_code=200)
+    async def set_daily_quotas(
+        data: Annotated[dict[str, dict[str, int]], Body()],
+    ) -> dict[str, Any]:
+        """Body: `{"ebay": {"sell.inventory": 50}}`: 50 calls to that API family a Pacific day,
+        the rest 429 with Retry-After up to the next day (eBay's daily call limits)."""
+        for service, limits in data.items():
+            if service not in SERVICES or any(n < 0 for n in limits.values()):
+                raise HTTPException(status_code=400, detail=f"bad daily quota {service!r}")
+            ctx.daily_quotas[service] = dict(limits)
+        return {"daily_quotas": ctx.daily_quotas}
+
     @get("/_sandbox/meter")
     async def meter(service: FromQuery[str]) -> dict[str, Any]:
-        """Requests per second to `service`: `{"seconds": [[unix second, served, refused]]}`."""
-        return {"seconds": [[t, *n] for t, n in ctx.meter.per_second(service).items()]}
+        """Requests to `service`: `{"seconds": [[unix second, served, refused]], "days":
+        [[API family, Pacific date, served, refused]]}`."""
+        return {
+            "seconds": [[t, *n] for t, n in ctx.meter.per_second(service).items()],
+            "days": ctx.meter.per_day(service),
+        }
 
     @post("/_sandbox/reset", status_code=200)
     async def reset() -> dict[str, str]:
@@ -99,6 +115,7 @@ def _control_app(ctx: SandboxContext, extra: list[Any]) -> Litestar:
             get_faults,
             clear_faults,
             set_quotas,
+            set_daily_quotas,
             meter,
             reset,
             expire_tokens,

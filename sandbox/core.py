@@ -16,7 +16,9 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,8 +102,21 @@ class Quota:
     per_second: int
 
 
+PACIFIC = ZoneInfo("America/Los_Angeles")
+"""eBay's call-limit day starts at 00:00 Pacific time (its Analytics getRateLimits' `reset`)."""
+
+
+def pacific_day(now: float) -> tuple[str, float]:
+    """(the Pacific date of `now`, the seconds until the next Pacific midnight)."""
+    local = datetime.fromtimestamp(now, PACIFIC)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), PACIFIC)
+    return local.date().isoformat(), midnight.timestamp() - now
+
+
 class RequestMeter:
-    """Requests per service and wall-clock second, served and refused with 429 by a quota."""
+    """Requests per service and wall-clock second, served and refused with 429 by a quota; and
+    per API family (`sell.inventory`: the path's first two segments) and Pacific day, refused
+    past a daily quota (eBay's daily call limits) with Retry-After up to the next day."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -109,19 +124,42 @@ class RequestMeter:
         self._seconds: dict[str, dict[int, list[int]]] = defaultdict(
             lambda: defaultdict(lambda: [0, 0])
         )
+        self._days: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(
+            lambda: defaultdict(lambda: [0, 0])
+        )
 
-    def admit(self, service: str, quota: Quota | None) -> float | None:
+    def admit(
+        self,
+        service: str,
+        quota: Quota | None,
+        path: str = "/",
+        daily: dict[str, int] | None = None,
+    ) -> float | None:
         """Count one request; None when served, else the seconds to wait (429)."""
         now = time.time()
+        family = ".".join([p for p in path.split("/") if p][:2])
+        day, day_left = pacific_day(now)
         with self._lock:
+            today = self._days[service][(family, day)]
+            limit = (daily or {}).get(family)
+            if limit is not None and today[0] >= limit:
+                today[1] += 1
+                self._seconds[service][int(now)][1] += 1
+                return day_left
             window = self._window[service]
             while window and window[0] <= now - 1:
                 window.popleft()
             refused = quota is not None and len(window) >= quota.per_second
             if not refused:
                 window.append(now)
+                today[0] += 1
             self._seconds[service][int(now)][1 if refused else 0] += 1
             return 1 - (now - window[0]) if refused else None
+
+    def per_day(self, service: str) -> list[list[Any]]:
+        """[[API family, Pacific date, served, refused]]."""
+        with self._lock:
+            return [[f, d, *n] for (f, d), n in sorted(self._days[service].items())]
 
     def per_second(self, service: str) -> dict[int, list[int]]:
         """{unix second: [served, refused]}."""
@@ -132,6 +170,7 @@ class RequestMeter:
         with self._lock:
             self._window.clear()
             self._seconds.clear()
+            self._days.clear()
 
 
 class TokenBook:
@@ -185,6 +224,7 @@ class SandboxContext:
     tokens: dict[str, TokenBook] = field(default_factory=lambda: defaultdict(TokenBook))
     reset_hooks: list[Callable[[], None]] = field(default_factory=list)
     quotas: dict[str, Quota] = field(default_factory=dict)
+    daily_quotas: dict[str, dict[str, int]] = field(default_factory=dict)
     meter: RequestMeter = field(default_factory=RequestMeter)
     rng: random.Random = field(default_factory=random.Random)
     fault_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -193,6 +233,7 @@ class SandboxContext:
         self.ledger.reset()
         self.faults.clear()
         self.quotas.clear()
+        self.daily_quotas.clear()
         self.meter.reset()
         for book in self.tokens.values():
             book.reset()
@@ -233,7 +274,12 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if not scope["path"].startswith("/_sandbox"):
-            wait = self.ctx.meter.admit(self.service, self.ctx.quotas.get(self.service))
+            wait = self.ctx.meter.admit(
+                self.service,
+                self.ctx.quotas.get(self.service),
+                scope["path"],
+                self.ctx.daily_quotas.get(self.service),
+            )
             if wait is not None:
                 retry = str(max(1, math.ceil(wait))).encode()
                 body = self.error_body(429, "Too many requests: quota exceeded")

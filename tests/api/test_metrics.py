@@ -179,6 +179,10 @@ async def test_metrics_over_http(settings, migrated_db, temporal_env) -> None:
     assert value(after, "worlddoor_workflows_scanned") >= 1
     assert value(after, "worlddoor_metrics_source_up", source="database") == 1
     assert value(after, "worlddoor_metrics_source_up", source="temporal") == 1
+    # eBay's daily budget (adapters/quota.py): 2,000,000 less the 5% reserve
+    assert value(after, "worlddoor_vendor_calls_budget", vendor="ebay", api="sell.inventory") == (
+        1_900_000
+    )
 
 
 async def test_a_failing_source_is_reported_not_a_500(make_client) -> None:
