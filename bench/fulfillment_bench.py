@@ -32,7 +32,15 @@ from bench.driver import (
     make_product,
     start_order,
 )
-from bench.shape import ACTION_KINDS, Shape, actions_of, family_histories, shape_of
+from bench.shape import (
+    ACTION_KINDS,
+    Shape,
+    ShapeInput,
+    actions_of,
+    activity_seconds,
+    family_histories,
+    shape_of,
+)
 
 ROUNDS = 2
 """Rounds of real orders, each between two ceiling measurements."""
@@ -64,7 +72,7 @@ async def run(
     our_times: list[float] = []
     trackers: list[str] = []
     calls = 0
-    elapsed_bare, bare_id = await run_ceiling(client, shape, orders)
+    elapsed_bare, bare_id = await run_ceiling(client, shape, orders, settings)
     bare_times.append(elapsed_bare)
     for round_ in range(ROUNDS):
         batch = ids[round_ * orders : (round_ + 1) * orders]
@@ -73,7 +81,7 @@ async def run(
         calls += await _track_calls(sandbox_url) - calls_before
         our_times.append(elapsed)
         trackers += ran
-        bare_times.append((await run_ceiling(client, shape, orders))[0])
+        bare_times.append((await run_ceiling(client, shape, orders, settings))[0])
 
     measured = len(ids)
     ours = measured / sum(our_times)
@@ -82,8 +90,12 @@ async def run(
     noise = (max(ceilings) - min(ceilings)) / ceiling
     elapsed = sum(our_times)
     bare_before, bare_after = min(bare_times), max(bare_times)
-    per_order = await _actions_per_order(client, ids)
-    bare_actions = await _ceiling_actions(client, bare_id, shape)
+    per_order, our_histories = await _actions_per_order(client, ids)
+    bare_actions, bare_histories = await _ceiling_actions(client, bare_id, shape)
+    timing = {
+        "ours": activity_seconds(our_histories),
+        "ceiling": activity_seconds(bare_histories),
+    }
     tracker = await _tracker_cost(client, trackers, measured)
     figures = {
         "fulfillment_ratio": ours / ceiling,
@@ -97,6 +109,7 @@ async def run(
         "tracker_actions_per_order": tracker["actions"],
     }
     _print(figures, per_order, bare_actions, tracker, elapsed, bare_before, bare_after, measured)
+    _print_timing(timing, measured)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "fulfillment.json").write_text(
         json.dumps(
@@ -105,6 +118,7 @@ async def run(
                 "per_order": per_order,
                 "ceiling_per_order": bare_actions,
                 "tracker": tracker,
+                "timing": timing,
                 "shape": shape.model_dump(),
                 "tracking_model": tracking_model(),
             },
@@ -158,16 +172,21 @@ async def run_orders(
     return elapsed, trackers
 
 
-async def run_ceiling(client: Client, shape: Shape, count: int) -> tuple[float, str]:
-    """`count` orders of the same shape with no-op activities, driven the same way; the time
-    and one of their workflow ids."""
+async def run_ceiling(client: Client, shape: Shape, count: int, settings: Any) -> tuple[float, str]:
+    """`count` orders of the same shape with no-op activities, driven the same way, on a worker
+    with the real one's settings (task slots, activity threads) and the same client (so the
+    same payload codec); the time and one of their workflow ids."""
+    from worker import ACTIVITY_THREADS
+
     queue = f"bare-{uuid.uuid4().hex[:6]}"
     async with Worker(
         client,
         task_queue=queue,
         workflows=[bare.ShapeWorkflow],
         activities=[bare.noop],
-        activity_executor=ThreadPoolExecutor(32),
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        max_concurrent_activities=ACTIVITY_THREADS,
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
     ):
         started = time.perf_counter()
         ids = await asyncio.gather(*(_drive_ceiling(client, queue, shape) for _ in range(count)))
@@ -177,7 +196,7 @@ async def run_ceiling(client: Client, shape: Shape, count: int) -> tuple[float, 
 async def _drive_ceiling(client: Client, queue: str, shape: Shape) -> str:
     workflow_id = f"bare-order-{uuid.uuid4().hex[:10]}"
     handle = await client.start_workflow(
-        bare.ShapeWorkflow.run, bare.ShapeInput(shape=shape), id=workflow_id, task_queue=queue
+        bare.ShapeWorkflow.run, ShapeInput(shape=shape), id=workflow_id, task_queue=queue
     )
     await _drive(client, workflow_id, shape)
     await client.get_workflow_handle(handle.id).result()
@@ -195,10 +214,12 @@ async def _drive(client: Client, workflow_id: str, shape: Shape) -> None:
         elif step.kind in bare.WAITS:
             handle = client.get_workflow_handle(workflow_id)
             await _until_waiting(handle, waits)
+            # a payload of the real message's size (the codec encrypts it the same way)
+            args = ["x" * step.size] if step.size else []
             if step.kind == "update":
-                await handle.execute_update("step")
+                await handle.execute_update("step", args=args)
             else:
-                await handle.signal("step")
+                await handle.signal("step", args=args)
             waits += 1
 
 
@@ -220,16 +241,22 @@ async def _waiting(handle: Any) -> int:
         return -2  # not started yet
 
 
-async def _actions_per_order(client: Client, ids: list[str]) -> dict[str, float]:
+async def _actions_per_order(client: Client, ids: list[str]) -> tuple[dict[str, float], list[Any]]:
+    """The mean actions of an order's family, and every history read."""
     totals: dict[str, float] = {}
+    every: list[Any] = []
     for ebay_order_id in ids:
         runs = await family_histories(client, ebay_order_id, expected_runs=5)
-        for key, value in actions_of([h for hs in runs.values() for h in hs]).items():
+        histories = [h for hs in runs.values() for h in hs]
+        every += histories
+        for key, value in actions_of(histories).items():
             totals[key] = totals.get(key, 0) + value
-    return {key: value / len(ids) for key, value in totals.items()}
+    return {key: value / len(ids) for key, value in totals.items()}, every
 
 
-async def _ceiling_actions(client: Client, root: str, shape: Shape) -> dict[str, int]:
+async def _ceiling_actions(
+    client: Client, root: str, shape: Shape
+) -> tuple[dict[str, int], list[Any]]:
     """The actions of one ceiling order, counted the same way from its histories (every run
     of the workflow and of each child)."""
     histories = []
@@ -237,7 +264,7 @@ async def _ceiling_actions(client: Client, root: str, shape: Shape) -> dict[str,
         async for execution in client.list_workflows(f'WorkflowId = "{workflow_id}"'):
             handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
             histories.append(await handle.fetch_history())
-    return actions_of(histories)
+    return actions_of(histories), histories
 
 
 def _ids(workflow_id: str, shape: Shape) -> list[str]:
@@ -281,6 +308,23 @@ def tracking_model(in_flight: int = 200) -> dict[str, dict[str, float]]:
     for side in (before, after):
         side["actions"] = side["activities"] + side["timers"] + side["signals"]
     return {"before": before, "after": after}
+
+
+def _print_timing(timing: dict[str, dict[str, dict[str, float]]], orders: int) -> None:
+    """Where an order's time goes: per activity type (and workflow task), attempts per order,
+    mean seconds queued and running; the ceiling's no-op and workflow tasks beside."""
+    ours = sorted(timing["ours"].items(), key=lambda kv: -kv[1]["attempts"] * kv[1]["running_s"])
+    cells = [
+        f"{name} {t['attempts'] / orders:.0f}x {t['queued_s'] * 1000:.0f}+"
+        f"{t['running_s'] * 1000:.0f} ms"
+        for name, t in ours
+    ]
+    print("fulfillment  time per order (attempts, ms queued+running): " + ", ".join(cells))
+    ceiling = [
+        f"{name} {t['attempts']}x {t['queued_s'] * 1000:.0f}+{t['running_s'] * 1000:.0f} ms"
+        for name, t in timing["ceiling"].items()
+    ]
+    print("fulfillment  ceiling, one order: " + ", ".join(ceiling))
 
 
 def _print(

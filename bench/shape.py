@@ -23,12 +23,15 @@ ACTION_KINDS = ("starts", "activities", "timers", "signals", "updates", "upserts
 
 class Step(BaseModel):
     """One thing a workflow did. `kind`: activities (n in parallel), upsert, patch,
-    timer_start / timer_fire / timer_cancel (timer `n`), child (its shape), update (`n`
-    activities in its handler), signal, continue_as_new."""
+    timer_start / timer_fire / timer_cancel (timer `n`), child (started, its shape),
+    child_done (the oldest running child's result awaited: the steps between ran beside it),
+    update (`n` activities in its handler), signal, continue_as_new. `size`: the bytes of an
+    update's or a signal's input as stored (encrypted), which the driver sends again."""
 
     kind: str
     n: int = 1
     seconds: float = 0.0
+    size: int = 0
     child: Shape | None = None
 
 
@@ -85,16 +88,35 @@ def _steps(history: Any, runs: dict[str, list[Any]]) -> list[Step]:
         elif kind == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
             child_id = event.start_child_workflow_execution_initiated_event_attributes.workflow_id
             steps.append(Step(kind="child", child=shape_of(runs, child_id)))
+        elif kind in CHILD_ENDS:
+            steps.append(Step(kind="child_done"))
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            steps.append(Step(kind="signal"))
+            signal = event.workflow_execution_signaled_event_attributes.input
+            steps.append(Step(kind="signal", size=_size(signal)))
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            open_update = Step(kind="update", n=0)
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            update = accepted.accepted_request.input.args
+            open_update = Step(kind="update", n=0, size=_size(update))
             steps.append(open_update)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             open_update = None
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
             steps.append(Step(kind="continue_as_new"))
     return steps
+
+
+CHILD_ENDS = (
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+)
+
+
+def _size(payloads: Any) -> int:
+    """The bytes of a message's arguments as the server stores them."""
+    return sum(len(p.data) for p in payloads.payloads)
 
 
 def _same_task(history: Any, event: Any) -> bool:
@@ -133,6 +155,47 @@ def actions_of(histories: list[Any]) -> dict[str, int]:
     return dict(count)
 
 
+def activity_seconds(histories: list[Any]) -> dict[str, dict[str, float]]:
+    """Per activity type: attempts, mean seconds waiting in the task queue (scheduled ->
+    started) and mean seconds running (started -> completed), from the histories; plus
+    `workflow task` for the workflow tasks. Where an order spends its time, next to the
+    ceiling's no-ops."""
+    queued: dict[str, list[float]] = {}
+    running: dict[str, list[float]] = {}
+    for history in histories:
+        by_id = {event.event_id: event for event in history.events}
+        for event in history.events:
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                scheduled = by_id[event.activity_task_started_event_attributes.scheduled_event_id]
+                name = scheduled.activity_task_scheduled_event_attributes.activity_type.name
+                queued.setdefault(name, []).append(_seconds(scheduled, event))
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                attrs = event.activity_task_completed_event_attributes
+                started = by_id[attrs.started_event_id]
+                scheduled = by_id[attrs.scheduled_event_id]
+                name = scheduled.activity_task_scheduled_event_attributes.activity_type.name
+                running.setdefault(name, []).append(_seconds(started, event))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                scheduled = by_id[event.workflow_task_started_event_attributes.scheduled_event_id]
+                queued.setdefault("workflow task", []).append(_seconds(scheduled, event))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                started = by_id[event.workflow_task_completed_event_attributes.started_event_id]
+                running.setdefault("workflow task", []).append(_seconds(started, event))
+    return {
+        name: {
+            "attempts": len(waits),
+            "queued_s": sum(waits) / len(waits),
+            "running_s": sum(running.get(name, [0.0])) / max(len(running.get(name, [])), 1),
+        }
+        for name, waits in queued.items()
+    }
+
+
+def _seconds(earlier: Any, later: Any) -> float:
+    return (later.event_time.ToDatetime() - earlier.event_time.ToDatetime()).total_seconds()
+
+
 async def family_histories(client: Any, ebay_order_id: str, expected_runs: int) -> dict[str, list]:
     """Every run of an order's family (`OrderId = ...`), by workflow id, oldest run first.
     Visibility is eventually consistent: asks again until `expected_runs` are listed."""
@@ -154,3 +217,11 @@ async def family_histories(client: Any, ebay_order_id: str, expected_runs: int) 
 
 
 Step.model_rebuild()
+
+
+class ShapeInput(BaseModel):
+    """The ceiling workflow's input (here, passed through the workflow sandbox as the real
+    workflows' contracts are, not rebuilt for each workflow instance)."""
+
+    shape: Shape
+    from_step: int = 0  # where a continued run goes on
