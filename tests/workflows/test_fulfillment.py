@@ -313,7 +313,7 @@ async def carrier_moves(worker, sandbox, tracking_number: str, to: str) -> None:
     advance.raise_for_status()
     await worker.client.execute_workflow(
         TrackingRefreshWorkflow.run,
-        TrackingRefreshInput(),
+        TrackingRefreshInput(signals_carry_status=True),  # as the schedule starts it
         id=f"tracking-refresh-{uuid.uuid4().hex[:8]}",
         task_queue=worker.task_queue,
     )
