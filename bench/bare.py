@@ -50,10 +50,12 @@ class ShapeWorkflow:
         self._updates = 0
         self._waiting = -1  # index of the wait (update or signal) the main line is at
         self._handler_acts: list[int] = []
+        self._status = ""
 
     @workflow.run
     async def run(self, request: ShapeInput) -> int:
         steps = request.shape.steps
+        self._status = "x" * request.shape.status_bytes
         self._handler_acts = [s.n for s in steps if s.kind == "update"]
         self._received = sum(1 for s in steps[: request.from_step] if s.kind in WAITS)
         self._updates = sum(1 for s in steps[: request.from_step] if s.kind == "update")
@@ -114,9 +116,12 @@ class ShapeWorkflow:
         self._received += 1
 
     @workflow.query(name="waiting")
-    def waiting(self) -> int:
-        """The wait the main line is at (its index among this run's waits), -1 before any."""
-        return self._waiting if self._received <= self._waiting else -1
+    def waiting(self) -> dict[str, Any]:
+        """The wait the main line is at (its index among this run's waits), -1 before any; with
+        a status of the real one's size (the real driver reads the order's or the
+        inspection's `status`)."""
+        waiting = self._waiting if self._received <= self._waiting else -1
+        return {"waiting": waiting, "status": self._status}
 
 
 async def _noop(step: int) -> int:

@@ -37,6 +37,8 @@ class Step(BaseModel):
 
 class Shape(BaseModel):
     steps: list[Step] = Field(default_factory=list)
+    source: str = ""  # the workflow id it was read from
+    status_bytes: int = 0  # the size of its `status` query's answer, which the driver polls
 
     def waits(self) -> list[str]:
         """The updates and signals this workflow waits for, in order (the driver sends them)."""
@@ -49,7 +51,7 @@ class Shape(BaseModel):
 def shape_of(runs: dict[str, list[Any]], workflow_id: str) -> Shape:
     """The shape of `workflow_id` from `runs` (workflow id -> its runs' histories, oldest
     first), children included."""
-    shape = Shape()
+    shape = Shape(source=workflow_id)
     for history in runs[workflow_id]:
         shape.steps += _steps(history, runs)
     return shape
@@ -158,15 +160,26 @@ def actions_of(histories: list[Any]) -> dict[str, int]:
 def activity_seconds(histories: list[Any]) -> dict[str, dict[str, float]]:
     """Per activity type: attempts, mean seconds waiting in the task queue (scheduled ->
     started) and mean seconds running (started -> completed), from the histories; plus
-    `workflow task` for the workflow tasks. Where an order spends its time, next to the
-    ceiling's no-ops."""
+    `workflow task` for the workflow tasks, and `signal`/`update` for the time the workflow sat
+    idle until the outside world (driver, tracker) sent one (from the last task completed before
+    it arrived: a signal's own event, the task an update asked for). Where an order spends its
+    time, next to the ceiling's no-ops."""
     queued: dict[str, list[float]] = {}
     running: dict[str, list[float]] = {}
     for history in histories:
         by_id = {event.event_id: event for event in history.events}
+        last_task: Any = None  # the last workflow task completed
+        idle_from: Any = None  # ... before the latest task was scheduled
+        asked: Any = None  # the latest task scheduled
         for event in history.events:
             kind = event.event_type
-            if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED and last_task is not None:
+                queued.setdefault("signal", []).append(_seconds(last_task, event))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED and idle_from:
+                queued.setdefault("update", []).append(_seconds(idle_from, asked))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                idle_from, asked = last_task, event
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 scheduled = by_id[event.activity_task_started_event_attributes.scheduled_event_id]
                 name = scheduled.activity_task_scheduled_event_attributes.activity_type.name
                 queued.setdefault(name, []).append(_seconds(scheduled, event))
@@ -182,6 +195,7 @@ def activity_seconds(histories: list[Any]) -> dict[str, dict[str, float]]:
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
                 started = by_id[event.workflow_task_completed_event_attributes.started_event_id]
                 running.setdefault("workflow task", []).append(_seconds(started, event))
+                last_task = event
     return {
         name: {
             "attempts": len(waits),
@@ -194,6 +208,20 @@ def activity_seconds(histories: list[Any]) -> dict[str, dict[str, float]]:
 
 def _seconds(earlier: Any, later: Any) -> float:
     return (later.event_time.ToDatetime() - earlier.event_time.ToDatetime()).total_seconds()
+
+
+async def with_status_sizes(client: Any, shape: Shape) -> Shape:
+    """The shape, with the size (as stored, encrypted) of the `status` answer of each of its
+    workflows the driver polls (those that wait for an update or a signal): the ceiling's query
+    answers as much, so the codec and the SDK's payload handling cost it the same."""
+    if shape.waits():
+        handle = client.get_workflow_handle(shape.source)
+        answer = await handle.query("status")
+        payloads = await client.data_converter.encode([answer])
+        shape.status_bytes = sum(len(p.data) for p in payloads)
+    for child in shape.children():
+        await with_status_sizes(client, child)
+    return shape
 
 
 async def family_histories(client: Any, ebay_order_id: str, expected_runs: int) -> dict[str, list]:
