@@ -95,7 +95,7 @@ def scheduled_jobs(settings: Settings) -> list[ScheduledJob]:
             TRACKING_REFRESH_WORKFLOW,
             timedelta(minutes=30),
             timedelta(0),
-            TrackingRefreshInput(),
+            TrackingRefreshInput(signals_carry_status=True),
             "refresh carrier tracking of shipments in transit",
         ),
         ScheduledJob(

@@ -24,11 +24,15 @@ SEARCH_ATTRIBUTES = (ORDER_ID, SKU, TRACKING_NUMBER, BUSINESS_STATUS)
 """Custom search attributes ops use in the Temporal UI (e.g. `OrderId="12-34567-89012"`)."""
 
 
-def order_search_attributes(ebay_order_id: str) -> TypedSearchAttributes:
+def order_search_attributes(ebay_order_id: str, status: str = "") -> TypedSearchAttributes:
     """Start-time search attributes for every child workflow of an order (inspection, label,
-    emails), so `OrderId = "..."` finds the order's whole family from the moment it starts.
-    Given at start, not upserted inside the child: no new commands, old histories replay."""
-    return TypedSearchAttributes([SearchAttributePair(ORDER_ID, ebay_order_id)])
+    emails), so `OrderId = "..."` finds the order's whole family from the moment it starts;
+    with `status`, its first `BusinessStatus` too. Given at start, not upserted inside the
+    child: no new commands (nor billed upserts), old histories replay."""
+    pairs: list[SearchAttributePair[str]] = [SearchAttributePair(ORDER_ID, ebay_order_id)]
+    if status:
+        pairs.append(SearchAttributePair(BUSINESS_STATUS, status))
+    return TypedSearchAttributes(pairs)
 
 
 def search_attribute_flags() -> list[str]:

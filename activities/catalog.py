@@ -31,6 +31,7 @@ from domain.errors import INVALID_STATE, NOT_FOUND, VALIDATION_FAILED
 from domain.pricing import usd_from_jpy
 from domain.stock import pushable_quantity
 from models import Product, ProductStatus
+from models.bulk import staged_products
 from models.db import session_scope
 from models.types import utcnow
 from workflows.contracts.listing import (
@@ -532,7 +533,7 @@ class CatalogActivities:
         """Images checked, AI copy for each product (in parallel), then ONE bulk inventory call.
         Permanent per-product problems fail that product only (and cost no AI call when the
         images are missing); a retryable one retries the whole chunk, which then skips the
-        copies already written."""
+        copies already written. A staged batch's chunk is read here, by position."""
         from adapters.ebay import InventoryItemWithSku
 
         items: dict[str, ChunkItem] = {}
@@ -541,7 +542,10 @@ class CatalogActivities:
         known_images: dict[str, bool] = {}
         todo: list[str] = []
         with session_scope(self.settings) as session:
-            for pid in request.product_ids:
+            product_ids = request.product_ids or staged_products(
+                session, request.batch_id, request.position, request.count
+            )
+            for pid in product_ids:
                 product = _product(session, pid)
                 if product.ebay_listing_id:
                     items[pid] = ChunkItem(
@@ -605,4 +609,4 @@ class CatalogActivities:
                     product.status = ProductStatus.failed
                     product.last_error = item.error[:2000]
                     session.add(product)
-        return ChunkResult(items=[items[pid] for pid in request.product_ids], inventory_calls=calls)
+        return ChunkResult(items=[items[pid] for pid in product_ids], inventory_calls=calls)

@@ -5,7 +5,8 @@ Exactly one billable label, even when the worker dies between the carrier's answ
 1. the intent row (`LabelPurchase`, unique idempotency key `label:{shipment_id}`) is committed
    before the carrier is called, and the same key is sent to the carrier as our reference;
 2. a retry that finds the row not yet `bought` first asks the carrier for a label already bought
-   under that reference (`find_label`) and keeps it instead of buying again;
+   under that reference (`find_label`) and keeps it instead of buying again (the attempt that
+   writes the row does not ask: nobody called the carrier under that reference before it);
 3. after recording the label we keep, any other label the carrier reports for our reference
    (an orphan from a racing attempt) is cancelled;
 4. a label found by reference comes without its document (track-by-reference returns numbers,
@@ -322,7 +323,7 @@ class ShippingActivities:
     @external_call
     def buy_label(self, request: BuyLabel) -> BoughtLabel:
         reference = label_reference(request.shipment_id)
-        kept = self._record_intent(request, reference)
+        kept, first = self._record_intent(request, reference)
         if kept is not None:  # a retry after our write: only look for an orphan to cancel
             if kept.tracking_number:
                 kept.orphans_cancelled = self._cancel_found(
@@ -331,7 +332,8 @@ class ShippingActivities:
             return kept
         # The intent is committed; only now talk to the carrier.
         adapter = self._carrier(request.carrier)
-        label = self._printable_or_void(adapter, request, adapter.find_label(reference))
+        found = None if first else adapter.find_label(reference)
+        label = self._printable_or_void(adapter, request, found)
         if label is not None:
             activity.logger.info("label for %s already bought: keeping it", reference)
         else:
@@ -367,15 +369,17 @@ class ShippingActivities:
         adapter.cancel(found.tracking_number)
         return None
 
-    def _record_intent(self, request: BuyLabel, reference: str) -> BoughtLabel | None:
-        """Commit the intent row before any carrier call; the recorded label if already bought."""
+    def _record_intent(self, request: BuyLabel, reference: str) -> tuple[BoughtLabel | None, bool]:
+        """Commit the intent row before any carrier call: the recorded label if already bought,
+        and whether this attempt wrote the row first (no carrier call under it before)."""
         with session_scope(self.settings) as session:
             shipment = load_shipment(session, request.shipment_id)
             purchase = session.exec(
                 select(LabelPurchase).where(LabelPurchase.idempotency_key == reference)
             ).first()
             if purchase is not None and purchase.status == "bought":
-                return _bought_from_rows(purchase, shipment)
+                return _bought_from_rows(purchase, shipment), False
+            first = purchase is None
             if purchase is None:
                 purchase = LabelPurchase(
                     shipment_id=shipment.id,
@@ -389,7 +393,7 @@ class ShippingActivities:
                 purchase.carrier, purchase.service = request.carrier, request.service
             purchase.updated_at = utcnow()
             session.add(purchase)
-        return None
+        return None, first
 
     def _record_bought(self, request: BuyLabel, reference: str, bought: BoughtLabel) -> None:
         with session_scope(self.settings) as session:

@@ -36,7 +36,10 @@ def _environment(var_dir: str) -> None:
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{var_dir}/bench.db")
 
 
-async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
+PARTS = ("api", "startup", "fulfillment", "bulk", "quota")
+
+
+async def workflow_benchmarks(orders: int, bulk_items: int, parts: set[str]) -> dict[str, float]:
     from temporalio.testing import WorkflowEnvironment
 
     from adapters.s3 import Storage
@@ -66,9 +69,14 @@ async def workflow_benchmarks(orders: int, bulk_items: int) -> dict[str, float]:
         queue, deps = "bench", Dependencies(settings)
         async with build_worker(env.client, settings, deps=deps, task_queue=queue):
             worker = RunningWorker(env.client, queue, deps)
-            results |= await fulfillment_bench.run(env, worker, sandbox.base_url, settings, orders)
-            results |= await bulk_bench.run(env, worker, sandbox, settings, bulk_items)
-            results |= await quota_bench.run(env, sandbox, settings)
+            if "fulfillment" in parts:
+                results |= await fulfillment_bench.run(
+                    env, worker, sandbox.base_url, settings, orders
+                )
+            if "bulk" in parts:
+                results |= await bulk_bench.run(env, worker, sandbox, settings, bulk_items)
+            if "quota" in parts:
+                results |= await quota_bench.run(env, sandbox, settings)
     finally:
         await env.shutdown()
         sandbox.stop()
@@ -82,15 +90,27 @@ def main() -> None:
     parser.add_argument("--api-rounds", type=int, default=3, help="interleaved wrk rounds")
     parser.add_argument("--api-seconds", type=float, default=5, help="each wrk run")
     parser.add_argument("--install", action="store_true", help="also time a new .venv install")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run (default all: {','.join(PARTS)})",
+    )
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if unknown := parts - set(PARTS):
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
     started = time.perf_counter()
     from bench import api_bench, startup_bench
 
-    results = api_bench.run(args.api_rounds, args.api_seconds)
-    results |= startup_bench.run(install=args.install)
-    with tempfile.TemporaryDirectory(prefix="worlddoor-bench-") as var_dir:
-        _environment(var_dir)
-        results |= asyncio.run(workflow_benchmarks(args.orders, args.bulk_items))
+    results: dict[str, float] = {}
+    if "api" in parts:
+        results |= api_bench.run(args.api_rounds, args.api_seconds)
+    if "startup" in parts:
+        results |= startup_bench.run(install=args.install)
+    if parts & {"fulfillment", "bulk", "quota"}:
+        with tempfile.TemporaryDirectory(prefix="worlddoor-bench-") as var_dir:
+            _environment(var_dir)
+            results |= asyncio.run(workflow_benchmarks(args.orders, args.bulk_items, parts))
     print(
         f"bench done in {time.perf_counter() - started:.0f} s: "
         + ", ".join(f"{k}={v:.2f}" for k, v in results.items())

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
-from pydantic import BaseModel
 from temporalio import activity, workflow
 
 with workflow.unsafe.imports_passed_through():
-    from bench.shape import Shape
+    from bench.shape import Shape, ShapeInput
     from temporal_client import BUSINESS_STATUS
 
 BENCH_STATUS = BUSINESS_STATUS
@@ -38,31 +38,30 @@ class BareWorkflow:
         return total
 
 
-class ShapeInput(BaseModel):
-    shape: Shape
-    from_step: int = 0  # where a continued run goes on
-
-
 @workflow.defn(name="ShapeWorkflow")
 class ShapeWorkflow:
     """The ceiling of an order: the shape of its real histories (`bench/shape.py`) with no-op
-    activities. Children get `{id}/{index}`; updates named `step` run their handler's share of
-    activities; the driver sends them (and `step` signals) when `waiting` says so."""
+    activities. Children get `{id}/{index}` and run beside the steps up to their `child_done`;
+    updates named `step` run their handler's share of activities; the driver sends them (and
+    `step` signals), with a payload of the real one's size, when `waiting` says so."""
 
     def __init__(self) -> None:
         self._received = 0
         self._updates = 0
         self._waiting = -1  # index of the wait (update or signal) the main line is at
         self._handler_acts: list[int] = []
+        self._status = ""
 
     @workflow.run
     async def run(self, request: ShapeInput) -> int:
         steps = request.shape.steps
+        self._status = "x" * request.shape.status_bytes
         self._handler_acts = [s.n for s in steps if s.kind == "update"]
         self._received = sum(1 for s in steps[: request.from_step] if s.kind in WAITS)
         self._updates = sum(1 for s in steps[: request.from_step] if s.kind == "update")
         waits_before = self._received
         timers: dict[int, asyncio.Task[None]] = {}
+        running: list[workflow.ChildWorkflowHandle[Any, Any]] = []
         children = 0
         for index in range(request.from_step, len(steps)):
             step = steps[index]
@@ -81,12 +80,17 @@ class ShapeWorkflow:
             elif step.kind == "timer_cancel":
                 timers.pop(step.n).cancel()
             elif step.kind == "child":
-                await workflow.execute_child_workflow(
-                    ShapeWorkflow.run,
-                    ShapeInput(shape=step.child or Shape()),
-                    id=f"{workflow.info().workflow_id}/{children}",
+                running.append(
+                    await workflow.start_child_workflow(
+                        ShapeWorkflow.run,
+                        ShapeInput(shape=step.child or Shape()),
+                        id=f"{workflow.info().workflow_id}/{children}",
+                        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    )
                 )
                 children += 1
+            elif step.kind == "child_done":
+                await running.pop(0)
             elif step.kind in WAITS:
                 self._waiting = waits_before
                 await workflow.wait_condition(partial(self._past, waits_before))
@@ -101,20 +105,23 @@ class ShapeWorkflow:
         return self._received > wait
 
     @workflow.update(name="step")
-    async def step(self) -> None:
+    async def step(self, payload: str = "") -> None:
         acts = self._handler_acts[self._updates] if self._updates < len(self._handler_acts) else 0
         self._updates += 1
         self._received += 1
         await asyncio.gather(*(_noop(i) for i in range(acts)))
 
     @workflow.signal(name="step")
-    def signal_step(self) -> None:
+    def signal_step(self, payload: str = "") -> None:
         self._received += 1
 
     @workflow.query(name="waiting")
-    def waiting(self) -> int:
-        """The wait the main line is at (its index among this run's waits), -1 before any."""
-        return self._waiting if self._received <= self._waiting else -1
+    def waiting(self) -> dict[str, Any]:
+        """The wait the main line is at (its index among this run's waits), -1 before any; with
+        a status of the real one's size (the real driver reads the order's or the
+        inspection's `status`)."""
+        waiting = self._waiting if self._received <= self._waiting else -1
+        return {"waiting": waiting, "status": self._status}
 
 
 async def _noop(step: int) -> int:

@@ -1,5 +1,7 @@
 """Bulk listing cost in eBay calls per item, against the floor the eBay API allows: with its
-bulk endpoints (inventory items, offers and publishing, 25 per call) 3 calls per 25 items."""
+bulk endpoints (inventory items, offers and publishing, 25 per call) 3 calls per 25 items; wall
+time (staging the batch included, as the API does it before starting the workflow); the worker
+process's peak memory from N to 10 N products."""
 
 from __future__ import annotations
 
@@ -104,9 +106,10 @@ async def _list(env: Any, sandbox: Any, settings: Any, items: int, image: str) -
         calls_before = _ebay_requests(sandbox)
         batch_id = uuid.uuid4().hex[:12]
         started = time.perf_counter()
+        staged = stage(settings, batch_id, ids)  # as the API starts a batch
         result = await env.client.execute_workflow(
             BULK_LISTING_WORKFLOW,
-            BulkListingInput(batch_id=batch_id, product_ids=ids),
+            BulkListingInput(batch_id=batch_id, staged=staged),
             id=bulk_listing_workflow_id(batch_id),
             task_queue=queue,
             result_type=dict,
@@ -123,6 +126,14 @@ async def _list(env: Any, sandbox: Any, settings: Any, items: int, image: str) -
         "calls": _ebay_requests(sandbox) - calls_before,
         "peak_mib": peak,
     }
+
+
+def stage(settings: Any, batch_id: str, ids: list[str]) -> int:
+    from models.bulk import stage_batch
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        return stage_batch(session, batch_id, [uuid.UUID(i) for i in ids])
 
 
 def _ebay_requests(sandbox: Any) -> int:

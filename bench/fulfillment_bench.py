@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,9 +34,18 @@ from bench.driver import (
     make_product,
     start_order,
 )
-from bench.shape import ACTION_KINDS, Shape, actions_of, family_histories, shape_of
+from bench.shape import (
+    ACTION_KINDS,
+    Shape,
+    ShapeInput,
+    actions_of,
+    activity_seconds,
+    family_histories,
+    shape_of,
+    with_status_sizes,
+)
 
-ROUNDS = 2
+ROUNDS = 3
 """Rounds of real orders, each between two ceiling measurements."""
 
 TRACKER_EVERY = 0.1
@@ -58,22 +69,29 @@ async def run(
     probe_id, *ids = await import_orders(sandbox_url, skus)
     probe = await _one_family(client, worker.task_queue, sandbox_url, probe_id)
     shape = shape_of(probe, next(w for w in probe if w.startswith("order-")))
+    shape = await with_status_sizes(client, shape)
 
-    # ceiling, ours, ceiling, ours, ceiling: the machine's drift hits both sides alike
+    # ceiling, ours, ceiling, ..., ceiling: the machine's drift hits both sides alike
     bare_times: list[float] = []
     our_times: list[float] = []
     trackers: list[str] = []
     calls = 0
-    elapsed_bare, bare_id = await run_ceiling(client, shape, orders)
-    bare_times.append(elapsed_bare)
-    for round_ in range(ROUNDS):
-        batch = ids[round_ * orders : (round_ + 1) * orders]
-        calls_before = await _track_calls(sandbox_url)
-        elapsed, ran = await run_orders(client, worker.task_queue, sandbox_url, batch)
-        calls += await _track_calls(sandbox_url) - calls_before
-        our_times.append(elapsed)
-        trackers += ran
-        bare_times.append((await run_ceiling(client, shape, orders))[0])
+    cpu: dict[str, dict[str, float]] = {"ours": {}, "ceiling": {}}
+    async with ceiling_worker(client, settings) as bare_queue:
+        await run_ceiling(client, bare_queue, shape, 1)  # warm, as the probe order warmed ours
+        with cpu_into(cpu["ceiling"]):
+            elapsed_bare, bare_id = await run_ceiling(client, bare_queue, shape, orders)
+        bare_times.append(elapsed_bare)
+        for round_ in range(ROUNDS):
+            batch = ids[round_ * orders : (round_ + 1) * orders]
+            calls_before = await _track_calls(sandbox_url)
+            with cpu_into(cpu["ours"]):
+                elapsed, ran = await run_orders(client, worker.task_queue, sandbox_url, batch)
+            calls += await _track_calls(sandbox_url) - calls_before
+            our_times.append(elapsed)
+            trackers += ran
+            with cpu_into(cpu["ceiling"]):
+                bare_times.append((await run_ceiling(client, bare_queue, shape, orders))[0])
 
     measured = len(ids)
     ours = measured / sum(our_times)
@@ -82,8 +100,12 @@ async def run(
     noise = (max(ceilings) - min(ceilings)) / ceiling
     elapsed = sum(our_times)
     bare_before, bare_after = min(bare_times), max(bare_times)
-    per_order = await _actions_per_order(client, ids)
-    bare_actions = await _ceiling_actions(client, bare_id, shape)
+    per_order, our_histories = await _actions_per_order(client, ids)
+    bare_actions, bare_histories = await _ceiling_actions(client, bare_id, shape)
+    timing = {
+        "ours": activity_seconds(our_histories),
+        "ceiling": activity_seconds(bare_histories),
+    }
     tracker = await _tracker_cost(client, trackers, measured)
     figures = {
         "fulfillment_ratio": ours / ceiling,
@@ -97,6 +119,12 @@ async def run(
         "tracker_actions_per_order": tracker["actions"],
     }
     _print(figures, per_order, bare_actions, tracker, elapsed, bare_before, bare_after, measured)
+    _print_timing(timing, measured)
+    cpu_per_order = {
+        "ours": {k: v / measured for k, v in cpu["ours"].items()},
+        "ceiling": {k: v / (orders * len(bare_times)) for k, v in cpu["ceiling"].items()},
+    }
+    _print_cpu(cpu_per_order)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "fulfillment.json").write_text(
         json.dumps(
@@ -105,6 +133,8 @@ async def run(
                 "per_order": per_order,
                 "ceiling_per_order": bare_actions,
                 "tracker": tracker,
+                "timing": timing,
+                "cpu_seconds_per_order": cpu_per_order,
                 "shape": shape.model_dump(),
                 "tracking_model": tracking_model(),
             },
@@ -139,7 +169,7 @@ async def run_orders(
             trackers.append(workflow_id)
             await client.execute_workflow(
                 TrackingRefreshWorkflow.run,
-                TrackingRefreshInput(),
+                TrackingRefreshInput(signals_carry_status=True),  # as the schedule starts it
                 id=workflow_id,
                 task_queue=task_queue,
             )
@@ -158,26 +188,37 @@ async def run_orders(
     return elapsed, trackers
 
 
-async def run_ceiling(client: Client, shape: Shape, count: int) -> tuple[float, str]:
-    """`count` orders of the same shape with no-op activities, driven the same way; the time
-    and one of their workflow ids."""
+@contextlib.asynccontextmanager
+async def ceiling_worker(client: Client, settings: Any) -> AsyncIterator[str]:
+    """The ceiling's worker, kept for all its runs like ours: the real one's settings (task
+    slots, activity threads) and the same client (so the same payload codec); its task queue."""
+    from worker import ACTIVITY_THREADS
+
     queue = f"bare-{uuid.uuid4().hex[:6]}"
     async with Worker(
         client,
         task_queue=queue,
         workflows=[bare.ShapeWorkflow],
         activities=[bare.noop],
-        activity_executor=ThreadPoolExecutor(32),
+        activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
+        max_concurrent_activities=ACTIVITY_THREADS,
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
     ):
-        started = time.perf_counter()
-        ids = await asyncio.gather(*(_drive_ceiling(client, queue, shape) for _ in range(count)))
-        return time.perf_counter() - started, ids[0]
+        yield queue
+
+
+async def run_ceiling(client: Client, queue: str, shape: Shape, count: int) -> tuple[float, str]:
+    """`count` orders of the same shape with no-op activities, driven the same way; the time
+    and one of their workflow ids."""
+    started = time.perf_counter()
+    ids = await asyncio.gather(*(_drive_ceiling(client, queue, shape) for _ in range(count)))
+    return time.perf_counter() - started, ids[0]
 
 
 async def _drive_ceiling(client: Client, queue: str, shape: Shape) -> str:
     workflow_id = f"bare-order-{uuid.uuid4().hex[:10]}"
     handle = await client.start_workflow(
-        bare.ShapeWorkflow.run, bare.ShapeInput(shape=shape), id=workflow_id, task_queue=queue
+        bare.ShapeWorkflow.run, ShapeInput(shape=shape), id=workflow_id, task_queue=queue
     )
     await _drive(client, workflow_id, shape)
     await client.get_workflow_handle(handle.id).result()
@@ -195,10 +236,12 @@ async def _drive(client: Client, workflow_id: str, shape: Shape) -> None:
         elif step.kind in bare.WAITS:
             handle = client.get_workflow_handle(workflow_id)
             await _until_waiting(handle, waits)
+            # a payload of the real message's size (the codec encrypts it the same way)
+            args = ["x" * step.size] if step.size else []
             if step.kind == "update":
-                await handle.execute_update("step")
+                await handle.execute_update("step", args=args)
             else:
-                await handle.signal("step")
+                await handle.signal("step", args=args)
             waits += 1
 
 
@@ -215,21 +258,28 @@ async def _waiting(handle: Any) -> int:
     from temporalio.service import RPCError
 
     try:
-        return await handle.query("waiting", result_type=int)
+        answer = await handle.query("waiting", result_type=dict)
     except RPCError:
         return -2  # not started yet
+    return int(answer["waiting"])
 
 
-async def _actions_per_order(client: Client, ids: list[str]) -> dict[str, float]:
+async def _actions_per_order(client: Client, ids: list[str]) -> tuple[dict[str, float], list[Any]]:
+    """The mean actions of an order's family, and every history read."""
     totals: dict[str, float] = {}
+    every: list[Any] = []
     for ebay_order_id in ids:
         runs = await family_histories(client, ebay_order_id, expected_runs=5)
-        for key, value in actions_of([h for hs in runs.values() for h in hs]).items():
+        histories = [h for hs in runs.values() for h in hs]
+        every += histories
+        for key, value in actions_of(histories).items():
             totals[key] = totals.get(key, 0) + value
-    return {key: value / len(ids) for key, value in totals.items()}
+    return {key: value / len(ids) for key, value in totals.items()}, every
 
 
-async def _ceiling_actions(client: Client, root: str, shape: Shape) -> dict[str, int]:
+async def _ceiling_actions(
+    client: Client, root: str, shape: Shape
+) -> tuple[dict[str, int], list[Any]]:
     """The actions of one ceiling order, counted the same way from its histories (every run
     of the workflow and of each child)."""
     histories = []
@@ -237,7 +287,7 @@ async def _ceiling_actions(client: Client, root: str, shape: Shape) -> dict[str,
         async for execution in client.list_workflows(f'WorkflowId = "{workflow_id}"'):
             handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
             histories.append(await handle.fetch_history())
-    return actions_of(histories)
+    return actions_of(histories), histories
 
 
 def _ids(workflow_id: str, shape: Shape) -> list[str]:
@@ -281,6 +331,78 @@ def tracking_model(in_flight: int = 200) -> dict[str, dict[str, float]]:
     for side in (before, after):
         side["actions"] = side["activities"] + side["timers"] + side["signals"]
     return {"before": before, "after": after}
+
+
+@contextlib.contextmanager
+def cpu_into(totals: dict[str, float]) -> Iterator[None]:
+    """Adds the CPU seconds this process and each of its child processes (the Temporal dev
+    server, the S3 emulator) spend inside the block to `totals`, by process name."""
+    before = _cpu_by_process()
+    yield
+    for name, seconds in _cpu_by_process().items():
+        totals[name] = totals.get(name, 0.0) + seconds - before.get(name, 0.0)
+
+
+def _cpu_by_process() -> dict[str, float]:
+    """User + system CPU seconds of this process ("bench": worker, driver, emulators) and of
+    its descendants, summed by command name (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick)
+    me = os.getpid()
+    totals = {"bench": stats[me][2] if me in stats else 0.0}
+    for pid, (_, name, seconds) in stats.items():
+        parent, hops = stats[pid][0], 0
+        while parent not in (me, 0, 1) and parent in stats and hops < 10:
+            parent, hops = stats[parent][0], hops + 1
+        if parent == me and pid != me:
+            totals[name] = totals.get(name, 0.0) + seconds
+    return totals
+
+
+def _print_cpu(per_order: dict[str, dict[str, float]]) -> None:
+    def cells(side: dict[str, float]) -> str:
+        return ", ".join(
+            f"{name} {seconds * 1000:.0f}" for name, seconds in sorted(side.items()) if seconds
+        )
+
+    print(
+        f"fulfillment  CPU ms per order: ours {sum(per_order['ours'].values()) * 1000:.0f} "
+        f"({cells(per_order['ours'])}); ceiling {sum(per_order['ceiling'].values()) * 1000:.0f} "
+        f"({cells(per_order['ceiling'])})"
+    )
+
+
+def _print_timing(timing: dict[str, dict[str, dict[str, float]]], orders: int) -> None:
+    """Where an order's time goes: per activity type (and workflow task), attempts per order,
+    mean seconds queued and running; the ceiling's no-op and workflow tasks beside."""
+    ours = sorted(timing["ours"].items(), key=lambda kv: -kv[1]["attempts"] * kv[1]["running_s"])
+
+    def cell(name: str, t: dict[str, float], per: float) -> str:
+        if name in ("signal", "update"):  # idle until the driver or the tracker sent it
+            return f"idle until {name} {t['attempts'] / per:.0f}x {t['queued_s'] * 1000:.0f} ms"
+        return (
+            f"{name} {t['attempts'] / per:.0f}x {t['queued_s'] * 1000:.0f}+"
+            f"{t['running_s'] * 1000:.0f} ms"
+        )
+
+    print(
+        "fulfillment  time per order (count, mean ms queued+running): "
+        + ", ".join(cell(name, t, orders) for name, t in ours)
+    )
+    print(
+        "fulfillment  ceiling, one order: "
+        + ", ".join(cell(name, t, 1) for name, t in timing["ceiling"].items())
+    )
 
 
 def _print(

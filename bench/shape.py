@@ -23,17 +23,22 @@ ACTION_KINDS = ("starts", "activities", "timers", "signals", "updates", "upserts
 
 class Step(BaseModel):
     """One thing a workflow did. `kind`: activities (n in parallel), upsert, patch,
-    timer_start / timer_fire / timer_cancel (timer `n`), child (its shape), update (`n`
-    activities in its handler), signal, continue_as_new."""
+    timer_start / timer_fire / timer_cancel (timer `n`), child (started, its shape),
+    child_done (the oldest running child's result awaited: the steps between ran beside it),
+    update (`n` activities in its handler), signal, continue_as_new. `size`: the bytes of an
+    update's or a signal's input as stored (encrypted), which the driver sends again."""
 
     kind: str
     n: int = 1
     seconds: float = 0.0
+    size: int = 0
     child: Shape | None = None
 
 
 class Shape(BaseModel):
     steps: list[Step] = Field(default_factory=list)
+    source: str = ""  # the workflow id it was read from
+    status_bytes: int = 0  # the size of its `status` query's answer, which the driver polls
 
     def waits(self) -> list[str]:
         """The updates and signals this workflow waits for, in order (the driver sends them)."""
@@ -46,7 +51,7 @@ class Shape(BaseModel):
 def shape_of(runs: dict[str, list[Any]], workflow_id: str) -> Shape:
     """The shape of `workflow_id` from `runs` (workflow id -> its runs' histories, oldest
     first), children included."""
-    shape = Shape()
+    shape = Shape(source=workflow_id)
     for history in runs[workflow_id]:
         shape.steps += _steps(history, runs)
     return shape
@@ -85,16 +90,35 @@ def _steps(history: Any, runs: dict[str, list[Any]]) -> list[Step]:
         elif kind == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
             child_id = event.start_child_workflow_execution_initiated_event_attributes.workflow_id
             steps.append(Step(kind="child", child=shape_of(runs, child_id)))
+        elif kind in CHILD_ENDS:
+            steps.append(Step(kind="child_done"))
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            steps.append(Step(kind="signal"))
+            signal = event.workflow_execution_signaled_event_attributes.input
+            steps.append(Step(kind="signal", size=_size(signal)))
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-            open_update = Step(kind="update", n=0)
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            update = accepted.accepted_request.input.args
+            open_update = Step(kind="update", n=0, size=_size(update))
             steps.append(open_update)
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             open_update = None
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
             steps.append(Step(kind="continue_as_new"))
     return steps
+
+
+CHILD_ENDS = (
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+)
+
+
+def _size(payloads: Any) -> int:
+    """The bytes of a message's arguments as the server stores them."""
+    return sum(len(p.data) for p in payloads.payloads)
 
 
 def _same_task(history: Any, event: Any) -> bool:
@@ -133,6 +157,73 @@ def actions_of(histories: list[Any]) -> dict[str, int]:
     return dict(count)
 
 
+def activity_seconds(histories: list[Any]) -> dict[str, dict[str, float]]:
+    """Per activity type: attempts, mean seconds waiting in the task queue (scheduled ->
+    started) and mean seconds running (started -> completed), from the histories; plus
+    `workflow task` for the workflow tasks, and `signal`/`update` for the time the workflow sat
+    idle until the outside world (driver, tracker) sent one (from the last task completed before
+    it arrived: a signal's own event, the task an update asked for). Where an order spends its
+    time, next to the ceiling's no-ops."""
+    queued: dict[str, list[float]] = {}
+    running: dict[str, list[float]] = {}
+    for history in histories:
+        by_id = {event.event_id: event for event in history.events}
+        last_task: Any = None  # the last workflow task completed
+        idle_from: Any = None  # ... before the latest task was scheduled
+        asked: Any = None  # the latest task scheduled
+        for event in history.events:
+            kind = event.event_type
+            if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED and last_task is not None:
+                queued.setdefault("signal", []).append(_seconds(last_task, event))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED and idle_from:
+                queued.setdefault("update", []).append(_seconds(idle_from, asked))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+                idle_from, asked = last_task, event
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                scheduled = by_id[event.activity_task_started_event_attributes.scheduled_event_id]
+                name = scheduled.activity_task_scheduled_event_attributes.activity_type.name
+                queued.setdefault(name, []).append(_seconds(scheduled, event))
+            elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+                attrs = event.activity_task_completed_event_attributes
+                started = by_id[attrs.started_event_id]
+                scheduled = by_id[attrs.scheduled_event_id]
+                name = scheduled.activity_task_scheduled_event_attributes.activity_type.name
+                running.setdefault(name, []).append(_seconds(started, event))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+                scheduled = by_id[event.workflow_task_started_event_attributes.scheduled_event_id]
+                queued.setdefault("workflow task", []).append(_seconds(scheduled, event))
+            elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                started = by_id[event.workflow_task_completed_event_attributes.started_event_id]
+                running.setdefault("workflow task", []).append(_seconds(started, event))
+                last_task = event
+    return {
+        name: {
+            "attempts": len(waits),
+            "queued_s": sum(waits) / len(waits),
+            "running_s": sum(running.get(name, [0.0])) / max(len(running.get(name, [])), 1),
+        }
+        for name, waits in queued.items()
+    }
+
+
+def _seconds(earlier: Any, later: Any) -> float:
+    return (later.event_time.ToDatetime() - earlier.event_time.ToDatetime()).total_seconds()
+
+
+async def with_status_sizes(client: Any, shape: Shape) -> Shape:
+    """The shape, with the size (as stored, encrypted) of the `status` answer of each of its
+    workflows the driver polls (those that wait for an update or a signal): the ceiling's query
+    answers as much, so the codec and the SDK's payload handling cost it the same."""
+    if shape.waits():
+        handle = client.get_workflow_handle(shape.source)
+        answer = await handle.query("status")
+        payloads = await client.data_converter.encode([answer])
+        shape.status_bytes = sum(len(p.data) for p in payloads)
+    for child in shape.children():
+        await with_status_sizes(client, child)
+    return shape
+
+
 async def family_histories(client: Any, ebay_order_id: str, expected_runs: int) -> dict[str, list]:
     """Every run of an order's family (`OrderId = ...`), by workflow id, oldest run first.
     Visibility is eventually consistent: asks again until `expected_runs` are listed."""
@@ -154,3 +245,11 @@ async def family_histories(client: Any, ebay_order_id: str, expected_runs: int) 
 
 
 Step.model_rebuild()
+
+
+class ShapeInput(BaseModel):
+    """The ceiling workflow's input (here, passed through the workflow sandbox as the real
+    workflows' contracts are, not rebuilt for each workflow instance)."""
+
+    shape: Shape
+    from_step: int = 0  # where a continued run goes on

@@ -1,6 +1,7 @@
 """SQLModel tables, the engine and sessions, and the Alembic migrations (`models/migrations/`)."""
 
 from models.accounts import Invitation, PasswordResetToken, RefreshToken, Role, User
+from models.bulk import BulkBatchItem
 from models.catalog import Condition, Product, ProductStatus
 from models.email import EmailMessage, Suppression, WebhookEvent
 from models.inspections import Inspection, InspectionResult
@@ -10,6 +11,7 @@ from models.shipping import LabelPurchase, Shipment, ShipmentStatus
 from models.stock import StockMovement
 
 __all__ = [
+    "BulkBatchItem",
     "Condition",
     "EmailMessage",
     "Inspection",

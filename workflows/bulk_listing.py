@@ -7,7 +7,10 @@ per 25 products). Histories from before the `bulk-offers` patch keep the old pat
 product's offer created and published by its own activities, at most `max_concurrency` in
 flight. Bulk batches skip staff approval. After `chunks_per_run` chunks (or
 when Temporal suggests it) the workflow continues as new with the remaining ids and the progress,
-so a batch of 10,000 products keeps every run's history small.
+so a batch of 10,000 products keeps every run's history small. A batch staged in
+`bulk_batch_items` (as the API and the bench start them) is read a chunk at a time by position:
+the input carries a position, not 10,000 ids, through each continue-as-new, and the worker's
+memory stays flat with the batch's size.
 """
 
 from __future__ import annotations
@@ -70,29 +73,43 @@ class BulkListingWorkflow:
     async def run(self, request: BulkListingInput) -> BulkListingResult:
         if request.progress is None:
             ids = list(dict.fromkeys(request.product_ids))  # a product listed once per batch
-            self._progress = BulkProgress(batch_id=request.batch_id, total=len(ids))
+            total = request.staged or len(ids)  # staging listed each product once too
+            self._progress = BulkProgress(batch_id=request.batch_id, total=total)
         else:
             ids = list(request.product_ids)
             self._progress = request.progress.model_copy()
-        self._progress.remaining = len(ids)
+        position = request.position
+
+        def remaining() -> int:
+            return len(ids) + max(request.staged - position, 0)
+
+        self._progress.remaining = remaining()
         workflow.set_current_details(self._details())
-        if ids:
+        if remaining():
             await workflow.execute_activity(ENSURE_LOCATION_ACTIVITY, **EXTERNAL)
         limit = asyncio.Semaphore(request.max_concurrency)
         chunks = 0
-        while ids and not (
+        while remaining() and not (
             chunks >= request.chunks_per_run or workflow.info().is_continue_as_new_suggested()
         ):
-            chunk, ids = ids[: request.chunk_size], ids[request.chunk_size :]
-            await self._run_chunk(chunk, limit)
+            if ids:
+                chunk, ids = ids[: request.chunk_size], ids[request.chunk_size :]
+                prepare = PrepareChunk(product_ids=chunk)
+            else:  # the next chunk of the staged batch, read by the activity
+                count = min(request.chunk_size, request.staged - position)
+                prepare = PrepareChunk(batch_id=request.batch_id, position=position, count=count)
+                position += count
+            await self._run_chunk(prepare, limit)
             chunks += 1
-            self._progress.remaining = len(ids)
+            self._progress.remaining = remaining()
             workflow.set_current_details(self._details())
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if ids:  # this run's history budget is spent: the rest in a fresh run
+        if remaining():  # this run's history budget is spent: the rest in a fresh run
             self._progress.runs += 1
             workflow.continue_as_new(
-                request.model_copy(update={"product_ids": ids, "progress": self._progress})
+                request.model_copy(
+                    update={"product_ids": ids, "position": position, "progress": self._progress}
+                )
             )
         return BulkListingResult(
             batch_id=request.batch_id,
@@ -103,12 +120,13 @@ class BulkListingWorkflow:
             failures=self._progress.recent_failures,
         )
 
-    async def _run_chunk(self, chunk: list[str], limit: asyncio.Semaphore) -> None:
+    async def _run_chunk(self, prepare: PrepareChunk, limit: asyncio.Semaphore) -> None:
+        size = len(prepare.product_ids) or prepare.count
         prepared = await workflow.execute_activity(
             PREPARE_CHUNK_ACTIVITY,
-            PrepareChunk(product_ids=chunk, workflow_id=workflow.info().workflow_id),
+            prepare.model_copy(update={"workflow_id": workflow.info().workflow_id}),
             result_type=ChunkResult,
-            summary=f"AI copy + bulk inventory for {len(chunk)} products",
+            summary=f"AI copy + bulk inventory for {size} products",
             **CHUNK_OPTIONS,
         )
         if not workflow.patched(BULK_OFFERS_PATCH):

@@ -39,7 +39,8 @@ class EmailWorkflow:
     @workflow.run
     async def run(self, request: SendEmail) -> EmailResult:
         workflow.set_current_details(f"{request.template} to {request.to_email}")
-        suppressed = await workflow.execute_activity(
+        # the send checks the suppression list itself; older starts asked first
+        suppressed = not request.suppression_in_send and await workflow.execute_activity(
             IS_SUPPRESSED_ACTIVITY, request.to_email, result_type=bool, **DATABASE
         )
         if suppressed:

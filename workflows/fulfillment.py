@@ -136,6 +136,13 @@ INSPECTION_WATCH_PATCH = "inspection-child-watch"
 `inspection_watch_minutes` the order looks at the child's health, and a child stuck on failing
 workflow tasks is shown to staff (`attention`, one email, Sentry) instead of blocking unseen."""
 
+ORDER_FAMILY_PATCH = "order-lean-family"
+"""Checked first thing in a run in place of LEAN_ORDER_PATCH and INSPECTION_WATCH_PATCH (their
+paths are taken without asking them): one marker and one billed `TemporalChangeVersion` upsert
+per run instead of two. From it on the children are started `lean` too (no patch checks of
+their own, see their inputs) and emails skip the separate suppression check. Runs from before
+ask the two patches as they did."""
+
 HEALTH_CHECK: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=2)),
@@ -168,7 +175,7 @@ class OrderFulfillmentWorkflow:
     @workflow.run
     async def run(self, request: FulfillOrder) -> FulfillmentResult:
         self._status.ebay_order_id = request.ebay_order_id
-        self._lean = workflow.patched(LEAN_ORDER_PATCH)
+        self._lean = self._lean_run()
         started_with = workflow.info().typed_search_attributes.get(ORDER_ID)
         if not self._lean or started_with != request.ebay_order_id:
             workflow.upsert_search_attributes([ORDER_ID.value_set(request.ebay_order_id)])
@@ -271,15 +278,16 @@ class OrderFulfillmentWorkflow:
                 ebay_order_id=order.ebay_order_id,
                 staff_email=request.staff_email,
                 escalation_hours=request.inspection_escalation_hours,
+                lean=True,
             ),
             id=inspection_workflow_id(order.order_id),
             id_reuse_policy=id_reuse_policy(INSPECTION_WORKFLOW),
             result_type=InspectionOutcome,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
             static_summary=f"inspection of {order.ebay_order_id}",
-            search_attributes=order_search_attributes(order.ebay_order_id),
+            search_attributes=order_search_attributes(order.ebay_order_id, "inspecting"),
         )
-        if workflow.patched(INSPECTION_WATCH_PATCH):
+        if workflow.patched(ORDER_FAMILY_PATCH) or workflow.patched(INSPECTION_WATCH_PATCH):
             await self._watch_child(handle.id, request, order, lambda: handle.done())
         else:  # histories from before the watch: an unbounded wait
             await workflow.wait_condition(lambda: handle.done() or self._cancel is not None)
@@ -354,6 +362,7 @@ class OrderFulfillmentWorkflow:
                 "problem": health.summary(),
             },
             categories=["ops"],
+            suppression_in_send=True,
         )
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await workflow.start_child_workflow(
@@ -385,6 +394,7 @@ class OrderFulfillmentWorkflow:
                 preferred_carrier=request.preferred_carrier,
                 preferred_service=request.preferred_service,
                 rate_choice_seconds=request.rate_choice_seconds,
+                lean=True,
             ),
             id=label_workflow_id(shipment.shipment_id),
             id_reuse_policy=id_reuse_policy(LABEL_WORKFLOW),
@@ -675,6 +685,7 @@ class OrderFulfillmentWorkflow:
             key=order.ebay_order_id,
             data={"buyer_name": order.buyer_name, "ebay_order_id": order.ebay_order_id, **data},
             categories=["order"],
+            suppression_in_send=True,
         )
         try:
             await workflow.execute_child_workflow(
@@ -705,6 +716,10 @@ class OrderFulfillmentWorkflow:
         if step in SEARCHABLE_STEPS or not self._lean:
             workflow.upsert_search_attributes([*(also or []), BUSINESS_STATUS.value_set(step)])
         workflow.set_current_details(f"order {self._status.ebay_order_id}: {step}")
+
+    def _lean_run(self) -> bool:
+        """LEAN_ORDER_PATCH's paths: every run from ORDER_FAMILY_PATCH on takes them."""
+        return workflow.patched(ORDER_FAMILY_PATCH) or workflow.patched(LEAN_ORDER_PATCH)
 
     def _raise_if_cancelled(self) -> None:
         if self._cancel is not None:
@@ -766,8 +781,8 @@ class OrderFulfillmentWorkflow:
     def tracking_refresh(self, update: TrackingSnapshot | None = None) -> None:
         """From the tracker, with the new status; without one, the order checks itself (a run
         from before the batched-tracking patch checks itself either way)."""
-        # the patch itself, not `_lean`: the signal may be handled before the run starts
-        if update is None or not workflow.patched(LEAN_ORDER_PATCH):
+        # the patches, not `_lean`: the signal may be handled before the run starts
+        if update is None or not self._lean_run():
             self._refresh = True
         if update is not None:
             self._tracking_updates.append(update)

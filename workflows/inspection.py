@@ -69,13 +69,14 @@ class InspectionWorkflow:
 
     @workflow.run
     async def run(self, request: InspectionInput) -> InspectionOutcome:
-        workflow.upsert_search_attributes(
-            [
-                ORDER_ID.value_set(request.ebay_order_id or request.order_id),
-                BUSINESS_STATUS.value_set("inspecting"),
-            ]
-        )
-        cadence_task = workflow.patched(ESCALATION_CADENCE_TASK)
+        if not request.lean:  # a lean start carries them (see InspectionInput.lean)
+            workflow.upsert_search_attributes(
+                [
+                    ORDER_ID.value_set(request.ebay_order_id or request.order_id),
+                    BUSINESS_STATUS.value_set("inspecting"),
+                ]
+            )
+        cadence_task = request.lean or workflow.patched(ESCALATION_CADENCE_TASK)
         if cadence_task:  # the escalation timers run beside the main line, started once
             self._cadence = asyncio.create_task(self._escalation_cadence(request))
         setup = await workflow.execute_activity(

@@ -54,6 +54,10 @@ EVERY_STEP_SEARCHABLE = "label-every-step-searchable"
 """Patch: runs started before it upserted `BusinessStatus` only when quoting, awaiting the
 tracking number and ready; later runs upsert it on every step."""
 SEARCHABLE_BEFORE_PATCH = ("quoting", "awaiting_tracking", "label_ready")
+SEARCHABLE_WHEN_LEAN = ("choosing", "awaiting_tracking", "label_ready")
+"""A `lean` label (LabelInput.lean) upserts `BusinessStatus` for the steps it waits for a person
+in, and its end: quoting and buying pass in seconds (the order says `labelling` meanwhile, and a
+retrying activity is on the workflow's page, not in visibility)."""
 
 
 def pick_quote(
@@ -98,10 +102,12 @@ class LabelWorkflow:
         self._staff_choice: Quote | None = None
         self._bought: BoughtLabel | None = None
         self._tracking = ""
+        self._lean = False
 
     @workflow.run
     async def run(self, request: LabelInput) -> LabelResult:
         self._shipment_id = request.shipment_id
+        self._lean = request.lean
         self._enter("quoting", "quoting every carrier")
         self._quotes = await self._quote(request)
         self._chosen = pick_quote(
@@ -206,7 +212,11 @@ class LabelWorkflow:
         (the same word) and the details shown in the Temporal UI."""
         self._step = step
         workflow.set_current_details(details)
-        if step in SEARCHABLE_BEFORE_PATCH or workflow.patched(EVERY_STEP_SEARCHABLE):
+        if self._lean:
+            searchable = step in SEARCHABLE_WHEN_LEAN
+        else:
+            searchable = step in SEARCHABLE_BEFORE_PATCH or workflow.patched(EVERY_STEP_SEARCHABLE)
+        if searchable:
             attributes = [BUSINESS_STATUS.value_set(step)]
             if step == "label_ready":
                 attributes.insert(0, TRACKING_NUMBER.value_set(self._tracking))

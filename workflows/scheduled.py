@@ -166,7 +166,7 @@ class TrackingRefreshWorkflow:
             total.changed += len(page.changed)
             total.errors += page.errors
             total.carrier_calls += page.carrier_calls
-            if workflow.patched(TRACKING_STATUS_SIGNAL_PATCH):
+            if request.signals_carry_status or workflow.patched(TRACKING_STATUS_SIGNAL_PATCH):
                 sent = await asyncio.gather(*(self._tell(change) for change in page.changed))
                 total.signalled += sum(sent)
             else:

@@ -66,6 +66,7 @@ from domain.parcels import (
 from domain.pricing import usd_from_jpy
 from domain.sku import SKU_PATTERN
 from models import Condition, Product, ProductStatus, StockMovement
+from models.bulk import stage_batch
 from models.types import UTCDateTime
 from workflows.contracts.listing import (
     BULK_LISTING_WORKFLOW,
@@ -713,7 +714,9 @@ async def start_batch(
         )
     client = await temporal.client()
     batch_id = data.batch_id or uuid.uuid4().hex
-    request = BulkListingInput(batch_id=batch_id, product_ids=[str(i) for i in ids])
+    # staged, read a chunk at a time by the workflow (its input carries no list of ids)
+    staged = await in_session(settings, lambda session: stage_batch(session, batch_id, ids))
+    request = BulkListingInput(batch_id=batch_id, staged=staged)
     started = await wf.start(
         client, settings, BULK_LISTING_WORKFLOW, request, bulk_listing_workflow_id(batch_id)
     )

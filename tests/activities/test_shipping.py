@@ -138,6 +138,24 @@ def test_lost_ship_response_buys_exactly_one_label(acts, sandbox, settings) -> N
     assert Storage(settings).get_bytes(bought.label_key).startswith(b"%PDF")
 
 
+def test_first_label_attempt_does_not_look_up_its_reference_before_buying(
+    acts, sandbox, settings
+) -> None:
+    """The attempt that writes the intent row asks FedEx nothing before buying (no call was
+    made under that reference before the row existed): the ship call, then the one lookup of
+    rule 3 for an orphan from a racing attempt."""
+    _, _, shipment_id = shipment_for(acts, sandbox, country_code="DE")
+    request = fedex_label(acts, shipment_id)
+
+    def requests() -> int:
+        return sum(sum(n) for n in sandbox.ctx.meter.per_second("fedex").values())
+
+    before = requests()
+    bought = ActivityEnvironment().run(acts.shipping.buy_label, request)
+    assert bought.tracking_number
+    assert requests() - before == 2  # was 3: a reference lookup, the ship call, the lookup
+
+
 def test_label_activity_twice_buys_once_and_cancels_an_orphan(acts, sandbox, settings) -> None:
     from activities.deps import Dependencies
     from activities.shipping import build_request

@@ -99,13 +99,19 @@ def all_calls(deps: Any) -> Counter[str]:
     return Counter(deps.ebay.api_calls)
 
 
-async def run_chain(client: Client, workflow_id: str, first_run_id: str) -> list[int]:
-    """History length of each run, following continue-as-new from the first run."""
+async def run_chain(
+    client: Client, workflow_id: str, first_run_id: str, input_bytes: list[int] | None = None
+) -> list[int]:
+    """History length of each run, following continue-as-new from the first run (and the size
+    of each run's input into `input_bytes`)."""
     lengths: list[int] = []
     run_id: str | None = first_run_id
     while run_id:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         lengths.append(len(history.events))
+        if input_bytes is not None:
+            started = history.events[0].workflow_execution_started_event_attributes
+            input_bytes.append(sum(len(p.data) for p in started.input.payloads))
         last = history.events[-1]
         if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
             run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
@@ -118,36 +124,55 @@ async def run_chain(client: Client, workflow_id: str, first_run_id: str) -> list
 class Batch:
     result: BulkListingResult
     lengths: list[int]  # history events per run
+    input_bytes: list[int]  # each run's input, as stored
     inventory_calls: int
     calls: Counter[str]  # every eBay call of this batch, by operation
     elapsed: float
 
 
 async def list_batch(
-    worker: CountingWorker, ids: list[str], chunks_per_run: int, record_as: str = ""
+    worker: CountingWorker,
+    ids: list[str],
+    chunks_per_run: int,
+    record_as: str = "",
+    settings: Any = None,
 ) -> Batch:
+    """The batch given inline, or staged in `bulk_batch_items` first when `settings` is given
+    (as the API starts it)."""
     batch_id = uuid.uuid4().hex[:12]
     before = inventory_calls(worker.deps)
     calls_before = all_calls(worker.deps)
     started = time.monotonic()
+    request = BulkListingInput(batch_id=batch_id, product_ids=ids, chunks_per_run=chunks_per_run)
+    if settings is not None:
+        from models.bulk import stage_batch
+        from models.db import session_scope
+
+        with session_scope(settings) as session:
+            staged = stage_batch(session, batch_id, [uuid.UUID(i) for i in ids])
+        request = request.model_copy(update={"product_ids": [], "staged": staged})
     handle = await worker.client.start_workflow(
         BulkListingWorkflow.run,
-        BulkListingInput(batch_id=batch_id, product_ids=ids, chunks_per_run=chunks_per_run),
+        request,
         id=bulk_listing_workflow_id(batch_id),
         task_queue=worker.task_queue,
     )
     progress = await handle.query(BulkListingWorkflow.progress)
-    assert progress.total in (0, len(ids))  # 0 only before the first task ran
+    assert progress.total in (0, len(set(ids)))  # 0 only before the first task ran
     result: BulkListingResult = await handle.result()
     elapsed = time.monotonic() - started
     final = await handle.query(BulkListingWorkflow.progress)
     assert (final.done, final.failed, final.remaining) == (result.done, result.failed, 0)
-    lengths = await run_chain(worker.client, handle.id, handle.first_execution_run_id or "")
+    input_bytes: list[int] = []
+    first_run = handle.first_execution_run_id or ""
+    lengths = await run_chain(worker.client, handle.id, first_run, input_bytes)
     if record_as:  # the 1,000-product histories are too big to commit
         await record_history(handle, record_as)
     calls = all_calls(worker.deps)
     calls.subtract(calls_before)
-    return Batch(result, lengths, inventory_calls(worker.deps) - before, +calls, elapsed)
+    return Batch(
+        result, lengths, input_bytes, inventory_calls(worker.deps) - before, +calls, elapsed
+    )
 
 
 def statuses(settings, ids: list[str]) -> dict[str, int]:
@@ -193,6 +218,31 @@ async def test_100_products_in_4_calls_per_step(
     assert (again.result.done, again.result.failed, again.inventory_calls) == (99, 1, 0)
     assert not any(again.calls[op] for op in OFFER_BULK_CALLS + PER_ITEM_OFFER_CALLS)
     assert ledger.count("ebay", "offer_published") == 99
+
+
+@pytest.mark.timeout(120)
+async def test_staged_batch_is_read_a_chunk_at_a_time(
+    counting_worker, clean_sandbox, settings, image_key
+) -> None:
+    """A batch staged in `bulk_batch_items` lists the same as one given inline, each product
+    once, while no run's input carries the ids: the activity reads each chunk by position."""
+    ids = bulk_insert_products(settings, 59, [image_key])
+    broken = bulk_insert_products(settings, 1, [f"product-images/missing-{uuid.uuid4().hex}.jpg"])
+    ids = ids[:30] + broken + ids[30:] + ids[:5]  # five given twice: listed once
+    batch = await list_batch(counting_worker, ids, chunks_per_run=1, settings=settings)
+    result = batch.result
+    assert (result.total, result.done, result.failed) == (60, 59, 1)
+    assert result.failures[0].product_id == broken[0]
+    assert batch.inventory_calls == math.ceil(60 / 25) == 3
+    assert len(batch.lengths) == result.runs == 3  # continued as new after each chunk
+    assert statuses(settings, list(set(ids))) == {"listed": 59, "failed": 1}
+    ledger = clean_sandbox.ctx.ledger
+    assert ledger.count("ebay", "offer_published") == 59
+    assert ledger.duplicates().get("ebay", {}) == {}
+    # the progress only (its recent failures are bounded), not the 60 ids of 36 characters
+    assert len(batch.input_bytes) == 3 and max(batch.input_bytes) < 1000
+    inline = await list_batch(counting_worker, ids[:30], chunks_per_run=10)
+    assert inline.input_bytes[0] > 36 * 30  # an inline batch carries its ids
 
 
 def lose_next_answer(sandbox: Any, path: str) -> None:

@@ -271,12 +271,33 @@ async def test_international_order_from_import_to_delivered(
     assert await order_family(worker.client, ebay_order_id, family) == family
 
     first_run = worker.client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    # One patch marker per order run (each costs a billed TemporalChangeVersion upsert): its
+    # ORDER_FAMILY_PATCH; children are started lean and check none, emails ask no separate
+    # suppression check, and the label upserts only label_ready.
+    from temporalio.api.enums.v1 import EventType
+
+    histories = {
+        wid: await worker.client.get_workflow_handle(wid).fetch_history() for wid in family
+    }
+    histories["first run"] = await first_run.fetch_history()
+
+    def count(wid: str, kind: EventType.ValueType) -> int:
+        return sum(1 for e in histories[wid].events if e.event_type == kind)
+
+    markers = {wid: count(wid, EventType.EVENT_TYPE_MARKER_RECORDED) for wid in histories}
+    order_runs = [markers.pop("first run"), markers.pop(fulfillment_workflow_id(ebay_order_id))]
+    assert order_runs == [1, 1] and not any(markers.values()), (order_runs, markers)
+    label_id = label_workflow_id(result.shipment_id)
+    assert count(label_id, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES) == 1
+    email_id = email_workflow_id("order_confirmation", ebay_order_id)
+    assert count(email_id, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 1
     # first run: up to continue-as-new (order_delivered.json is the same before batched tracking)
-    await record_history(first_run, "order_delivered_batched")
-    await record_history(latest, "order_tracking_resumed_batched")
-    await record_history(
-        worker.client.get_workflow_handle(label_workflow_id(result.shipment_id)), "label_fedex"
-    )
+    await record_history(first_run, "order_delivered_lean_family")
+    await record_history(latest, "order_tracking_resumed_lean_family")
+    await record_history(worker.client.get_workflow_handle(label_id), "label_fedex_lean")
+    inspection = worker.client.get_workflow_handle(inspection_workflow_id(status.order_id))
+    await record_history(inspection, "inspection_passed_lean")
+    await record_history(worker.client.get_workflow_handle(email_id), "email_sent_lean")
 
 
 async def carrier_moves(worker, sandbox, tracking_number: str, to: str) -> None:
@@ -292,7 +313,7 @@ async def carrier_moves(worker, sandbox, tracking_number: str, to: str) -> None:
     advance.raise_for_status()
     await worker.client.execute_workflow(
         TrackingRefreshWorkflow.run,
-        TrackingRefreshInput(),
+        TrackingRefreshInput(signals_carry_status=True),  # as the schedule starts it
         id=f"tracking-refresh-{uuid.uuid4().hex[:8]}",
         task_queue=worker.task_queue,
     )

@@ -40,6 +40,11 @@ REQUIRED = (
     "listing_change_end",
     "listing_change_relist",
     "order_inspection_child_stuck",
+    "order_delivered_lean_family",
+    "order_tracking_resumed_lean_family",
+    "inspection_passed_lean",
+    "label_fedex_lean",
+    "email_sent_lean",
 )
 
 

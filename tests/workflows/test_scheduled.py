@@ -261,3 +261,22 @@ async def test_tracking_refresh_updates_the_projection(worker, clean_sandbox, se
         row = session.get(Shipment, shipment.id)
         assert row.status == "delivered" and row.events
     await record_history(handle, "tracking_refresh_batched")
+
+    # Started as the schedule starts it, a run asks no patch: no marker, no billed
+    # TemporalChangeVersion upsert (the input above takes the patch check of older runs).
+    from temporalio.api.enums.v1 import EventType
+
+    def markers(history) -> int:
+        return sum(
+            1 for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        )
+
+    assert markers(await handle.fetch_history()) == 1
+    scheduled = await worker.client.start_workflow(
+        TrackingRefreshWorkflow.run,
+        TrackingRefreshInput(signals_carry_status=True),
+        id=f"tracking-refresh-test-{uuid.uuid4().hex[:8]}",
+        task_queue=worker.task_queue,
+    )
+    await scheduled.result()
+    assert markers(await scheduled.fetch_history()) == 0

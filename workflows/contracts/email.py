@@ -31,6 +31,10 @@ class SendEmail(BaseModel):
     # Set by EmailWorkflow only: the earlier send stayed unconfirmed for CONFIRM_WINDOW, so an
     # in-doubt row may be sent again (a possible duplicate, counted with its reason).
     resend_unconfirmed: bool = False
+    # Set by the workflows that start it today: the send's claim checks the suppression list
+    # itself (and records `suppressed`), so EmailWorkflow asks no `is_suppressed` activity
+    # first. False in the histories from before (and from the API's senders), which ask it.
+    suppression_in_send: bool = False
 
     @property
     def dedupe_key(self) -> str:

@@ -43,6 +43,11 @@ class InspectionInput(BaseModel):
     ebay_order_id: str = ""
     staff_email: str = STAFF_NOTIFICATION_EMAIL
     escalation_hours: float = Field(default=24, gt=0)
+    # Set by the orders that start it today: the escalation cadence task without asking the
+    # `inspection-escalation-cadence-task` patch (a marker and a billed TemporalChangeVersion
+    # upsert per inspection), and OrderId/BusinessStatus given at the start, not upserted.
+    # False in the histories from before, which take the patch check and the upsert.
+    lean: bool = False
 
 
 class ChecklistItem(BaseModel):

@@ -60,6 +60,11 @@ class LabelInput(BaseModel):
     preferred_carrier: str = ""
     preferred_service: str = ""
     rate_choice_seconds: float = Field(default=0, ge=0)
+    # Set by the orders that start it today: `BusinessStatus` is upserted only for the steps a
+    # label waits in (choosing, awaiting_tracking) and label_ready, without asking the
+    # `label-every-step-searchable` patch; the order shows `labelling` meanwhile. False in the
+    # histories from before, which take the patch check.
+    lean: bool = False
 
 
 class Quote(BaseModel):

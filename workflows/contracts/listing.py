@@ -203,10 +203,14 @@ class PublishOffer(BaseModel):
 
 
 class PrepareChunk(BaseModel):
-    """Bulk: AI copy for each product lacking it, then ONE bulk inventory call for the chunk."""
+    """Bulk: AI copy for each product lacking it, then ONE bulk inventory call for the chunk:
+    `product_ids`, or (a staged batch) the `count` products from `position` of `batch_id`."""
 
-    product_ids: list[str] = Field(max_length=BULK_CHUNK_SIZE)
+    product_ids: list[str] = Field(default_factory=list, max_length=BULK_CHUNK_SIZE)
     workflow_id: str = ""
+    batch_id: str = ""
+    position: int = Field(default=0, ge=0)
+    count: int = Field(default=0, ge=0, le=BULK_CHUNK_SIZE)
 
 
 class ChunkItem(BaseModel):
@@ -263,10 +267,15 @@ class BulkProgress(BaseModel):
 
 class BulkListingInput(BaseModel):
     """Input of BulkListingWorkflow (id `bulk-listing-{batch_id}`); on continue-as-new the
-    remaining ids and the progress so far are carried over."""
+    remaining ids (or the position in the staged batch) and the progress so far are carried
+    over. A batch staged in `bulk_batch_items` (`models.bulk.stage_batch`, `staged` products)
+    is read a chunk at a time by position: no run's input nor the worker holds all its ids.
+    Batches given inline (`product_ids`, the histories from before) carry them."""
 
     batch_id: str
-    product_ids: list[str]  # still to do
+    product_ids: list[str] = Field(default_factory=list)  # still to do (inline batches)
+    staged: int = Field(default=0, ge=0)  # products staged for the batch, positions 0..staged-1
+    position: int = Field(default=0, ge=0)  # the next staged position to list
     chunk_size: int = Field(default=BULK_CHUNK_SIZE, ge=1, le=BULK_CHUNK_SIZE)
     max_concurrency: int = Field(default=10, ge=1, le=100)  # per-product path (pre-patch) only
     chunks_per_run: int = Field(default=10, ge=1)  # continue-as-new after this many chunks

@@ -89,6 +89,10 @@ class OrderSyncResult(BaseModel):
 
 class TrackingRefreshInput(BaseModel):
     page_size: int = Field(default=200, ge=1, le=1000)
+    # Set by the schedule (and the bench) today: the signals carry the status without asking the
+    # `tracking-signal-carries-status` patch, whose marker and billed TemporalChangeVersion
+    # upsert every 30-minute run paid. False in the histories from before, which ask it.
+    signals_carry_status: bool = False
 
 
 class RefreshTracking(BaseModel):
