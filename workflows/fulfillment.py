@@ -38,11 +38,13 @@ with workflow.unsafe.imports_passed_through():
         order_search_attributes,
     )
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.common import STATUS_QUERY
+    from workflows.contracts.common import STATUS_QUERY, with_answer
     from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
     from workflows.contracts.fulfillment import (
+        CANCEL_SIGNAL,
         CANCEL_UPDATE,
         DISPOSE_UNITS_ACTIVITY,
+        FAILED_INSPECTION_DECISION_SIGNAL,
         FAILED_INSPECTION_DECISION_UPDATE,
         FULFILLMENT_WORKFLOW,
         RECORD_ORDER_ACTIVITY,
@@ -66,6 +68,8 @@ with workflow.unsafe.imports_passed_through():
         RestoredStock,
         RestoreStock,
         SetOrderStatus,
+        cancel_refusal,
+        decision_refusal,
     )
     from workflows.contracts.inspection import (
         INSPECTION_WORKFLOW,
@@ -97,15 +101,9 @@ with workflow.unsafe.imports_passed_through():
 FINISHED = ("completed", "cancelled", "refunded")
 """Order statuses after which a new run of the workflow has nothing to do."""
 
-CANCELLABLE_STEPS = ("recording", "confirming", "inspecting")
-"""Staff may cancel until the label stage starts (after that a label may be bought)."""
-
-
 FAILED_INSPECTION_DECISION_PATCH = "failed-inspection-decision"
 """From this patch on, a failed inspection waits for the staff's decision (or its default) and
 disposes of the unit as decided instead of putting it back on sale."""
-
-DECIDABLE_STEPS = ("awaiting_decision", "contacting_buyer")
 
 LEAN_ORDER_PATCH = "batched-tracking"
 """Checked once, first thing in a run (each patch costs a `TemporalChangeVersion` upsert, a
@@ -596,6 +594,7 @@ class OrderFulfillmentWorkflow:
         if self._decision.refund is RefundTiming.contact_buyer:
             first = self._decision
             self._decision = None  # the next decision is awaited from here on
+            self._status.decision.received = False
             self._set_step("contacting_buyer")
             self._status.decision.deadline = self._deadline(request.buyer_contact_hours)
             await self._email(
@@ -722,45 +721,62 @@ class OrderFulfillmentWorkflow:
 
     # --- messages -----------------------------------------------------------------------------
 
-    @workflow.update(name=CANCEL_UPDATE)
-    def cancel(self, request: CancelOrder) -> FulfillmentStatus:
+    # Staff commands come as signals (the API's way): a signal is a history event, so on replay
+    # it reaches the handler in the same activation, before the main coroutine resumes, as it
+    # did the first time. An update accepted in a workflow task where the main coroutine also
+    # emits commands (after any activity or child result, or watch timer: all the cancellable
+    # steps) can be replayed in the other order after a workflow-task timeout (TMPRL1100, see
+    # docs/architecture.md). The answer goes to the status query, where the API waits for it.
+
+    @workflow.signal(name=CANCEL_SIGNAL)
+    def request_cancel(self, request: CancelOrder) -> None:
+        refusal = cancel_refusal(self._status, request)
+        if refusal is None:
+            self._accept_cancel(request)
+        self._status.answers = with_answer(
+            self._status.answers, request.request_id, CANCEL_SIGNAL, refusal
+        )
+
+    @workflow.signal(name=FAILED_INSPECTION_DECISION_SIGNAL)
+    def request_failed_inspection_decision(self, request: FailedInspectionDecision) -> None:
+        refusal = decision_refusal(self._status, request)
+        if refusal is None:
+            self._accept_decision(request)
+        self._status.answers = with_answer(
+            self._status.answers, request.request_id, FAILED_INSPECTION_DECISION_SIGNAL, refusal
+        )
+
+    def _accept_cancel(self, request: CancelOrder) -> None:
         self._cancel = request
         self._status.cancel_reason = request.reason.strip()
+
+    def _accept_decision(self, request: FailedInspectionDecision) -> None:
+        self._decision = request
+        if self._status.decision is not None:
+            self._status.decision.received = True
+
+    # The same commands as updates: no longer sent by the API, kept registered so that runs
+    # which received them, and their histories (tests/histories/), replay. Same rules.
+
+    @workflow.update(name=CANCEL_UPDATE)
+    def cancel(self, request: CancelOrder) -> FulfillmentStatus:
+        self._accept_cancel(request)
         return self._status
 
     @cancel.validator
     def _validate_cancel(self, request: CancelOrder) -> None:
-        if not request.reason.strip():
-            raise ApplicationError(
-                "a reason is required to cancel an order", type=VALIDATION_FAILED
-            )
-        if self._cancel is not None:
-            raise ApplicationError("the order is already being cancelled", type=VALIDATION_FAILED)
-        if self._status.step not in CANCELLABLE_STEPS:
-            raise ApplicationError(
-                f"too late to cancel: the order is at {self._status.step} (label stage reached)",
-                type=VALIDATION_FAILED,
-            )
+        if refusal := cancel_refusal(self._status, request):
+            raise ApplicationError(refusal, type=VALIDATION_FAILED)
 
     @workflow.update(name=FAILED_INSPECTION_DECISION_UPDATE)
     def decide_failed_inspection(self, request: FailedInspectionDecision) -> FulfillmentStatus:
-        self._decision = request
+        self._accept_decision(request)
         return self._status
 
     @decide_failed_inspection.validator
     def _validate_decision(self, request: FailedInspectionDecision) -> None:
-        if self._status.step not in DECIDABLE_STEPS:
-            raise ApplicationError(
-                f"no decision is awaited: the order is at {self._status.step}",
-                type=VALIDATION_FAILED,
-            )
-        if self._decision is not None:
-            raise ApplicationError("a decision was already taken", type=VALIDATION_FAILED)
-        if self._status.step == "contacting_buyer" and request.refund is not RefundTiming.now:
-            raise ApplicationError(
-                "the buyer was already contacted: the next decision is refund 'now'",
-                type=VALIDATION_FAILED,
-            )
+        if refusal := decision_refusal(self._status, request):
+            raise ApplicationError(refusal, type=VALIDATION_FAILED)
 
     @workflow.signal(name=TRACKING_REFRESH_SIGNAL)
     def tracking_refresh(self, update: TrackingSnapshot | None = None) -> None:

@@ -17,6 +17,8 @@ from tests.uploads import apost_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
 from workflows.contracts.fulfillment import (
+    CANCEL_SIGNAL,
+    FAILED_INSPECTION_DECISION_SIGNAL,
     CancelOrder,
     FailedInspectionDecision,
     FulfillmentStatus,
@@ -445,6 +447,92 @@ async def test_staff_cancel_compensates(worker, settings, sandbox, bucket) -> No
     assert (await rerun.result()).outcome == "cancelled"
     assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
     assert product_row(settings, sku).quantity == 2
+
+
+async def command(handle, signal: str, request) -> FulfillmentStatus:
+    """The API's way (api/workflows.py `command`): the signal, then its answer in the status."""
+    await handle.signal(signal, request)
+    status = await wait_for(
+        handle,
+        lambda s: any(a.request_id == request.request_id for a in s.answers),
+        f"the answer to {request.request_id}",
+    )
+    return status
+
+
+def answer(status: FulfillmentStatus, request_id: str):
+    return next(a for a in status.answers if a.request_id == request_id)
+
+
+async def test_staff_cancel_by_signal_is_answered_in_the_status(
+    worker, settings, sandbox, bucket
+) -> None:
+    sku = make_product(settings, quantity=2)
+    ebay_order_id = import_order(sandbox, sku, country_code="DE", buyer_email="jo@example.de")
+    handle = await start(worker, ebay_order_id)
+    await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    blank = await command(handle, CANCEL_SIGNAL, CancelOrder(reason="  ", request_id="r1"))
+    refused = answer(blank, "r1")
+    assert not refused.accepted and "reason is required" in refused.reason
+    assert blank.cancel_reason == "" and blank.step == "inspecting"  # a refusal changes nothing
+    accepted = await command(
+        handle,
+        CANCEL_SIGNAL,
+        CancelOrder(reason="out of stock at the warehouse", staff_id="s1", request_id="r2"),
+    )
+    assert answer(accepted, "r2").accepted
+    assert accepted.cancel_reason == "out of stock at the warehouse"
+    again = await command(handle, CANCEL_SIGNAL, CancelOrder(reason="twice", request_id="r3"))
+    assert answer(again, "r3").reason == "the order is already being cancelled"
+    assert (await handle.result()).outcome == "cancelled"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    assert await emails(sandbox, "order_cancelled", ebay_order_id) == 1
+    assert product_row(settings, sku).quantity == 2
+    final = await handle.query(OrderFulfillmentWorkflow.status)
+    assert [a.request_id for a in final.answers] == ["r1", "r2", "r3"]
+    await record_history(handle, "order_cancel_signalled")
+
+
+async def test_failed_inspection_decided_by_signal_after_contacting_the_buyer(
+    worker, settings, sandbox, bucket
+) -> None:
+    sku = make_product(settings, quantity=1)
+    ebay_order_id = import_order(sandbox, sku, country_code="US", buyer_email="lee@example.com")
+    handle = await start(worker, ebay_order_id)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    early = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="now", request_id="d0"),
+    )
+    assert "no decision is awaited" in answer(early, "d0").reason
+    await inspect(worker, status.order_id, passed=False)
+    await wait_for(handle, lambda s: s.step == "awaiting_decision", "decision")
+    first = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="contact_buyer", unit="write_off", request_id="d1"),
+    )
+    assert answer(first, "d1").accepted
+    await wait_for(handle, lambda s: s.step == "contacting_buyer", "contacting the buyer")
+    wrong = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="contact_buyer", request_id="d2"),
+    )
+    assert "next decision is refund 'now'" in answer(wrong, "d2").reason
+    final = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="now", unit="write_off", staff_id="s1", request_id="d3"),
+    )
+    assert answer(final, "d3").accepted
+    assert (await handle.result()).outcome == "refunded"
+    done = await handle.query(OrderFulfillmentWorkflow.status)
+    assert done.decision is not None and done.decision.buyer_contacted
+    assert done.decision.unit == "write_off" and done.decision.decided_by == "s1"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    await record_history(handle, "order_inspection_failed_decided_by_signal")
 
 
 def movements(settings, ebay_order_id: str) -> list[tuple[str, int]]:

@@ -40,6 +40,11 @@ REQUIRED = (
     "listing_change_end",
     "listing_change_relist",
     "order_inspection_child_stuck",
+    "order_cancel_update_after_wft_timeout",
+    "order_cancel_signal_after_wft_timeout",
+    "order_cancel_signal_refused",
+    "order_cancel_signalled",
+    "order_inspection_failed_decided_by_signal",
 )
 
 
@@ -90,4 +95,39 @@ async def test_the_race_that_broke_inspection_replay_cannot_recur(settings) -> N
     ]
     accepted = events.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
     assert timeouts and timeouts[0] < accepted  # the update landed after a task timed out
+    await replayer.replay_workflow(history)
+
+
+async def test_a_cancel_update_beside_the_main_coroutine_breaks_replay_a_signal_cannot(
+    settings,
+) -> None:
+    """`pre_patch/order_child_before_cancel_accept.json` is a real run (tests/workflows/
+    record_fulfillment_races.py `cancel_update`: the worker killed holding the task of the
+    `orders.set_status` result, a `cancel` update accepted in the retried task) with the order
+    of that task's accept and the main coroutine's StartChildWorkflow swapped, as the first run
+    writes it when the SDK delivers the update in a later activation than the result (the
+    inspection's pinned case; chaos runs saw both directions). On replay the update comes first:
+    TMPRL1100. The same kill with the `request_cancel` signal puts the signal in history before
+    the task, and it replays (above, `order_cancel_signal_after_wft_timeout`)."""
+    from temporal_client import data_converter
+
+    replayer = Replayer(workflows=all_workflows(), data_converter=data_converter(settings))
+    broken = (PRE_PATCH / "order_child_before_cancel_accept.json").read_text()  # noqa: ASYNC240
+    result = await replayer.replay_workflow(
+        WorkflowHistory.from_json("update", broken), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    assert "TMPRL1100" in str(result.replay_failure)
+
+    fixed = (
+        Path(__file__).parent.parent / "histories" / "order_cancel_signal_after_wft_timeout.json"
+    )
+    history = WorkflowHistory.from_json("signal", fixed.read_text())  # noqa: ASYNC240
+    events = [e.event_type for e in history.events]
+    timeouts = [
+        i for i, t in enumerate(events) if t == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+    ]
+    signalled = events.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+    assert timeouts and timeouts[0] < signalled < timeouts[-1]  # sent while the task was stuck
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED not in events
     await replayer.replay_workflow(history)
