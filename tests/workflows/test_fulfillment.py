@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -533,6 +534,69 @@ async def test_failed_inspection_decided_by_signal_after_contacting_the_buyer(
     assert done.decision.unit == "write_off" and done.decision.decided_by == "s1"
     assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
     await record_history(handle, "order_inspection_failed_decided_by_signal")
+
+
+async def test_the_api_command_helper_answers_like_the_update_did(
+    worker, settings, sandbox, bucket
+) -> None:
+    """api/workflows.py `command` against a live order: a refusal read ahead sends nothing; a
+    refusal by the workflow after the signal is the same 422; an accept returns the status; a
+    finished workflow is 409; no worker answering within the wait is CommandPending (202)."""
+    from litestar.exceptions import HTTPException
+
+    from api import workflows as wf
+    from workflows.contracts.fulfillment import cancel_refusal
+
+    def rule(status: FulfillmentStatus, request: CancelOrder):
+        return cancel_refusal(status, request)
+
+    ebay_order_id = import_order(
+        sandbox, make_product(settings, quantity=1), country_code="DE", buyer_email="al@example.de"
+    )
+    handle = await start(worker, ebay_order_id)
+    await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    client, workflow_id = worker.client, handle.id
+
+    async def send(request: CancelOrder, read_ahead: bool = True, wait: float = 10):
+        refusal = (lambda s: rule(s, request)) if read_ahead else (lambda s: None)
+        return await wf.command(
+            client,
+            workflow_id,
+            CANCEL_SIGNAL,
+            request,
+            request.request_id,
+            FulfillmentStatus,
+            refusal,
+            wait=wait,
+        )
+
+    with pytest.raises(HTTPException) as ahead:
+        await send(CancelOrder(reason=" ", request_id="a1"))
+    assert ahead.value.status_code == 422 and "reason is required" in ahead.value.detail
+    with pytest.raises(HTTPException) as refused:  # the workflow's own answer, same rule
+        await send(CancelOrder(reason=" ", request_id="a2"), read_ahead=False)
+    assert refused.value.status_code == 422 and "reason is required" in refused.value.detail
+    accepted = await send(CancelOrder(reason="buyer asked", request_id="a3"))
+    assert isinstance(accepted, FulfillmentStatus) and accepted.cancel_reason == "buyer asked"
+    assert [a.request_id for a in accepted.answers] == ["a2", "a3"]  # a1 was never sent
+    assert (await handle.result()).outcome == "cancelled"
+    with pytest.raises(HTTPException) as finished:
+        await send(CancelOrder(reason="again", request_id="a4"))
+    assert finished.value.status_code == 409 and "already finished" in finished.value.detail
+
+    # An order whose workflow no worker runs: the signal is kept, the answer is pending.
+    idle = await client.start_workflow(
+        "OrderFulfillmentWorkflow",
+        FulfillOrder(ebay_order_id=f"idle-{uuid.uuid4().hex[:6]}"),
+        id=f"order-idle-{uuid.uuid4().hex[:6]}",
+        task_queue=f"nobody-{uuid.uuid4().hex[:6]}",
+    )
+    workflow_id = idle.id
+    pending = await send(CancelOrder(reason="buyer asked", request_id="p1"), wait=1.5)
+    assert pending == wf.CommandPending(request_id="p1")
+    events = [e.event_type for e in (await idle.fetch_history()).events]
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED in events
+    await idle.terminate("test over")
 
 
 def movements(settings, ebay_order_id: str) -> list[tuple[str, int]]:
