@@ -8,8 +8,15 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
+from litestar import Response
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_202_ACCEPTED,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
 from pydantic import BaseModel
 from temporalio.client import (
     Client,
@@ -169,6 +176,27 @@ async def command(
             raise HTTPException(status_code=HTTP_422_UNPROCESSABLE_ENTITY, detail=answer.reason)
         return status
     return CommandPending(request_id=request_id)
+
+
+def command_responses(status_type: type[BaseModel]) -> dict[int, ResponseSpec]:
+    """The OpenAPI answers of a route that sends a staff command through `command`."""
+    return {
+        HTTP_200_OK: ResponseSpec(
+            data_container=status_type, description="Accepted: the workflow's status after it"
+        ),
+        HTTP_202_ACCEPTED: ResponseSpec(
+            data_container=CommandPending,
+            description=f"Sent, not answered within {ANSWER_WAIT_SECONDS:g} s (no worker up): the"
+            " workflow applies the same rules when it runs; its answer shows in its live status"
+            " (`answers`, by `request_id`)",
+        ),
+    }
+
+
+def command_response(answer: BaseModel) -> Response[Any]:
+    """200 with the status, or 202 with the CommandPending."""
+    pending = isinstance(answer, CommandPending)
+    return Response(answer, status_code=HTTP_202_ACCEPTED if pending else HTTP_200_OK)
 
 
 async def query(client: Client, workflow_id: str, name: str, result_type: type[R]) -> R:

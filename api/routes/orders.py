@@ -13,10 +13,9 @@ import sqlalchemy as sa
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
-from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, or_, select
 
@@ -228,18 +227,6 @@ async def get_order(
     return detail
 
 
-STAFF_COMMAND_RESPONSES = {
-    HTTP_200_OK: ResponseSpec(
-        data_container=FulfillmentStatus, description="Accepted: the order's status after it"
-    ),
-    HTTP_202_ACCEPTED: ResponseSpec(
-        data_container=wf.CommandPending,
-        description="Sent, not answered within 10 s (no worker up): the order applies the same"
-        " rules when it runs; its answer shows in the order's `live.answers` by `request_id`",
-    ),
-}
-
-
 async def _command_fulfillment(
     settings: Settings,
     temporal: TemporalGateway,
@@ -266,16 +253,14 @@ async def _command_fulfillment(
     answer = await wf.command(
         client, workflow_id, signal, arg, arg.request_id, FulfillmentStatus, refusal
     )
-    if isinstance(answer, wf.CommandPending):
-        return Response(answer, status_code=HTTP_202_ACCEPTED)
-    return Response(answer, status_code=HTTP_200_OK)
+    return wf.command_response(answer)
 
 
 @post(
     "/{order_id:uuid}/cancel",
     guards=[STAFF],
     status_code=HTTP_200_OK,
-    responses=STAFF_COMMAND_RESPONSES,
+    responses=wf.command_responses(FulfillmentStatus),
     summary="Cancel before the label is bought (refunds through the workflow)",
 )
 async def cancel_order(
@@ -305,7 +290,7 @@ class InspectionDecisionRequest(RequestBody):
     "/{order_id:uuid}/inspection-decision",
     guards=[STAFF],
     status_code=HTTP_200_OK,
-    responses=STAFF_COMMAND_RESPONSES,
+    responses=wf.command_responses(FulfillmentStatus),
     summary="Decide after a failed inspection: refund now or contact the buyer; the unit's fate",
 )
 async def decide_failed_inspection(

@@ -45,6 +45,7 @@ REQUIRED = (
     "order_cancel_signal_refused",
     "order_cancel_signalled",
     "order_inspection_failed_decided_by_signal",
+    "label_rate_chosen_by_signal",
 )
 
 

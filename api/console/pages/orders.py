@@ -17,7 +17,14 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from api.console.forms import FormInvalid, parse
 from api.console.i18n import JST, gettext, language_of
 from api.console.labels import N_
-from api.console.pages.common import PAGE_SIZE, AnyRequest, act, choice, submit
+from api.console.pages.common import (
+    NOT_ANSWERED_YET,
+    PAGE_SIZE,
+    AnyRequest,
+    act,
+    choice,
+    submit,
+)
 from api.console.render import page
 from api.routes import operations as api_operations
 from api.routes import orders as api_orders
@@ -157,12 +164,6 @@ def _again(
         )
 
     return again
-
-
-NOT_ANSWERED_YET = N_(
-    "Sent; the order has not answered yet (it applies the same rules when it runs). "
-    "Check its status in a moment."
-)
 
 
 @post("/orders/{order_id:uuid}/cancel", guards=[STAFF])
