@@ -1,8 +1,8 @@
 """ListingWorkflow (id `listing-{product_id}`): from the Japanese record to a live eBay listing.
 
 Steps: load the product; AI copy (stored on the product); optional staff review through the
-`review` update (`edit` saves the copy and keeps waiting, `approve` publishes, `reject` stops)
-with reminder emails every `reminder_hours`; image URLs
+`request_review` signal, answered in the status query (`edit` saves the copy and keeps waiting,
+`approve` publishes, `reject` stops) with reminder emails every `reminder_hours`; image URLs
 for the S3 keys; inventory location, inventory item, offer, publish; product marked listed.
 A permanent failure marks the product failed with the error and fails the workflow.
 """
@@ -23,6 +23,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from temporal_client import BUSINESS_STATUS, SKU
     from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.common import with_answer
     from workflows.contracts.email import EMAIL_WORKFLOW, SendEmail, email_workflow_id
     from workflows.contracts.listing import (
         APPLY_EDIT_ACTIVITY,
@@ -34,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
         PUBLISH_OFFER_ACTIVITY,
         PUT_INVENTORY_ITEM_ACTIVITY,
         RESOLVE_IMAGES_ACTIVITY,
+        REVIEW_SIGNAL,
+        REVIEW_UPDATE,
         SET_PRODUCT_STATUS_ACTIVITY,
         ApplyEdit,
         ImageUrls,
@@ -48,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         PublishOffer,
         PutInventoryItem,
         SetProductStatus,
+        review_refusal,
     )
     from workflows.contracts.policies import id_reuse_policy
 
@@ -71,7 +75,6 @@ class ListingWorkflow:
     def __init__(self) -> None:
         self._status = ListingStatus(product_id="", step="loading")
         self._review: ListingReview | None = None
-        self._review_started = False
 
     @workflow.run
     async def run(self, request: ListingInput) -> ListingResult:
@@ -219,28 +222,50 @@ class ListingWorkflow:
     def status(self) -> ListingStatus:
         return self._status
 
-    @workflow.update(name="review")
-    async def review(self, decision: ListingReview) -> ListingStatus:
-        self._review_started = True
+    @workflow.signal(name=REVIEW_SIGNAL)
+    async def request_review(self, decision: ListingReview) -> None:
+        """A staff review (the API's way): a signal, replayed in the activation it first came
+        in, unlike an update accepted beside the main coroutine's commands (the wait's timer, a
+        reminder). The answer goes to the status once applied (after the edit is saved)."""
+        refusal = review_refusal(self._status)
+        if refusal is None:
+            try:
+                await self._apply_review(decision)
+            except ActivityError as error:  # the edit was not saved: refused, nothing changed
+                refusal = _error_message(error)
+        self._status.answers = with_answer(
+            self._status.answers, decision.request_id, REVIEW_SIGNAL, refusal
+        )
+
+    async def _apply_review(self, decision: ListingReview) -> None:
+        self._status.reviewing = True
         if decision.action == "edit":
-            copy = await workflow.execute_activity(
-                APPLY_EDIT_ACTIVITY,
-                ApplyEdit(product_id=self._status.product_id, review=decision),
-                result_type=ListingCopyResult,
-                **DATABASE,
-            )
+            try:
+                copy = await workflow.execute_activity(
+                    APPLY_EDIT_ACTIVITY,
+                    ApplyEdit(product_id=self._status.product_id, review=decision),
+                    result_type=ListingCopyResult,
+                    **DATABASE,
+                )
+            except ActivityError:
+                self._status.reviewing = False
+                raise
             self._status.title = copy.title
             if workflow.patched(EDIT_SAVES_PATCH):
                 # saved, not published: the reviewer edits again or approves separately
                 self._status.edits += 1
-                self._review_started = False
-                return self._status
+                self._status.reviewing = False
+                return
         self._review = decision
+
+    # The update of the same command: no longer sent by the API, kept for runs and histories
+    # that used it. Same rule.
+    @workflow.update(name=REVIEW_UPDATE)
+    async def review(self, decision: ListingReview) -> ListingStatus:
+        await self._apply_review(decision)
         return self._status
 
     @review.validator
     def _validate_review(self, decision: ListingReview) -> None:
-        if self._status.step != "awaiting_approval":
-            raise ValueError(f"the listing is not awaiting approval (step: {self._status.step})")
-        if self._review_started:
-            raise ValueError("this listing has already been reviewed")
+        if refusal := review_refusal(self._status):
+            raise ValueError(refusal)

@@ -46,6 +46,7 @@ REQUIRED = (
     "order_cancel_signalled",
     "order_inspection_failed_decided_by_signal",
     "label_rate_chosen_by_signal",
+    "listing_reviewed_by_signal",
 )
 
 
