@@ -285,6 +285,8 @@ class OrderFulfillmentWorkflow:
             handle.cancel()  # staff cancelled while waiting for the inspector
             self._raise_if_cancelled()
         outcome = await handle
+        if outcome.passed:  # a decision taken ahead of the result (see decision_refusal)
+            self._decision = None
         self._status.inspection_result = "passed" if outcome.passed else "failed"
         self._status.inspection_notes = outcome.notes
         return outcome
@@ -587,7 +589,9 @@ class OrderFulfillmentWorkflow:
         """A failed inspection: staff decide (refund now or contact the buyer first; what
         happens to the unit). Nobody deciding within `decision_hours` means the defaults."""
         self._set_step("awaiting_decision")
-        self._status.decision = DecisionState(deadline=self._deadline(request.decision_hours))
+        self._status.decision = DecisionState(
+            deadline=self._deadline(request.decision_hours), received=self._decision is not None
+        )
         if not await self._wait_for_decision(request.decision_hours):
             self._decision = FailedInspectionDecision(staff_id="default")
         assert self._decision is not None
@@ -739,7 +743,7 @@ class OrderFulfillmentWorkflow:
 
     @workflow.signal(name=FAILED_INSPECTION_DECISION_SIGNAL)
     def request_failed_inspection_decision(self, request: FailedInspectionDecision) -> None:
-        refusal = decision_refusal(self._status, request)
+        refusal = decision_refusal(self._status, request, ahead_of_result=True)
         if refusal is None:
             self._accept_decision(request)
         self._status.answers = with_answer(

@@ -42,9 +42,11 @@ from workflows.contracts.email import EmailResult, SendEmail
 from workflows.contracts.fulfillment import (
     CANCEL_SIGNAL,
     CANCEL_UPDATE,
+    FAILED_INSPECTION_DECISION_SIGNAL,
     CancelOrder,
     DisposedUnits,
     DisposeUnits,
+    FailedInspectionDecision,
     FulfillmentStatus,
     FulfillOrder,
     OrderLine,
@@ -82,6 +84,9 @@ class StubEmail:
 class StubInspection:
     @workflow.run
     async def run(self, request: InspectionInput) -> InspectionOutcome:
+        if os.environ.get("RACE_INSPECTION") == "fail":  # `decision_ahead`
+            await workflow.sleep(4)
+            return InspectionOutcome(order_id=request.order_id, passed=False, notes="dented")
         await workflow.sleep(2)
         return InspectionOutcome(order_id=request.order_id, passed=True)
 
@@ -98,7 +103,11 @@ class StubLabel:
 
 @activity.defn(name="orders.record")
 async def record_order(request: RecordOrder) -> OrderRecord:
-    if SCENARIO != "refused_cancel" and GATE_ON == "record" and not GATE.is_set():
+    if (
+        SCENARIO in ("cancel_update", "cancel_signal", "query_split")
+        and GATE_ON == "record"
+        and not GATE.is_set()
+    ):
         HELD.set()
         await GATE.wait()
     return OrderRecord(
@@ -205,9 +214,33 @@ async def record(scenario: str, port: int) -> None:
                 task_queue=task_queue,
                 task_timeout=timedelta(seconds=3),
             )
-            if not at_start:
+            if not at_start and scenario != "decision_ahead":
                 await HELD.wait()  # `orders.record` is held (or the label stage started)
-            if scenario == "refused_cancel":
+            if scenario == "decision_ahead":
+                # staff decide while the (failing) inspection is still running: a status query
+                # can show `awaiting_decision` before the task with the result ran (chaos run)
+                second = first
+                for _ in range(100):
+                    if (await handle.query(OrderFulfillmentWorkflow.status)).step == "inspecting":
+                        break
+                    await asyncio.sleep(0.1)
+                await handle.signal(
+                    FAILED_INSPECTION_DECISION_SIGNAL,
+                    FailedInspectionDecision(refund="now", unit="restock", request_id="ahead"),
+                )
+            elif scenario == "query_split":
+                # the worker dies holding the workflow in its cache; the result comes; a fresh
+                # worker answers a status query (replaying the history, result included), then
+                # the signal comes, then the fresh worker gets the workflow task
+                kill(first)
+                GATE.set()
+                await asyncio.sleep(1)
+                second = spawn(address, task_queue)
+                await asyncio.sleep(2)
+                seen = await handle.query(OrderFulfillmentWorkflow.status)
+                print("query saw:", seen.step)
+                await send_cancel(handle, "cancel_signal")
+            elif scenario == "refused_cancel":
                 await send_cancel(handle, scenario)
                 await asyncio.sleep(2)
                 second = first
@@ -235,6 +268,10 @@ async def record(scenario: str, port: int) -> None:
         path = HISTORIES / "pre_patch" / "order_cancel_update_after_wft_timeout.json"
     elif scenario == "cancel_signal":
         path = HISTORIES / "order_cancel_signal_after_wft_timeout.json"
+    elif scenario == "query_split":
+        path = Path("/tmp/race-query-split.json")
+    elif scenario == "decision_ahead":
+        path = HISTORIES / "order_decision_ahead_of_inspection_result.json"
     else:
         path = HISTORIES / "order_cancel_signal_refused.json"
     path.write_text(history.to_json())

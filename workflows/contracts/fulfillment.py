@@ -203,9 +203,18 @@ def cancel_refusal(status: FulfillmentStatus, request: CancelOrder) -> str | Non
     return None
 
 
-def decision_refusal(status: FulfillmentStatus, request: FailedInspectionDecision) -> str | None:
-    """Why the order refuses this failed-inspection decision now, or None (same callers)."""
-    if status.step not in DECIDABLE_STEPS:
+def decision_refusal(
+    status: FulfillmentStatus, request: FailedInspectionDecision, ahead_of_result: bool = False
+) -> str | None:
+    """Why the order refuses this failed-inspection decision now, or None (same callers).
+
+    `ahead_of_result` (the workflow's signal handler): a decision that comes while the order is
+    still `inspecting` is kept for the failure. A status query can run ahead of the workflow task
+    that handles the inspection's result (staff then see `awaiting_decision` and decide), and the
+    SDK may deliver that result and the signal in one activation on one run and in two on another
+    (after a worker restart). Taking the decision either way keeps both runs' commands the same;
+    it is dropped if the inspection passes."""
+    if status.step not in DECIDABLE_STEPS and not (ahead_of_result and status.step == "inspecting"):
         return f"no decision is awaited: the order is at {status.step}"
     if status.decision is not None and status.decision.received:
         return "a decision was already taken"
