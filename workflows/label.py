@@ -104,6 +104,7 @@ class LabelWorkflow:
         self._bought: BoughtLabel | None = None
         self._tracking = ""
         self._answers: list[StaffAnswer] = []
+        self._early_choice: ChooseRate | None = None  # came while quoting: checked at `choosing`
 
     @workflow.run
     async def run(self, request: LabelInput) -> LabelResult:
@@ -153,6 +154,9 @@ class LabelWorkflow:
             "choosing",
             f"policy: {self._chosen.carrier} {self._chosen.service}; staff may choose another",
         )
+        if self._early_choice is not None:
+            early, self._early_choice = self._early_choice, None
+            self._choose(early)
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self._staff_choice is not None,
@@ -238,6 +242,16 @@ class LabelWorkflow:
         """Staff choose a rate (the API's way): a signal, replayed in the activation it first
         came in, unlike an update accepted beside the main coroutine's commands (the window's
         upsert and timer, or the purchase once it closed). The answer goes to the status."""
+        if self._step == "quoting" and self._early_choice is None:
+            # A status query can run ahead of the task holding the quotes (staff then see the
+            # window open and choose), and the SDK may deliver the quotes and this signal in one
+            # activation on one run and in two on another (after a worker restart): kept and
+            # checked when the window opens, so both runs give the same commands.
+            self._early_choice = choice
+            return
+        self._choose(choice)
+
+    def _choose(self, choice: ChooseRate) -> None:
         refusal = rate_choice_refusal(self.status(), choice)
         if refusal is None:
             self._take_choice(choice)
@@ -326,6 +340,6 @@ class LabelWorkflow:
             tracking_number=self._tracking,
             label_key=bought.label_key if bought else "",
             handoff_key=bought.handoff_key if bought else "",
-            staff_chose=self._staff_choice is not None,
+            staff_chose=self._staff_choice is not None or self._early_choice is not None,
             answers=self._answers,
         )

@@ -75,6 +75,7 @@ class ListingWorkflow:
     def __init__(self) -> None:
         self._status = ListingStatus(product_id="", step="loading")
         self._review: ListingReview | None = None
+        self._edit: ListingReview | None = None  # signalled, saved by `_await_review`
 
     @workflow.run
     async def run(self, request: ListingInput) -> ListingResult:
@@ -146,23 +147,41 @@ class ListingWorkflow:
         )
 
     async def _await_review(self, request: ListingInput) -> ListingReview:
-        """Wait for staff; remind them every `reminder_hours` (up to `max_reminders` emails)."""
+        """Wait for staff; remind them every `reminder_hours` (up to `max_reminders` emails). A
+        signalled edit is saved here, by the main coroutine, and the wait goes on."""
         every = timedelta(hours=request.reminder_hours)
+
+        def reviewed() -> bool:
+            return self._review is not None or self._edit is not None
+
         while True:
             if self._status.reminders_sent >= request.max_reminders and workflow.patched(
                 REMINDERS_BOUNDED
             ):  # every reminder went out: wait on without a timer
-                await workflow.wait_condition(lambda: self._review is not None)
-                assert self._review is not None
+                await workflow.wait_condition(reviewed)
+            else:
+                try:
+                    await workflow.wait_condition(reviewed, timeout=every)
+                except TimeoutError:
+                    if self._status.reminders_sent < request.max_reminders:
+                        await self._remind(request)
+                    continue
+            if self._review is not None:
                 return self._review
-            try:
-                await workflow.wait_condition(lambda: self._review is not None, timeout=every)
-            except TimeoutError:
-                if self._status.reminders_sent < request.max_reminders:
-                    await self._remind(request)
-                continue
-            assert self._review is not None
-            return self._review
+            await self._save_edit()
+
+    async def _save_edit(self) -> None:
+        """A signalled edit (`request_review`), answered once saved or refused."""
+        edit, self._edit = self._edit, None
+        assert edit is not None
+        refusal = None
+        try:
+            await self._apply_review(edit)
+        except ActivityError as error:  # not saved: refused, the listing stays reviewable
+            refusal = _error_message(error)
+        self._status.answers = with_answer(
+            self._status.answers, edit.request_id, REVIEW_SIGNAL, refusal
+        )
 
     async def _remind(self, request: ListingInput) -> None:
         self._status.reminders_sent += 1
@@ -223,16 +242,18 @@ class ListingWorkflow:
         return self._status
 
     @workflow.signal(name=REVIEW_SIGNAL)
-    async def request_review(self, decision: ListingReview) -> None:
-        """A staff review (the API's way): a signal, replayed in the activation it first came
-        in, unlike an update accepted beside the main coroutine's commands (the wait's timer, a
-        reminder). The answer goes to the status once applied (after the edit is saved)."""
+    def request_review(self, decision: ListingReview) -> None:
+        """A staff review (the API's way), answered in the status. The handler emits no command:
+        an edit is saved by the main coroutine (`_await_review`), so the task that holds this
+        signal beside a timer or an activity result gives the same commands whichever the SDK
+        hands the workflow first (docs/architecture.md, "Staff commands")."""
         refusal = review_refusal(self._status)
         if refusal is None:
-            try:
-                await self._apply_review(decision)
-            except ActivityError as error:  # the edit was not saved: refused, nothing changed
-                refusal = _error_message(error)
+            self._status.reviewing = True
+            if decision.action == "edit":
+                self._edit = decision  # answered once saved
+                return
+            self._review = decision
         self._status.answers = with_answer(
             self._status.answers, decision.request_id, REVIEW_SIGNAL, refusal
         )

@@ -94,3 +94,25 @@ async def test_staff_choice_by_signal_is_answered_in_the_status(world: FakeWorld
     assert [b.service for b in world.activities.args(BUY_LABEL_ACTIVITY)] == [
         "INTERNATIONAL_PRIORITY"
     ]
+
+
+async def test_a_choice_sent_before_the_quotes_is_checked_when_the_window_opens(
+    world: FakeWorld,
+) -> None:
+    """A status query can show the window open before the task with the quotes ran; a choice
+    that comes while `quoting` is kept and checked against the quotes when the window opens
+    (here sent with the start, the earliest it can come)."""
+    shipment_id = f"ship-{uuid.uuid4().hex[:8]}"
+    choice = ChooseRate(carrier="fedex", service="INTERNATIONAL_PRIORITY", request_id="early")
+    handle = await world.client.start_workflow(
+        LabelWorkflow.run,
+        LabelInput(shipment_id=shipment_id, rate_choice_seconds=3600),
+        id=f"label-{shipment_id}",
+        task_queue=world.task_queue,
+        start_signal=CHOOSE_RATE_SIGNAL,
+        start_signal_args=[choice],
+    )
+    result = await handle.result()  # no fast-forward: the window closed on the staff's choice
+    assert result.service == "INTERNATIONAL_PRIORITY"
+    status = await handle.query(LabelWorkflow.status)
+    assert [(a.request_id, a.accepted) for a in status.answers] == [("early", True)]
