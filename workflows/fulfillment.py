@@ -725,12 +725,13 @@ class OrderFulfillmentWorkflow:
 
     # --- messages -----------------------------------------------------------------------------
 
-    # Staff commands come as signals (the API's way): a signal is a history event, so on replay
-    # it reaches the handler in the same activation, before the main coroutine resumes, as it
-    # did the first time. An update accepted in a workflow task where the main coroutine also
-    # emits commands (after any activity or child result, or watch timer: all the cancellable
-    # steps) can be replayed in the other order after a workflow-task timeout (TMPRL1100, see
-    # docs/architecture.md). The answer goes to the status query, where the API waits for it.
+    # Staff commands come as signals (the API's way), answered in the status query. The SDK may
+    # hand a task's events over in one activation on one run and in two on another, so a
+    # message's effect must not depend on being handled just before or just after the other
+    # events of its task: an update's accept is placed among the main coroutine's commands and
+    # cannot (TMPRL1100); these handlers emit nothing and their rules commute with the events
+    # they share a task with (a decision ahead of the inspection's result is kept). The known
+    # gap (a cancel beside a passing inspection result) is in docs/architecture.md.
 
     @workflow.signal(name=CANCEL_SIGNAL)
     def request_cancel(self, request: CancelOrder) -> None:

@@ -239,9 +239,9 @@ class LabelWorkflow:
 
     @workflow.signal(name=CHOOSE_RATE_SIGNAL)
     def request_rate_choice(self, choice: ChooseRate) -> None:
-        """Staff choose a rate (the API's way): a signal, replayed in the activation it first
-        came in, unlike an update accepted beside the main coroutine's commands (the window's
-        upsert and timer, or the purchase once it closed). The answer goes to the status."""
+        """Staff choose a rate (the API's way): a signal, unlike an update whose accept would
+        sit among the main coroutine's commands (the window's upsert and timer, or the purchase
+        once it closed) and swap with them on replay. The answer goes to the status."""
         if self._step == "quoting" and self._early_choice is None:
             # A status query can run ahead of the task holding the quotes (staff then see the
             # window open and choose), and the SDK may deliver the quotes and this signal in one

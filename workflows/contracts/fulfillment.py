@@ -34,10 +34,10 @@ def fulfillment_workflow_id(ebay_order_id: str) -> str:
 
 # --- update / signal names ----------------------------------------------------------------
 
-# Staff commands arrive as signals, answered in the `status` query (`StaffAnswer`): a signal is a
-# history event, replayed in the same activation as on the first run, whereas an update accepted
-# in a workflow task where the main coroutine also emits commands may replay in another order
-# (TMPRL1100 after a workflow-task timeout; docs/architecture.md, "Staff commands").
+# Staff commands arrive as signals, answered in the `status` query (`StaffAnswer`): an update
+# accepted in a workflow task where the main coroutine also emits commands may replay in
+# another order (TMPRL1100 after a workflow-task timeout); a signal emits nothing and its rules
+# commute with the other events of its task (docs/architecture.md, "Staff commands").
 CANCEL_SIGNAL = "request_cancel"
 FAILED_INSPECTION_DECISION_SIGNAL = "request_failed_inspection_decision"
 # The updates of the same commands: still handled for runs and histories that used them; the
