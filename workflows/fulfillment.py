@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts.fulfillment import (
         CANCEL_SIGNAL,
         CANCEL_UPDATE,
+        CANCELLABLE_STEPS,
         DISPOSE_UNITS_ACTIVITY,
         FAILED_INSPECTION_DECISION_SIGNAL,
         FAILED_INSPECTION_DECISION_UPDATE,
@@ -156,6 +157,7 @@ class OrderFulfillmentWorkflow:
     def __init__(self) -> None:
         self._status = FulfillmentStatus(ebay_order_id="", step="recording")
         self._cancel: CancelOrder | None = None
+        self._cancel_pending: CancelOrder | None = None  # signalled; taken while inspecting
         self._refresh = False
         self._tracking_updates: list[TrackingSnapshot] = []  # signalled by the tracker
         self._lean = False  # LEAN_ORDER_PATCH: decided at the start of the run
@@ -280,8 +282,10 @@ class OrderFulfillmentWorkflow:
         if workflow.patched(INSPECTION_WATCH_PATCH):
             await self._watch_child(handle.id, request, order, lambda: handle.done())
         else:  # histories from before the watch: an unbounded wait
-            await workflow.wait_condition(lambda: handle.done() or self._cancel is not None)
+            await workflow.wait_condition(lambda: handle.done() or self._cancelling())
         if not handle.done():
+            if self._cancel is None and self._cancel_pending is not None:
+                self._take_pending_cancel()
             handle.cancel()  # staff cancelled while waiting for the inspector
             self._raise_if_cancelled()
         outcome = await handle
@@ -307,7 +311,7 @@ class OrderFulfillmentWorkflow:
         while True:
             try:
                 await workflow.wait_condition(
-                    lambda: done() or self._cancel is not None,
+                    lambda: done() or self._cancelling(),
                     timeout=every,
                     timeout_summary="inspection health check",
                 )
@@ -705,6 +709,7 @@ class OrderFulfillmentWorkflow:
 
     def _set_step(self, step: str, also: list[SearchAttributeUpdate[Any]] | None = None) -> None:
         self._status.step = step  # type: ignore[assignment]
+        self._refuse_pending_cancel()
         if step in SEARCHABLE_STEPS or not self._lean:
             workflow.upsert_search_attributes([*(also or []), BUSINESS_STATUS.value_set(step)])
         workflow.set_current_details(f"order {self._status.ebay_order_id}: {step}")
@@ -735,9 +740,40 @@ class OrderFulfillmentWorkflow:
 
     @workflow.signal(name=CANCEL_SIGNAL)
     def request_cancel(self, request: CancelOrder) -> None:
+        """A cancel is taken by the main coroutine only while it waits for the inspector (the
+        watch's wait, which ends the same way whether the signal is handled before or after
+        the task's other events) and refused when the order leaves the cancellable steps with it
+        still pending: a check right after an activity or child result would stop the order on
+        one run and not on another (a status query can run ahead of that task)."""
         refusal = cancel_refusal(self._status, request)
         if refusal is None:
-            self._accept_cancel(request)
+            self._cancel_pending = request
+            self._status.cancel_reason = request.reason.strip()
+            return  # answered when taken or refused
+        self._status.answers = with_answer(
+            self._status.answers, request.request_id, CANCEL_SIGNAL, refusal
+        )
+
+    def _cancelling(self) -> bool:
+        return self._cancel is not None or self._cancel_pending is not None
+
+    def _take_pending_cancel(self) -> None:
+        request, self._cancel_pending = self._cancel_pending, None
+        assert request is not None
+        self._accept_cancel(request)
+        self._status.answers = with_answer(
+            self._status.answers, request.request_id, CANCEL_SIGNAL, None
+        )
+
+    def _refuse_pending_cancel(self) -> None:
+        """The order left the cancellable steps (its inspection ended, or it stopped) with a
+        signalled cancel still pending: refused, with the rule's own message."""
+        request = self._cancel_pending
+        if request is None or self._status.step in CANCELLABLE_STEPS:
+            return
+        self._cancel_pending = None
+        self._status.cancel_reason = ""
+        refusal = cancel_refusal(self._status, request)
         self._status.answers = with_answer(
             self._status.answers, request.request_id, CANCEL_SIGNAL, refusal
         )

@@ -494,6 +494,33 @@ async def test_staff_cancel_by_signal_is_answered_in_the_status(
     await record_history(handle, "order_cancel_signalled")
 
 
+async def test_a_cancel_signalled_before_the_inspection_is_taken_while_inspecting(
+    worker, settings, sandbox, bucket
+) -> None:
+    """A cancel that comes before the inspection (here with the start) waits: the order takes
+    it while it waits for the inspector, so a cancel handled just before or just after an
+    activity or child result gives the same commands (a status query can run ahead of a task;
+    a chaos run failed an order on a cancel beside the confirmation email's result)."""
+    sku = make_product(settings, quantity=1)
+    ebay_order_id = import_order(sandbox, sku, country_code="DE", buyer_email="lu@example.de")
+    handle = await worker.client.start_workflow(
+        OrderFulfillmentWorkflow.run,
+        FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600),
+        id=fulfillment_workflow_id(ebay_order_id),
+        task_queue=worker.task_queue,
+        start_signal=CANCEL_SIGNAL,
+        start_signal_args=[CancelOrder(reason="buyer asked", request_id="c0")],
+    )
+    assert (await handle.result()).outcome == "cancelled"
+    final = await handle.query(OrderFulfillmentWorkflow.status)
+    assert [(a.request_id, a.accepted) for a in final.answers] == [("c0", True)]
+    assert await emails(sandbox, "order_confirmation", ebay_order_id) == 1  # sent before
+    inspection = worker.client.get_workflow_handle(inspection_workflow_id(final.order_id))
+    assert (await inspection.describe()).status.name == "CANCELED"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    await record_history(handle, "order_cancel_signalled_at_start")
+
+
 async def test_failed_inspection_decided_by_signal_after_contacting_the_buyer(
     worker, settings, sandbox, bucket
 ) -> None:

@@ -48,6 +48,7 @@ REQUIRED = (
     "label_rate_chosen_by_signal",
     "listing_reviewed_by_signal",
     "order_decision_ahead_of_inspection_result",
+    "order_cancel_signalled_at_start",
 )
 
 
