@@ -157,10 +157,10 @@ async def command(
         raise _rpc_to_http(exc, workflow_id) from exc
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    pause = 0.05
+    pause = 0.02  # the answer is usually there within the next workflow task: ask soon
     while (left := deadline - loop.time()) > 0:
         await asyncio.sleep(min(pause, left))
-        pause = min(pause * 2, 0.5)
+        pause = min(pause * 2, 0.25)
         try:
             status = await handle.query(
                 STATUS_QUERY,
