@@ -8,14 +8,25 @@ here. While it is frozen, staff send a command; the task times out (start-to-clo
 worker gets the activity result and the command in one workflow task. Scenarios:
 
 - `cancel_update`: `cancel` sent as the old update, beside the result of `orders.record`. The
-  main coroutine schedules commands in that task (the confirmation email, or the saga's refund),
-  so the accept and the commands interleave differently on replay: TMPRL1100. Written to
-  tests/histories/pre_patch/order_cancel_update_after_wft_timeout.json (pinned as broken).
+  main coroutine schedules commands in that task (the confirmation email, or the saga's refund);
+  when the SDK hands the update over in another activation than on the first run, the accept and
+  those commands swap on replay: TMPRL1100.
 - `cancel_signal`: the same kill with the `request_cancel` signal: the signal is a history event
   before the task, replayed in the same activation: written to
   tests/histories/order_cancel_signal_after_wft_timeout.json and replayed.
 - `refused_cancel`: the signal arrives after the label stage started (too late): refused,
   nothing changes; written to tests/histories/order_cancel_signal_refused.json.
+- `decision_ahead` (with RACE_INSPECTION=fail): staff decide while the failing inspection still
+  runs, as when a status query ran ahead of the task with the result; written to
+  tests/histories/order_decision_ahead_of_inspection_result.json.
+- `query_split`: a fresh worker answers a status query before it gets the task with a result
+  and then a cancel signal (a probe of how the SDK splits a task's events; /tmp only).
+
+`cancel_update` writes the real history to tests/histories/order_cancel_update_after_wft_timeout
+.json (it replays: the accept came first in both runs); the pinned broken one is that history
+with the accept moved behind the main coroutine's StartChildWorkflow, as the inspection's run
+wrote it. RACE_GATE=inspecting holds the `orders.set_status` of `inspecting` instead of
+`orders.record`; RACE_AT=start freezes the worker on the run's first task.
 """
 
 from __future__ import annotations
