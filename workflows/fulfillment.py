@@ -735,8 +735,8 @@ class OrderFulfillmentWorkflow:
     # message's effect must not depend on being handled just before or just after the other
     # events of its task: an update's accept is placed among the main coroutine's commands and
     # cannot (TMPRL1100); these handlers emit nothing and their rules commute with the events
-    # they share a task with (a decision ahead of the inspection's result is kept). The known
-    # gap (a cancel beside a passing inspection result) is in docs/architecture.md.
+    # they share a task with (a decision ahead of the inspection's result is kept, a cancel is
+    # taken in the watch's wait). The known gap is in docs/architecture.md, "Staff commands".
 
     @workflow.signal(name=CANCEL_SIGNAL)
     def request_cancel(self, request: CancelOrder) -> None:
