@@ -2,11 +2,14 @@
 
 Quotes come from every carrier that serves the route; the policy picks the cheapest quote within
 `max_transit_days` unless the input prefers a carrier/service or staff choose one through the
-`choose_rate` update while the window is open. The purchase activity guarantees one billable
-label (see activities/shipping.py). FedEx returns a PDF (stored in S3, only its key comes back);
-Yamato and Sagawa return the CSV hand-off (documents/{carrier}/{shipment_id}.csv) and the workflow
-waits for the tracking number: typed in by staff (`submit_tracking`) or read from the carrier's
-issued-history file (`import_issued_history`).
+`request_rate_choice` signal while the window is open (answered in the status query). The
+purchase activity guarantees one billable label (see activities/shipping.py). FedEx returns a
+PDF (stored in S3, only its key comes back); Yamato and Sagawa return the CSV hand-off
+(documents/{carrier}/{shipment_id}.csv) and the workflow waits for the tracking number: typed in
+by staff (`submit_tracking`) or read from the carrier's issued-history file
+(`import_issued_history`). Those two stay updates: they are accepted only while the main
+coroutine is parked on the tracking number with no timer, so no workflow task holds both their
+accept and a command of the main coroutine (docs/architecture.md, "Staff commands").
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.tracking import is_jp_tracking_number
     from temporal_client import BUSINESS_STATUS, TRACKING_NUMBER
     from workflows.common import DATABASE, EXTERNAL
-    from workflows.contracts.common import STATUS_QUERY
+    from workflows.contracts.common import STATUS_QUERY, StaffAnswer, with_answer
     from workflows.contracts.label import (
         BUY_LABEL_ACTIVITY,
+        CHOOSE_RATE_SIGNAL,
         CHOOSE_RATE_UPDATE,
         IMPORT_ISSUED_HISTORY_ACTIVITY,
         IMPORT_ISSUED_HISTORY_UPDATE,
@@ -46,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         QuoteRates,
         RecordTracking,
         SubmitTracking,
+        rate_choice_refusal,
     )
 
 HISTORY_KEY_PREFIXES = ("documents/", "temp/")
@@ -103,6 +108,8 @@ class LabelWorkflow:
         self._bought: BoughtLabel | None = None
         self._tracking = ""
         self._lean = False
+        self._answers: list[StaffAnswer] = []
+        self._early_choice: ChooseRate | None = None  # came while quoting: checked at `choosing`
 
     @workflow.run
     async def run(self, request: LabelInput) -> LabelResult:
@@ -153,6 +160,9 @@ class LabelWorkflow:
             "choosing",
             f"policy: {self._chosen.carrier} {self._chosen.service}; staff may choose another",
         )
+        if self._early_choice is not None:
+            early, self._early_choice = self._early_choice, None
+            self._choose(early)
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
                 lambda: self._staff_choice is not None,
@@ -235,30 +245,47 @@ class LabelWorkflow:
             cost_currency=self._bought.cost_currency,
         )
 
-    # --- updates ----------------------------------------------------------------------------
+    # --- messages ---------------------------------------------------------------------------
 
-    @workflow.update(name=CHOOSE_RATE_UPDATE)
-    def choose_rate(self, choice: ChooseRate) -> LabelStatus:
+    @workflow.signal(name=CHOOSE_RATE_SIGNAL)
+    def request_rate_choice(self, choice: ChooseRate) -> None:
+        """Staff choose a rate (the API's way): a signal, unlike an update whose accept would
+        sit among the main coroutine's commands (the window's upsert and timer, or the purchase
+        once it closed) and swap with them on replay. The answer goes to the status."""
+        if self._step == "quoting" and self._early_choice is None:
+            # A status query can run ahead of the task holding the quotes (staff then see the
+            # window open and choose), and the SDK may deliver the quotes and this signal in one
+            # activation on one run and in two on another (after a worker restart): kept and
+            # checked when the window opens, so both runs give the same commands.
+            self._early_choice = choice
+            return
+        self._choose(choice)
+
+    def _choose(self, choice: ChooseRate) -> None:
+        refusal = rate_choice_refusal(self.status(), choice)
+        if refusal is None:
+            self._take_choice(choice)
+        self._answers = with_answer(self._answers, choice.request_id, CHOOSE_RATE_SIGNAL, refusal)
+
+    def _take_choice(self, choice: ChooseRate) -> None:
         self._staff_choice = next(
             q for q in self._quotes if q.carrier == choice.carrier and q.service == choice.service
         )
+
+    # The update of the same command: no longer sent by the API, kept for runs and histories
+    # that used it. Same rule.
+    @workflow.update(name=CHOOSE_RATE_UPDATE)
+    def choose_rate(self, choice: ChooseRate) -> LabelStatus:
+        self._take_choice(choice)
         return self.status()
 
     @choose_rate.validator
     def _validate_choose_rate(self, choice: ChooseRate) -> None:
-        if self._step != "choosing" or self._staff_choice is not None:
-            raise ApplicationError(
-                f"the rate can no longer be chosen (step {self._step})", type=VALIDATION_FAILED
-            )
-        if not any(
-            q.carrier == choice.carrier and q.service == choice.service for q in self._quotes
-        ):
-            offered = ", ".join(f"{q.carrier}/{q.service}" for q in self._quotes)
-            raise ApplicationError(
-                f"{choice.carrier}/{choice.service} was not quoted (quoted: {offered})",
-                type=VALIDATION_FAILED,
-            )
+        if refusal := rate_choice_refusal(self.status(), choice):
+            raise ApplicationError(refusal, type=VALIDATION_FAILED)
 
+    # Tracking numbers stay updates: the main coroutine waits for one with no timer and emits
+    # nothing until a handler sets it, so their accept never shares a task with its commands.
     @workflow.update(name=SUBMIT_TRACKING_UPDATE)
     def submit_tracking(self, submission: SubmitTracking) -> LabelStatus:
         self._tracking = submission.tracking_number.strip()
@@ -323,4 +350,6 @@ class LabelWorkflow:
             tracking_number=self._tracking,
             label_key=bought.label_key if bought else "",
             handoff_key=bought.handoff_key if bought else "",
+            staff_chose=self._staff_choice is not None or self._early_choice is not None,
+            answers=self._answers,
         )

@@ -1,8 +1,8 @@
 """ListingWorkflow (id `listing-{product_id}`): from the Japanese record to a live eBay listing.
 
 Steps: load the product; AI copy (stored on the product); optional staff review through the
-`review` update (`edit` saves the copy and keeps waiting, `approve` publishes, `reject` stops)
-with reminder emails every `reminder_hours`; image URLs
+`request_review` signal, answered in the status query (`edit` saves the copy and keeps waiting,
+`approve` publishes, `reject` stops) with reminder emails every `reminder_hours`; image URLs
 for the S3 keys; inventory location, inventory item, offer, publish; product marked listed.
 A permanent failure marks the product failed with the error and fails the workflow.
 """
@@ -23,6 +23,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from temporal_client import BUSINESS_STATUS, SKU
     from workflows.common import DATABASE, EXTERNAL
+    from workflows.contracts.common import with_answer
     from workflows.contracts.email import EMAIL_WORKFLOW, SendEmail, email_workflow_id
     from workflows.contracts.listing import (
         APPLY_EDIT_ACTIVITY,
@@ -34,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
         PUBLISH_OFFER_ACTIVITY,
         PUT_INVENTORY_ITEM_ACTIVITY,
         RESOLVE_IMAGES_ACTIVITY,
+        REVIEW_SIGNAL,
+        REVIEW_UPDATE,
         SET_PRODUCT_STATUS_ACTIVITY,
         ApplyEdit,
         ImageUrls,
@@ -48,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         PublishOffer,
         PutInventoryItem,
         SetProductStatus,
+        review_refusal,
     )
     from workflows.contracts.policies import id_reuse_policy
 
@@ -71,7 +75,7 @@ class ListingWorkflow:
     def __init__(self) -> None:
         self._status = ListingStatus(product_id="", step="loading")
         self._review: ListingReview | None = None
-        self._review_started = False
+        self._edit: ListingReview | None = None  # signalled, saved by `_await_review`
 
     @workflow.run
     async def run(self, request: ListingInput) -> ListingResult:
@@ -143,23 +147,41 @@ class ListingWorkflow:
         )
 
     async def _await_review(self, request: ListingInput) -> ListingReview:
-        """Wait for staff; remind them every `reminder_hours` (up to `max_reminders` emails)."""
+        """Wait for staff; remind them every `reminder_hours` (up to `max_reminders` emails). A
+        signalled edit is saved here, by the main coroutine, and the wait goes on."""
         every = timedelta(hours=request.reminder_hours)
+
+        def reviewed() -> bool:
+            return self._review is not None or self._edit is not None
+
         while True:
             if self._status.reminders_sent >= request.max_reminders and workflow.patched(
                 REMINDERS_BOUNDED
             ):  # every reminder went out: wait on without a timer
-                await workflow.wait_condition(lambda: self._review is not None)
-                assert self._review is not None
+                await workflow.wait_condition(reviewed)
+            else:
+                try:
+                    await workflow.wait_condition(reviewed, timeout=every)
+                except TimeoutError:
+                    if self._status.reminders_sent < request.max_reminders:
+                        await self._remind(request)
+                    continue
+            if self._review is not None:
                 return self._review
-            try:
-                await workflow.wait_condition(lambda: self._review is not None, timeout=every)
-            except TimeoutError:
-                if self._status.reminders_sent < request.max_reminders:
-                    await self._remind(request)
-                continue
-            assert self._review is not None
-            return self._review
+            await self._save_edit()
+
+    async def _save_edit(self) -> None:
+        """A signalled edit (`request_review`), answered once saved or refused."""
+        edit, self._edit = self._edit, None
+        assert edit is not None
+        refusal = None
+        try:
+            await self._apply_review(edit)
+        except ActivityError as error:  # not saved: refused, the listing stays reviewable
+            refusal = _error_message(error)
+        self._status.answers = with_answer(
+            self._status.answers, edit.request_id, REVIEW_SIGNAL, refusal
+        )
 
     async def _remind(self, request: ListingInput) -> None:
         self._status.reminders_sent += 1
@@ -219,28 +241,52 @@ class ListingWorkflow:
     def status(self) -> ListingStatus:
         return self._status
 
-    @workflow.update(name="review")
-    async def review(self, decision: ListingReview) -> ListingStatus:
-        self._review_started = True
+    @workflow.signal(name=REVIEW_SIGNAL)
+    def request_review(self, decision: ListingReview) -> None:
+        """A staff review (the API's way), answered in the status. The handler emits no command:
+        an edit is saved by the main coroutine (`_await_review`), so the task that holds this
+        signal beside a timer or an activity result gives the same commands whichever the SDK
+        hands the workflow first (docs/architecture.md, "Staff commands")."""
+        refusal = review_refusal(self._status)
+        if refusal is None:
+            self._status.reviewing = True
+            if decision.action == "edit":
+                self._edit = decision  # answered once saved
+                return
+            self._review = decision
+        self._status.answers = with_answer(
+            self._status.answers, decision.request_id, REVIEW_SIGNAL, refusal
+        )
+
+    async def _apply_review(self, decision: ListingReview) -> None:
+        self._status.reviewing = True
         if decision.action == "edit":
-            copy = await workflow.execute_activity(
-                APPLY_EDIT_ACTIVITY,
-                ApplyEdit(product_id=self._status.product_id, review=decision),
-                result_type=ListingCopyResult,
-                **DATABASE,
-            )
+            try:
+                copy = await workflow.execute_activity(
+                    APPLY_EDIT_ACTIVITY,
+                    ApplyEdit(product_id=self._status.product_id, review=decision),
+                    result_type=ListingCopyResult,
+                    **DATABASE,
+                )
+            except ActivityError:
+                self._status.reviewing = False
+                raise
             self._status.title = copy.title
             if workflow.patched(EDIT_SAVES_PATCH):
                 # saved, not published: the reviewer edits again or approves separately
                 self._status.edits += 1
-                self._review_started = False
-                return self._status
+                self._status.reviewing = False
+                return
         self._review = decision
+
+    # The update of the same command: no longer sent by the API, kept for runs and histories
+    # that used it. Same rule.
+    @workflow.update(name=REVIEW_UPDATE)
+    async def review(self, decision: ListingReview) -> ListingStatus:
+        await self._apply_review(decision)
         return self._status
 
     @review.validator
     def _validate_review(self, decision: ListingReview) -> None:
-        if self._status.step != "awaiting_approval":
-            raise ValueError(f"the listing is not awaiting approval (step: {self._status.step})")
-        if self._review_started:
-            raise ValueError("this listing has already been reviewed")
+        if refusal := review_refusal(self._status):
+            raise ValueError(refusal)

@@ -1,5 +1,7 @@
 """Orders (read: admin, staff, inspector; cancel: admin, staff): paginated, filterable list from
-the database; detail with the live fulfillment status (workflow query); cancel (workflow update)."""
+the database; detail with the live fulfillment status (workflow query); cancel and the
+failed-inspection decision (workflow signals, answered in the status query: api/workflows.py
+`command`)."""
 
 from __future__ import annotations
 
@@ -42,11 +44,13 @@ from models import Inspection, Order, OrderStatus, Role, Shipment
 from models.types import UTCDateTime
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import (
-    CANCEL_UPDATE,
-    FAILED_INSPECTION_DECISION_UPDATE,
+    CANCEL_SIGNAL,
+    FAILED_INSPECTION_DECISION_SIGNAL,
     CancelOrder,
     FailedInspectionDecision,
     FulfillmentStatus,
+    cancel_refusal,
+    decision_refusal,
     fulfillment_workflow_id,
 )
 
@@ -196,24 +200,40 @@ async def get_order(
     return detail
 
 
-async def _update_fulfillment(
+async def _command_fulfillment(
     settings: Settings,
     temporal: TemporalGateway,
     order_id: uuid.UUID,
-    update: str,
-    arg: BaseModel,
-) -> FulfillmentStatus:
-    """Send a staff decision to the order's fulfillment workflow (404 for an unknown order)."""
+    signal: str,
+    arg: CancelOrder | FailedInspectionDecision,
+) -> Response[Any]:
+    """Send a staff command to the order's fulfillment workflow (404 for an unknown order): 200
+    with its status when accepted, 422 with the reason when refused, 202 when not answered yet."""
     order = await in_session(settings, lambda s: load_order(s, order_id))
     client = await temporal.client()
     workflow_id = order.workflow_id or fulfillment_workflow_id(order.ebay_order_id)
-    return await wf.update(client, workflow_id, update, arg, FulfillmentStatus)
+    if isinstance(arg, CancelOrder):
+        request = arg
+
+        def refusal(status: FulfillmentStatus) -> str | None:
+            return cancel_refusal(status, request)
+    else:
+        decision = arg
+
+        def refusal(status: FulfillmentStatus) -> str | None:
+            return decision_refusal(status, decision)
+
+    answer = await wf.command(
+        client, workflow_id, signal, arg, arg.request_id, FulfillmentStatus, refusal
+    )
+    return wf.command_response(answer)
 
 
 @post(
     "/{order_id:uuid}/cancel",
     guards=[STAFF],
     status_code=HTTP_200_OK,
+    responses=wf.command_responses(FulfillmentStatus),
     summary="Cancel before the label is bought (refunds through the workflow)",
 )
 async def cancel_order(
@@ -222,9 +242,11 @@ async def cancel_order(
     data: JSONBody[CancelRequest],
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
-) -> FulfillmentStatus:
-    cancel = CancelOrder(reason=data.reason, staff_id=str(request.user.id))
-    return await _update_fulfillment(settings, temporal, order_id, CANCEL_UPDATE, cancel)
+) -> Response[Any]:
+    cancel = CancelOrder(
+        reason=data.reason, staff_id=str(request.user.id), request_id=uuid.uuid4().hex
+    )
+    return await _command_fulfillment(settings, temporal, order_id, CANCEL_SIGNAL, cancel)
 
 
 class InspectionDecisionRequest(RequestBody):
@@ -241,6 +263,7 @@ class InspectionDecisionRequest(RequestBody):
     "/{order_id:uuid}/inspection-decision",
     guards=[STAFF],
     status_code=HTTP_200_OK,
+    responses=wf.command_responses(FulfillmentStatus),
     summary="Decide after a failed inspection: refund now or contact the buyer; the unit's fate",
 )
 async def decide_failed_inspection(
@@ -249,14 +272,16 @@ async def decide_failed_inspection(
     data: JSONBody[InspectionDecisionRequest],
     settings: NamedDependency[Settings],
     temporal: NamedDependency[TemporalGateway],
-) -> FulfillmentStatus:
+) -> Response[Any]:
     try:
-        decision = FailedInspectionDecision(**data.model_dump(), staff_id=str(request.user.id))
+        decision = FailedInspectionDecision(
+            **data.model_dump(), staff_id=str(request.user.id), request_id=uuid.uuid4().hex
+        )
     except ValidationError as exc:  # the contract's cross-field rule (relist <-> condition)
         messages = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise ClientException(status_code=422, detail=messages) from exc
-    return await _update_fulfillment(
-        settings, temporal, order_id, FAILED_INSPECTION_DECISION_UPDATE, decision
+    return await _command_fulfillment(
+        settings, temporal, order_id, FAILED_INSPECTION_DECISION_SIGNAL, decision
     )
 
 

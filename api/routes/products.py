@@ -72,7 +72,7 @@ from workflows.contracts.listing import (
     BULK_LISTING_WORKFLOW,
     LISTING_WORKFLOW,
     PROGRESS_QUERY,
-    REVIEW_UPDATE,
+    REVIEW_SIGNAL,
     STATUS_QUERY,
     BulkListingInput,
     BulkProgress,
@@ -81,6 +81,7 @@ from workflows.contracts.listing import (
     ListingStatus,
     bulk_listing_workflow_id,
     listing_workflow_id,
+    review_refusal,
 )
 from workflows.contracts.listing_change import (
     LISTING_CHANGE_WORKFLOW,
@@ -603,9 +604,9 @@ async def relist(
 
 async def _review(
     request: AuthRequest, temporal: TemporalGateway, product_id: uuid.UUID, **review: Any
-) -> ListingStatus:
+) -> ListingStatus | wf.CommandPending:
     try:
-        decision = ListingReview(reviewer=request.user.email, **review)
+        decision = ListingReview(reviewer=request.user.email, request_id=uuid.uuid4().hex, **review)
     except ValueError as exc:
         raise ClientException(status_code=422, detail=str(exc)) from exc
     client = await temporal.client()
@@ -613,39 +614,65 @@ async def _review(
     return await _no_listing_is_a_conflict(
         settings,
         product_id,
-        lambda: wf.update(
-            client, listing_workflow_id(str(product_id)), REVIEW_UPDATE, decision, ListingStatus
+        lambda: wf.command(
+            client,
+            listing_workflow_id(str(product_id)),
+            REVIEW_SIGNAL,
+            decision,
+            decision.request_id,
+            ListingStatus,
+            review_refusal,
         ),
     )
 
 
-@post("/{product_id:uuid}/listing/approve", status_code=HTTP_200_OK, summary="Approve the copy")
+REVIEW_RESPONSES = wf.command_responses(ListingStatus)
+
+
+@post(
+    "/{product_id:uuid}/listing/approve",
+    status_code=HTTP_200_OK,
+    responses=REVIEW_RESPONSES,
+    summary="Approve the copy",
+)
 async def approve_listing(
     request: AuthRequest,
     product_id: FromPath[uuid.UUID],
     temporal: NamedDependency[TemporalGateway],
-) -> ListingStatus:
-    return await _review(request, temporal, product_id, action="approve")
+) -> Response[Any]:
+    return wf.command_response(await _review(request, temporal, product_id, action="approve"))
 
 
-@post("/{product_id:uuid}/listing/edit", status_code=HTTP_200_OK, summary="Edit the copy")
+@post(
+    "/{product_id:uuid}/listing/edit",
+    status_code=HTTP_200_OK,
+    responses=REVIEW_RESPONSES,
+    summary="Edit the copy",
+)
 async def edit_listing(
     request: AuthRequest,
     product_id: FromPath[uuid.UUID],
     data: JSONBody[Edit],
     temporal: NamedDependency[TemporalGateway],
-) -> ListingStatus:
-    return await _review(request, temporal, product_id, action="edit", **data.model_dump())
+) -> Response[Any]:
+    answer = await _review(request, temporal, product_id, action="edit", **data.model_dump())
+    return wf.command_response(answer)
 
 
-@post("/{product_id:uuid}/listing/reject", status_code=HTTP_200_OK, summary="Reject the copy")
+@post(
+    "/{product_id:uuid}/listing/reject",
+    status_code=HTTP_200_OK,
+    responses=REVIEW_RESPONSES,
+    summary="Reject the copy",
+)
 async def reject_listing(
     request: AuthRequest,
     product_id: FromPath[uuid.UUID],
     data: JSONBody[Decision],
     temporal: NamedDependency[TemporalGateway],
-) -> ListingStatus:
-    return await _review(request, temporal, product_id, action="reject", reason=data.reason)
+) -> Response[Any]:
+    answer = await _review(request, temporal, product_id, action="reject", reason=data.reason)
+    return wf.command_response(answer)
 
 
 class BatchApproval(RequestBody):
@@ -677,6 +704,10 @@ async def approve_many(
             outcomes.append(
                 ApprovalOutcome(product_id=product_id, approved=False, error=str(refused.detail))
             )
+            continue
+        if isinstance(status, wf.CommandPending):  # sent, not confirmed: not counted approved
+            error = f"{status.detail} (request {status.request_id})"
+            outcomes.append(ApprovalOutcome(product_id=product_id, approved=False, error=error))
             continue
         outcomes.append(ApprovalOutcome(product_id=product_id, approved=True, step=status.step))
     return outcomes

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio.to_thread
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
@@ -47,7 +47,7 @@ from models.types import UTCDateTime, utcnow
 from workflows.contracts.common import STATUS_QUERY
 from workflows.contracts.fulfillment import TRACKING_REFRESH_SIGNAL, fulfillment_workflow_id
 from workflows.contracts.label import (
-    CHOOSE_RATE_UPDATE,
+    CHOOSE_RATE_SIGNAL,
     IMPORT_ISSUED_HISTORY_UPDATE,
     SUBMIT_TRACKING_UPDATE,
     ChooseRate,
@@ -56,6 +56,7 @@ from workflows.contracts.label import (
     Quote,
     SubmitTracking,
     label_workflow_id,
+    rate_choice_refusal,
 )
 
 AuthRequest = Request[AuthUser, Token, Any]
@@ -225,18 +226,35 @@ async def quotes(
     return Quotes(shipment_id=shipment_id, quotes=stored, source="database")
 
 
-@post("/{shipment_id:uuid}/rate", status_code=HTTP_200_OK, summary="Choose a quoted rate")
+@post(
+    "/{shipment_id:uuid}/rate",
+    status_code=HTTP_200_OK,
+    responses=wf.command_responses(LabelStatus),
+    summary="Choose a quoted rate (while the label's choice window is open)",
+)
 async def choose_rate(
     request: AuthRequest,
     shipment_id: FromPath[uuid.UUID],
     data: JSONBody[RateChoice],
     temporal: NamedDependency[TemporalGateway],
-) -> LabelStatus:
+) -> Response[Any]:
     client = await temporal.client()
-    choice = ChooseRate(carrier=data.carrier, service=data.service, staff_id=str(request.user.id))
-    return await wf.update(
-        client, label_workflow_id(str(shipment_id)), CHOOSE_RATE_UPDATE, choice, LabelStatus
+    choice = ChooseRate(
+        carrier=data.carrier,
+        service=data.service,
+        staff_id=str(request.user.id),
+        request_id=uuid.uuid4().hex,
     )
+    answer = await wf.command(
+        client,
+        label_workflow_id(str(shipment_id)),
+        CHOOSE_RATE_SIGNAL,
+        choice,
+        choice.request_id,
+        LabelStatus,
+        lambda status: rate_choice_refusal(status, choice),
+    )
+    return wf.command_response(answer)
 
 
 async def _download(

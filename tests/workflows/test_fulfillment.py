@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -17,6 +18,8 @@ from tests.uploads import apost_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.email import email_workflow_id
 from workflows.contracts.fulfillment import (
+    CANCEL_SIGNAL,
+    FAILED_INSPECTION_DECISION_SIGNAL,
     CancelOrder,
     FailedInspectionDecision,
     FulfillmentStatus,
@@ -466,6 +469,185 @@ async def test_staff_cancel_compensates(worker, settings, sandbox, bucket) -> No
     assert (await rerun.result()).outcome == "cancelled"
     assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
     assert product_row(settings, sku).quantity == 2
+
+
+async def command(handle, signal: str, request) -> FulfillmentStatus:
+    """The API's way (api/workflows.py `command`): the signal, then its answer in the status."""
+    await handle.signal(signal, request)
+    status = await wait_for(
+        handle,
+        lambda s: any(a.request_id == request.request_id for a in s.answers),
+        f"the answer to {request.request_id}",
+    )
+    return status
+
+
+def answer(status: FulfillmentStatus, request_id: str):
+    return next(a for a in status.answers if a.request_id == request_id)
+
+
+async def test_staff_cancel_by_signal_is_answered_in_the_status(
+    worker, settings, sandbox, bucket
+) -> None:
+    sku = make_product(settings, quantity=2)
+    ebay_order_id = import_order(sandbox, sku, country_code="DE", buyer_email="jo@example.de")
+    handle = await start(worker, ebay_order_id)
+    await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    blank = await command(handle, CANCEL_SIGNAL, CancelOrder(reason="  ", request_id="r1"))
+    refused = answer(blank, "r1")
+    assert not refused.accepted and "reason is required" in refused.reason
+    assert blank.cancel_reason == "" and blank.step == "inspecting"  # a refusal changes nothing
+    accepted = await command(
+        handle,
+        CANCEL_SIGNAL,
+        CancelOrder(reason="out of stock at the warehouse", staff_id="s1", request_id="r2"),
+    )
+    assert answer(accepted, "r2").accepted
+    assert accepted.cancel_reason == "out of stock at the warehouse"
+    again = await command(handle, CANCEL_SIGNAL, CancelOrder(reason="twice", request_id="r3"))
+    assert answer(again, "r3").reason == "the order is already being cancelled"
+    assert (await handle.result()).outcome == "cancelled"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    assert await emails(sandbox, "order_cancelled", ebay_order_id) == 1
+    assert product_row(settings, sku).quantity == 2
+    final = await handle.query(OrderFulfillmentWorkflow.status)
+    assert [a.request_id for a in final.answers] == ["r1", "r2", "r3"]
+    await record_history(handle, "order_cancel_signalled")
+
+
+async def test_a_cancel_signalled_before_the_inspection_is_taken_while_inspecting(
+    worker, settings, sandbox, bucket
+) -> None:
+    """A cancel that comes before the inspection (here with the start) waits: the order takes
+    it while it waits for the inspector, so a cancel handled just before or just after an
+    activity or child result gives the same commands (a status query can run ahead of a task;
+    a chaos run failed an order on a cancel beside the confirmation email's result)."""
+    sku = make_product(settings, quantity=1)
+    ebay_order_id = import_order(sandbox, sku, country_code="DE", buyer_email="lu@example.de")
+    handle = await worker.client.start_workflow(
+        OrderFulfillmentWorkflow.run,
+        FulfillOrder(ebay_order_id=ebay_order_id, tracking_poll_seconds=3600),
+        id=fulfillment_workflow_id(ebay_order_id),
+        task_queue=worker.task_queue,
+        start_signal=CANCEL_SIGNAL,
+        start_signal_args=[CancelOrder(reason="buyer asked", request_id="c0")],
+    )
+    assert (await handle.result()).outcome == "cancelled"
+    final = await handle.query(OrderFulfillmentWorkflow.status)
+    assert [(a.request_id, a.accepted) for a in final.answers] == [("c0", True)]
+    assert await emails(sandbox, "order_confirmation", ebay_order_id) == 1  # sent before
+    inspection = worker.client.get_workflow_handle(inspection_workflow_id(final.order_id))
+    assert (await inspection.describe()).status.name == "CANCELED"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    await record_history(handle, "order_cancel_signalled_at_start")
+
+
+async def test_failed_inspection_decided_by_signal_after_contacting_the_buyer(
+    worker, settings, sandbox, bucket
+) -> None:
+    sku = make_product(settings, quantity=1)
+    ebay_order_id = import_order(sandbox, sku, country_code="US", buyer_email="lee@example.com")
+    handle = await start(worker, ebay_order_id)
+    status = await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    await inspect(worker, status.order_id, passed=False)
+    await wait_for(handle, lambda s: s.step == "awaiting_decision", "decision")
+    first = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="contact_buyer", unit="write_off", request_id="d1"),
+    )
+    assert answer(first, "d1").accepted
+    await wait_for(handle, lambda s: s.step == "contacting_buyer", "contacting the buyer")
+    wrong = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="contact_buyer", request_id="d2"),
+    )
+    assert "next decision is refund 'now'" in answer(wrong, "d2").reason
+    final = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="now", unit="write_off", staff_id="s1", request_id="d3"),
+    )
+    assert answer(final, "d3").accepted
+    late = await command(
+        handle,
+        FAILED_INSPECTION_DECISION_SIGNAL,
+        FailedInspectionDecision(refund="now", request_id="d4"),
+    )
+    assert answer(late, "d4").reason in (
+        "a decision was already taken",  # still sending the buyer's email
+        "no decision is awaited: the order is at compensating",
+    )
+    assert (await handle.result()).outcome == "refunded"
+    done = await handle.query(OrderFulfillmentWorkflow.status)
+    assert done.decision is not None and done.decision.buyer_contacted
+    assert done.decision.unit == "write_off" and done.decision.decided_by == "s1"
+    assert sandbox.ctx.ledger.count("ebay", "refund", ebay_order_id) == 1
+    await record_history(handle, "order_inspection_failed_decided_by_signal")
+
+
+async def test_the_api_command_helper_answers_like_the_update_did(
+    worker, settings, sandbox, bucket
+) -> None:
+    """api/workflows.py `command` against a live order: a refusal read ahead sends nothing; a
+    refusal by the workflow after the signal is the same 422; an accept returns the status; a
+    finished workflow is 409; no worker answering within the wait is CommandPending (202)."""
+    from litestar.exceptions import HTTPException
+
+    from api import workflows as wf
+    from workflows.contracts.fulfillment import cancel_refusal
+
+    def rule(status: FulfillmentStatus, request: CancelOrder):
+        return cancel_refusal(status, request)
+
+    ebay_order_id = import_order(
+        sandbox, make_product(settings, quantity=1), country_code="DE", buyer_email="al@example.de"
+    )
+    handle = await start(worker, ebay_order_id)
+    await wait_for(handle, lambda s: s.step == "inspecting", "inspecting")
+    client, workflow_id = worker.client, handle.id
+
+    async def send(request: CancelOrder, read_ahead: bool = True, wait: float = 10):
+        refusal = (lambda s: rule(s, request)) if read_ahead else (lambda s: None)
+        return await wf.command(
+            client,
+            workflow_id,
+            CANCEL_SIGNAL,
+            request,
+            request.request_id,
+            FulfillmentStatus,
+            refusal,
+            wait=wait,
+        )
+
+    with pytest.raises(HTTPException) as ahead:
+        await send(CancelOrder(reason=" ", request_id="a1"))
+    assert ahead.value.status_code == 422 and "reason is required" in ahead.value.detail
+    with pytest.raises(HTTPException) as refused:  # the workflow's own answer, same rule
+        await send(CancelOrder(reason=" ", request_id="a2"), read_ahead=False)
+    assert refused.value.status_code == 422 and "reason is required" in refused.value.detail
+    accepted = await send(CancelOrder(reason="buyer asked", request_id="a3"))
+    assert isinstance(accepted, FulfillmentStatus) and accepted.cancel_reason == "buyer asked"
+    assert [a.request_id for a in accepted.answers] == ["a2", "a3"]  # a1 was never sent
+    assert (await handle.result()).outcome == "cancelled"
+    with pytest.raises(HTTPException) as finished:
+        await send(CancelOrder(reason="again", request_id="a4"))
+    assert finished.value.status_code == 409 and "already finished" in finished.value.detail
+
+    # An order whose workflow no worker runs: the signal is kept, the answer is pending.
+    idle = await client.start_workflow(
+        "OrderFulfillmentWorkflow",
+        FulfillOrder(ebay_order_id=f"idle-{uuid.uuid4().hex[:6]}"),
+        id=f"order-idle-{uuid.uuid4().hex[:6]}",
+        task_queue=f"nobody-{uuid.uuid4().hex[:6]}",
+    )
+    workflow_id = idle.id
+    pending = await send(CancelOrder(reason="buyer asked", request_id="p1"), wait=1.5)
+    assert pending == wf.CommandPending(request_id="p1")
+    events = [e.event_type for e in (await idle.fetch_history()).events]
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED in events
+    await idle.terminate("test over")
 
 
 def movements(settings, ebay_order_id: str) -> list[tuple[str, int]]:

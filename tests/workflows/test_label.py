@@ -16,6 +16,7 @@ from domain.tracking import is_jp_tracking_number
 from tests.workflows.conftest import record_history
 from workflows.contracts.fulfillment import RecordOrder
 from workflows.contracts.label import (
+    CHOOSE_RATE_SIGNAL,
     ChooseRate,
     EnsureShipment,
     ImportIssuedHistory,
@@ -181,3 +182,24 @@ async def test_non_latin_address_abroad_stops_the_order_with_the_reason(
     final = await handle.query(OrderFulfillmentWorkflow.status)
     reference = f"label:{final.shipment_id}"
     assert sandbox.ctx.ledger.count("fedex", "label_bought", reference) == 0
+
+
+async def test_staff_choose_rate_by_signal(worker, settings, sandbox) -> None:
+    """The API's way: `request_rate_choice`, answered in the status (recorded for replay)."""
+    shipment_id = await domestic_shipment(settings, sandbox)
+    handle = await worker.client.start_workflow(
+        LabelWorkflow.run,
+        LabelInput(shipment_id=shipment_id, rate_choice_seconds=60),
+        id=label_workflow_id(shipment_id),
+        task_queue=worker.task_queue,
+    )
+    status = await wait_step(handle, "choosing")
+    yamato = next(quote for quote in status.quotes if quote.carrier == "yamato")
+    await handle.signal(CHOOSE_RATE_SIGNAL, ChooseRate(carrier="dhl", service="x", request_id="1"))
+    choice = ChooseRate(carrier="yamato", service=yamato.service, request_id="2")
+    await handle.signal(CHOOSE_RATE_SIGNAL, choice)
+    status = await wait_step(handle, "awaiting_tracking")
+    assert status.carrier == "yamato" and status.staff_chose
+    assert [(a.request_id, a.accepted) for a in status.answers] == [("1", False), ("2", True)]
+    await handle.terminate("recorded: the tracking number is another test's")
+    await record_history(handle, "label_rate_chosen_by_signal")

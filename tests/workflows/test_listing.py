@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 from tests.uploads import post_upload
 from tests.workflows.conftest import record_history
 from workflows.contracts.listing import (
+    REVIEW_SIGNAL,
     ListingInput,
     ListingResult,
     ListingReview,
@@ -180,6 +181,40 @@ async def test_edit_then_publish_uses_the_edit(worker, clean_sandbox, settings, 
     assert len(offers) == 1
     assert offers[0]["pricingSummary"]["price"]["value"] in ("329.00", "329.0", "329")
     await record_history(handle, "listing_edited_then_approved")
+
+
+async def test_review_by_signal_is_answered_in_the_status(
+    worker, clean_sandbox, settings, storage
+) -> None:
+    """The API's way (`request_review`): the edit's answer comes once the copy is saved, the
+    approval publishes, a review after it is refused (nothing changes)."""
+    pid, sku = make_product(settings, [upload_image(storage, uuid.uuid4().hex)])
+    handle = await start(worker, pid)
+    await wait_for_step(handle, "awaiting_approval")
+
+    async def review(decision: ListingReview) -> ListingStatus:
+        await handle.signal(REVIEW_SIGNAL, decision)
+        for _ in range(300):
+            status = await handle.query(ListingWorkflow.status)
+            if any(a.request_id == decision.request_id for a in status.answers):
+                return status
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no answer to {decision.request_id}")
+
+    title = "Seiko SKX007 Automatic Diver Watch 200m Japan Made"
+    edited = await review(ListingReview(action="edit", title=title, request_id="e1"))
+    assert edited.title == title and edited.edits == 1 and edited.step == "awaiting_approval"
+    assert product_row(settings, pid).title_en == title
+    # a reject right behind the approval (sent before the listing could finish): refused
+    await handle.signal(REVIEW_SIGNAL, ListingReview(action="approve", request_id="a1"))
+    late = await review(ListingReview(action="reject", reason="late", request_id="r1"))
+    approval, refusal = late.answers[-2:]
+    assert approval.request_id == "a1" and approval.accepted
+    assert not refusal.accepted
+    assert "already been reviewed" in refusal.reason or "not awaiting" in refusal.reason
+    result = await handle.result()
+    assert result.status == "listed" and product_row(settings, pid).title_en == title
+    await record_history(handle, "listing_reviewed_by_signal")
 
 
 async def test_reject_ends_rejected(worker, clean_sandbox, settings, storage) -> None:

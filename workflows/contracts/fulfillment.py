@@ -22,6 +22,7 @@ from domain.stock import (
     RefundTiming,
     UnitDisposition,
 )
+from workflows.contracts.common import StaffAnswer
 from workflows.contracts.label import TrackingSnapshot
 
 FULFILLMENT_WORKFLOW = "OrderFulfillmentWorkflow"
@@ -33,6 +34,14 @@ def fulfillment_workflow_id(ebay_order_id: str) -> str:
 
 # --- update / signal names ----------------------------------------------------------------
 
+# Staff commands arrive as signals, answered in the `status` query (`StaffAnswer`): an update
+# accepted in a workflow task where the main coroutine also emits commands may replay in
+# another order (TMPRL1100 after a workflow-task timeout); a signal emits nothing and its rules
+# commute with the other events of its task (docs/architecture.md, "Staff commands").
+CANCEL_SIGNAL = "request_cancel"
+FAILED_INSPECTION_DECISION_SIGNAL = "request_failed_inspection_decision"
+# The updates of the same commands: still handled for runs and histories that used them; the
+# API no longer sends them.
 CANCEL_UPDATE = "cancel"
 FAILED_INSPECTION_DECISION_UPDATE = "decide_failed_inspection"
 TRACKING_REFRESH_SIGNAL = "tracking_refresh"
@@ -104,14 +113,17 @@ class FulfillOrder(BaseModel):
 
 
 class CancelOrder(BaseModel):
-    """Update `cancel`: staff cancel before the label is bought."""
+    """Signal `request_cancel` (formerly update `cancel`): staff cancel before the label is
+    bought. `request_id` names the answer in the status query (`StaffAnswer`)."""
 
     reason: str
     staff_id: str = ""
+    request_id: str = ""
 
 
 class FailedInspectionDecision(BaseModel):
-    """Update `decide_failed_inspection`: what staff decide after a failed inspection.
+    """Signal `request_failed_inspection_decision` (formerly update `decide_failed_inspection`):
+    what staff decide after a failed inspection.
 
     `refund`: `now` refunds and apologises at once; `contact_buyer` emails the buyer first and
     refunds after `buyer_contact_hours` unless staff decide `now` earlier. `unit`: what happens to
@@ -123,6 +135,7 @@ class FailedInspectionDecision(BaseModel):
     condition: Condition | None = None
     note: str = Field(default="", max_length=500)
     staff_id: str = ""
+    request_id: str = ""  # names the answer in the status query (signal only)
 
     @model_validator(mode="after")
     def _relist_needs_condition(self) -> FailedInspectionDecision:
@@ -141,6 +154,7 @@ class DecisionState(BaseModel):
     unit: UnitDisposition | None = None
     decided_by: str = ""  # staff id, or "default" when the timer decided
     buyer_contacted: bool = False
+    received: bool = False  # a decision for the current wait arrived (the next one is refused)
 
 
 class CompensationState(BaseModel):
@@ -168,6 +182,45 @@ class FulfillmentStatus(BaseModel):
     decision: DecisionState | None = None
     cancel_reason: str = ""
     attention: str = ""  # set while a child workflow is stuck on failing workflow tasks
+    answers: list[StaffAnswer] = Field(default_factory=list)  # to signalled staff commands
+
+
+CANCELLABLE_STEPS = ("recording", "confirming", "inspecting")
+"""Staff may cancel until the label stage starts (after that a label may be bought)."""
+
+DECIDABLE_STEPS = ("awaiting_decision", "contacting_buyer")
+
+
+def cancel_refusal(status: FulfillmentStatus, request: CancelOrder) -> str | None:
+    """Why the order refuses this cancel now, or None: the one rule, applied by the workflow
+    (signal handler and the old update's validator) and read ahead by the API."""
+    if not request.reason.strip():
+        return "a reason is required to cancel an order"
+    if status.cancel_reason:
+        return "the order is already being cancelled"
+    if status.step not in CANCELLABLE_STEPS:
+        return f"too late to cancel: the order is at {status.step} (label stage reached)"
+    return None
+
+
+def decision_refusal(
+    status: FulfillmentStatus, request: FailedInspectionDecision, ahead_of_result: bool = False
+) -> str | None:
+    """Why the order refuses this failed-inspection decision now, or None (same callers).
+
+    `ahead_of_result` (the workflow's signal handler): a decision that comes while the order is
+    still `inspecting` is kept for the failure. A status query can run ahead of the workflow task
+    that handles the inspection's result (staff then see `awaiting_decision` and decide), and the
+    SDK may deliver that result and the signal in one activation on one run and in two on another
+    (after a worker restart). Taking the decision either way keeps both runs' commands the same;
+    it is dropped if the inspection passes."""
+    if status.step not in DECIDABLE_STEPS and not (ahead_of_result and status.step == "inspecting"):
+        return f"no decision is awaited: the order is at {status.step}"
+    if status.decision is not None and status.decision.received:
+        return "a decision was already taken"
+    if status.step == "contacting_buyer" and request.refund is not RefundTiming.now:
+        return "the buyer was already contacted: the next decision is refund 'now'"
+    return None
 
 
 class FulfillmentResult(BaseModel):

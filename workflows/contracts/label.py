@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from workflows.contracts.common import StaffAnswer
+
 LABEL_WORKFLOW = "LabelWorkflow"
 
 
@@ -24,6 +26,11 @@ def label_reference(shipment_id: str) -> str:
 
 # --- update / signal names ----------------------------------------------------------------
 
+CHOOSE_RATE_SIGNAL = "request_rate_choice"
+"""The API's way to choose a rate: a signal answered in the status query (`answers`). The update
+below is kept for runs that received it: accepted in the task where the main coroutine enters
+`choosing` (an upsert and the window's timer) or leaves it (the timer fired: buying), it may
+replay in another order (docs/architecture.md, "Staff commands")."""
 CHOOSE_RATE_UPDATE = "choose_rate"
 SUBMIT_TRACKING_UPDATE = "submit_tracking"
 IMPORT_ISSUED_HISTORY_UPDATE = "import_issued_history"
@@ -81,11 +88,13 @@ class QuoteRates(BaseModel):
 
 
 class ChooseRate(BaseModel):
-    """Update `choose_rate`: staff pick a quoted carrier/service while the window is open."""
+    """Signal `request_rate_choice` (formerly update `choose_rate`): staff pick a quoted
+    carrier/service while the window is open."""
 
     carrier: str
     service: str
     staff_id: str = ""
+    request_id: str = ""  # names the answer in the status query
 
 
 class BuyLabel(BaseModel):
@@ -146,6 +155,19 @@ class LabelStatus(BaseModel):
     tracking_number: str = ""
     label_key: str = ""
     handoff_key: str = ""
+    staff_chose: bool = False  # a staff choice was taken (the next one is refused)
+    answers: list[StaffAnswer] = Field(default_factory=list)  # to signalled staff commands
+
+
+def rate_choice_refusal(status: LabelStatus, choice: ChooseRate) -> str | None:
+    """Why the label refuses this rate choice now, or None: the one rule, applied by the
+    workflow (signal handler, the old update's validator) and read ahead by the API."""
+    if status.step != "choosing" or status.staff_chose:
+        return f"the rate can no longer be chosen (step {status.step})"
+    if not any(q.carrier == choice.carrier and q.service == choice.service for q in status.quotes):
+        offered = ", ".join(f"{q.carrier}/{q.service}" for q in status.quotes)
+        return f"{choice.carrier}/{choice.service} was not quoted (quoted: {offered})"
+    return None
 
 
 class LabelResult(BaseModel):

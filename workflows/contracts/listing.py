@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from domain.contacts import STAFF_NOTIFICATION_EMAIL
+from workflows.contracts.common import StaffAnswer
 
 # --- workflow ids, names ----------------------------------------------------------------------
 
@@ -29,6 +30,11 @@ def bulk_listing_workflow_id(batch_id: str) -> str:
 
 STATUS_QUERY = "status"
 PROGRESS_QUERY = "progress"
+REVIEW_SIGNAL = "request_review"
+"""The API's way to review: a signal answered in the status query (`answers`). The update below
+is kept for runs that received it: accepted in the task of the `awaiting_approval` status write
+or of a reminder timer, where the main coroutine starts a timer (and a reminder email), it may
+replay in another order (docs/architecture.md, "Staff commands")."""
 REVIEW_UPDATE = "review"
 
 MAX_TITLE_LENGTH = 80
@@ -86,7 +92,7 @@ def _check_price(value: str | None) -> str | None:
 
 
 class ListingReview(BaseModel):
-    """Update `review`: a staff decision on the AI copy."""
+    """Signal `request_review` (formerly update `review`): a staff decision on the AI copy."""
 
     action: Literal["approve", "edit", "reject"]
     title: str | None = Field(default=None, max_length=MAX_TITLE_LENGTH)
@@ -95,6 +101,7 @@ class ListingReview(BaseModel):
     price_usd: str | None = None
     reason: str = Field(default="", max_length=1000)
     reviewer: str = ""
+    request_id: str = ""  # names the answer in the status query
 
     @field_validator("title")
     @classmethod
@@ -137,6 +144,18 @@ class ListingStatus(BaseModel):
     reminders_sent: int = 0
     title: str = ""
     edits: int = 0  # edits saved by reviewers while awaiting approval
+    reviewing: bool = False  # a review is being applied or was taken (the next one is refused)
+    answers: list[StaffAnswer] = Field(default_factory=list)  # to signalled staff commands
+
+
+def review_refusal(status: ListingStatus) -> str | None:
+    """Why the listing refuses a review now, or None: the one rule, applied by the workflow
+    (signal handler, the old update's validator) and read ahead by the API."""
+    if status.step != "awaiting_approval":
+        return f"the listing is not awaiting approval (step: {status.step})"
+    if status.reviewing:
+        return "this listing has already been reviewed"
+    return None
 
 
 class ListingResult(BaseModel):

@@ -14,7 +14,14 @@ from pydantic import BaseModel
 
 from api.console.forms import FormInvalid, parse, problem
 from api.console.i18n import gettext, language_of
+from api.console.labels import N_
 from api.console.render import remember
+
+NOT_ANSWERED_YET = N_(
+    "Sent; the workflow has not answered yet (it applies the same rules when it runs). "
+    "Check the status in a moment."
+)
+"""A staff command answered 202 (api/workflows.py `command`): the workflow has it, no answer."""
 
 AnyRequest = Request[Any, Any, Any]
 PAGE_SIZE = 50

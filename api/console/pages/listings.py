@@ -11,10 +11,11 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.console.forms import FormInvalid, parse, problem
 from api.console.i18n import gettext, language_of
-from api.console.pages.common import AnyRequest, back, form_values, pick
+from api.console.pages.common import NOT_ANSWERED_YET, AnyRequest, back, form_values, pick
 from api.console.render import page
 from api.routes import products as api_products
 from api.security.guards import STAFF
@@ -36,8 +37,13 @@ async def _review(
     temporal: TemporalGateway,
     action: str,
     **extra: Any,
-) -> None:
-    await REVIEW[action].fn(request=request, product_id=product_id, temporal=temporal, **extra)
+) -> bool:
+    """True when the listing answered (accepted), False when it has the review but has not
+    answered yet (202); a refusal raises the API's HTTPException."""
+    sent = await REVIEW[action].fn(
+        request=request, product_id=product_id, temporal=temporal, **extra
+    )
+    return sent.status_code != HTTP_202_ACCEPTED
 
 
 @get("/listings", guards=[STAFF])
@@ -79,14 +85,17 @@ async def listing_decide(
             edit = parse(
                 api_products.Edit, pick(values, ("title", "description_html", "price_usd")), lang
             )
-            await _review(request, product_id, temporal, "edit", data=edit)
+            if not await _review(request, product_id, temporal, "edit", data=edit):
+                return back(request, here, gettext(lang, NOT_ANSWERED_YET))
             return back(request, here, gettext(lang, "Draft saved."))
         if action == "approve":
-            await _review(request, product_id, temporal, "approve")
+            if not await _review(request, product_id, temporal, "approve"):
+                return back(request, here, gettext(lang, NOT_ANSWERED_YET))
             return back(request, QUEUE, gettext(lang, "Approved: publishing to eBay."))
         if action == "reject":
             reason = parse(api_products.Decision, pick(values, ("reason",)), lang)
-            await _review(request, product_id, temporal, "reject", data=reason)
+            if not await _review(request, product_id, temporal, "reject", data=reason):
+                return back(request, here, gettext(lang, NOT_ANSWERED_YET))
             return back(request, QUEUE, gettext(lang, "Rejected."))
     except FormInvalid as exc:
         product = await api_products.get_product.fn(product_id=product_id, settings=settings)
@@ -112,9 +121,13 @@ async def listings_approve_batch(
     approved, failed = 0, []
     for raw in form.getall("product_id", []):
         try:
-            await _review(request, uuid.UUID(str(raw)), temporal, "approve")
-            approved += 1
+            answered = await _review(request, uuid.UUID(str(raw)), temporal, "approve")
         except (ValueError, HTTPException):
+            failed.append(str(raw))
+            continue
+        if answered:
+            approved += 1
+        else:  # sent, not confirmed within the wait: not counted as approved
             failed.append(str(raw))
     if not approved and not failed:
         return back(request, QUEUE, gettext(lang, "Select at least one listing."), "error")

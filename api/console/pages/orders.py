@@ -12,11 +12,19 @@ from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.console.forms import FormInvalid, parse
 from api.console.i18n import JST, gettext, language_of
 from api.console.labels import N_
-from api.console.pages.common import PAGE_SIZE, AnyRequest, act, choice, submit
+from api.console.pages.common import (
+    NOT_ANSWERED_YET,
+    PAGE_SIZE,
+    AnyRequest,
+    act,
+    choice,
+    submit,
+)
 from api.console.render import page
 from api.pagination import Page
 from api.queries.orders import order_filters, order_page
@@ -166,13 +174,15 @@ async def order_cancel(
 ) -> Template | Redirect:
     async def cancel(values: dict[str, str], lang: str) -> str:
         reason = {"reason": values.get("reason", "").strip()}
-        await api_orders.cancel_order.fn(
+        sent = await api_orders.cancel_order.fn(
             request=request,
             order_id=order_id,
             data=parse(api_orders.CancelRequest, reason, lang),
             settings=settings,
             temporal=temporal,
         )
+        if sent.status_code == HTTP_202_ACCEPTED:
+            return NOT_ANSWERED_YET
         return N_("The order is being cancelled and refunded.")
 
     here = f"/console/orders/{order_id}"
@@ -204,10 +214,14 @@ async def order_decision(
     async def decide(values: dict[str, str], lang: str) -> str:
         # the contract's own rules give the field errors; the route takes the caller as staff
         data = parse(FailedInspectionDecision, decision_fields(values, lang), lang)
-        body = api_orders.InspectionDecisionRequest(**data.model_dump(exclude={"staff_id"}))
-        await api_orders.decide_failed_inspection.fn(
+        body = api_orders.InspectionDecisionRequest(
+            **data.model_dump(exclude={"staff_id", "request_id"})
+        )
+        sent = await api_orders.decide_failed_inspection.fn(
             request=request, order_id=order_id, data=body, settings=settings, temporal=temporal
         )
+        if sent.status_code == HTTP_202_ACCEPTED:
+            return NOT_ANSWERED_YET
         if data.refund is RefundTiming.contact_buyer:
             return N_("Decision recorded: the buyer is contacted first.")
         return N_("Decision recorded: the refund and apology go out now.")

@@ -15,11 +15,20 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import Body, FromPath, Parameter
 from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from api.console.forms import FormInvalid, parse, problem
 from api.console.i18n import gettext, language_of
 from api.console.labels import N_
-from api.console.pages.common import PAGE_SIZE, AnyRequest, back, choice, form_values, submit
+from api.console.pages.common import (
+    NOT_ANSWERED_YET,
+    PAGE_SIZE,
+    AnyRequest,
+    back,
+    choice,
+    form_values,
+    submit,
+)
 from api.console.render import page
 from api.routes import shipments as api_shipments
 from api.security.guards import STAFF
@@ -102,13 +111,15 @@ async def shipment_rate(
     carrier, _, service = values.get("rate", "").partition("|")
     try:
         data = parse(api_shipments.RateChoice, {"carrier": carrier, "service": service}, lang)
-        await api_shipments.choose_rate.fn(
+        sent = await api_shipments.choose_rate.fn(
             request=request, shipment_id=shipment_id, data=data, temporal=temporal
         )
     except FormInvalid:
         return back(request, here(shipment_id), gettext(lang, "Choose one of the quotes."), "error")
     except HTTPException as exc:
         return back(request, here(shipment_id), problem(exc, lang), "error")
+    if sent.status_code == HTTP_202_ACCEPTED:
+        return back(request, here(shipment_id), gettext(lang, NOT_ANSWERED_YET))
     return back(
         request, here(shipment_id), gettext(lang, "Rate chosen: the label is being bought.")
     )

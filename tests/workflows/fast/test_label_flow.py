@@ -11,7 +11,12 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from tests.workflows.fast.conftest import FakeWorld
 from tests.workflows.fast.helpers import eventually
-from workflows.contracts.label import BUY_LABEL_ACTIVITY, ChooseRate, LabelInput
+from workflows.contracts.label import (
+    BUY_LABEL_ACTIVITY,
+    CHOOSE_RATE_SIGNAL,
+    ChooseRate,
+    LabelInput,
+)
 from workflows.label import LabelWorkflow
 
 pytestmark = pytest.mark.timeout(60)
@@ -57,3 +62,57 @@ async def test_policy_quote_is_bought_when_the_window_closes(world: FakeWorld) -
     assert [b.service for b in world.activities.args(BUY_LABEL_ACTIVITY)] == [
         "INTERNATIONAL_ECONOMY"
     ]
+
+
+async def test_staff_choice_by_signal_is_answered_in_the_status(world: FakeWorld) -> None:
+    """The API's way (`request_rate_choice`): each answer in the status, by request id; a
+    refused choice changes nothing (nothing bought while the window stays open), the accepted one
+    is bought."""
+    handle = await start(world, window_seconds=3600)
+    await eventually(handle, LabelWorkflow.status, lambda s: s.step == "choosing")
+
+    async def choose(carrier: str, service: str, request_id: str):
+        await handle.signal(
+            CHOOSE_RATE_SIGNAL, ChooseRate(carrier=carrier, service=service, request_id=request_id)
+        )
+        status = await eventually(
+            handle,
+            LabelWorkflow.status,
+            lambda s: any(a.request_id == request_id for a in s.answers),
+        )
+        return status, next(a for a in status.answers if a.request_id == request_id)
+
+    status, refused = await choose("yamato", "TA-Q-BIN", "c1")
+    assert not refused.accepted and "was not quoted" in refused.reason
+    assert status.step == "choosing" and not status.staff_chose
+    await world.env.fast_forward(handle, timedelta(minutes=1))  # nothing bought meanwhile
+    assert world.activities.args(BUY_LABEL_ACTIVITY) == []
+    _, accepted = await choose("fedex", "INTERNATIONAL_PRIORITY", "c2")
+    assert accepted.accepted
+    result = await handle.result()
+    assert result.service == "INTERNATIONAL_PRIORITY"
+    assert [b.service for b in world.activities.args(BUY_LABEL_ACTIVITY)] == [
+        "INTERNATIONAL_PRIORITY"
+    ]
+
+
+async def test_a_choice_sent_before_the_quotes_is_checked_when_the_window_opens(
+    world: FakeWorld,
+) -> None:
+    """A status query can show the window open before the task with the quotes ran; a choice
+    that comes while `quoting` is kept and checked against the quotes when the window opens
+    (here sent with the start, the earliest it can come)."""
+    shipment_id = f"ship-{uuid.uuid4().hex[:8]}"
+    choice = ChooseRate(carrier="fedex", service="INTERNATIONAL_PRIORITY", request_id="early")
+    handle = await world.client.start_workflow(
+        LabelWorkflow.run,
+        LabelInput(shipment_id=shipment_id, rate_choice_seconds=3600),
+        id=f"label-{shipment_id}",
+        task_queue=world.task_queue,
+        start_signal=CHOOSE_RATE_SIGNAL,
+        start_signal_args=[choice],
+    )
+    result = await handle.result()  # no fast-forward: the window closed on the staff's choice
+    assert result.service == "INTERNATIONAL_PRIORITY"
+    status = await handle.query(LabelWorkflow.status)
+    assert [(a.request_id, a.accepted) for a in status.answers] == [("early", True)]
