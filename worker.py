@@ -5,7 +5,9 @@ down gracefully (running activities get time to finish) on SIGINT/SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import compileall
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -26,6 +28,25 @@ log = get_logger(__name__)
 ACTIVITY_THREADS = 32
 
 
+def write_workflow_bytecode(workflows: list[type]) -> None:
+    """Writes the bytecode of the workflows' modules (and their packages) if it is missing or
+    stale. The sandbox imports a workflow's module afresh for every new run; without a .pyc
+    (an editable checkout run with PYTHONDONTWRITEBYTECODE, as in development, tests and the
+    benchmarks) each run compiles the module's source again: 3 ms for workflows/fulfillment.py,
+    several times per order. An installed image has its .pyc already; this is then a stat.
+    Unwritable directories are skipped: the run still works, compiling as before."""
+    files: set[str] = set()
+    for cls in workflows:
+        name = cls.__module__
+        while name:
+            module = sys.modules.get(name)
+            if module is not None and getattr(module, "__file__", None):
+                files.add(module.__file__)  # type: ignore[arg-type]
+            name = name.rpartition(".")[0]
+    for path in sorted(files):
+        compileall.compile_file(path, quiet=2)
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -33,10 +54,12 @@ def build_worker(
     task_queue: str | None = None,
 ) -> Worker:
     executor = ThreadPoolExecutor(max_workers=ACTIVITY_THREADS, thread_name_prefix="activity")
+    workflows = all_workflows()
+    write_workflow_bytecode(workflows)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
-        workflows=all_workflows(),
+        workflows=workflows,
         activities=build_activities(settings, deps, client),
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
