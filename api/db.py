@@ -81,6 +81,14 @@ def _read_engine(settings: Settings) -> AsyncEngine | None:
     return engines[url]
 
 
+async def dispose_read_engines() -> None:
+    """Close this event loop's read pools (the app's shutdown). Each engine's connections refer
+    to their loop, which keeps the loop alive as a key of `_ENGINES`: without this, every
+    stopped loop (each test client) left its pool's connections open until the process ended."""
+    for engine in _ENGINES.pop(asyncio.get_running_loop(), {}).values():
+        await engine.dispose()
+
+
 async def read(settings: Settings, work: Callable[[Session], T]) -> T:
     """Run read-only `work(session)`: on the event loop on PostgreSQL, else `in_session`."""
     engine = _read_engine(settings)
