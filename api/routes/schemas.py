@@ -8,9 +8,12 @@ from api.fields import RequestBody
 from api.security.passwords import MIN_PASSWORD_LENGTH
 from models.types import UTCDateTime
 
-EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"
+_NOT_IN_ADDRESS = r"@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+EMAIL_PATTERN = rf"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}]+$"
 """One @, no white space and no control characters (a NUL reached the parser's 400 while the
-document promised the address valid: `make fuzz`)."""
+document promised the address valid: `make fuzz`). Spelled out instead of a white-space class:
+white space differs between the document's regex dialect (ECMA: U+FEFF yes, U+0085 no), Python
+and pydantic's Rust engine, and schemathesis sent a U+0085 the document allowed and we refused."""
 EMAIL = Field(min_length=3, max_length=320, pattern=EMAIL_PATTERN)
 PASSWORD = Field(min_length=MIN_PASSWORD_LENGTH, max_length=256)
 

@@ -28,6 +28,7 @@ async def test_dispose_closes_the_loops_read_pool(settings, migrated_db):
         pytest.skip("the read pool exists on PostgreSQL only")
     from api.db import _ENGINES, dispose_read_engines, plain_rows, select_rows
 
+    await dispose_read_engines()  # a pool this loop opened in an earlier test
     before = _connections(settings)
     await select_rows(settings, sa.select(sa.literal(1)))
     await plain_rows(settings, sa.select(sa.literal_column("1").label("one")), {})
