@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from bench import wrk
-from bench.util import free_port, wait_http
+from bench.util import free_port, stop_process, wait_http
 
 ROOT = Path(__file__).parent.parent
 RESULTS = ROOT / "bench" / "results" / "api.json"
@@ -194,12 +194,7 @@ def api_server(env: dict[str, str], workers: int, log: Path) -> Iterator[Server]
         wait_http(base + HEALTH)
         yield Server(base, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def token(base: str) -> str:

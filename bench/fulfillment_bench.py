@@ -223,7 +223,7 @@ async def run_orders(
 def emulator_process() -> Iterator[int]:
     """`worlddoor sandbox` (the vendor emulators, not S3) in a child process on a free port, with
     the bench's environment (its var dir holds the emulators' credentials); yields the port."""
-    from bench.util import free_port
+    from bench.util import free_port, stop_process
 
     port = free_port()
     env = {**os.environ, "SANDBOX_PORT": str(port)}
@@ -244,12 +244,7 @@ def emulator_process() -> Iterator[int]:
             time.sleep(0.2)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @contextlib.asynccontextmanager

@@ -21,6 +21,8 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
 
+from bench.util import stop_process
+
 THREADS = 16
 
 
@@ -121,12 +123,7 @@ def peak_rss_mib(process: subprocess.Popen[str]) -> float:
 
 
 def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process, timeout=30)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.util import stop_process
 from tests.api.conftest import free_port
 
 ROOT = Path(__file__).parent.parent.parent
@@ -71,12 +72,7 @@ def api_process(env: dict[str, str], log: Path) -> Iterator[Api]:
             time.sleep(0.2)
         yield Api(base, process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def test_two_processes_on_one_redis_share_the_api_limit(settings, migrated_db, tmp_path):

@@ -31,10 +31,9 @@ from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
-from temporal_client import search_attribute_flags, temporal_binary
+from tests.workflows.race_recording import kill, spawn_worker, start_dev_server
 from workflows import all_workflows
 from workflows.contracts.email import EmailResult, SendEmail
 from workflows.contracts.inspection import (
@@ -85,29 +84,11 @@ async def run_worker(address: str, task_queue: str) -> None:
 
 
 def spawn(address: str, task_queue: str) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "tests.workflows.record_inspection_races"]
-    return subprocess.Popen([*argv, "worker", address, task_queue])
-
-
-def kill(process: subprocess.Popen[bytes]) -> None:
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    return spawn_worker("tests.workflows.record_inspection_races", address, task_queue)
 
 
 async def record(scenario: str, port: int) -> None:
-    env = await WorkflowEnvironment.start_local(
-        port=port,
-        ui=False,
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        dev_server_extra_args=[
-            "--http-port",
-            str(port + 1),
-            "--metrics-port",
-            str(port + 2),
-            *search_attribute_flags(),
-        ],
-    )
+    env = await start_dev_server(port)
     address = f"127.0.0.1:{port}"
     async with env:
         client = env.client
