@@ -103,3 +103,13 @@ def test_several_api_processes_need_redis(tmp_path: Path) -> None:
     assert "several API processes need REDIS_URL" in done.stderr
     bad = run_cli("api", tmp_path=tmp_path, API_WORKERS="0")
     assert bad.returncode != 0 and "API_WORKERS" in bad.stderr + bad.stdout
+
+
+def test_the_served_app_leaves_its_start_up_heap_out_of_garbage_collection() -> None:
+    """`cli:asgi_app` (what uvicorn serves) freezes what start-up built: a full collection under
+    load otherwise walked all of it (the API's p99)."""
+    code = "import gc, cli; cli.asgi_app(); print(gc.get_freeze_count())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout.split()[-1]) > 100_000
