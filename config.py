@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     # sessions and request metrics through Redis and PROMETHEUS_MULTIPROC_DIR; with the file
     # store (no REDIS_URL) keep 1.
     api_workers: int = Field(default=1, ge=1, le=64)
+    # Pages of GET /api/orders kept in memory per API process until PostgreSQL notifies a change
+    # to the orders or shipments (api/change_feed.py; not on SQLite); 0: every page is read.
+    order_page_cache_entries: int = Field(default=256, ge=0, le=100_000)
     jwt_secret: SecretStr = SecretStr("")
     jwt_audience: str = "worlddoor-api"
     field_encryption_key: SecretStr = SecretStr("")  # Fernet key(s), comma-separated

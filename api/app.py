@@ -31,6 +31,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from temporalio.client import Client
 
 from api import console
+from api.change_feed import close_page_caches
 from api.db import dispose_read_engines
 from api.headers import security_headers
 from api.health import health, ready
@@ -144,6 +145,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             warm_up.cancel()
             dummy_hash.cancel()
             await dispose_read_engines()
+            await close_page_caches()
 
     app = Litestar(
         route_handlers=[

@@ -2,7 +2,11 @@
 no store, no database) against `GET /api/auth/me` and `GET /api/orders?limit=20` with a bearer
 token, on the real app as `worlddoor api` serves it, on PostgreSQL (a fresh database holding
 `orders` orders) and Redis. Ceiling and targets are measured in the same run, interleaved, and
-repeated; the figures are medians of the rounds. Then the same with `worlddoor api --workers 2`.
+repeated; the figures are medians of the rounds. Order pages are kept in memory until
+PostgreSQL notifies a change (api/change_feed.py; nothing writes during the bench, so every
+page after the first is served from memory): the same routes are measured again on a server
+with ORDER_PAGE_CACHE_ENTRIES=0, every page read from the database. Then the first with
+`worlddoor api --workers 2`.
 
 Beside wrk's figures, the CPU time the API processes spent in each run (utime + stime from
 /proc, the uvicorn process and its workers): requests per CPU-second is the honest scaling
@@ -298,21 +302,28 @@ def _run(binary: str, rounds: int, seconds: float, orders: int) -> dict[str, flo
         code = f"from bench.api_bench import prepare; prepare({orders})"
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)  # noqa: S603
         log = Path(var_dir) / "api.log"
-        for workers in (1, 2):
-            with api_server(env, workers, log) as server:
+        uncached = {name: path for name, path in paths.items() if name != "me"}
+        for section, workers, cache, measured in (
+            ("processes_1", 1, True, paths),
+            ("uncached_1", 1, False, uncached),
+            ("processes_2", 2, True, paths),
+        ):
+            cache_env = {} if cache else {"ORDER_PAGE_CACHE_ENTRIES": "0"}
+            with api_server(env | cache_env, workers, log) as server:
                 headers = {"Authorization": f"Bearer {token(server.base)}"}
-                runs = measure(binary, server, paths, headers, rounds, seconds)
+                runs = measure(binary, server, measured, headers, rounds, seconds)
             summary = summarise(runs)
-            report[f"processes_{workers}"] = {
+            report[section] = {
                 "summary": summary,
                 "runs": {name: [r.as_dict() for r in rs] for name, rs in runs.items()},
             }
             print_table(
                 f"{workers} API process{'es' if workers > 1 else ''} (PostgreSQL, {orders} "
-                f"orders; Redis store); wrk -t2 -c32 -d{seconds:g}s, median of {rounds} "
-                "interleaved rounds",
+                f"orders; Redis store; "
+                + ("order pages kept until a change is notified" if cache else "every page read")
+                + f"); wrk -t2 -c32 -d{seconds:g}s, median of {rounds} interleaved rounds",
                 summary,
-                paths,
+                measured,
             )
     one, two = report["processes_1"]["summary"], report["processes_2"]["summary"]
     results = {
@@ -320,6 +331,8 @@ def _run(binary: str, rounds: int, seconds: float, orders: int) -> dict[str, flo
         "api_me_p99_ratio": one["me"]["p99_ratio"],
         "api_orders_ratio": one["orders"]["ratio"],
         "api_orders_p99_ratio": one["orders"]["p99_ratio"],
+        "api_orders_uncached_ratio": report["uncached_1"]["summary"]["orders"]["ratio"],
+        "api_orders_uncached_p99_ratio": report["uncached_1"]["summary"]["orders"]["p99_ratio"],
         "api_two_process_orders_scaling": two["orders"]["per_second"] / one["orders"]["per_second"],
         "api_two_process_orders_cpu_scaling": (
             two["orders"]["per_api_cpu_second"] / one["orders"]["per_api_cpu_second"]

@@ -80,6 +80,9 @@ os.environ.update(
         "AWS_S3_BUCKET": "worlddoor-test",
         "LOG_LEVEL": "WARNING",
         "RATE_CHOICE_MINUTES": "0",  # labels bought at once; the rate-choice tests open a window
+        # Pages read from the database: a test that writes and lists at once must not depend on
+        # when the change notification arrives (tests/api/test_change_feed.py turns it on).
+        "ORDER_PAGE_CACHE_ENTRIES": "0",
     }
 )
 

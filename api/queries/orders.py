@@ -4,8 +4,9 @@
 No exact total by default. Counting every match was about 90% of the route's database time on
 10,000 orders (an index-only scan of the whole table per page) and grows with the table; a page
 needs only to know whether another follows (`has_more`: one row more is read). The exact
-`total` is counted when asked (`total=true`; the console asks, as it prints it). Nothing is
-cached: every answer is read from the database.
+`total` is counted when asked (`total=true`; the console asks, as it prints it). The API keeps
+its encoded pages until PostgreSQL notifies a write (api/change_feed.py); this module always
+reads the database.
 
 Pages go by offset or by keyset (`after`, the `next_after` cursor of the previous page: the
 position of its last row), which costs the same on page 1 and page 500. The sort, newest first

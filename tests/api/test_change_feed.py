@@ -1,0 +1,198 @@
+"""The order list's page cache (api/change_feed.py) on the real PostgreSQL: a page is served
+from memory until the migration's trigger notifies a write to the orders or shipments, never
+while the LISTEN connection is down, and again once it listens."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import anyio.to_thread
+import pytest
+import sqlalchemy as sa
+
+from api.change_feed import ChangeFeed, PageCache, order_pages
+from tests.api.conftest import app_settings, login
+
+
+def _changes(settings, statement: Callable[[], Any]) -> None:
+    """One committed write from a connection of its own (as the worker writes)."""
+    from models.db import get_engine
+
+    with get_engine(settings).begin() as connection:
+        connection.execute(statement())
+
+
+def _insert_order(settings, marker: str) -> None:
+    from models import Order
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        session.add(
+            Order(ebay_order_id=f"{marker}-1", buyer_name=f"Buyer {marker}", status="received")
+        )
+
+
+async def _eventually(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not within 5 s: {what}")
+
+
+@pytest.fixture
+async def cached(settings, migrated_db, make_client, make_user):
+    """A client whose app keeps pages, its cache (same event loop), staff headers, an order."""
+    if not settings.sqlalchemy_url.startswith("postgresql"):
+        pytest.skip("the page cache listens on PostgreSQL")
+    overrides = {"order_page_cache_entries": 16, "store_namespace": f"t{uuid.uuid4().hex[:12]}"}
+    marker = uuid.uuid4().hex[:10]
+    await anyio.to_thread.run_sync(lambda: _insert_order(settings, marker))
+    async with make_client(**overrides) as client:
+        staff = await login(client, await make_user("staff"))
+        # The app runs on the test client's event loop thread (a blocking portal): its cache
+        # is that loop's.
+        portal = client.blocking_portal
+        pages = portal.call(order_pages, app_settings(settings, **overrides))
+        assert pages is not None
+        await _eventually(lambda: pages.feed.live, "the feed listens")
+        yield client, pages, staff.headers, marker
+    # the app's shutdown stopped the feed
+    assert not pages.feed.live
+
+
+async def _statuses(client, headers, **params: Any) -> list[str]:
+    response = await client.get("/api/orders", headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    return [item["status"] for item in response.json()["items"]]
+
+
+async def test_a_page_is_kept_until_a_write_to_the_orders_is_notified(settings, cached):
+    from models import Order
+    from models.db import table_of
+
+    client, pages, headers, marker = cached
+    assert await _statuses(client, headers, q=marker) == ["received"]  # read, kept
+    hits = pages.hits
+    assert await _statuses(client, headers, q=marker) == ["received"]
+    assert pages.hits == hits + 1  # served from memory
+
+    orders = table_of(Order)
+    generation = pages.feed.generation
+    await anyio.to_thread.run_sync(
+        lambda: _changes(
+            settings,
+            lambda: (
+                sa.update(orders)
+                .where(orders.c.ebay_order_id == f"{marker}-1")
+                .values(status="inspecting")
+            ),
+        )
+    )
+    await _eventually(lambda: pages.feed.generation > generation, "the write is notified")
+    assert await _statuses(client, headers, q=marker) == ["inspecting"]
+    assert pages.hits == hits + 1  # read again
+
+
+async def test_a_new_shipment_changes_the_carrier_filter(settings, cached):
+    from models import Order, Shipment
+    from models.db import table_of
+
+    client, pages, headers, marker = cached
+    assert await _statuses(client, headers, q=marker, carrier="sagawa") == []
+    assert await _statuses(client, headers, q=marker, carrier="sagawa") == []
+    generation = pages.feed.generation
+    orders = table_of(Order)
+    order_id = sa.select(orders.c.id).where(orders.c.ebay_order_id == f"{marker}-1")
+    await anyio.to_thread.run_sync(
+        lambda: _changes(
+            settings,
+            lambda: sa.insert(table_of(Shipment)).values(
+                id=uuid.uuid4(),
+                order_id=order_id.scalar_subquery(),
+                carrier="sagawa",
+                service="hikyaku",
+            ),
+        )
+    )
+    await _eventually(lambda: pages.feed.generation > generation, "the shipment is notified")
+    assert await _statuses(client, headers, q=marker, carrier="sagawa") == ["received"]
+
+
+async def test_no_page_is_served_while_the_feed_is_down(settings, cached):
+    """The listening backend killed: pages come from the database (a write is seen without
+    any notification), and are kept again once the feed listens again."""
+    from models import Order
+    from models.db import table_of
+
+    client, pages, headers, marker = cached
+    await _statuses(client, headers, q=marker)
+    killed = pages.feed.backend_pid
+    await anyio.to_thread.run_sync(
+        lambda: _changes(settings, lambda: sa.select(sa.func.pg_terminate_backend(killed)))
+    )
+    await _eventually(lambda: not pages.feed.live, "the feed notices")
+    client.blocking_portal.call(pages.feed.close)  # no reconnection during the next steps
+    orders = table_of(Order)
+    await anyio.to_thread.run_sync(
+        lambda: _changes(
+            settings,
+            lambda: (
+                sa.update(orders)
+                .where(orders.c.ebay_order_id == f"{marker}-1")
+                .values(status="cancelled")
+            ),
+        )
+    )
+    hits = pages.hits
+    assert await _statuses(client, headers, q=marker) == ["cancelled"]
+    assert await _statuses(client, headers, q=marker) == ["cancelled"]
+    assert pages.hits == hits  # nothing kept while not listening
+
+    pages.feed.task = None
+    client.blocking_portal.call(pages.feed.start)
+    await _eventually(lambda: pages.feed.live, "the feed listens again")
+    assert pages.feed.backend_pid != killed
+    await _statuses(client, headers, q=marker)
+    assert await _statuses(client, headers, q=marker) == ["cancelled"]
+    assert pages.hits == hits + 1
+
+
+def _listening_feed() -> ChangeFeed:
+    feed = ChangeFeed("postgresql://unused")
+    feed.live = True
+    return feed
+
+
+def test_a_page_read_while_a_change_arrived_is_a_miss() -> None:
+    pages = PageCache(_listening_feed(), entries=4)
+    generation = pages.stamp()
+    pages.feed.generation += 1  # a notification while the page was read
+    pages.put("page", generation, b"old")
+    assert pages.get("page") is None
+    pages.put("page", pages.stamp(), b"new")
+    assert pages.get("page") == b"new"
+    pages.feed.live = False
+    assert pages.get("page") is None
+    assert pages.stamp() is None
+
+
+def test_only_the_most_recently_used_pages_are_kept() -> None:
+    pages = PageCache(_listening_feed(), entries=2)
+    for key in ("a", "b"):
+        pages.put(key, pages.stamp(), key.encode())
+    assert pages.get("a") == b"a"  # "b" is now the least recently used
+    pages.put("c", pages.stamp(), b"c")
+    assert (pages.get("a"), pages.get("b"), pages.get("c")) == (b"a", None, b"c")
+
+
+def test_no_cache_on_sqlite_or_when_turned_off(settings, tmp_path) -> None:
+    async def both() -> tuple[Any, Any]:
+        sqlite = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'x.db'}"})
+        off = settings.model_copy(update={"order_page_cache_entries": 0})
+        return order_pages(sqlite), order_pages(off)
+
+    assert asyncio.run(both()) == (None, None)
