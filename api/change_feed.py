@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -150,31 +150,60 @@ async def close_page_caches() -> None:
 
 class PageCache:
     """Encoded pages by their parameters, at most `entries` (the least recently used go first),
-    each served while the feed's generation has not moved since it was read."""
+    each served while the feed's generation has not moved since it was read. Requests for a
+    page being read wait for that read (when it started in the current generation) instead of
+    each reading it: after a write, one query per page, not one per waiting request."""
 
     def __init__(self, feed: ChangeFeed, entries: int) -> None:
         self.feed = feed
         self.entries = entries
         self.pages: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
+        self.reading: dict[Hashable, tuple[int, asyncio.Future[bytes | None]]] = {}
         self.hits = 0
-        self.misses = 0
+        self.shared = 0  # requests answered by a read another request made
+        self.reads = 0
 
-    def get(self, key: Hashable) -> bytes | None:
+    async def page(self, key: Hashable, read: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The page of `key`: kept, being read, or read now by `read()` (and kept)."""
         found = self.pages.get(key)
-        if found is None or not self.feed.current(found[0]):
-            self.misses += 1
-            return None
-        self.pages.move_to_end(key)
-        self.hits += 1
-        return found[1]
+        if found is not None and self.feed.current(found[0]):
+            self.pages.move_to_end(key)
+            self.hits += 1
+            return found[1]
+        generation = self.feed.stamp()
+        pending = self.reading.get(key)
+        if generation is not None and pending is not None and pending[0] == generation:
+            shared = await asyncio.shield(pending[1])  # a waiter's cancel leaves the read alone
+            if shared is not None:
+                self.shared += 1
+                return shared
+            # that read failed: read for ourselves (and fail with our own error, if any)
+        return await self._read(key, generation, read)
 
-    def stamp(self) -> int | None:
-        """Take before reading a page; give to `put` with the page."""
-        return self.feed.stamp()
+    async def _read(
+        self, key: Hashable, generation: int | None, read: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        self.reads += 1
+        if generation is None:  # not listening: nothing is kept or shared
+            return await read()
+        result: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self.reading[key] = (generation, result)
+        page = None
+        try:
+            page = await read()
+        finally:
+            result.set_result(page)  # None when the read failed or was cancelled
+            if self.reading.get(key, (0, None))[1] is result:
+                del self.reading[key]
+        assert page is not None
+        self.put(key, generation, page)
+        return page
 
-    def put(self, key: Hashable, generation: int | None, page: bytes) -> None:
-        """Keep `page`, read after `stamp()` answered `generation` (None: not kept)."""
-        if generation is None:
+    def put(self, key: Hashable, generation: int, page: bytes) -> None:
+        """Keep `page`, read after the feed's `stamp()` answered `generation` (unless a page
+        read later is kept already: a slow read must not replace a newer one)."""
+        kept = self.pages.get(key)
+        if kept is not None and kept[0] > generation:
             return
         self.pages[key] = (generation, page)
         self.pages.move_to_end(key)

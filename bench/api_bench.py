@@ -4,8 +4,9 @@ token, on the real app as `worlddoor api` serves it, on PostgreSQL (a fresh data
 `orders` orders) and Redis. Ceiling and targets are measured in the same run, interleaved, and
 repeated; the figures are medians of the rounds. Order pages are kept in memory until
 PostgreSQL notifies a change (api/change_feed.py; nothing writes during the bench, so every
-page after the first is served from memory): the same routes are measured again on a server
-with ORDER_PAGE_CACHE_ENTRIES=0, every page read from the database. Then the first with
+page after the first is served from memory, unless another connection writes an order ten
+times a second, a row of its own): the same routes are measured again on a server with
+ORDER_PAGE_CACHE_ENTRIES=0, every page read from the database. Then the first with
 `worlddoor api --workers 2`.
 
 Beside wrk's figures, the CPU time the API processes spent in each run (utime + stime from
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,12 @@ TARGETS = {
     "me": "/api/auth/me",
     "orders": "/api/orders?limit=20",
     "orders_total": "/api/orders?limit=20&total=true",  # the exact count asked for
+    # The same page while another connection writes an order WRITES_PER_SECOND times a second
+    # (as the worker does in a busy hour): each write turns the kept pages stale.
+    "orders_writes": "/api/orders?limit=20&offset=0",
 }
+WRITING = "orders_writes"
+WRITES_PER_SECOND = 10
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -209,6 +215,33 @@ def token(base: str) -> str:
     return str(response.json()["access_token"])
 
 
+@contextmanager
+def writing(database_url: str, per_second: float) -> Iterator[list[int]]:
+    """Another connection updates an order `per_second` times a second until the block ends;
+    yields a list that ends up holding the number of writes."""
+    import threading
+
+    import psycopg
+
+    done, stop = [0], threading.Event()
+
+    def write() -> None:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            while not stop.wait(1 / per_second):
+                connection.execute(
+                    "UPDATE orders SET updated_at = now() WHERE ebay_order_id = 'BENCH-000000'"
+                )
+                done[0] += 1
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        writer.join()
+
+
 def measure(
     binary: str,
     server: Server,
@@ -216,6 +249,7 @@ def measure(
     headers: dict[str, str],
     rounds: int,
     seconds: float,
+    database_url: str,
 ) -> dict[str, list[Run]]:
     """Every path once per round, the order rotated each round; the ceiling is in every round."""
     base = server.base
@@ -226,7 +260,8 @@ def measure(
     for round_no in range(rounds):
         for name in names[round_no % len(names) :] + names[: round_no % len(names)]:
             cpu_before = process_tree_cpu(server.pid)
-            result = wrk.run(binary, base + paths[name], headers=headers, seconds=seconds)
+            with writing(database_url, WRITES_PER_SECOND) if name == WRITING else nullcontext():
+                result = wrk.run(binary, base + paths[name], headers=headers, seconds=seconds)
             cpu = process_tree_cpu(server.pid) - cpu_before
             if result.non_2xx or result.socket_errors:
                 sample = httpx.get(base + paths[name], headers=headers, timeout=30)
@@ -263,13 +298,15 @@ def summarise(runs: dict[str, list[Run]]) -> dict[str, dict[str, float]]:
 def print_table(title: str, summary: dict[str, dict[str, float]], paths: dict[str, str]) -> None:
     print(f"api  {title}")
     print(
-        f"api  {'route':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'p99 ratio':>11}"
+        f"api  {'route':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'p99 ratio':>11}"
         f"{'req/API-CPU-s':>15}"
     )
     for name, row in summary.items():
         label = paths[name] + (" (ceiling)" if name == "health" else "")
+        if name == WRITING:
+            label = f"{TARGETS['orders']}, {WRITES_PER_SECOND} writes/s"
         print(
-            f"api  {label:<28}{row['per_second']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"api  {label:<40}{row['per_second']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
             f"{row['ratio']:>8.2f}{row['p99_ratio']:>10.1f}x{row['per_api_cpu_second']:>15.0f}"
         )
 
@@ -302,7 +339,7 @@ def _run(binary: str, rounds: int, seconds: float, orders: int) -> dict[str, flo
         code = f"from bench.api_bench import prepare; prepare({orders})"
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)  # noqa: S603
         log = Path(var_dir) / "api.log"
-        uncached = {name: path for name, path in paths.items() if name != "me"}
+        uncached = {name: path for name, path in paths.items() if name not in ("me", WRITING)}
         for section, workers, cache, measured in (
             ("processes_1", 1, True, paths),
             ("uncached_1", 1, False, uncached),
@@ -311,7 +348,7 @@ def _run(binary: str, rounds: int, seconds: float, orders: int) -> dict[str, flo
             cache_env = {} if cache else {"ORDER_PAGE_CACHE_ENTRIES": "0"}
             with api_server(env | cache_env, workers, log) as server:
                 headers = {"Authorization": f"Bearer {token(server.base)}"}
-                runs = measure(binary, server, measured, headers, rounds, seconds)
+                runs = measure(binary, server, measured, headers, rounds, seconds, database_url)
             summary = summarise(runs)
             report[section] = {
                 "summary": summary,
@@ -331,6 +368,7 @@ def _run(binary: str, rounds: int, seconds: float, orders: int) -> dict[str, flo
         "api_me_p99_ratio": one["me"]["p99_ratio"],
         "api_orders_ratio": one["orders"]["ratio"],
         "api_orders_p99_ratio": one["orders"]["p99_ratio"],
+        "api_orders_while_writing_ratio": one[WRITING]["ratio"],
         "api_orders_uncached_ratio": report["uncached_1"]["summary"]["orders"]["ratio"],
         "api_orders_uncached_p99_ratio": report["uncached_1"]["summary"]["orders"]["p99_ratio"],
         "api_two_process_orders_scaling": two["orders"]["per_second"] / one["orders"]["per_second"],

@@ -167,26 +167,75 @@ def _listening_feed() -> ChangeFeed:
     return feed
 
 
-def test_a_page_read_while_a_change_arrived_is_a_miss() -> None:
-    pages = PageCache(_listening_feed(), entries=4)
-    generation = pages.stamp()
-    pages.feed.generation += 1  # a notification while the page was read
-    pages.put("page", generation, b"old")
-    assert pages.get("page") is None
-    pages.put("page", pages.stamp(), b"new")
-    assert pages.get("page") == b"new"
+def _reader(page: bytes, calls: list[bytes], gate: asyncio.Event | None = None):
+    async def read() -> bytes:
+        calls.append(page)
+        if gate is not None:
+            await gate.wait()
+        return page
+
+    return read
+
+
+async def test_a_page_read_while_a_change_arrived_is_read_again() -> None:
+    pages, calls = PageCache(_listening_feed(), entries=4), []
+
+    async def read_during_a_change() -> bytes:
+        calls.append(b"old")
+        pages.feed.generation += 1  # a notification while the page was read
+        return b"old"
+
+    assert await pages.page("page", read_during_a_change) == b"old"
+    assert await pages.page("page", _reader(b"new", calls)) == b"new"
+    assert await pages.page("page", _reader(b"unused", calls)) == b"new"
+    assert calls == [b"old", b"new"]
     pages.feed.live = False
-    assert pages.get("page") is None
-    assert pages.stamp() is None
+    assert await pages.page("page", _reader(b"direct", calls)) == b"direct"
+    assert await pages.page("page", _reader(b"again", calls)) == b"again"  # nothing kept
 
 
-def test_only_the_most_recently_used_pages_are_kept() -> None:
-    pages = PageCache(_listening_feed(), entries=2)
-    for key in ("a", "b"):
-        pages.put(key, pages.stamp(), key.encode())
-    assert pages.get("a") == b"a"  # "b" is now the least recently used
-    pages.put("c", pages.stamp(), b"c")
-    assert (pages.get("a"), pages.get("b"), pages.get("c")) == (b"a", None, b"c")
+async def test_only_the_most_recently_used_pages_are_kept() -> None:
+    pages, calls = PageCache(_listening_feed(), entries=2), []
+    for key in ("a", "b", "a", "c", "a", "b"):  # "b" is the least recently used when "c" comes
+        await pages.page(key, _reader(key.encode(), calls))
+    assert calls == [b"a", b"b", b"c", b"b"]
+
+
+async def test_requests_for_a_page_being_read_share_that_read() -> None:
+    pages, calls, gate = PageCache(_listening_feed(), entries=4), [], asyncio.Event()
+    waiting = [asyncio.create_task(pages.page("p", _reader(b"v1", calls, gate))) for _ in range(10)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert [await task for task in waiting] == [b"v1"] * 10
+    assert (calls, pages.reads, pages.shared) == ([b"v1"], 1, 9)
+
+    # A request arriving after a change does not wait for a read from before it.
+    gate.clear()
+    old = asyncio.create_task(pages.page("q", _reader(b"before", calls, gate)))
+    await asyncio.sleep(0)
+    pages.feed.generation += 1
+    assert await pages.page("q", _reader(b"after", calls)) == b"after"
+    gate.set()
+    assert await old == b"before"
+    assert await pages.page("q", _reader(b"unused", calls)) == b"after"
+
+
+async def test_when_the_shared_read_fails_each_waiter_reads_for_itself() -> None:
+    pages, gate = PageCache(_listening_feed(), entries=4), asyncio.Event()
+
+    async def failing() -> bytes:
+        await gate.wait()
+        raise ConnectionError("database gone")
+
+    leader = asyncio.create_task(pages.page("p", failing))
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(pages.page("p", _reader(b"fresh", [])))
+    await asyncio.sleep(0)
+    gate.set()
+    with pytest.raises(ConnectionError):
+        await leader
+    assert await follower == b"fresh"
+    assert pages.reads == 2
 
 
 def test_no_cache_on_sqlite_or_when_turned_off(settings, tmp_path) -> None:
