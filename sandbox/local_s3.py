@@ -162,7 +162,9 @@ class LocalS3:
             )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        """Retry a signed HEAD of the bucket until S3 answers it (200, or 404: not created)."""
+        """Retry until S3 answers a signed HEAD of the bucket (200, or 404: not created) and,
+        when the bucket holds objects, serves the first byte of one: after a restart the
+        bucket answers before the volume server has joined, and objects read then were 500s."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         client = s3_client(self.settings, self.endpoint)
@@ -175,6 +177,11 @@ class LocalS3:
                 )
             try:
                 client.head_bucket(Bucket=self.settings.aws_s3_bucket)
+                listed = client.list_objects_v2(Bucket=self.settings.aws_s3_bucket, MaxKeys=1)
+                for found in listed.get("Contents", []):
+                    client.get_object(
+                        Bucket=self.settings.aws_s3_bucket, Key=found["Key"], Range="bytes=0-0"
+                    )
                 return
             except ClientError as exc:
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

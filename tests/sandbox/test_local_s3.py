@@ -67,6 +67,9 @@ def test_objects_and_versions_survive_a_restart(own_server, how):
     own_server.start()
     own_server.wait_ready()
 
+    # Ready means objects are served: one plain GET, no client retries (a browser's download).
+    downloaded = httpx.get(storage.presign_get("documents/restart/a.txt"))
+    assert (downloaded.status_code, downloaded.content) == (200, b"second")
     assert storage.get_bytes("documents/restart/a.txt") == b"second"
     old = storage.client.get_object(
         Bucket=storage.bucket, Key="documents/restart/a.txt", VersionId=first
@@ -116,3 +119,22 @@ def test_a_wrong_secret_is_refused(sandbox, settings):
     with pytest.raises(ClientError) as caught:
         s3_client(wrong).head_bucket(Bucket=settings.aws_s3_bucket)
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_ready_waits_until_an_object_is_served(settings, monkeypatch):
+    """After a restart SeaweedFS answers the bucket before its volume server has joined: a read
+    then was a 500 ("volume 1 not found"). Ready waits for the first object's first byte."""
+    volume_not_found = ClientError(
+        {"Error": {"Code": "InternalError"}, "ResponseMetadata": {"HTTPStatusCode": 500}},
+        "GetObject",
+    )
+    client = mock.Mock()
+    client.list_objects_v2.return_value = {"Contents": [{"Key": "documents/a.pdf"}]}
+    client.get_object.side_effect = [volume_not_found, volume_not_found, {"Body": b"%"}]
+    monkeypatch.setattr("sandbox.local_s3.s3_client", lambda *args: client)
+    monkeypatch.setattr("sandbox.local_s3.time.sleep", lambda seconds: None)
+
+    LocalS3(settings).wait_ready(timeout=5)
+
+    assert client.get_object.call_count == 3
+    assert client.get_object.call_args.kwargs["Range"] == "bytes=0-0"
