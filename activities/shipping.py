@@ -622,6 +622,26 @@ def apply_tracking(
     return TrackingSnapshot(status=status, delivered=delivered, last_event=last)
 
 
+def tracking_changes(shipment: Shipment, info: TrackingInfo) -> bool:
+    """Whether `apply_tracking` could change the shipment: a status it would move to, carrier
+    events other than those stored, or a page we do not read (then the close-after-days rule
+    decides). False lets the batched tracker skip the write of a parcel whose answer is the one
+    already stored (most parcels, most runs)."""
+    if info.status == TrackingStatus.unknown:
+        return True
+    found = shipment_status_for(str(info.status))
+    if (
+        found is not None
+        and shipment.status != ShipmentStatus.delivered
+        and ShipmentStatus(found) != shipment.status
+    ):
+        return True
+    if not info.events:
+        return False
+    ours = [e for e in shipment.events if e.get("code") in RECORDED_BY_US]
+    return shipment.events != [e.model_dump(mode="json") for e in info.events] + ours
+
+
 def _days_since_hand_over(session: Any, shipment: Shipment) -> float:
     purchase = session.exec(
         select(LabelPurchase).where(
