@@ -31,7 +31,7 @@ from adapters.errors import AdapterError
 from config import EMAIL_TEMPLATES
 from domain.errors import CONFLICT, VALIDATION_FAILED
 from models import EmailMessage, Suppression
-from models.db import session_scope
+from models.db import connection_scope, session_scope, table_of
 from models.types import unseal, utcnow
 from workflows.contracts.email import (
     CONFIRM_EMAIL_ACTIVITY,
@@ -83,14 +83,15 @@ class EmailActivities:
         ).first()
 
     def _set_status(self, request: SendEmail, status: str, message_id: str = "") -> None:
-        with session_scope(self.settings) as session:
-            row = self._row(session, request)
-            if row is not None:
-                row.status = status
-                if message_id:
-                    row.provider_message_id = message_id
-                row.updated_at = utcnow()
-                session.add(row)
+        """One UPDATE by the dedupe key (no row loaded): after every send."""
+        table = table_of(EmailMessage)
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+        if message_id:
+            values["provider_message_id"] = message_id
+        with connection_scope(self.settings) as connection:
+            connection.execute(
+                sa.update(table).where(table.c.dedupe_key == request.dedupe_key).values(values)
+            )
 
     @activity.defn(name=IS_SUPPRESSED_ACTIVITY)
     def is_suppressed(self, email: str) -> bool:

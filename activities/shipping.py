@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -54,7 +55,7 @@ from domain.parcels import (
 from domain.shipping_costs import charge_over_quote
 from domain.tracking import closes_without_scan, shipment_status_for
 from models import LabelPurchase, Order, OrderStatus, Product, Shipment, ShipmentStatus
-from models.db import session_scope
+from models.db import connection_scope, session_scope, table_of
 from models.types import utcnow
 from workflows.contracts.label import (
     BUY_LABEL_ACTIVITY,
@@ -535,19 +536,31 @@ class ShippingActivities:
     def upload_tracking(self, request: UploadTracking) -> str:
         """Create the shipping fulfillment on eBay (the adapter reuses one with the same tracking
         number, so a retry after a lost response does not create a second)."""
-        with session_scope(self.settings) as session:
-            shipment = load_shipment(session, request.shipment_id)
-            order = session.get_one(Order, shipment.order_id)
-            if not shipment.tracking_number:
-                raise ApplicationError(
-                    "shipment has no tracking number yet",
-                    type=VALIDATION_FAILED,
-                    non_retryable=True,
+        shipment_uuid = parse_uuid(request.shipment_id, "shipment id")
+        shipments, orders = table_of(Shipment), table_of(Order)
+        with connection_scope(self.settings) as connection:  # the columns needed, no ORM load
+            found = connection.execute(
+                sa.select(
+                    shipments.c.tracking_number,
+                    shipments.c.carrier,
+                    shipments.c.order_id,
+                    orders.c.line_items,
                 )
-            lines = [
-                (str(li["line_item_id"]), int(li.get("quantity", 1))) for li in order.line_items
-            ]
-            tracking, carrier_name = shipment.tracking_number, shipment.carrier
+                .join(orders, orders.c.id == shipments.c.order_id)
+                .where(shipments.c.id == shipment_uuid)
+            ).one_or_none()
+        if found is None:
+            raise ApplicationError(
+                f"shipment {request.shipment_id} not found", type=NOT_FOUND, non_retryable=True
+            )
+        tracking, carrier_name, order_uuid, line_items = found
+        if not tracking:
+            raise ApplicationError(
+                "shipment has no tracking number yet",
+                type=VALIDATION_FAILED,
+                non_retryable=True,
+            )
+        lines = [(str(li["line_item_id"]), int(li.get("quantity", 1))) for li in line_items]
         fulfillment_id = self.deps.ebay.create_shipping_fulfillment(
             request.ebay_order_id,
             lines,
@@ -555,20 +568,23 @@ class ShippingActivities:
             tracking,
             datetime.now(UTC),
         )
-        with session_scope(self.settings) as session:
-            shipment = load_shipment(session, request.shipment_id)
-            shipment.ebay_fulfillment_id = fulfillment_id  # in transit only once the carrier scans
-            shipment.updated_at = utcnow()
-            order = session.get_one(Order, shipment.order_id)
-            if order.status in (
-                OrderStatus.received,
-                OrderStatus.inspecting,
-                OrderStatus.labelling,
-            ):
-                order.status = OrderStatus.shipped
-                order.updated_at = utcnow()
-            session.add(shipment)
-            session.add(order)
+        now = utcnow()
+        with connection_scope(self.settings) as connection:
+            connection.execute(  # in transit only once the carrier scans
+                sa.update(shipments)
+                .where(shipments.c.id == shipment_uuid)
+                .values(ebay_fulfillment_id=fulfillment_id, updated_at=now)
+            )
+            connection.execute(
+                sa.update(orders)
+                .where(
+                    orders.c.id == order_uuid,
+                    orders.c.status.in_(
+                        (OrderStatus.received, OrderStatus.inspecting, OrderStatus.labelling)
+                    ),
+                )
+                .values(status=OrderStatus.shipped, updated_at=now)
+            )
         return fulfillment_id
 
     @activity.defn(name=TRACK_SHIPMENT_ACTIVITY)
@@ -620,6 +636,26 @@ def apply_tracking(
         if not info.delivered:  # closed by staff or the rule: say so
             status, last = str(TrackingStatus.delivered), shipment.events[-1]["description"]
     return TrackingSnapshot(status=status, delivered=delivered, last_event=last)
+
+
+def tracking_changes(shipment: Shipment, info: TrackingInfo) -> bool:
+    """Whether `apply_tracking` could change the shipment: a status it would move to, carrier
+    events other than those stored, or a page we do not read (then the close-after-days rule
+    decides). False lets the batched tracker skip the write of a parcel whose answer is the one
+    already stored (most parcels, most runs)."""
+    if info.status == TrackingStatus.unknown:
+        return True
+    found = shipment_status_for(str(info.status))
+    if (
+        found is not None
+        and shipment.status != ShipmentStatus.delivered
+        and ShipmentStatus(found) != shipment.status
+    ):
+        return True
+    if not info.events:
+        return False
+    ours = [e for e in shipment.events if e.get("code") in RECORDED_BY_US]
+    return shipment.events != [e.model_dump(mode="json") for e in info.events] + ours
 
 
 def _days_since_hand_over(session: Any, shipment: Shipment) -> float:

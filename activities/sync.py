@@ -1,7 +1,8 @@
 """Scheduled sync activities: eBay orders by modified date, tracking, price/quantity to eBay.
 
 All of them are safe to repeat: orders are upserted by eBay order id, the watermark only moves
-forward, tracking refresh rewrites the same projection, and price/quantity updates are absolute.
+forward, tracking refresh writes the parcels whose answer changed (the same projection), and
+price/quantity updates are absolute.
 Imported orders take their lines off our stock once per line; the inventory sync reads eBay's
 available quantity per offer and never pushes more than that or than we hold (`domain/stock.py`).
 """
@@ -18,7 +19,7 @@ from temporalio import activity
 
 from activities.base import external_call
 from activities.deps import Dependencies
-from activities.shipping import apply_tracking
+from activities.shipping import apply_tracking, tracking_changes
 from activities.stock import take_sold_lines
 from adapters.carriers import TrackingInfo
 from adapters.errors import AdapterError, NotFoundError
@@ -146,10 +147,10 @@ class SyncActivities:
         if request.after_id:
             query = query.where(col(Shipment.id) > uuid.UUID(request.after_id))
         with session_scope(self.settings) as session:
-            batch = [(s.id, s.carrier, s.tracking_number, e) for s, e in session.exec(query).all()]
-        by_carrier: dict[str, list[tuple[uuid.UUID, str, str]]] = defaultdict(list)
-        for shipment_id, carrier_name, tracking, ebay_order_id in batch:
-            by_carrier[carrier_name].append((shipment_id, tracking, ebay_order_id))
+            batch = list(session.exec(query).all())
+        by_carrier: dict[str, list[tuple[Shipment, str]]] = defaultdict(list)
+        for shipment, ebay_order_id in batch:
+            by_carrier[shipment.carrier].append((shipment, ebay_order_id))
         changed: list[TrackingChange] = []
         errors = calls = 0
         for carrier_name, shipments in sorted(by_carrier.items()):
@@ -158,23 +159,26 @@ class SyncActivities:
                 errors += len(shipments)
                 continue
             try:
-                found = carrier.track_many([tracking for _, tracking, _ in shipments])
+                found = carrier.track_many([s.tracking_number for s, _ in shipments])
             except AdapterError as error:  # one carrier's hiccup must not stop the others
                 activity.logger.warning("tracking %s failed: %s", carrier_name, error)
                 errors += len(shipments)
                 continue
             calls += math.ceil(len(shipments) / carrier.track_batch)
-            for shipment_id, tracking, ebay_order_id in shipments:
-                info = found.get(tracking)
+            for shipment, ebay_order_id in shipments:
+                number = shipment.tracking_number
+                info = found.get(number)
                 if not isinstance(info, TrackingInfo):
-                    activity.logger.warning("tracking %s failed: %s", tracking, info)
+                    activity.logger.warning("tracking %s failed: %s", number, info)
                     errors += 1
                     continue
-                change = self._store(shipment_id, info, ebay_order_id)
+                if not tracking_changes(shipment, info):
+                    continue  # the answer stored already: no session, no write
+                change = self._store(shipment.id, info, ebay_order_id)
                 if change is not None:
                     changed.append(change)
             activity.heartbeat(carrier_name)
-        next_after = str(batch[-1][0]) if len(batch) == request.limit else ""
+        next_after = str(batch[-1][0].id) if len(batch) == request.limit else ""
         return RefreshedTracking(
             checked=len(batch),
             changed=changed,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -22,6 +23,57 @@ WAITS = ("update", "signal")
 @activity.defn(name="bench.noop")
 def noop(step: int) -> int:
     return step
+
+
+class Parcels:
+    """The ceiling's carrier: the driver hands over a workflow waiting for a signal (as it
+    advances a real parcel at FedEx), the bare tracker's run takes what was handed over (as the
+    real one finds the changed parcels) and signals each (`BareTrackerWorkflow`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._moved: list[tuple[str, int]] = []
+
+    def move(self, workflow_id: str, size: int) -> None:
+        with self._lock:
+            self._moved.append((workflow_id, size))
+
+    def take(self) -> list[tuple[str, int]]:
+        with self._lock:
+            moved, self._moved = self._moved, []
+        return moved
+
+
+PARCELS = Parcels()
+
+
+@activity.defn(name="bench.tracker_page")
+def tracker_page(_: int) -> list[tuple[str, int]]:
+    """The real tracker's page activity, no carrier and no database: the workflows to signal
+    (and the size of the real signal's payload)."""
+    return PARCELS.take()
+
+
+@workflow.defn(name="BareTrackerWorkflow")
+class BareTrackerWorkflow:
+    """The real tracker's shape (`TrackingRefreshWorkflow`): one page activity, then a signal
+    to each workflow it found, all at once; started by the bench as often as the real one."""
+
+    @workflow.run
+    async def run(self) -> int:
+        moved = await workflow.execute_activity(
+            "bench.tracker_page",
+            0,
+            result_type=list[tuple[str, int]],
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+        await asyncio.gather(
+            *(
+                workflow.get_external_workflow_handle(workflow_id).signal("step", "x" * size)
+                for workflow_id, size in moved
+            )
+        )
+        return len(moved)
 
 
 @workflow.defn(name="BareWorkflow")

@@ -5,7 +5,12 @@ tracking calls and actions per delivered order with the batched tracker.
 The ceiling (`bench/bare.py` ShapeWorkflow) replays the shape read from the real orders'
 histories (`bench/shape.py`): the same child workflows (inspection, label, emails), activities
 (no-ops), timers, upserts, patches, updates and signals, driven by the same kind of driver
-(status queries every 100 ms, then the update or signal). It is measured before and after the
+(status queries every 100 ms, then the update). Ours get their signals from the tracking
+refresh, started every TRACKER_EVERY beside them; the ceiling's from a bare tracker of the same
+shape (`bench/bare.py` BareTrackerWorkflow: one no-op page activity, then the signals), started
+as often: the driver hands it the waiting workflow as ours moves the parcel at the carrier.
+(Before, the ceiling's driver signalled directly and no tracker ran beside it: the tracker's
+workflow runs were ours alone.) It is measured before and after the
 real orders; the spread of the two is the noise of this machine at that moment. The vendor
 emulators of the real orders run in a process of their own: their CPU is printed apart, and the
 CPU of the bench process (our worker or the ceiling's, and the driver) is compared alone.
@@ -21,7 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -101,13 +106,15 @@ async def _run(
     bare_times: list[float] = []
     our_times: list[float] = []
     trackers: list[str] = []
+    bare_trackers: list[str] = []
     calls = 0
     cpu: dict[str, dict[str, float]] = {"ours": {}, "ceiling": {}}
     async with ceiling_worker(client, settings) as bare_queue:
         await run_ceiling(client, bare_queue, shape, 1)  # warm, as the probe order warmed ours
         with cpu_into(cpu["ceiling"]):
-            elapsed_bare, bare_id = await run_ceiling(client, bare_queue, shape, orders)
+            elapsed_bare, bare_id, ran = await run_ceiling(client, bare_queue, shape, orders)
         bare_times.append(elapsed_bare)
+        bare_trackers += ran
         for round_ in range(ROUNDS):
             batch = ids[round_ * orders : (round_ + 1) * orders]
             calls_before = await _track_calls(sandbox_url)
@@ -117,7 +124,9 @@ async def _run(
             our_times.append(elapsed)
             trackers += ran
             with cpu_into(cpu["ceiling"]):
-                bare_times.append((await run_ceiling(client, bare_queue, shape, orders))[0])
+                elapsed_bare, _, ran = await run_ceiling(client, bare_queue, shape, orders)
+            bare_times.append(elapsed_bare)
+            bare_trackers += ran
 
     measured = len(ids)
     ours = measured / sum(our_times)
@@ -133,6 +142,7 @@ async def _run(
         "ceiling": activity_seconds(bare_histories),
     }
     tracker = await _tracker_cost(client, trackers, measured)
+    bare_tracker = await _tracker_cost(client, bare_trackers, orders * len(bare_times))
     figures = {
         "fulfillment_ratio": ours / ceiling,
         "fulfillment_orders_per_s": ours,
@@ -143,8 +153,13 @@ async def _run(
         "ceiling_actions_per_order": bare_actions["actions"],
         "tracking_calls_per_order": calls / measured,
         "tracker_actions_per_order": tracker["actions"],
+        "ceiling_tracker_actions_per_order": bare_tracker["actions"],
     }
     _print(figures, per_order, bare_actions, tracker, elapsed, bare_before, bare_after, measured)
+    print(
+        f"tracking     ceiling's bare tracker (one no-op page, the signals): "
+        f"{bare_tracker['actions']:.1f} actions per order ({bare_tracker['runs']} runs)"
+    )
     _print_timing(timing, measured)
     cpu_per_order = {
         "ours": {k: v / measured for k, v in cpu["ours"].items()},
@@ -164,6 +179,7 @@ async def _run(
                 "per_order": per_order,
                 "ceiling_per_order": bare_actions,
                 "tracker": tracker,
+                "ceiling_tracker": bare_tracker,
                 "timing": timing,
                 "cpu_seconds_per_order": cpu_per_order,
                 "shape": shape.model_dump(),
@@ -191,32 +207,45 @@ async def run_orders(
     from workflows.contracts.ops import TrackingRefreshInput
     from workflows.scheduled import TrackingRefreshWorkflow
 
+    async def refresh(workflow_id: str) -> None:
+        await client.execute_workflow(
+            TrackingRefreshWorkflow.run,
+            TrackingRefreshInput(signals_carry_status=True),  # as the schedule starts it
+            id=workflow_id,
+            task_queue=task_queue,
+        )
+
+    async with tracking(refresh) as trackers:
+        started = time.perf_counter()
+        for ebay_order_id in ids:
+            await start_order(client, task_queue, ebay_order_id)
+        results = await asyncio.gather(*(fulfil_via_tracker(client, sandbox_url, i) for i in ids))
+        elapsed = time.perf_counter() - started
+    assert all(r.outcome == "completed" for r in results), results
+    return elapsed, trackers
+
+
+@contextlib.asynccontextmanager
+async def tracking(run_once: Callable[[str], Awaitable[None]]) -> AsyncIterator[list[str]]:
+    """The tracker beside the orders (ours or the ceiling's): a run, TRACKER_EVERY seconds,
+    the next, until the block ends; yields the runs' workflow ids."""
     stop = asyncio.Event()
     trackers: list[str] = []
 
-    async def tracker() -> None:
+    async def loop() -> None:
         while not stop.is_set():
             workflow_id = f"bench-tracking-refresh-{uuid.uuid4().hex[:8]}"
             trackers.append(workflow_id)
-            await client.execute_workflow(
-                TrackingRefreshWorkflow.run,
-                TrackingRefreshInput(signals_carry_status=True),  # as the schedule starts it
-                id=workflow_id,
-                task_queue=task_queue,
-            )
+            await run_once(workflow_id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), TRACKER_EVERY)
 
-    running = asyncio.create_task(tracker())
-    started = time.perf_counter()
-    for ebay_order_id in ids:
-        await start_order(client, task_queue, ebay_order_id)
-    results = await asyncio.gather(*(fulfil_via_tracker(client, sandbox_url, i) for i in ids))
-    elapsed = time.perf_counter() - started
-    stop.set()
-    await running
-    assert all(r.outcome == "completed" for r in results), results
-    return elapsed, trackers
+    running = asyncio.create_task(loop())
+    try:
+        yield trackers
+    finally:
+        stop.set()
+        await running
 
 
 @contextlib.contextmanager
@@ -253,13 +282,13 @@ async def ceiling_worker(client: Client, settings: Any) -> AsyncIterator[str]:
     slots, activity threads) and the same client (so the same payload codec); its task queue."""
     from worker import ACTIVITY_THREADS, write_workflow_bytecode
 
-    write_workflow_bytecode([bare.ShapeWorkflow])  # as build_worker does for ours
+    write_workflow_bytecode([bare.ShapeWorkflow, bare.BareTrackerWorkflow])  # as for ours
     queue = f"bare-{uuid.uuid4().hex[:6]}"
     async with Worker(
         client,
         task_queue=queue,
-        workflows=[bare.ShapeWorkflow],
-        activities=[bare.noop],
+        workflows=[bare.ShapeWorkflow, bare.BareTrackerWorkflow],
+        activities=[bare.noop, bare.tracker_page],
         activity_executor=ThreadPoolExecutor(ACTIVITY_THREADS),
         max_concurrent_activities=ACTIVITY_THREADS,
         max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
@@ -267,12 +296,23 @@ async def ceiling_worker(client: Client, settings: Any) -> AsyncIterator[str]:
         yield queue
 
 
-async def run_ceiling(client: Client, queue: str, shape: Shape, count: int) -> tuple[float, str]:
-    """`count` orders of the same shape with no-op activities, driven the same way; the time
-    and one of their workflow ids."""
-    started = time.perf_counter()
-    ids = await asyncio.gather(*(_drive_ceiling(client, queue, shape) for _ in range(count)))
-    return time.perf_counter() - started, ids[0]
+async def run_ceiling(
+    client: Client, queue: str, shape: Shape, count: int
+) -> tuple[float, str, list[str]]:
+    """`count` orders of the same shape with no-op activities, driven the same way, with the
+    bare tracker beside them as ours have the real one; the time, one of their workflow ids
+    and the tracker's runs."""
+
+    async def refresh(workflow_id: str) -> None:
+        await client.execute_workflow(
+            bare.BareTrackerWorkflow.run, id=workflow_id, task_queue=queue
+        )
+
+    async with tracking(refresh) as trackers:
+        started = time.perf_counter()
+        ids = await asyncio.gather(*(_drive_ceiling(client, queue, shape) for _ in range(count)))
+        elapsed = time.perf_counter() - started
+    return elapsed, ids[0], trackers
 
 
 async def _drive_ceiling(client: Client, queue: str, shape: Shape) -> str:
@@ -297,11 +337,10 @@ async def _drive(client: Client, workflow_id: str, shape: Shape) -> None:
             handle = client.get_workflow_handle(workflow_id)
             await _until_waiting(handle, waits)
             # a payload of the real message's size (the codec encrypts it the same way)
-            args = ["x" * step.size] if step.size else []
-            if step.kind == "update":
-                await handle.execute_update("step", args=args)
-            else:
-                await handle.signal("step", args=args)
+            if step.kind == "update":  # staff's (the inspection's), sent by the driver
+                await handle.execute_update("step", args=["x" * step.size] if step.size else [])
+            else:  # the tracker's: the parcel moves, the bare tracker's next run signals
+                bare.PARCELS.move(workflow_id, step.size)
             waits += 1
 
 

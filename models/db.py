@@ -50,6 +50,15 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def connection_scope(settings: Settings | None = None) -> Iterator[sa.Connection]:
+    """A Core connection in one transaction that commits on success and rolls back on error:
+    for the single statements of the hottest activities, without an ORM session's unit of work
+    (loading a row to change two columns)."""
+    with get_engine(settings).begin() as connection:
+        yield connection
+
+
 def database_ok(settings: Settings | None = None) -> bool:
     with get_engine(settings).connect() as conn:
         conn.execute(sa.text("select 1"))

@@ -91,6 +91,35 @@ def test_set_status_of_missing_order_is_permanent(acts) -> None:
     assert err.value.non_retryable and err.value.type == "NotFoundError"
 
 
+def test_set_status_stamps_completion_once_and_keeps_the_cancel_reason(
+    acts, settings, sandbox
+) -> None:
+    from models import Order
+    from models.db import session_scope
+
+    ebay_order_id = new_order(sandbox, f"ORD-{uuid.uuid4().hex[:8]}")
+    env = ActivityEnvironment()
+    order_id = env.run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id)).order_id
+
+    def row() -> Order:
+        with session_scope(settings) as session:
+            return session.get_one(Order, uuid.UUID(order_id))
+
+    env.run(acts.set_order_status, SetOrderStatus(order_id=order_id, status="labelling"))
+    assert row().status == "labelling" and row().completed_at is None
+    env.run(
+        acts.set_order_status,
+        SetOrderStatus(order_id=order_id, status="cancelled", cancel_reason="buyer asked"),
+    )
+    first = row()
+    assert first.status == "cancelled" and first.cancel_reason == "buyer asked"
+    assert first.completed_at is not None and first.updated_at >= first.created_at
+    env.run(acts.set_order_status, SetOrderStatus(order_id=order_id, status="refunded"))
+    again = row()
+    assert again.status == "refunded" and again.completed_at == first.completed_at
+    assert again.cancel_reason == "buyer asked"  # not given: kept
+
+
 def test_refund_twice_and_lost_response_refund_once(acts, sandbox) -> None:
     ebay_order_id = new_order(sandbox, f"ORD-{uuid.uuid4().hex[:8]}")
     record = ActivityEnvironment().run(acts.record_order, RecordOrder(ebay_order_id=ebay_order_id))

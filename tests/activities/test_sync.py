@@ -182,3 +182,64 @@ def test_refresh_tracking_asks_fedex_30_numbers_a_call_and_reports_only_changes(
         assert order.status == "delivered"
         still = session.get(Shipment, orders[numbers[2]][1])
         assert still is not None and still.status == "label_created"
+
+
+def test_refresh_tracking_writes_only_the_parcels_whose_answer_changed(
+    acts, clean_sandbox, settings
+) -> None:
+    """A second run over the same answers opens no write for them (the row's `updated_at`
+    stays); a parcel that moved meanwhile is written and reported."""
+    from adapters.carriers.fedex import FedexCarrier
+    from models import Shipment
+    from models.db import session_scope
+    from workflows.contracts.ops import RefreshTracking
+
+    fedex = FedexCarrier(settings)
+    still, moved = (_fedex_parcel(settings, fedex) for _ in range(2))
+    ids = {number: _shipped(settings, number)[1] for number in (still, moved)}
+    run(acts.refresh_tracking, RefreshTracking(limit=1000))
+    with session_scope(settings) as session:
+        before = {n: session.get_one(Shipment, i).updated_at for n, i in ids.items()}
+    httpx.post(
+        f"{clean_sandbox.base_url}/_sandbox/fedex/advance",
+        json={"tracking_number": moved, "to": "in_transit"},
+    ).raise_for_status()
+
+    result = run(acts.refresh_tracking, RefreshTracking(limit=1000))
+
+    assert [c.tracking_number for c in result.changed if c.tracking_number in ids] == [moved]
+    with session_scope(settings) as session:
+        kept, written = (session.get_one(Shipment, ids[n]) for n in (still, moved))
+        assert kept.updated_at == before[still] and kept.status == "label_created"
+        assert written.updated_at > before[moved] and written.status == "in_transit"
+
+
+def test_tracking_changes_is_false_only_for_the_answer_already_stored() -> None:
+    from activities.shipping import apply_tracking, delivered_event, tracking_changes
+    from adapters.carriers import TrackingEvent, TrackingInfo, TrackingStatus
+    from models import Shipment
+
+    scan = TrackingEvent(
+        occurred_at=datetime(2026, 5, 1, tzinfo=UTC), status=TrackingStatus.in_transit, code="IT"
+    )
+    info = TrackingInfo(
+        carrier="fedex", tracking_number="1", status=TrackingStatus.in_transit, events=[scan]
+    )
+    shipment = Shipment(order_id=uuid.uuid4(), status="label_created", events=[])
+    assert tracking_changes(shipment, info)  # the status moves
+
+    class Session:
+        def add(self, _: Any) -> None:
+            pass
+
+    apply_tracking(Session(), shipment, info, None)
+    assert shipment.status == "in_transit"
+    assert not tracking_changes(shipment, info)  # stored: nothing to write
+    later = scan.model_copy(update={"occurred_at": datetime(2026, 5, 2, tzinfo=UTC)})
+    assert tracking_changes(shipment, info.model_copy(update={"events": [scan, later]}))
+    assert not tracking_changes(shipment, info.model_copy(update={"events": []}))
+    unread = info.model_copy(update={"status": TrackingStatus.unknown, "events": []})
+    assert tracking_changes(shipment, unread)  # the close-after-days rule decides
+    shipment.events = [*shipment.events, delivered_event("by staff", "STAFF")]
+    shipment.status = "delivered"  # staff closed it: the carrier's same scans change nothing
+    assert not tracking_changes(shipment, info)
