@@ -18,6 +18,7 @@ from activities import build_activities
 from activities.deps import Dependencies
 from config import Settings, get_settings
 from observability import configure_logging, configure_sentry, get_logger
+from ops.heap import freeze_startup_heap
 from telemetry import TelemetryInterceptor, metrics_runtime
 from temporal_client import connect, ensure_namespace_retention, ensure_search_attributes
 from workflows import all_workflows
@@ -89,6 +90,7 @@ async def run_worker(settings: Settings) -> None:
         log.warning("namespace retention not settable by this client; set it on the server")
     await ensure_schedules(client, settings)
     worker = build_worker(client, settings)
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -53,6 +53,7 @@ from bench.shape import (
     shape_of,
     with_status_sizes,
 )
+from ops.heap import freeze_startup_heap
 
 ROUNDS = 3
 """Rounds of real orders, each between two ceiling measurements."""
@@ -111,6 +112,7 @@ async def _run(
     cpu: dict[str, dict[str, float]] = {"ours": {}, "ceiling": {}}
     async with ceiling_worker(client, settings) as bare_queue:
         await run_ceiling(client, bare_queue, shape, 1)  # warm, as the probe order warmed ours
+        freeze_startup_heap()  # as a started worker does (worker.run_worker); both sides alike
         with cpu_into(cpu["ceiling"]):
             elapsed_bare, bare_id, ran = await run_ceiling(client, bare_queue, shape, orders)
         bare_times.append(elapsed_bare)

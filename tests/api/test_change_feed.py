@@ -178,7 +178,7 @@ def _reader(page: bytes, calls: list[bytes], gate: asyncio.Event | None = None):
 
 
 async def test_a_page_read_while_a_change_arrived_is_read_again() -> None:
-    pages, calls = PageCache(_listening_feed(), entries=4), []
+    pages, calls = PageCache(_listening_feed(), entries=4), list[bytes]()
 
     async def read_during_a_change() -> bytes:
         calls.append(b"old")
@@ -195,14 +195,14 @@ async def test_a_page_read_while_a_change_arrived_is_read_again() -> None:
 
 
 async def test_only_the_most_recently_used_pages_are_kept() -> None:
-    pages, calls = PageCache(_listening_feed(), entries=2), []
+    pages, calls = PageCache(_listening_feed(), entries=2), list[bytes]()
     for key in ("a", "b", "a", "c", "a", "b"):  # "b" is the least recently used when "c" comes
         await pages.page(key, _reader(key.encode(), calls))
     assert calls == [b"a", b"b", b"c", b"b"]
 
 
 async def test_requests_for_a_page_being_read_share_that_read() -> None:
-    pages, calls, gate = PageCache(_listening_feed(), entries=4), [], asyncio.Event()
+    pages, calls, gate = PageCache(_listening_feed(), entries=4), list[bytes](), asyncio.Event()
     waiting = [asyncio.create_task(pages.page("p", _reader(b"v1", calls, gate))) for _ in range(10)]
     await asyncio.sleep(0)
     gate.set()
