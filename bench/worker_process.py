@@ -21,7 +21,8 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.worker import Worker
 
-from bench.util import stop_process
+with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this module
+    from bench.util import stop_process  # httpx, which the sandbox refuses to import afresh
 
 THREADS = 16
 
