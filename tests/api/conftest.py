@@ -3,13 +3,14 @@ fresh store namespace per app so rate-limit counters never leak between tests, a
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import pyotp
@@ -18,6 +19,7 @@ import uvicorn
 from litestar.testing import AsyncTestClient
 
 PASSWORD = "correct horse battery staple"
+T = TypeVar("T")
 
 
 @dataclass
@@ -71,6 +73,20 @@ def make_user(settings, migrated_db) -> Callable[..., Awaitable[Account]]:
         return Account(id=str(user.id), email=email, password=password, role=role)
 
     return factory
+
+
+async def visible(
+    fetch: Callable[[], Awaitable[T]], ready: Callable[[T], bool], seconds: float = 10
+) -> T:
+    """`fetch()` again until `ready` (or `seconds` pass; the caller asserts what it got):
+    Temporal's visibility lists a workflow just started only a moment later."""
+    deadline = time.monotonic() + seconds
+    for _ in range(int(seconds / 0.1) + 1):
+        value = await fetch()
+        if ready(value) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    return value
 
 
 async def login(client: AsyncTestClient, account: Account) -> Account:

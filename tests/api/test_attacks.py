@@ -20,7 +20,7 @@ from api.openapi_document import body_model
 from api.pagination import MAX_OFFSET
 from api.routes.temporal_codec import COOKIE
 from api.security import notices, sessions
-from tests.api.conftest import PASSWORD, login, next_code
+from tests.api.conftest import PASSWORD, login, next_code, visible
 from tests.api.test_order_routes import _insert_order
 
 LIST_ROUTES = ["/api/users", "/api/products", "/api/orders", "/api/inspections", "/api/shipments"]
@@ -539,13 +539,17 @@ async def test_a_new_user_gets_the_welcome_email_without_the_password(
         assert created.status_code == 201
     body = created.json()
     assert "password" not in body and body["user"]["invitation_pending"] is True
-    welcome = [
-        w.id
-        async for w in temporal_env.client.list_workflows("WorkflowType = 'EmailWorkflow'")
-        if w.id.startswith("email-welcome-")
-    ]
-    payloads = [await _started_email(temporal_env, w) for w in welcome]
-    mine = [p for p in payloads if body["user"]["email"].encode() in p]
+
+    async def mine_listed() -> list[bytes]:
+        welcome = [
+            w.id
+            async for w in temporal_env.client.list_workflows("WorkflowType = 'EmailWorkflow'")
+            if w.id.startswith("email-welcome-")
+        ]
+        payloads = [await _started_email(temporal_env, w) for w in welcome]
+        return [p for p in payloads if body["user"]["email"].encode() in p]
+
+    mine = await visible(mine_listed, bool)
     assert len(mine) == 1 and b"invitation_url" in mine[0]
     assert b"/console/invitation?token=" not in mine[0]  # the link itself is sealed
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import parse_qs, urlparse
 
-from tests.api.conftest import login
+from tests.api.conftest import login, visible
 from workflows.contracts.email import SendEmail
 
 
@@ -30,12 +30,11 @@ async def test_reset_by_emailed_token(make_client, make_user, temporal_env):
         assert asked.status_code == unknown.status_code == 202
         assert asked.json() == unknown.json()  # no account enumeration
 
-        workflows = [
-            w
-            async for w in temporal_env.client.list_workflows(
-                f"TaskQueue = '{queue}' AND WorkflowType = 'EmailWorkflow'"
-            )
-        ]
+        async def emails() -> list:
+            query = f"TaskQueue = '{queue}' AND WorkflowType = 'EmailWorkflow'"
+            return [w async for w in temporal_env.client.list_workflows(query)]
+
+        workflows = await visible(emails, bool)
         assert len(workflows) == 1
         workflow_id = workflows[0].id
         email = await _started_email(temporal_env.client, workflow_id)
