@@ -17,12 +17,25 @@ from api.change_feed import ChangeFeed, PageCache, order_pages
 from tests.api.conftest import app_settings, login
 
 
-def _changes(settings, statement: Callable[[], Any]) -> None:
-    """One committed write from a connection of its own (as the worker writes)."""
-    from models.db import get_engine
+async def _commit(settings, statement: Any) -> None:
+    """One statement committed from a connection of its own, on a thread (as the worker
+    writes)."""
+    from models.db import connection_scope
 
-    with get_engine(settings).begin() as connection:
-        connection.execute(statement())
+    def run() -> None:
+        with connection_scope(settings) as connection:
+            connection.execute(statement)
+
+    await anyio.to_thread.run_sync(run)
+
+
+def _set_status(marker: str, status: str) -> Any:
+    """The UPDATE of the fixture's order to `status`."""
+    from models import Order
+    from models.db import table_of
+
+    orders = table_of(Order)
+    return sa.update(orders).where(orders.c.ebay_order_id == f"{marker}-1").values(status=status)
 
 
 def _insert_order(settings, marker: str) -> None:
@@ -71,27 +84,14 @@ async def _statuses(client, headers, **params: Any) -> list[str]:
 
 
 async def test_a_page_is_kept_until_a_write_to_the_orders_is_notified(settings, cached):
-    from models import Order
-    from models.db import table_of
-
     client, pages, headers, marker = cached
     assert await _statuses(client, headers, q=marker) == ["received"]  # read, kept
     hits = pages.hits
     assert await _statuses(client, headers, q=marker) == ["received"]
     assert pages.hits == hits + 1  # served from memory
 
-    orders = table_of(Order)
     generation = pages.feed.generation
-    await anyio.to_thread.run_sync(
-        lambda: _changes(
-            settings,
-            lambda: (
-                sa.update(orders)
-                .where(orders.c.ebay_order_id == f"{marker}-1")
-                .values(status="inspecting")
-            ),
-        )
-    )
+    await _commit(settings, _set_status(marker, "inspecting"))
     await _eventually(lambda: pages.feed.generation > generation, "the write is notified")
     assert await _statuses(client, headers, q=marker) == ["inspecting"]
     assert pages.hits == hits + 1  # read again
@@ -107,17 +107,10 @@ async def test_a_new_shipment_changes_the_carrier_filter(settings, cached):
     generation = pages.feed.generation
     orders = table_of(Order)
     order_id = sa.select(orders.c.id).where(orders.c.ebay_order_id == f"{marker}-1")
-    await anyio.to_thread.run_sync(
-        lambda: _changes(
-            settings,
-            lambda: sa.insert(table_of(Shipment)).values(
-                id=uuid.uuid4(),
-                order_id=order_id.scalar_subquery(),
-                carrier="sagawa",
-                service="hikyaku",
-            ),
-        )
+    shipment = sa.insert(table_of(Shipment)).values(
+        id=uuid.uuid4(), order_id=order_id.scalar_subquery(), carrier="sagawa", service="hikyaku"
     )
+    await _commit(settings, shipment)
     await _eventually(lambda: pages.feed.generation > generation, "the shipment is notified")
     assert await _statuses(client, headers, q=marker, carrier="sagawa") == ["received"]
 
@@ -125,28 +118,13 @@ async def test_a_new_shipment_changes_the_carrier_filter(settings, cached):
 async def test_no_page_is_served_while_the_feed_is_down(settings, cached):
     """The listening backend killed: pages come from the database (a write is seen without
     any notification), and are kept again once the feed listens again."""
-    from models import Order
-    from models.db import table_of
-
     client, pages, headers, marker = cached
     await _statuses(client, headers, q=marker)
     killed = pages.feed.backend_pid
-    await anyio.to_thread.run_sync(
-        lambda: _changes(settings, lambda: sa.select(sa.func.pg_terminate_backend(killed)))
-    )
+    await _commit(settings, sa.select(sa.func.pg_terminate_backend(killed)))
     await _eventually(lambda: not pages.feed.live, "the feed notices")
     client.blocking_portal.call(pages.feed.close)  # no reconnection during the next steps
-    orders = table_of(Order)
-    await anyio.to_thread.run_sync(
-        lambda: _changes(
-            settings,
-            lambda: (
-                sa.update(orders)
-                .where(orders.c.ebay_order_id == f"{marker}-1")
-                .values(status="cancelled")
-            ),
-        )
-    )
+    await _commit(settings, _set_status(marker, "cancelled"))
     hits = pages.hits
     assert await _statuses(client, headers, q=marker) == ["cancelled"]
     assert await _statuses(client, headers, q=marker) == ["cancelled"]
