@@ -129,6 +129,26 @@ async def test_login_and_public_limits_have_separate_counters(make_client, make_
         assert (await client.get("/api/health")).status_code == 200
 
 
+async def test_signed_in_reads_count_under_the_api_limit_only(make_client, make_user):
+    """GET /api/auth/me is a signed-in read: the API limit counts it, the public limit (for
+    routes that take a secret or send mail) does not."""
+    async with make_client(rate_limit_public=2, rate_limit_api=6) as client:
+        account = await make_user("staff")
+        login = await client.post(
+            "/api/auth/login", json={"email": account.email, "password": account.password}
+        )
+        assert login.status_code == 200
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        for left in (4, 3, 2, 1, 0):  # the login was the API limit's first request
+            me = await client.get("/api/auth/me", headers=auth)
+            assert me.status_code == 200
+            assert me.headers["ratelimit-limit"] == "6"
+            assert me.headers["ratelimit-remaining"] == str(left)
+        limited = await client.get("/api/auth/me", headers=auth)
+        assert limited.status_code == 429
+        assert limited.headers["ratelimit-remaining"] == "0"
+
+
 async def test_two_factor_limit_is_strict_and_separate(make_client):
     async with make_client(rate_limit_two_factor=2, rate_limit_public=50) as client:
         body = {"two_factor_token": "x", "code": "123456"}
