@@ -8,6 +8,7 @@ import asyncio
 import functools
 import ssl
 import uuid
+import weakref
 from typing import Any
 
 import httpx
@@ -34,6 +35,22 @@ QUERY_INTERVAL = 0.1
 def TLS() -> ssl.SSLContext:  # noqa: N802 - a constant built once
     """One TLS context for the driver's clients (each new one otherwise loads the CA bundle)."""
     return ssl.create_default_context()
+
+
+_OUTSIDE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def outside() -> httpx.AsyncClient:
+    """The outside world's HTTP client (the inspector's phone, the courier's scanner), one per
+    event loop and kept: a new client per call cost the bench process about as much as the
+    calls themselves, which the ceiling's driver (no HTTP) does not pay."""
+    loop = asyncio.get_running_loop()
+    client = _OUTSIDE.get(loop)
+    if client is None:
+        client = _OUTSIDE[loop] = httpx.AsyncClient(timeout=30, verify=TLS())
+    return client
 
 
 def make_product(settings: Any) -> str:
@@ -110,12 +127,11 @@ async def inspect(client: Client, order_id: str, timeout: float) -> None:
     targets = await handle.execute_update(
         "request_upload", RequestUpload(file_names=["check.mp4"]), result_type=list[UploadTarget]
     )
-    async with httpx.AsyncClient(timeout=30, verify=TLS()) as http:
-        for target in targets:
-            file = ("check.mp4", b"\x00" * 256, target.content_type)
-            (
-                await http.post(target.url, data=target.fields, files={"file": file})
-            ).raise_for_status()
+    for target in targets:
+        file = ("check.mp4", b"\x00" * 256, target.content_type)
+        (
+            await outside().post(target.url, data=target.fields, files={"file": file})
+        ).raise_for_status()
     await handle.execute_update(
         "submit_result",
         InspectionSubmission(
@@ -128,13 +144,12 @@ async def inspect(client: Client, order_id: str, timeout: float) -> None:
 
 async def advance_parcel(sandbox_url: str, tracking_number: str, to: str) -> None:
     """The parcel moves on FedEx's side (a scan the tracker will read)."""
-    async with httpx.AsyncClient(timeout=30, verify=TLS()) as http:
-        (
-            await http.post(
-                f"{sandbox_url}/_sandbox/fedex/advance",
-                json={"tracking_number": tracking_number, "to": to},
-            )
-        ).raise_for_status()
+    (
+        await outside().post(
+            f"{sandbox_url}/_sandbox/fedex/advance",
+            json={"tracking_number": tracking_number, "to": to},
+        )
+    ).raise_for_status()
 
 
 async def fulfil_via_tracker(
