@@ -130,6 +130,10 @@ async def test_a_workflow_whose_workflow_task_keeps_failing_is_listed(temporal_e
         task_queue=queue,
         workflows=[BrokenWorkflow],
         workflow_runner=UnsandboxedWorkflowRunner(),
+        # Activations inline, without the SDK's 2-second deadlock timer: on a loaded CI box a
+        # stalled event loop let that timer fire first, and the task failed as a "potential
+        # deadlock" instead of with the code's own error, which is what this test reads.
+        debug_mode=True,
     ):
         handle = await client.start_workflow(
             BrokenWorkflow.run, id=f"stuck-broken-{uuid.uuid4().hex[:8]}", task_queue=queue

@@ -99,6 +99,10 @@ async def test_a_child_stuck_on_failing_tasks_is_shown_to_staff(
         task_queue=task_queue,
         workflows=[OrderFulfillmentWorkflow, BrokenInspection, EmailWorkflow],
         activities=[*fakes.all(), health.check_workflow_health],
+        # Activations inline, without the SDK's 2-second deadlock timer: on a loaded CI box a
+        # stalled event loop let it fire first, and the child's task failed as a "potential
+        # deadlock" instead of with the broken code's error, which staff must be shown.
+        debug_mode=True,
     ):
         ebay_order_id = f"12-{uuid.uuid4().hex[:8]}"
         # real time: a child whose tasks keep failing never lets the virtual clock move on
