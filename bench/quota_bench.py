@@ -12,8 +12,10 @@ the Pacific day, our budget (EBAY_DAILY_CALLS less EBAY_DAILY_RESERVE) is under 
 make DAY_CALLS calls: exactly the budget is served, the emulator refuses none, the rest fail
 retryably with DailyQuotaSpent (their activities are given one attempt: a retry would wait for
 the Pacific midnight).
-Needs REDIS_URL: without it each process has its own bucket and budget, and the figures show
-the limits doubled, which is what the bench then prints.
+The buckets and budgets are shared in Redis: REDIS_URL, else the local Redis when one answers
+(redis://127.0.0.1:6379/0, as the API bench does), under a namespace of this run's own. With no
+Redis each process has its own bucket and budget, and the figures show the limits doubled, which
+is what the bench then prints.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
     with EbayClient(unlimited) as ebay:
         ebay.ensure_inventory_location()  # so each bench call is the one GET
     address = env.client.service_client.config.target_host
-    shared = bool(os.environ.get("REDIS_URL"))
+    redis_url = shared_redis()
+    shared = bool(redis_url)
+    in_redis = {"REDIS_URL": redis_url, "STORE_NAMESPACE": f"bench-quota-{uuid.uuid4().hex[:8]}"}
     limit = HELD[0] + HELD[1]
     figures: dict[str, float] = {}
     report: dict[str, Any] = {"shared": shared}
@@ -71,7 +75,11 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
                     service,
                     activity,
                     [arguments[vendor]] * CALLS,
-                    {f"{prefix}_CALLS_PER_SECOND": str(rate), f"{prefix}_CALL_BURST": str(burst)},
+                    {
+                        **(in_redis if shared else {}),
+                        f"{prefix}_CALLS_PER_SECOND": str(rate),
+                        f"{prefix}_CALL_BURST": str(burst),
+                    },
                 )
                 for rate, burst in (HELD, OVER)
             ]
@@ -88,7 +96,7 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
             }
             print(
                 f"quotas       {vendor:<5} 2 worker processes x 16 threads, {CALLS} calls, bucket "
-                f"{HELD[0]}/s + {HELD[1]} {'in Redis' if shared else 'PER PROCESS (no REDIS_URL)'}"
+                f"{HELD[0]}/s + {HELD[1]} {'in Redis' if shared else 'PER PROCESS (no Redis)'}"
                 f": busiest second {held['peak']} calls (limit {limit}, ratio "
                 f"{held['peak'] / limit:.2f}), mean {held['mean']:.1f}/s, "
                 f"{held['refused']} refused by the emulator's {QUOTA}/s quota"
@@ -99,7 +107,7 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
                 f"busiest second {over['peak']} served, {over['failed']} activity attempts "
                 f"failed, {over['seconds']:.1f} s for {CALLS} calls"
             )
-        day = await _daily(env.client, http, address)
+        day = await _daily(env.client, http, address, redis_url)
     budget = int(DAY_QUOTA * (1 - DAY_RESERVE))
     report["ebay_daily"] = day
     figures |= {
@@ -109,7 +117,7 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
     print(
         f"quotas       ebay  daily: emulator allows {DAY_QUOTA} sell.inventory calls today, our "
         f"budget {budget} ({DAY_QUOTA} less {DAY_RESERVE:.0%}) "
-        f"{'in Redis' if shared else 'PER PROCESS (no REDIS_URL)'}; 2 workers asked {DAY_CALLS}: "
+        f"{'in Redis' if shared else 'PER PROCESS (no Redis)'}; 2 workers asked {DAY_CALLS}: "
         f"{day['served']} served (ratio to budget {day['served'] / budget:.2f}), "
         f"{day['refused']} refused by the emulator, {day['ended'].get('DailyQuotaSpent', 0)} "
         f"stopped by our budget (retryable DailyQuotaSpent), activities {day['ended']}"
@@ -117,6 +125,19 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "quota.json").write_text(json.dumps({**figures, **report}, indent=2))
     return figures
+
+
+def shared_redis() -> str:
+    """REDIS_URL, else the local Redis if it answers, else "" (each process on its own)."""
+    from bench.api_bench import DEFAULT_REDIS, Skip, check_redis
+
+    if url := os.environ.get("REDIS_URL", ""):
+        return url
+    try:
+        check_redis(DEFAULT_REDIS)
+    except Skip:
+        return ""
+    return DEFAULT_REDIS
 
 
 async def _phase(
@@ -162,7 +183,9 @@ async def _phase(
     }
 
 
-async def _daily(client: Any, http: httpx.AsyncClient, address: str) -> dict[str, Any]:
+async def _daily(
+    client: Any, http: httpx.AsyncClient, address: str, redis_url: str
+) -> dict[str, Any]:
     """eBay's daily limit across two workers: a fresh budget (its own Redis namespace), the
     emulator's day quota DAY_QUOTA calls above what this run already made today."""
     family = "sell.inventory"
@@ -175,6 +198,7 @@ async def _daily(client: Any, http: httpx.AsyncClient, address: str) -> dict[str
         "EBAY_DAILY_CALLS": json.dumps({family: DAY_QUOTA}),
         "EBAY_DAILY_RESERVE": str(DAY_RESERVE),
         "STORE_NAMESPACE": f"bench-{queue}",
+        **({"REDIS_URL": redis_url} if redis_url else {}),
     }
     workers = [spawn(queue, address, **env) for _ in range(2)]
     try:
