@@ -60,7 +60,11 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
     address = env.client.service_client.config.target_host
     redis_url = shared_redis()
     shared = bool(redis_url)
-    in_redis = {"REDIS_URL": redis_url, "STORE_NAMESPACE": f"bench-quota-{uuid.uuid4().hex[:8]}"}
+    in_redis = (
+        {"REDIS_URL": redis_url, "STORE_NAMESPACE": f"bench-quota-{uuid.uuid4().hex[:8]}"}
+        if shared
+        else {}
+    )
     limit = HELD[0] + HELD[1]
     figures: dict[str, float] = {}
     report: dict[str, Any] = {"shared": shared}
@@ -76,7 +80,7 @@ async def run(env: Any, sandbox: Any, settings: Any) -> dict[str, float]:
                     activity,
                     [arguments[vendor]] * CALLS,
                     {
-                        **(in_redis if shared else {}),
+                        **in_redis,
                         f"{prefix}_CALLS_PER_SECOND": str(rate),
                         f"{prefix}_CALL_BURST": str(burst),
                     },
