@@ -25,8 +25,11 @@ demo: $(STAMP)
 ## Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: without it pytest compiles and
 ## rewrites the asserts of every test module on every run (~10 s before the first test).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+## Test processes (pytest-xdist): much of a test's time is spent waiting on servers, timers and
+## the browser, and two processes overlap those waits (TEST_PROCESSES=0 runs in this one).
+TEST_PROCESSES ?= 2
 test: $(STAMP)
-	$(PYTEST) -q $(PYTEST_ARGS)
+	$(PYTEST) -q -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 ## The fast tier: no database, emulators, S3 or Redis; workflows run with fake activities on the
 ## time-skipping Temporal server (tests marked `integration` are left out)

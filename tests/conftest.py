@@ -74,6 +74,9 @@ os.environ.update(
         "WORLDDOOR_VAR_DIR": str(_TMP / "var"),
         "DATABASE_URL": _DATABASE_URL,
         "REDIS_URL": _choose_redis(),
+        # Redis keys of this test process alone: pytest-xdist runs several beside each other,
+        # and a vendor's quota or a rate limit shared with them would count their calls too.
+        "STORE_NAMESPACE": f"worlddoor-test-{secrets.token_hex(4)}",
         "SANDBOX_PORT": str(_free_port()),
         "SANDBOX_S3_PORT": str(_free_port()),
         "SANDBOX_S3_INTERNAL_PORT": str(_free_port_block()),
