@@ -44,6 +44,7 @@ async def workflow_benchmarks(orders: int, bulk_items: int, parts: set[str]) -> 
 
     from adapters.s3 import Storage
     from bench import bulk_bench, fulfillment_bench, quota_bench
+    from bench.server_requests import free_metrics_port
     from config import Settings
     from models.migrate import upgrade
     from observability import configure_logging
@@ -56,11 +57,12 @@ async def workflow_benchmarks(orders: int, bulk_items: int, parts: set[str]) -> 
     upgrade(settings)
     sandbox = start_sandbox_in_thread(settings)
     Storage(settings).ensure_bucket()
+    metrics_port = free_metrics_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         dev_server_startup_timeout=timedelta(seconds=60),
         data_converter=data_converter(settings),
-        dev_server_extra_args=search_attribute_flags(),
+        dev_server_extra_args=[*search_attribute_flags(), "--metrics-port", str(metrics_port)],
     )
     results: dict[str, float] = {}
     try:
@@ -71,7 +73,12 @@ async def workflow_benchmarks(orders: int, bulk_items: int, parts: set[str]) -> 
             worker = RunningWorker(env.client, queue, deps)
             if "fulfillment" in parts:
                 results |= await fulfillment_bench.run(
-                    env, worker, sandbox.base_url, settings, orders
+                    env,
+                    worker,
+                    sandbox.base_url,
+                    settings,
+                    orders,
+                    metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
                 )
             if "bulk" in parts:
                 results |= await bulk_bench.run(env, worker, sandbox, settings, bulk_items)

@@ -43,6 +43,7 @@ from bench.driver import (
     make_product,
     start_order,
 )
+from bench.server_requests import differences, requests_into
 from bench.shape import (
     ACTION_KINDS,
     Shape,
@@ -76,13 +77,19 @@ STATUS_CHANGES = 2  # label_created -> in_transit -> delivered (the shipment sta
 
 
 async def run(
-    env: Any, worker: Any, sandbox_url: str, settings: Any, orders: int = 20
-) -> dict[str, float]:  # noqa: ARG001 - the other benches' worker and emulators
+    env: Any,
+    worker: Any,  # noqa: ARG001 - the other benches' worker and emulators
+    sandbox_url: str,  # noqa: ARG001
+    settings: Any,
+    orders: int = 20,
+    metrics_url: str = "",
+) -> dict[str, float]:
     """The real orders run on a worker of their own whose vendors are the emulators in a process
     of their own (`worlddoor sandbox`), as in production the vendors are not in the worker's
     process: their CPU is the vendors', counted apart ("emulators"), not billed to the bench
     process that holds our worker and the ceiling's. The passed `worker` and `sandbox_url`
-    (emulators in the bench process) serve the other benches."""
+    (emulators in the bench process) serve the other benches. `metrics_url`: the Temporal
+    server's Prometheus endpoint, to count the requests each side asks of it per order."""
     from activities.deps import Dependencies
     from config import Settings
     from worker import build_worker
@@ -91,11 +98,18 @@ async def run(
         ours = Settings(sandbox_port=port)
         queue = f"bench-fulfillment-{uuid.uuid4().hex[:6]}"
         async with build_worker(env.client, ours, deps=Dependencies(ours), task_queue=queue):
-            return await _run(env.client, queue, f"http://127.0.0.1:{port}", settings, orders)
+            return await _run(
+                env.client, queue, f"http://127.0.0.1:{port}", settings, orders, metrics_url
+            )
 
 
 async def _run(
-    client: Client, task_queue: str, sandbox_url: str, settings: Any, orders: int
+    client: Client,
+    task_queue: str,
+    sandbox_url: str,
+    settings: Any,
+    orders: int,
+    metrics_url: str,
 ) -> dict[str, float]:
     skus = [make_product(settings) for _ in range(ROUNDS * orders + 1)]
     probe_id, *ids = await import_orders(sandbox_url, skus)
@@ -110,23 +124,27 @@ async def _run(
     bare_trackers: list[str] = []
     calls = 0
     cpu: dict[str, dict[str, float]] = {"ours": {}, "ceiling": {}}
+    rpcs: dict[str, dict[str, float]] = {"ours": {}, "ceiling": {}}
     async with ceiling_worker(client, settings) as bare_queue:
         await run_ceiling(client, bare_queue, shape, 1)  # warm, as the probe order warmed ours
         freeze_startup_heap()  # as a started worker does (worker.run_worker); both sides alike
-        with cpu_into(cpu["ceiling"]):
-            elapsed_bare, bare_id, ran = await run_ceiling(client, bare_queue, shape, orders)
+        async with requests_into(rpcs["ceiling"], metrics_url):
+            with cpu_into(cpu["ceiling"]):
+                elapsed_bare, bare_id, ran = await run_ceiling(client, bare_queue, shape, orders)
         bare_times.append(elapsed_bare)
         bare_trackers += ran
         for round_ in range(ROUNDS):
             batch = ids[round_ * orders : (round_ + 1) * orders]
             calls_before = await _track_calls(sandbox_url)
-            with cpu_into(cpu["ours"]):
-                elapsed, ran = await run_orders(client, task_queue, sandbox_url, batch)
+            async with requests_into(rpcs["ours"], metrics_url):
+                with cpu_into(cpu["ours"]):
+                    elapsed, ran = await run_orders(client, task_queue, sandbox_url, batch)
             calls += await _track_calls(sandbox_url) - calls_before
             our_times.append(elapsed)
             trackers += ran
-            with cpu_into(cpu["ceiling"]):
-                elapsed_bare, _, ran = await run_ceiling(client, bare_queue, shape, orders)
+            async with requests_into(rpcs["ceiling"], metrics_url):
+                with cpu_into(cpu["ceiling"]):
+                    elapsed_bare, _, ran = await run_ceiling(client, bare_queue, shape, orders)
             bare_times.append(elapsed_bare)
             bare_trackers += ran
 
@@ -168,6 +186,11 @@ async def _run(
         "ceiling": {k: v / (orders * len(bare_times)) for k, v in cpu["ceiling"].items()},
     }
     _print_cpu(cpu_per_order)
+    requests_per_order = {
+        "ours": {k: v / measured for k, v in rpcs["ours"].items()},
+        "ceiling": {k: v / (orders * len(bare_times)) for k, v in rpcs["ceiling"].items()},
+    }
+    _print_requests(requests_per_order)
     if cpu_per_order["ours"].get("bench"):
         # ceiling's CPU per order / ours, in the process holding the workers (1.0 = as lean)
         figures["fulfillment_worker_cpu_ratio"] = (
@@ -188,6 +211,7 @@ async def _run(
                 "ceiling_tracker": bare_tracker,
                 "timing": timing,
                 "cpu_seconds_per_order": cpu_per_order,
+                "server_requests_per_order": requests_per_order,
                 "shape": shape.model_dump(),
                 "tracking_model": tracking_model(),
             },
@@ -500,6 +524,24 @@ def _print_cpu(per_order: dict[str, dict[str, float]]) -> None:
             f"{system[0] / system[1]:.2f} ({system[0] * 1000:.0f} / {system[1] * 1000:.0f} ms "
             f"per order)"
         )
+
+
+def _print_requests(per_order: dict[str, dict[str, float]], rows: int = 8) -> None:
+    """The Temporal server's frontend requests per order where the two sides differ most."""
+    if not per_order["ours"]:
+        return
+    total = {
+        side: sum(v for k, v in counts.items() if k.startswith("frontend."))
+        for side, counts in per_order.items()
+    }
+    cells = ", ".join(
+        f"{operation} {ours:.1f}/{ceiling:.1f}"
+        for operation, ours, ceiling in differences(per_order["ours"], per_order["ceiling"])[:rows]
+    )
+    print(
+        f"server       frontend requests per order, ours/ceiling: {total['ours']:.0f}/"
+        f"{total['ceiling']:.0f}; most apart: {cells}"
+    )
 
 
 def system_cpu(side: dict[str, float]) -> float:
