@@ -44,7 +44,6 @@ async def workflow_benchmarks(orders: int, bulk_items: int, parts: set[str]) -> 
 
     from adapters.s3 import Storage
     from bench import bulk_bench, fulfillment_bench, quota_bench
-    from bench.server_requests import free_metrics_port
     from config import Settings
     from models.migrate import upgrade
     from observability import configure_logging
@@ -57,7 +56,7 @@ async def workflow_benchmarks(orders: int, bulk_items: int, parts: set[str]) -> 
     upgrade(settings)
     sandbox = start_sandbox_in_thread(settings)
     Storage(settings).ensure_bucket()
-    metrics_port = free_metrics_port()
+    metrics_port = free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         dev_server_startup_timeout=timedelta(seconds=60),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -16,12 +15,6 @@ _SAMPLE = re.compile(
     r"^service_requests\{(?P<labels>[^}]*)\}\s+(?P<value>[0-9.eE+-]+)$", re.MULTILINE
 )
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
-
-
-def free_metrics_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def served(metrics_url: str) -> dict[str, float]:

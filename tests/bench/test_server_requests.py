@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bench.server_requests import differences, free_metrics_port, requests_into, served
+from bench.server_requests import differences, requests_into, served
+from bench.util import free_port
 
 
 @pytest.mark.integration
@@ -16,7 +17,7 @@ async def test_requests_into_counts_what_the_server_served_inside_the_block() ->
 
     from temporal_client import temporal_binary
 
-    port = free_metrics_port()
+    port = free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         dev_server_startup_timeout=timedelta(seconds=60),
