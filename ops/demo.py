@@ -459,13 +459,17 @@ def documents(day: Day) -> None:
             "documents", name, f"{body.status_code}, {len(body.content)} bytes", body.is_success
         )
     for name, product in day.products.items():
-        detail = day.ok(day.api.get(f"/api/products/{product.id}"), "product")
-        urls = detail.get("image_urls") or []
-        if not urls:
-            day.check("documents", f"image {name}", "no image URL in the product API", None)
+        response = day.api.get(f"/api/products/{product.id}/images/0")
+        if response.status_code != 200:
+            day.check("documents", f"image {name}", f"API {response.status_code}", False)
             continue
-        body = httpx.get(urls[0])
-        day.check("documents", f"image {name}", body.status_code, body.is_success)
+        body = httpx.get(response.json()["url"])
+        day.check(
+            "documents",
+            f"image {name}, same bytes",
+            f"{body.status_code}, {len(body.content)} bytes",
+            body.is_success and body.content == PNG,
+        )
     for order in ("sale", "damaged", "domestic"):
         evidence(day, order)
 

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, func, or_, select
 from adapters.s3 import IMAGE_TYPES, UploadForm, check_key
 from api import workflows as wf
 from api.db import in_session
+from api.downloads import Download, signed_download
 from api.fields import (
     MAX_SPECIFIC_VALUES,
     MAX_SPECIFICS,
@@ -485,6 +486,23 @@ async def attach_image(
     return await in_session(settings, run)
 
 
+@get("/{product_id:uuid}/images/{index:int}", summary="One product image (presigned GET)")
+async def image_download(
+    product_id: FromPath[uuid.UUID],
+    index: FromPath[int],
+    settings: NamedDependency[Settings],
+    services: NamedDependency[Services],
+) -> Download:
+    """The image at `index` of the product's `image_keys` (0 is the first, eBay's gallery
+    picture)."""
+    product = await in_session(settings, lambda s: _load(s, product_id))
+    if not 0 <= index < len(product.image_keys):
+        raise NotFoundException(
+            f"product {product_id} has {len(product.image_keys)} images, no image {index}"
+        )
+    return await signed_download(settings, services, product.image_keys[index])
+
+
 # Listing workflow -----------------------------------------------------------------------------
 
 
@@ -778,6 +796,7 @@ def routers() -> list[Router]:
                 delete_product,
                 image_upload_url,
                 attach_image,
+                image_download,
                 start_listing,
                 listing_status,
                 approve_listing,

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, func, select
 from activities.shipping import delivered_event, invoice_key, mark_order_delivered
 from api import workflows as wf
 from api.db import in_session
+from api.downloads import Download, signed_download
 from api.fields import RequestBody
 from api.pagination import (
     RANGE_ERRORS,
@@ -104,12 +105,6 @@ class RateChoice(RequestBody):
 
 class TrackingNumber(RequestBody):
     tracking_number: str = Field(min_length=6, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
-
-
-class Download(BaseModel):
-    key: str
-    url: str
-    expires_in: int
 
 
 class Tracking(BaseModel):
@@ -265,13 +260,7 @@ async def _download(
     if not key:
         what = "label" if field == "label_key" else "carrier hand-off file"
         raise NotFoundException(f"no {what} for shipment {shipment_id} yet")
-    return await _signed(settings, services, key)
-
-
-async def _signed(settings: Settings, services: Services, key: str) -> Download:
-    seconds = settings.download_url_seconds
-    url = await anyio.to_thread.run_sync(lambda: services.storage.presign_get(key, expires=seconds))
-    return Download(key=key, url=url, expires_in=seconds)
+    return await signed_download(settings, services, key)
 
 
 @get("/{shipment_id:uuid}/label", summary="Label PDF download (presigned GET)")
@@ -305,7 +294,7 @@ async def invoice(
     key = invoice_key(shipment.carrier, str(shipment.id)) if shipment.carrier else ""
     if not key or not await anyio.to_thread.run_sync(lambda: services.storage.exists(key)):
         raise NotFoundException(f"no commercial invoice for shipment {shipment_id}")
-    return await _signed(settings, services, key)
+    return await signed_download(settings, services, key)
 
 
 @get("/{shipment_id:uuid}/tracking", summary="Tracking status and events")

@@ -251,3 +251,45 @@ async def test_product_images_removed_replaced_and_validated(client, make_user, 
     assert unknown.status_code == 400, unknown.text
     final = await client.get(f"/api/products/{pid}", headers=staff.headers)
     assert final.json()["image_keys"] == [first]
+
+
+async def test_product_image_downloads_by_index_for_staff(client, make_user, settings, storage):
+    staff = await login(client, await make_user("staff"))
+    inspector = await login(client, await make_user("inspector"))
+    created = await client.post(
+        "/api/products",
+        headers=staff.headers,
+        json={"sku": f"IMG-{uuid.uuid4().hex[:8]}", "title_ja": "茶碗", "price_jpy": 9000},
+    )
+    pid = created.json()["id"]
+    keys = []
+    for content in (PNG, PNG + b"second"):
+        target = await client.post(
+            f"/api/products/{pid}/images/upload-url",
+            headers=staff.headers,
+            json={"file_name": "x.png", "content_type": "image/png"},
+        )
+        (await apost_upload(target.json(), content)).raise_for_status()
+        keys.append(target.json()["key"])
+        attached = await client.post(
+            f"/api/products/{pid}/images", headers=staff.headers, json={"key": keys[-1]}
+        )
+        assert attached.status_code == 200, attached.text
+
+    for index, content in enumerate((PNG, PNG + b"second")):
+        answer = await client.get(f"/api/products/{pid}/images/{index}", headers=staff.headers)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["key"] == keys[index]
+        assert body["expires_in"] == settings.download_url_seconds
+        assert (await _fetch(body["url"])).content == content
+    for index in (2, -1):
+        missing = await client.get(f"/api/products/{pid}/images/{index}", headers=staff.headers)
+        assert missing.status_code == 404, (index, missing.text)
+        assert "2 images" in missing.json()["detail"]
+    unknown = await client.get(f"/api/products/{uuid.uuid4()}/images/0", headers=staff.headers)
+    assert unknown.status_code == 404
+    assert (
+        await client.get(f"/api/products/{pid}/images/0", headers=inspector.headers)
+    ).status_code == 403
+    assert (await client.get(f"/api/products/{pid}/images/0")).status_code == 401

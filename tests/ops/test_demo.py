@@ -68,3 +68,5 @@ async def test_a_business_day_keeps_its_invariants(
     assert any(c.step == "documents" and c.ok for c in checks), table(checks)
     evidence = [c for c in checks if c.what.startswith("inspection evidence")]
     assert len(evidence) == 3 and all(c.ok for c in evidence), table(checks)
+    images = [c for c in checks if c.what.startswith("image ")]
+    assert len(images) == 3 and all(c.ok for c in images), table(checks)

@@ -271,14 +271,10 @@ async def product_image(
     settings: NamedDependency[Settings],
     services: NamedDependency[Services],
 ) -> Redirect:
-    import anyio.to_thread
-
-    product = await api_products.get_product.fn(product_id=product_id, settings=settings)
-    if index >= len(product.image_keys):
-        raise NotFoundException("no such image")
-    key = product.image_keys[index]
-    url = await anyio.to_thread.run_sync(lambda: services.storage.presign_get(key, expires=300))
-    return Redirect(url, status_code=302)
+    download = await api_products.image_download.fn(
+        product_id=product_id, index=index, settings=settings, services=services
+    )
+    return Redirect(download.url, status_code=302)
 
 
 ROUTES = [
