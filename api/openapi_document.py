@@ -37,6 +37,7 @@ from litestar.openapi.spec import (
     OpenAPIType,
     Operation,
     Reference,
+    RequestBody,
     Schema,
     SecurityScheme,
 )
@@ -188,6 +189,13 @@ def complete_openapi(app: Litestar) -> None:
                 continue
             if (model := body_model(handler)) is not None:
                 _use_pydantic_schema(schemas, model)
+            body = handler.parsed_fn_signature.parameters.get("data")
+            if (
+                body is not None
+                and body.has_default
+                and isinstance(operation.request_body, RequestBody)
+            ):
+                operation.request_body.required = False  # e.g. a schedule's pause note
             responses = operation.responses if operation.responses is not None else {}
             declared = {str(code) for code in (handler.responses or {})}
             for code in [c for c in responses if c.isdigit() and int(c) >= 400]:
