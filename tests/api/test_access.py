@@ -55,6 +55,7 @@ ROLES = {
     ("DELETE", "/api/products/{product_id:uuid}"): {A, S},
     ("POST", "/api/products/{product_id:uuid}/images/upload-url"): {A, S},
     ("POST", "/api/products/{product_id:uuid}/images"): {A, S},
+    ("GET", "/api/products/{product_id:uuid}/images/{index:int}"): {A, S},
     ("POST", "/api/products/{product_id:uuid}/listing"): {A, S},
     ("GET", "/api/products/{product_id:uuid}/listing"): {A, S},
     ("POST", "/api/products/{product_id:uuid}/listing/approve"): {A, S},
@@ -118,6 +119,7 @@ def _operations(app):
 
 def _concrete(path: str) -> str:
     path = re.sub(r"\{[a-z_]+:uuid\}", str(uuid.uuid4()), path)
+    path = re.sub(r"\{[a-z_]+:int\}", "0", path)
     return re.sub(r"\{[a-z_]+:str\}", "order-sync", path)
 
 
