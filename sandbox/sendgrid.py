@@ -7,7 +7,7 @@ accepted messages and switch automatic events (delivered / bounce / spamreport) 
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import functools
 import json
 import re
@@ -59,6 +59,7 @@ def error_body(status: int, message: str, field_name: str | None = None) -> dict
 class SendgridState:
     messages: list[dict[str, Any]] = field(default_factory=list)
     auto_events: bool = False
+    retrying: set[asyncio.Task[None]] = field(default_factory=set)  # webhook batches to resend
     window_start: float = 0.0
     window_count: int = 0
 
@@ -86,6 +87,8 @@ def state_of(ctx: SandboxContext) -> SendgridState:
         def reset() -> None:
             state.messages.clear()
             state.auto_events = auto
+            for task in state.retrying:
+                task.cancel()
 
         ctx.reset_hooks.append(reset)
     return state
@@ -232,13 +235,42 @@ def _automatic_events(message: dict[str, Any]) -> list[dict[str, Any]]:
     return events
 
 
-async def _deliver_quietly(ctx: SandboxContext, events: list[dict[str, Any]]) -> None:
+WEBHOOK_RETRY_SECONDS = 24 * 3600
+"""SendGrid retries a batch its receiver did not take (no answer, or not 2xx) for up to 24
+hours, at growing intervals."""
+WEBHOOK_RETRY_MAX_DELAY = 60.0
+
+
+async def _deliver(
+    ctx: SandboxContext, events: list[dict[str, Any]], first_delay: float = 1.0
+) -> None:
+    """Post the automatic events; while the receiver is down or failing (our API restarting,
+    its database away), try again 1, 2, 4 ... 60 s later, as SendGrid does. The retries run
+    beside the emulator, not in the request: a receiver that never comes back cannot hold the
+    emulator's shutdown."""
     url = ctx.settings.sandbox_webhook_url
-    if not url:
+    if not url or await _posted(ctx, events, url):
         return
-    # Receiver down: real SendGrid retries later; the sandbox just drops the batch.
-    with contextlib.suppress(httpx.HTTPError):
-        await post_events(ctx, events, url)
+    state = state_of(ctx)
+    task = asyncio.get_running_loop().create_task(_retry(ctx, events, url, first_delay))
+    state.retrying.add(task)
+    task.add_done_callback(state.retrying.discard)
+
+
+async def _posted(ctx: SandboxContext, events: list[dict[str, Any]], url: str) -> bool:
+    try:
+        return 200 <= await post_events(ctx, events, url) < 300
+    except httpx.HTTPError:
+        return False
+
+
+async def _retry(ctx: SandboxContext, events: list[dict[str, Any]], url: str, delay: float) -> None:
+    deadline = time.monotonic() + WEBHOOK_RETRY_SECONDS
+    while time.monotonic() + delay < deadline:
+        await asyncio.sleep(delay)
+        if await _posted(ctx, events, url):
+            return
+        delay = min(delay * 2, WEBHOOK_RETRY_MAX_DELAY)
 
 
 def create_app(ctx: SandboxContext) -> Litestar:
@@ -278,7 +310,7 @@ def create_app(ctx: SandboxContext) -> Litestar:
         task = None
         if state.auto_events:
             events = [e for m in accepted for e in _automatic_events(m)]
-            task = BackgroundTask(_deliver_quietly, ctx, events)
+            task = BackgroundTask(_deliver, ctx, events)
         headers = {"X-Message-Id": message_id, **state.rate_headers()}
         return Response(b"", status_code=202, headers=headers, background=task)
 

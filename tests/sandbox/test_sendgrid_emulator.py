@@ -3,6 +3,7 @@ headers, the signed-webhook settings endpoint and its sandbox controls."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -145,3 +146,56 @@ def test_unknown_routes_answer_in_sendgrids_shape(api):
     assert response.status_code == 405
     assert response.json()["errors"][0]["message"]
     assert api.post("/v3/nothing", json={}).json()["errors"][0]["field"] is None
+
+
+async def test_webhook_batches_the_receiver_refused_are_posted_again(settings, tmp_path):
+    """Our API restarting (500 while its database is away) must not lose SendGrid's events: the
+    emulator retries the batch, as SendGrid does, until the receiver takes it."""
+    from litestar import Litestar, Request, Response, post
+
+    from sandbox import sendgrid
+    from sandbox.core import SandboxContext
+    from tests.api.conftest import Server, free_port
+
+    answers = [500, 503, 200]
+    received: list[list[dict[str, Any]]] = []
+
+    @post("/hook", status_code=200)
+    async def hook(request: Request[Any, Any, Any]) -> Any:
+        status = answers.pop(0)
+        received.append(await request.json())
+        return Response(b"", status_code=status)
+
+    port = free_port()
+    own = settings.model_copy(
+        update={"sandbox_webhook_url": f"http://127.0.0.1:{port}/hook", "var_dir": tmp_path}
+    )
+    ctx = SandboxContext(settings=own)
+    events = [{"email": "buyer@example.com", "event": "delivered", "sg_event_id": "e1"}]
+    with Server(Litestar([hook]), port):
+        await sendgrid._deliver(ctx, events, first_delay=0.05)
+        state = sendgrid.state_of(ctx)
+        assert len(state.retrying) == 1  # refused once: retried beside the emulator
+        for _ in range(100):
+            if not state.retrying:
+                break
+            await asyncio.sleep(0.05)
+    assert not state.retrying and answers == []
+    assert received == [events, events, events]
+
+
+async def test_webhook_retries_stop_when_the_sandbox_resets(settings, tmp_path):
+    from sandbox import sendgrid
+    from sandbox.core import SandboxContext
+    from tests.api.conftest import free_port
+
+    own = settings.model_copy(
+        update={"sandbox_webhook_url": f"http://127.0.0.1:{free_port()}/down", "var_dir": tmp_path}
+    )
+    ctx = SandboxContext(settings=own)
+    await sendgrid._deliver(ctx, [{"email": "a@example.com", "event": "delivered"}], 0.05)
+    state = sendgrid.state_of(ctx)
+    (task,) = state.retrying
+    ctx.reset()
+    await asyncio.sleep(0)
+    assert task.cancelled() or task.cancelling()
