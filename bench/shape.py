@@ -174,27 +174,27 @@ def activity_seconds(histories: list[Any]) -> dict[str, dict[str, float]]:
         for event in history.events:
             kind = event.event_type
             if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED and last_task is not None:
-                queued.setdefault("signal", []).append(_seconds(last_task, event))
+                queued.setdefault("signal", []).append(seconds_between(last_task, event))
             elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED and idle_from:
-                queued.setdefault("update", []).append(_seconds(idle_from, asked))
+                queued.setdefault("update", []).append(seconds_between(idle_from, asked))
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
                 idle_from, asked = last_task, event
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 scheduled = by_id[event.activity_task_started_event_attributes.scheduled_event_id]
                 name = scheduled.activity_task_scheduled_event_attributes.activity_type.name
-                queued.setdefault(name, []).append(_seconds(scheduled, event))
+                queued.setdefault(name, []).append(seconds_between(scheduled, event))
             elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 attrs = event.activity_task_completed_event_attributes
                 started = by_id[attrs.started_event_id]
                 scheduled = by_id[attrs.scheduled_event_id]
                 name = scheduled.activity_task_scheduled_event_attributes.activity_type.name
-                running.setdefault(name, []).append(_seconds(started, event))
+                running.setdefault(name, []).append(seconds_between(started, event))
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                 scheduled = by_id[event.workflow_task_started_event_attributes.scheduled_event_id]
-                queued.setdefault("workflow task", []).append(_seconds(scheduled, event))
+                queued.setdefault("workflow task", []).append(seconds_between(scheduled, event))
             elif kind == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
                 started = by_id[event.workflow_task_completed_event_attributes.started_event_id]
-                running.setdefault("workflow task", []).append(_seconds(started, event))
+                running.setdefault("workflow task", []).append(seconds_between(started, event))
                 last_task = event
     return {
         name: {
@@ -206,7 +206,7 @@ def activity_seconds(histories: list[Any]) -> dict[str, dict[str, float]]:
     }
 
 
-def _seconds(earlier: Any, later: Any) -> float:
+def seconds_between(earlier: Any, later: Any) -> float:
     return (later.event_time.ToDatetime() - earlier.event_time.ToDatetime()).total_seconds()
 
 
