@@ -83,6 +83,7 @@ def build_activities(
         inspection.create_inspection,
         inspection.presign_uploads,
         inspection.check_media,
+        inspection.check_media_versions,
         inspection.record_inspection,
         inspection.record_escalation,
         backup.create_backup,

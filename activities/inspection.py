@@ -18,6 +18,7 @@ from models.db import session_scope
 from models.types import utcnow
 from workflows.contracts.inspection import (
     CHECK_MEDIA_ACTIVITY,
+    CHECK_MEDIA_VERSIONS_ACTIVITY,
     CREATE_INSPECTION_ACTIVITY,
     PRESIGN_UPLOADS_ACTIVITY,
     RECORD_ESCALATION_ACTIVITY,
@@ -26,6 +27,7 @@ from workflows.contracts.inspection import (
     CheckMedia,
     CreateInspection,
     InspectionSetup,
+    MediaCheck,
     PresignUploads,
     RecordEscalation,
     RecordInspection,
@@ -160,6 +162,17 @@ class InspectionActivities:
             if not self.deps.storage.exists(key)
         ]
 
+    @activity.defn(name=CHECK_MEDIA_VERSIONS_ACTIVITY)
+    @external_call
+    def check_media_versions(self, request: CheckMedia) -> MediaCheck:
+        """The problems with a submission (media keys missing in S3) and the present keys'
+        versions, which the verdict records as its evidence."""
+        found = {key: self.deps.storage.version_of(key) for key in request.keys}
+        return MediaCheck(
+            problems=[f"media {key} was not uploaded" for key, v in found.items() if v is None],
+            versions={key: v for key, v in found.items() if v is not None},
+        )
+
     @activity.defn(name=RECORD_INSPECTION_ACTIVITY)
     @external_call
     def record_inspection(self, request: RecordInspection) -> None:
@@ -169,8 +182,13 @@ class InspectionActivities:
             done = session.exec(
                 select(Inspection.media_versions).where(Inspection.order_id == order_uuid)
             ).one()
-        # the evidence: each key's S3 version now (later writes to a key make new versions)
-        versions = done or {key: self.deps.storage.version_id(key) for key in request.media_keys}
+        # the evidence: each key's S3 version as checked, or now (later writes to a key make
+        # new versions)
+        versions = (
+            done
+            or request.media_versions
+            or {key: self.deps.storage.version_id(key) for key in request.media_keys}
+        )
         with session_scope(self.settings) as session:
             user = session.get(User, inspector)
             inspection = session.exec(

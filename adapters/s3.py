@@ -211,6 +211,14 @@ class Storage:
         version = result.get("VersionId") or ""
         return "" if version == "null" else version
 
+    def version_of(self, key: str) -> str | None:
+        """The current version id of `key` ("" when versioning is off), None if it is missing:
+        presence and version in one HEAD."""
+        try:
+            return self.version_id(key)
+        except NotFoundError:
+            return None
+
     def exists(self, key: str) -> bool:
         try:
             self._call("head_object", Key=check_key(key))

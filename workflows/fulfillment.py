@@ -279,6 +279,7 @@ class OrderFulfillmentWorkflow:
                 staff_email=request.staff_email,
                 escalation_hours=request.inspection_escalation_hours,
                 lean=True,
+                versions_at_check=True,
             ),
             id=inspection_workflow_id(order.order_id),
             id_reuse_policy=id_reuse_policy(INSPECTION_WORKFLOW),

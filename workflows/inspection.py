@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts.email import EMAIL_WORKFLOW, EmailResult, SendEmail, email_workflow_id
     from workflows.contracts.inspection import (
         CHECK_MEDIA_ACTIVITY,
+        CHECK_MEDIA_VERSIONS_ACTIVITY,
         CREATE_INSPECTION_ACTIVITY,
         INSPECTION_WORKFLOW,
         PRESIGN_UPLOADS_ACTIVITY,
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         InspectionSetup,
         InspectionStatus,
         InspectionSubmission,
+        MediaCheck,
         PresignUploads,
         RecordEscalation,
         RecordInspection,
@@ -64,6 +66,7 @@ class InspectionWorkflow:
         self._escalations = 0
         self._outcome: InspectionOutcome | None = None
         self._submitting = asyncio.Lock()
+        self._versions_at_check = request.versions_at_check
         self._cadence: asyncio.Task[None] | None = None
         self._escalating: set[int] = set()
 
@@ -209,14 +212,9 @@ class InspectionWorkflow:
         async with self._submitting:  # two inspectors at once: the first one wins
             if self._outcome is not None:
                 raise ApplicationError("the result was already submitted", type=VALIDATION_FAILED)
-            problems = await workflow.execute_activity(
-                CHECK_MEDIA_ACTIVITY,
-                CheckMedia(order_id=self._order_id, keys=submission.media_keys),
-                result_type=list[str],
-                **EXTERNAL,
-            )
-            if problems:
-                raise ApplicationError("; ".join(problems), type=MEDIA_MISSING)
+            checked = await self._check_media(submission.media_keys)
+            if checked.problems:
+                raise ApplicationError("; ".join(checked.problems), type=MEDIA_MISSING)
             passed = all(submission.answers.values())
             self._step = "recording"
             await workflow.execute_activity(
@@ -228,6 +226,7 @@ class InspectionWorkflow:
                     media_keys=submission.media_keys,
                     inspector_id=submission.inspector_id,
                     notes=submission.notes,
+                    media_versions=checked.versions,
                 ),
                 **DATABASE,
             )
@@ -239,6 +238,19 @@ class InspectionWorkflow:
                 media_keys=submission.media_keys,
             )
             return self._outcome
+
+    async def _check_media(self, keys: list[str]) -> MediaCheck:
+        """Each key present in S3, with its version (the verdict's evidence) where this
+        inspection was started to ask for them in the same look."""
+        request = CheckMedia(order_id=self._order_id, keys=keys)
+        if self._versions_at_check:
+            return await workflow.execute_activity(
+                CHECK_MEDIA_VERSIONS_ACTIVITY, request, result_type=MediaCheck, **EXTERNAL
+            )
+        problems = await workflow.execute_activity(
+            CHECK_MEDIA_ACTIVITY, request, result_type=list[str], **EXTERNAL
+        )
+        return MediaCheck(problems=problems)
 
     def _check_answers(self, submission: InspectionSubmission) -> None:
         """Against the checklist, once it is known: fails the update, never the task."""

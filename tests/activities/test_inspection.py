@@ -17,6 +17,7 @@ from workflows.contracts.inspection import (
     CreateInspection,
     PresignUploads,
     RecordEscalation,
+    RecordInspection,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -119,6 +120,41 @@ def test_presigned_upload_then_media_check(acts, settings) -> None:
         acts.check_media, CheckMedia(order_id=order_id, keys=[t.key for t in targets])
     )
     assert problems == [f"media {targets[1].key} was not uploaded"]
+    checked = env.run(
+        acts.check_media_versions, CheckMedia(order_id=order_id, keys=[t.key for t in targets])
+    )
+    assert checked.problems == problems
+    assert list(checked.versions) == [targets[0].key]  # the present key, with its version
+    assert checked.versions[targets[0].key] == acts.deps.storage.version_id(targets[0].key)
+
+
+def test_the_verdict_records_the_checked_versions_without_reading_s3(acts, settings) -> None:
+    order_id = make_order(settings)
+    env = ActivityEnvironment()
+    env.run(acts.create_inspection, CreateInspection(order_id=order_id))
+    key = f"inspection-videos/{order_id}/box.mp4"  # never uploaded: S3 would answer 404
+    env.run(
+        acts.record_inspection,
+        RecordInspection(
+            order_id=order_id,
+            passed=True,
+            answers={"matches_photos": True},
+            media_keys=[key],
+            inspector_id=str(uuid.uuid4()),
+            media_versions={key: "v1"},
+        ),
+    )
+
+    from sqlmodel import select
+
+    from models import Inspection
+    from models.db import session_scope
+
+    with session_scope(settings) as session:
+        row = session.exec(
+            select(Inspection).where(Inspection.order_id == uuid.UUID(order_id))
+        ).one()
+        assert row.media_versions == {key: "v1"} and row.result == "passed"
 
 
 def test_presign_refuses_other_content_types(acts, settings) -> None:

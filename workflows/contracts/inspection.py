@@ -29,7 +29,8 @@ SUBMIT_RESULT_UPDATE = "submit_result"
 
 CREATE_INSPECTION_ACTIVITY = "inspection.create"
 PRESIGN_UPLOADS_ACTIVITY = "inspection.presign_uploads"
-CHECK_MEDIA_ACTIVITY = "inspection.check_media"
+CHECK_MEDIA_ACTIVITY = "inspection.check_media"  # the inspections started before versions
+CHECK_MEDIA_VERSIONS_ACTIVITY = "inspection.check_media_versions"
 RECORD_INSPECTION_ACTIVITY = "inspection.record_result"
 RECORD_ESCALATION_ACTIVITY = "inspection.record_escalation"
 
@@ -48,6 +49,11 @@ class InspectionInput(BaseModel):
     # upsert per inspection), and OrderId/BusinessStatus given at the start, not upserted.
     # False in the histories from before, which take the patch check and the upsert.
     lean: bool = False
+    # Set by the orders that start it today: the media check answers each key's S3 version
+    # with its presence (`inspection.check_media_versions`), and the verdict records those,
+    # one S3 HEAD per key instead of two. False in the histories from before, whose check
+    # (`inspection.check_media`) answered only the problems.
+    versions_at_check: bool = False
 
 
 class ChecklistItem(BaseModel):
@@ -105,6 +111,14 @@ class CheckMedia(BaseModel):
     keys: list[str]
 
 
+class MediaCheck(BaseModel):
+    """The problems with a submission's media (empty when fine) and each present key's S3
+    version id ("" when the bucket keeps no versions)."""
+
+    problems: list[str]
+    versions: dict[str, str] = {}
+
+
 class RecordInspection(BaseModel):
     order_id: str
     passed: bool
@@ -112,6 +126,8 @@ class RecordInspection(BaseModel):
     media_keys: list[str]
     inspector_id: str
     notes: str = ""
+    # the versions the media check saw; empty: read them from S3 (the histories from before)
+    media_versions: dict[str, str] = {}
 
 
 class RecordEscalation(BaseModel):

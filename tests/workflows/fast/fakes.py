@@ -35,6 +35,7 @@ from workflows.contracts.fulfillment import (
 )
 from workflows.contracts.inspection import (
     CHECK_MEDIA_ACTIVITY,
+    CHECK_MEDIA_VERSIONS_ACTIVITY,
     CREATE_INSPECTION_ACTIVITY,
     PRESIGN_UPLOADS_ACTIVITY,
     RECORD_ESCALATION_ACTIVITY,
@@ -43,6 +44,7 @@ from workflows.contracts.inspection import (
     CheckMedia,
     CreateInspection,
     InspectionSetup,
+    MediaCheck,
     PresignUploads,
     RecordEscalation,
     RecordInspection,
@@ -238,6 +240,11 @@ class FakeActivities:
     async def check_media(self, request: CheckMedia) -> list[str]:
         self._note(CHECK_MEDIA_ACTIVITY, request)
         return []
+
+    @activity.defn(name=CHECK_MEDIA_VERSIONS_ACTIVITY)
+    async def check_media_versions(self, request: CheckMedia) -> MediaCheck:
+        self._note(CHECK_MEDIA_VERSIONS_ACTIVITY, request)
+        return MediaCheck(problems=[], versions={key: f"v-{key}" for key in request.keys})
 
     @activity.defn(name=RECORD_INSPECTION_ACTIVITY)
     async def record_inspection(self, request: RecordInspection) -> None:

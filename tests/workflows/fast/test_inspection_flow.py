@@ -15,8 +15,10 @@ from tests.workflows.fast.helpers import eventually, until
 from workflows.contracts.email import SEND_EMAIL_ACTIVITY
 from workflows.contracts.inspection import (
     CHECK_MEDIA_ACTIVITY,
+    CHECK_MEDIA_VERSIONS_ACTIVITY,
     CREATE_INSPECTION_ACTIVITY,
     RECORD_ESCALATION_ACTIVITY,
+    RECORD_INSPECTION_ACTIVITY,
     InspectionInput,
     InspectionSubmission,
     RequestUpload,
@@ -124,3 +126,32 @@ async def test_a_media_key_leaving_the_folder_is_refused_before_acceptance(
     assert "plain file paths" in str(failed.value.cause)
     assert world.activities.args(CHECK_MEDIA_ACTIVITY) == []  # never reached the store
     await handle.terminate("test over")
+
+
+@pytest.mark.parametrize("versions_at_check", [True, False])
+async def test_the_verdict_records_the_versions_the_media_check_saw(
+    world: FakeWorld, versions_at_check: bool
+) -> None:
+    """Started as orders start it today, one look at S3 answers presence and versions, and the
+    verdict records those; the inspections started before still check, then read them."""
+    order_id = str(uuid.uuid4())
+    handle = await world.client.start_workflow(
+        InspectionWorkflow.run,
+        InspectionInput(order_id=order_id, versions_at_check=versions_at_check),
+        id=inspection_workflow_id(order_id),
+        task_queue=world.task_queue,
+    )
+    key = f"inspection-videos/{order_id}/box.mp4"
+    await handle.execute_update(
+        InspectionWorkflow.submit_result,
+        InspectionSubmission(
+            answers={"matches_photos": True}, media_keys=[key], inspector_id=str(uuid.uuid4())
+        ),
+    )
+    assert (await handle.result()).passed
+    new, old = CHECK_MEDIA_VERSIONS_ACTIVITY, CHECK_MEDIA_ACTIVITY
+    checked = world.activities.args(new if versions_at_check else old)
+    assert [c.keys for c in checked] == [[key]]
+    assert world.activities.args(old if versions_at_check else new) == []
+    (recorded,) = world.activities.args(RECORD_INSPECTION_ACTIVITY)
+    assert recorded.media_versions == ({key: f"v-{key}"} if versions_at_check else {})
