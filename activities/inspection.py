@@ -156,11 +156,7 @@ class InspectionActivities:
     @external_call
     def check_media(self, request: CheckMedia) -> list[str]:
         """The problems with a submission (empty when fine): media keys missing in S3."""
-        return [
-            f"media {key} was not uploaded"
-            for key in request.keys
-            if not self.deps.storage.exists(key)
-        ]
+        return self.check_media_versions(request).problems
 
     @activity.defn(name=CHECK_MEDIA_VERSIONS_ACTIVITY)
     @external_call

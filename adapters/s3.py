@@ -220,11 +220,7 @@ class Storage:
             return None
 
     def exists(self, key: str) -> bool:
-        try:
-            self._call("head_object", Key=check_key(key))
-        except NotFoundError:
-            return False
-        return True
+        return self.version_of(key) is not None
 
     def delete(self, key: str) -> None:
         """Deleting a missing key is not an error (S3 answers 204 either way)."""
