@@ -163,6 +163,7 @@ async def test_account_two_factor_and_password_reset(
     await page.locator("form[action='/console/logout'] button").click()
     await page.wait_for_url("**/console/login")
     await page.locator("a[href='/console/reset-password']").click()
+    await page.wait_for_url("**/console/reset-password")  # the Tab check runs on the new page
     await check_page(tab, "reset-request", lang)
     await page.locator("#f-email").fill(staff.email)
     await page.locator("#f-email").press("Enter")
