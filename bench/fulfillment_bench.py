@@ -244,7 +244,7 @@ async def run_orders(
     """The orders from start to delivered, concurrently, with the tracker running beside them
     (its runs' workflow ids are returned for their cost)."""
     from workflows.contracts.ops import TrackingRefreshInput
-    from workflows.scheduled import TrackingRefreshWorkflow
+    from workflows.tracking_refresh import TrackingRefreshWorkflow
 
     async def refresh(workflow_id: str) -> None:
         await client.execute_workflow(

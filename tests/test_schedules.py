@@ -20,7 +20,7 @@ from schedules import (
     unpause_schedule,
 )
 from workflows.contracts.ops import OrderSyncInput
-from workflows.scheduled import StorageCleanupWorkflow
+from workflows.storage_cleanup import StorageCleanupWorkflow
 
 pytestmark = pytest.mark.timeout(60)
 

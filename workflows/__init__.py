@@ -17,15 +17,13 @@ def all_workflows() -> list[type]:
     from workflows.email import EmailWorkflow
     from workflows.fulfillment import OrderFulfillmentWorkflow
     from workflows.inspection import InspectionWorkflow
+    from workflows.inventory_sync import InventorySyncWorkflow
     from workflows.label import LabelWorkflow
     from workflows.listing import ListingWorkflow
     from workflows.listing_change import ListingChangeWorkflow
-    from workflows.scheduled import (
-        InventorySyncWorkflow,
-        OrderSyncWorkflow,
-        StorageCleanupWorkflow,
-        TrackingRefreshWorkflow,
-    )
+    from workflows.order_sync import OrderSyncWorkflow
+    from workflows.storage_cleanup import StorageCleanupWorkflow
+    from workflows.tracking_refresh import TrackingRefreshWorkflow
 
     return [
         ListingWorkflow,

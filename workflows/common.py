@@ -37,3 +37,13 @@ DATABASE: dict[str, Any] = {
     "retry_policy": DATABASE_RETRY,
 }
 """Options for a projection write to our own database."""
+
+LONG_EXTERNAL: dict[str, Any] = {
+    **EXTERNAL,
+    "start_to_close_timeout": timedelta(minutes=10),
+    "heartbeat_timeout": timedelta(minutes=2),
+}
+"""Paging through many orders or shipments: long, but heartbeating."""
+
+SLOW_EXTERNAL: dict[str, Any] = {**EXTERNAL, "start_to_close_timeout": timedelta(minutes=10)}
+"""A few bulk calls in one activity (no heartbeat in between)."""

@@ -306,7 +306,7 @@ async def test_international_order_from_import_to_delivered(
 async def carrier_moves(worker, sandbox, tracking_number: str, to: str) -> None:
     """The parcel moves on FedEx's side, then the `tracking-refresh` schedule's run."""
     from workflows.contracts.ops import TrackingRefreshInput
-    from workflows.scheduled import TrackingRefreshWorkflow
+    from workflows.tracking_refresh import TrackingRefreshWorkflow
 
     advance = await call(
         "POST",
