@@ -1,8 +1,9 @@
 """Language, dates and money for the console pages.
 
 Japanese is the default; English is chosen with the `lang` cookie (set by /console/lang) or the
-browser's Accept-Language. Messages come from the gettext catalogs under `locales/` (English is
-the source language, so it needs no catalog). The `.po` files are compiled in memory when the
+browser's Accept-Language. Messages come from the gettext catalogs under `locales/`. English is
+the source language: its catalog holds only the words for machine values the pages show
+(`uploading_tracking` reads "Uploading tracking"). The `.po` files are compiled in memory when the
 app starts, so there is no separate compile step to forget.
 """
 

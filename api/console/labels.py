@@ -68,6 +68,8 @@ DYNAMIC = [
     N_("notifying"),
     N_("in_transit"),
     N_("compensating"),
+    N_("awaiting_decision"),
+    N_("contacting_buyer"),
     # inspection results
     N_("pending"),
     N_("passed"),
@@ -79,6 +81,15 @@ DYNAMIC = [
     N_("fedex"),
     N_("yamato"),
     N_("sagawa"),
+    # tracking event statuses (adapters/carriers/base.py TrackingStatus; the others above)
+    N_("picked_up"),
+    N_("out_for_delivery"),
+    N_("on_hold"),
+    N_("delivery_delayed"),
+    N_("delivery_failed"),
+    N_("ready_for_pickup"),
+    N_("return_to_sender"),
+    N_("unknown"),
     # inspection checklist (activities/inspection.py)
     N_("Item matches the listing photos"),
     N_("Condition is as described"),

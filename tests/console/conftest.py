@@ -39,6 +39,9 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 664}
 FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary"
+MACHINE_VALUE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+"""A status, step or condition as the code spells it (`uploading_tracking`): the pages show
+their words from the catalogs instead (identifiers meant for developers, in `<code>`, aside)."""
 
 
 def csrf_from(html: str) -> str:
@@ -200,8 +203,20 @@ async def enable_two_factor(base_url: str, account: Account) -> tuple[str, int]:
 
 
 async def check_page(tab: Tab, name: str, lang: str) -> None:
-    """Every form control has a label, every control is reachable with Tab, and a screenshot."""
+    """Every form control has a label, every control is reachable with Tab, no machine value is
+    shown as the code spells it, and a screenshot."""
     page = tab.page
+    text = await page.evaluate(
+        """() => { const walk = document.createTreeWalker(document.querySelector('main'),
+                                                         NodeFilter.SHOW_TEXT);
+           const parts = [];
+           while (walk.nextNode()) {
+             if (!walk.currentNode.parentElement.closest('code')) parts.push(walk.currentNode.data);
+           }
+           return parts.join(' '); }"""
+    )
+    shown = MACHINE_VALUE.findall(text)
+    assert not shown, f"{name}: values shown untranslated: {sorted(set(shown))}"
     unlabelled = await page.evaluate(
         """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
             .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
@@ -273,7 +288,7 @@ async def fetch_order(page: Any, ebay_order_id: str) -> str:
 
     async def inspecting(p: Any) -> bool:
         badges = p.locator("tbody .badge")
-        return await badges.count() == 1 and await badges.inner_text() == "inspecting"
+        return await badges.count() == 1 and await badges.inner_text() == "Inspecting"
 
     await until(page, f"/console/orders?q={ebay_order_id}", inspecting, "order inspecting")
     await page.get_by_role("link", name=ebay_order_id).click()

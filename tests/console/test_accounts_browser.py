@@ -255,7 +255,7 @@ async def test_operations_shows_provider_health(open_tab, make_user, lang):
     page = tab.page
     await page.goto("/console/operations")
     table = page.locator("table.health")
-    name = "データベース" if lang == "ja" else "database"
+    name = "データベース" if lang == "ja" else "Database"
     database = table.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
     assert "reachable, migrated" in await database.inner_text()
     assert await database.locator("td.ok").count() == 1

@@ -271,6 +271,6 @@ async def test_cancel_an_order_with_a_reason(open_tab, make_user, clean_sandbox,
     order_url = page.url
 
     async def cancelled(p: Any) -> bool:
-        return await p.locator(".badge").first.inner_text() in ("cancelled", "refunded")
+        return await p.locator(".badge").first.inner_text() in ("Cancelled", "Refunded")
 
     await until(page, order_url, cancelled, "order cancelled")

@@ -9,6 +9,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 
 from api.console.i18n import jst, money, translations
+from api.console.labels import DYNAMIC
 from tests.console.conftest import csrf_from, enable_two_factor_in_process, next_code
 
 CONSOLE = Path(__file__).resolve().parents[2] / "api" / "console"
@@ -121,6 +122,18 @@ def test_every_console_message_has_a_japanese_translation():
     assert len(messages) > 150
     missing = [m for m in messages if isinstance(m, str) and catalog.gettext(m) == m]
     assert not missing, missing
+
+
+def test_every_machine_value_has_english_words():
+    """Statuses, steps, roles, carriers and checks are identifiers in the code (`in_transit`);
+    the English pages show words for them, as the Japanese ones do."""
+    catalog = translations("en")
+    values = [value for value in DYNAMIC if value == value.lower()]
+    assert {"uploading_tracking", "in_transit", "like_new", "fedex", "picked_up"} <= set(values)
+    unworded = [value for value in values if catalog.gettext(value) == value]
+    assert not unworded, unworded
+    assert catalog.gettext("uploading_tracking") == "Uploading tracking"
+    assert catalog.gettext("Today") == "Today"  # page texts are the source language
 
 
 def test_dates_in_japan_time_and_money_per_locale():

@@ -34,6 +34,8 @@ async def both_languages(tab: Tab, name: str, console_url: str) -> None:
 
 
 def badge_is(*texts: str):
+    """The page's first status badge reads one of `texts` (the English tab's words)."""
+
     async def check(page: Any) -> bool:
         return await page.locator(".badge").first.inner_text() in texts
 
@@ -93,7 +95,7 @@ async def test_fail_an_inspection_and_take_the_decision(
     await page.get_by_label("Condition when relisted").select_option("for_parts")
     await page.locator("#decide").click()
     await page.get_by_text("Decision recorded: the refund and apology go out now.").wait_for()
-    await until(page, order_url, badge_is("refunded"), "order refunded")
+    await until(page, order_url, badge_is("Refunded"), "order refunded")
     assert await page.locator("#decision-form").count() == 0
 
 
@@ -179,14 +181,14 @@ async def test_bulk_listing_progress_then_end_and_relist(
     await both_languages(tab, "batch", console_url)
 
     product_url = f"/console/products/{ids[0]}"
-    await until(page, product_url, badge_is("listed"), "listed by the batch")
+    await until(page, product_url, badge_is("Listed"), "listed by the batch")
     await page.locator("#end-listing").click()
     await page.get_by_text("Ending the eBay listing.").wait_for()
-    await until(page, product_url, badge_is("ended"), "listing ended")
+    await until(page, product_url, badge_is("Ended"), "listing ended")
     await both_languages(tab, "product-ended", console_url)
     await page.locator("#relist").click()
     await page.get_by_text("Relisting on eBay.").wait_for()
-    await until(page, product_url, badge_is("listed"), "relisted")
+    await until(page, product_url, badge_is("Listed"), "relisted")
 
     # A new yen price on the listed product reaches the eBay offer (dollars derived).
     await page.get_by_label("Price (yen)").fill("45000")
@@ -297,7 +299,7 @@ async def test_domestic_issued_history_upload_and_mark_delivered(
     flag_charge(settings, shipment_url.rsplit("/", 1)[-1], flag)
     await page.reload()
     assert flag in await page.locator("#charge-flag").inner_text()
-    await until(page, order_url, badge_is("delivered", "completed"), "order delivered")
+    await until(page, order_url, badge_is("Delivered", "Completed"), "order delivered")
 
 
 async def test_today_lists_a_late_shipment_and_a_stuck_workflow(

@@ -48,6 +48,10 @@ TIMELINE = [
     "completed",
 ]
 
+OFF_THE_LINE = {"awaiting_decision": "inspecting", "contacting_buyer": "inspecting"}
+"""Steps beside the main line (a failed inspection waiting on staff), shown in the timeline at
+the main step they wait in, under their own name."""
+
 REFUND_WORDS = {
     RefundTiming.now: N_("Refund now and apologise"),
     RefundTiming.contact_buyer: N_("Contact the buyer first, refund later"),
@@ -73,12 +77,13 @@ async def _order_page(
         request=request, order_id=order_id, settings=settings, temporal=temporal
     )
     step = order.live.step if order.live else ""
-    reached = TIMELINE.index(step) if step in TIMELINE else -1
+    on_line = OFF_THE_LINE.get(step, step)
+    reached = TIMELINE.index(on_line) if on_line in TIMELINE else -1
     return page(
         request,
         "order",
         order=order,
-        timeline=TIMELINE,
+        timeline=[step if index == reached else name for index, name in enumerate(TIMELINE)],
         reached=reached,
         errors=errors or {},
         values=values or {},
