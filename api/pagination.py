@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from litestar.exceptions import ClientException, ValidationException
 from litestar.params import Parameter
 from pydantic import BaseModel
+from sqlmodel import Session, func, select
 
 T = TypeVar("T")
 
@@ -44,6 +45,20 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def count_of(session: Session, query: Any) -> int:
+    """How many rows `query` selects (its filters, no page)."""
+    return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+
+def page_of(
+    session: Session, query: Any, *order_by: Any, limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of `query`'s rows in `order_by` order (end it with a unique column, so that
+    pages neither repeat nor skip a row), and the count of all its rows."""
+    rows = session.exec(query.order_by(*order_by).offset(offset).limit(limit)).all()
+    return list(rows), count_of(session, query)
 
 
 def contains(column: Any, text: str) -> Any:

@@ -8,9 +8,10 @@ import uuid
 from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from api.db import in_session
+from api.pagination import count_of
 from config import Settings
 from domain.tracking import days_late, due_date
 from models import (
@@ -56,33 +57,29 @@ class LateShipment(BaseModel):
     days_late: int
 
 
-def _count(session: Session, query: object) -> int:
-    return int(session.exec(select(func.count()).select_from(query.subquery())).one())  # type: ignore[attr-defined]
-
-
 def _counts(session: Session) -> TodayCounts:
     open_orders = [OrderStatus.inspecting, OrderStatus.received]
     return TodayCounts(
-        listings_awaiting_approval=_count(
+        listings_awaiting_approval=count_of(
             session, select(Product).where(Product.status == ProductStatus.awaiting_approval)
         ),
-        orders_awaiting_inspection=_count(
+        orders_awaiting_inspection=count_of(
             session, select(Inspection).where(Inspection.result == InspectionResult.pending)
         ),
-        failed_inspections=_count(
+        failed_inspections=count_of(
             session,
             select(Inspection)
             .join(Order, col(Order.id) == Inspection.order_id)
             .where(Inspection.result == InspectionResult.failed)
             .where(Order.status.in_(open_orders)),  # type: ignore[attr-defined]
         ),
-        labels_to_print=_count(
+        labels_to_print=count_of(
             session, select(Shipment).where(Shipment.status == ShipmentStatus.label_created)
         ),
-        awaiting_tracking_numbers=_count(
+        awaiting_tracking_numbers=count_of(
             session, select(Shipment).where(Shipment.status == ShipmentStatus.awaiting_tracking)
         ),
-        in_transit=_count(
+        in_transit=count_of(
             session, select(Shipment).where(Shipment.status == ShipmentStatus.in_transit)
         ),
     )

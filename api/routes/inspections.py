@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from adapters.s3 import IMAGE_TYPES, VIDEO_TYPES, check_key
 from api import workflows as wf
@@ -32,6 +32,7 @@ from api.pagination import (
     in_range,
     limit_param,
     offset_param,
+    page_of,
 )
 from api.security.guards import ANY_ROLE, INSPECTOR
 from api.security.tokens import AuthUser
@@ -161,10 +162,9 @@ async def queue(
         query = in_range(query, col(Inspection.created_at), start, end)
         if result is InspectionResult.pending:  # a cancelled order has nothing left to inspect
             query = query.where(col(Order.status).not_in(ORDER_CLOSED))
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(Inspection.created_at, Inspection.id).offset(offset).limit(limit)
-        ).all()
+        rows, total = page_of(
+            session, query, Inspection.created_at, Inspection.id, limit=limit, offset=offset
+        )
         items = [
             QueueItem(
                 order_id=order.id,

@@ -24,7 +24,7 @@ from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, or_, select
 
 from adapters.s3 import IMAGE_TYPES, UploadForm, check_key
 from api import workflows as wf
@@ -51,6 +51,7 @@ from api.pagination import (
     in_range,
     limit_param,
     offset_param,
+    page_of,
     search_param,
 )
 from api.security.guards import STAFF
@@ -315,12 +316,14 @@ async def list_products(
                 or_(*(contains(c, q) for c in (Product.sku, Product.title_ja, Product.title_en)))
             )
         query = in_range(query, col(Product.created_at), start, end)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(Product.created_at.desc(), Product.sku)  # type: ignore[attr-defined]
-            .offset(offset)
-            .limit(limit)
-        ).all()
+        rows, total = page_of(
+            session,
+            query,
+            col(Product.created_at).desc(),
+            col(Product.sku),
+            limit=limit,
+            offset=offset,
+        )
         items = [ProductPublic.model_validate(p) for p in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)
 

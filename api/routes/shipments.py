@@ -20,7 +20,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from activities.shipping import delivered_event, invoice_key, mark_order_delivered
 from api import workflows as wf
@@ -36,6 +36,7 @@ from api.pagination import (
     in_range,
     limit_param,
     offset_param,
+    page_of,
     search_param,
 )
 from api.security.guards import STAFF
@@ -169,12 +170,14 @@ async def list_shipments(
         if carrier:
             query = query.where(Shipment.carrier == carrier)
         query = in_range(query, col(Shipment.created_at), start, end)
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(
-            query.order_by(col(Shipment.created_at).desc(), col(Shipment.id))
-            .offset(offset)
-            .limit(limit)
-        ).all()
+        rows, total = page_of(
+            session,
+            query,
+            col(Shipment.created_at).desc(),
+            col(Shipment.id),
+            limit=limit,
+            offset=offset,
+        )
         details = _purchases(session, [s.id for s in rows])
         items = [ShipmentPublic(**_public(s, details.get(s.id))) for s in rows]
         return Page(items=items, total=total, limit=limit, offset=offset)

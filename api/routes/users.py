@@ -17,12 +17,12 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.security.jwt import Token
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from pydantic import BaseModel, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from api.accounts import UserPublic, create_user
 from api.db import in_session
 from api.fields import JsonBool, RequestBody
-from api.pagination import Page, limit_param, offset_param, search_param
+from api.pagination import Page, limit_param, offset_param, page_of, search_param
 from api.routes.schemas import EMAIL
 from api.security import auth_state, invitations, notices, sessions
 from api.security.auth_state import bump_generation
@@ -92,8 +92,7 @@ async def list_users(
             query = query.where(User.role == role)
         if q:
             query = query.where(User.email.contains(q.lower()))  # type: ignore[attr-defined]
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(User.email).offset(offset).limit(limit)).all()
+        rows, total = page_of(session, query, User.email, limit=limit, offset=offset)
         return Page(items=[UserPublic.of(u) for u in rows], total=total, limit=limit, offset=offset)
 
     return await in_session(settings, run)
