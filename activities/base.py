@@ -8,15 +8,19 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, RateLimitedError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def to_application_error(error: AdapterError) -> ApplicationError:
-    """Permanent -> non-retryable; retryable keeps the vendor's Retry-After as the next delay."""
+    """Permanent -> non-retryable; retryable keeps the vendor's Retry-After as the next delay.
+
+    A vendor's quota (429 beyond what the adapter absorbs, eBay's daily budget spent) is flow
+    control, not a fault: BENIGN, so the SDK logs the attempt at DEBUG without a traceback and
+    counts no `temporal_activity_execution_failed`; our one-line warning still says why."""
     delay = timedelta(seconds=error.retry_after) if error.retry_after else None
     return ApplicationError(
         str(error),
@@ -24,6 +28,11 @@ def to_application_error(error: AdapterError) -> ApplicationError:
         type=error.type_name,
         non_retryable=not error.retryable,
         next_retry_delay=delay,
+        category=(
+            ApplicationErrorCategory.BENIGN
+            if isinstance(error, RateLimitedError)
+            else ApplicationErrorCategory.UNSPECIFIED
+        ),
     )
 
 
