@@ -49,6 +49,7 @@ class LateShipment(BaseModel):
     order_id: uuid.UUID
     carrier: str
     service: str
+    service_name: str  # as the carrier names it (models.Shipment.service_name)
     tracking_number: str
     status: str
     handed_over_at: datetime  # the label was bought or the parcel handed to the carrier
@@ -91,11 +92,8 @@ async def today_counts(settings: Settings) -> TodayCounts:
 
 def promised_transit_days(shipment: Shipment) -> int | None:
     """The transit days of the quote that was bought (None when the quote gave none)."""
-    for quote in shipment.quotes:
-        if quote.get("carrier") == shipment.carrier and quote.get("service") == shipment.service:
-            days = quote.get("transit_days")
-            return int(days) if days is not None else None
-    return None
+    days = (shipment.bought_quote() or {}).get("transit_days")
+    return int(days) if days is not None else None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -124,6 +122,7 @@ def _late(session: Session, now: datetime) -> list[LateShipment]:
                     order_id=shipment.order_id,
                     carrier=shipment.carrier,
                     service=shipment.service,
+                    service_name=shipment.service_name,
                     tracking_number=shipment.tracking_number,
                     status=str(shipment.status),
                     handed_over_at=start,

@@ -42,6 +42,30 @@ class Shipment(SQLModel, table=True):
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
+    def bought_quote(self) -> dict[str, Any] | None:
+        """The quote of the carrier and service the label was bought for (None before)."""
+        return next(
+            (
+                quote
+                for quote in self.quotes
+                if quote.get("carrier") == self.carrier and quote.get("service") == self.service
+            ),
+            None,
+        )
+
+    @property
+    def service_name(self) -> str:
+        """The service as the carrier names it in its quote, without the carrier's own name in
+        front ("International Priority" for FedEx's `FEDEX_INTERNATIONAL_PRIORITY`); the code
+        when no quote names it."""
+        quote = self.bought_quote() or {}
+        name = str(quote.get("service_name") or "").strip()
+        if not name:
+            return self.service
+        if name.lower().startswith(self.carrier.lower() + " "):
+            name = name[len(self.carrier) + 1 :]
+        return name
+
 
 class LabelPurchase(SQLModel, table=True):
     """One row per attempt to buy a label, written before the carrier is called."""

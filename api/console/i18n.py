@@ -9,6 +9,7 @@ app starts, so there is no separate compile step to forget.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -25,6 +26,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from litestar.connection import ASGIConnection
+from markupsafe import Markup, escape
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("ja", "en")
@@ -57,6 +59,17 @@ def language_of(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         if code in LANGUAGES:
             return code
     return DEFAULT_LANGUAGE
+
+
+SETTING_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+
+
+def setting_names(text: str) -> Markup:
+    """`text` escaped, with the settings it names (`APP_ENV`) marked as code: what an admin
+    looks for in the environment, not words to translate."""
+    escaped = str(escape(text))
+    marked = SETTING_NAME.sub(lambda name: f"<code>{name.group()}</code>", escaped)
+    return Markup(marked)  # noqa: S704 - escaped first; a name is [A-Z0-9_] only
 
 
 def gettext(lang: str, message: str, **params: Any) -> str:
@@ -122,3 +135,4 @@ def install(env: jinja2.Environment) -> None:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["jst"] = _jst
     env.filters["money"] = _money
+    env.filters["setting_names"] = setting_names

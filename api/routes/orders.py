@@ -81,6 +81,7 @@ class ShipmentSummary(BaseModel):
     id: uuid.UUID
     carrier: str
     service: str
+    service_name: str = ""  # as the carrier names it (models.Shipment.service_name)
     tracking_number: str
     status: str
 

@@ -73,6 +73,7 @@ class ShipmentPublic(BaseModel):
     order_id: uuid.UUID
     carrier: str
     service: str
+    service_name: str = ""  # as the carrier names it (models.Shipment.service_name)
     tracking_number: str
     status: str
     cost_amount: str  # what the carrier charged for the label (the quote when it says nothing)

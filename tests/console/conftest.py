@@ -39,9 +39,10 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 664}
 FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary"
-MACHINE_VALUE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
-"""A status, step or condition as the code spells it (`uploading_tracking`): the pages show
-their words from the catalogs instead (identifiers meant for developers, in `<code>`, aside)."""
+MACHINE_VALUE = re.compile(r"\b(?:[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+)\b")
+"""A status, step, condition or carrier service as the code spells it (`uploading_tracking`,
+`FEDEX_INTERNATIONAL_PRIORITY`): the pages show words from the catalogs or the carrier's quote
+instead (identifiers meant for developers, in `<code>`, aside)."""
 
 
 def csrf_from(html: str) -> str:

@@ -181,3 +181,13 @@ def test_received_days_are_whole_days_in_japan():
     assert jst_day_bound("", "to", errors) is None and not errors
     assert jst_day_bound("2026-13-40", "from", errors) is None
     assert errors == {"received_from": "The date is not valid."}
+
+
+def test_setting_names_in_a_check_detail_are_code_and_the_rest_is_escaped():
+    from api.console.i18n import setting_names
+
+    shown = setting_names("APP_ENV=production needs <SENTRY_DSN> & S3_BUCKET")
+    assert str(shown) == (
+        "<code>APP_ENV</code>=production needs &lt;<code>SENTRY_DSN</code>&gt; &amp; "
+        "<code>S3_BUCKET</code>"
+    )
