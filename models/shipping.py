@@ -56,13 +56,14 @@ class Shipment(SQLModel, table=True):
     @property
     def service_name(self) -> str:
         """The service as the carrier names it in its quote, without the carrier's own name in
-        front ("International Priority" for FedEx's `FEDEX_INTERNATIONAL_PRIORITY`); the code
-        when no quote names it."""
+        front ("International Priority" for FedEx's `FEDEX_INTERNATIONAL_PRIORITY`); when no
+        quote names it, the code's words ("International Priority" again; `HIKYAKU` as is)."""
         quote = self.bought_quote() or {}
         name = str(quote.get("service_name") or "").strip()
         if not name:
-            return self.service
-        if name.lower().startswith(self.carrier.lower() + " "):
+            code = self.service
+            name = code.replace("_", " ").title() if "_" in code else code
+        if self.carrier and name.lower().startswith(self.carrier.lower() + " "):
             name = name[len(self.carrier) + 1 :]
         return name
 

@@ -42,7 +42,8 @@ FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summar
 MACHINE_VALUE = re.compile(r"\b(?:[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+)\b")
 """A status, step, condition or carrier service as the code spells it (`uploading_tracking`,
 `FEDEX_INTERNATIONAL_PRIORITY`): the pages show words from the catalogs or the carrier's quote
-instead (identifiers meant for developers, in `<code>`, aside)."""
+instead (identifiers for developers in `<code>` and a vendor's or the SDK's own error text in
+`<samp>` aside)."""
 
 
 def csrf_from(html: str) -> str:
@@ -212,7 +213,8 @@ async def check_page(tab: Tab, name: str, lang: str) -> None:
                                                          NodeFilter.SHOW_TEXT);
            const parts = [];
            while (walk.nextNode()) {
-             if (!walk.currentNode.parentElement.closest('code')) parts.push(walk.currentNode.data);
+             const raw = walk.currentNode.parentElement.closest('code, samp');
+             if (!raw) parts.push(walk.currentNode.data);
            }
            return parts.join(' '); }"""
     )

@@ -28,7 +28,9 @@ def test_a_carrier_name_in_japanese_is_kept_whole() -> None:
     assert shipment.service_name == "飛脚宅配便 60サイズ"
 
 
-def test_without_a_quote_naming_it_the_code_is_shown() -> None:
+def test_without_a_quote_naming_it_the_code_gives_the_words() -> None:
     assert Shipment(carrier="yamato", service="TA-Q-BIN").service_name == "TA-Q-BIN"
+    coded = Shipment(carrier="fedex", service="FEDEX_INTERNATIONAL_PRIORITY")
+    assert coded.service_name == "International Priority"
     unnamed = Shipment(carrier="fedex", service="X", quotes=[_quote("fedex", "X", "")])
     assert unnamed.bought_quote() is not None and unnamed.service_name == "X"
