@@ -23,6 +23,16 @@ class ShipmentStatus(StrEnum):
     exception = "exception"
 
 
+def service_words(carrier: str, named: str, code: str) -> str:
+    """A carrier's service as staff read it beside the carrier's name: the carrier's own name
+    for it without the carrier in front, else the code's words (`FEDEX_INTERNATIONAL_PRIORITY`
+    reads "International Priority"; `HIKYAKU` stays as it is)."""
+    name = named.strip() or (code.replace("_", " ").title() if "_" in code else code)
+    if carrier and name.lower().startswith(carrier.lower() + " "):
+        name = name[len(carrier) + 1 :]
+    return name
+
+
 class Shipment(SQLModel, table=True):
     __tablename__ = "shipments"
 
@@ -59,13 +69,7 @@ class Shipment(SQLModel, table=True):
         front ("International Priority" for FedEx's `FEDEX_INTERNATIONAL_PRIORITY`); when no
         quote names it, the code's words ("International Priority" again; `HIKYAKU` as is)."""
         quote = self.bought_quote() or {}
-        name = str(quote.get("service_name") or "").strip()
-        if not name:
-            code = self.service
-            name = code.replace("_", " ").title() if "_" in code else code
-        if self.carrier and name.lower().startswith(self.carrier.lower() + " "):
-            name = name[len(self.carrier) + 1 :]
-        return name
+        return service_words(self.carrier, str(quote.get("service_name") or ""), self.service)
 
 
 class LabelPurchase(SQLModel, table=True):

@@ -21,6 +21,7 @@ from api.console.session import NO_SESSION, build_session_auth, derived_secret
 from api.console.signin import PASSWORD_PAGE
 from api.security.tokens import PASSWORD_CHANGE_REQUIRED, TWO_FACTOR_ENROLMENT_REQUIRED
 from config import Settings
+from models.shipping import service_words
 
 HERE = Path(__file__).parent
 # The console's forms only; the API uses bearer tokens.
@@ -32,6 +33,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         env = engine.engine
         env.autoescape = True
         i18n.install(env)
+        env.globals["service_words"] = service_words  # a quote's service beside its carrier
 
     return TemplateConfig(
         directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=configure

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models import Shipment
+from models.shipping import service_words
 
 
 def _quote(carrier: str, service: str, name: str) -> dict[str, str]:
@@ -34,3 +35,9 @@ def test_without_a_quote_naming_it_the_code_gives_the_words() -> None:
     assert coded.service_name == "International Priority"
     unnamed = Shipment(carrier="fedex", service="X", quotes=[_quote("fedex", "X", "")])
     assert unnamed.bought_quote() is not None and unnamed.service_name == "X"
+
+
+def test_a_quote_beside_its_carrier_reads_the_same_way() -> None:
+    assert service_words("fedex", "FedEx International Economy", "X") == "International Economy"
+    assert service_words("yamato", "宅急便 60サイズ", "TA-Q-BIN") == "宅急便 60サイズ"
+    assert service_words("fedex", "", "INTERNATIONAL_ECONOMY") == "International Economy"
