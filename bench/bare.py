@@ -101,14 +101,14 @@ class ShapeWorkflow:
         self._received = 0
         self._updates = 0
         self._waiting = -1  # index of the wait (update or signal) the main line is at
-        self._handler_acts: list[int] = []
+        self._handler_acts: list[list[float]] = []  # each update's activities' timeouts
         self._status = ""
 
     @workflow.run
     async def run(self, request: ShapeInput) -> int:
         steps = request.shape.steps
         self._status = "x" * request.shape.status_bytes
-        self._handler_acts = [s.n for s in steps if s.kind == "update"]
+        self._handler_acts = [s.timeouts for s in steps if s.kind == "update"]
         self._received = sum(1 for s in steps[: request.from_step] if s.kind in WAITS)
         self._updates = sum(1 for s in steps[: request.from_step] if s.kind == "update")
         waits_before = self._received
@@ -118,7 +118,7 @@ class ShapeWorkflow:
         for index in range(request.from_step, len(steps)):
             step = steps[index]
             if step.kind == "activities":
-                await asyncio.gather(*(_noop(i) for i in range(step.n)))
+                await asyncio.gather(*(_noop(i, t) for i, t in enumerate(step.timeouts)))
             elif step.kind == "upsert":
                 workflow.upsert_search_attributes([BENCH_STATUS.value_set(f"step-{index}")])
             elif step.kind == "patch":
@@ -158,10 +158,10 @@ class ShapeWorkflow:
 
     @workflow.update(name="step")
     async def step(self, payload: str = "") -> None:
-        acts = self._handler_acts[self._updates] if self._updates < len(self._handler_acts) else 0
+        acts = self._handler_acts[self._updates] if self._updates < len(self._handler_acts) else []
         self._updates += 1
         self._received += 1
-        await asyncio.gather(*(_noop(i) for i in range(acts)))
+        await asyncio.gather(*(_noop(i, t) for i, t in enumerate(acts)))
 
     @workflow.signal(name="step")
     def signal_step(self, payload: str = "") -> None:
@@ -176,7 +176,8 @@ class ShapeWorkflow:
         return {"waiting": waiting, "status": self._status}
 
 
-async def _noop(step: int) -> int:
+async def _noop(step: int, timeout: float) -> int:
+    """A no-op activity with the real one's start-to-close timeout."""
     return await workflow.execute_activity(
-        "bench.noop", step, result_type=int, start_to_close_timeout=timedelta(seconds=30)
+        "bench.noop", step, result_type=int, start_to_close_timeout=timedelta(seconds=timeout)
     )

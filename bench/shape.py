@@ -26,12 +26,17 @@ class Step(BaseModel):
     timer_start / timer_fire / timer_cancel (timer `n`), child (started, its shape),
     child_done (the oldest running child's result awaited: the steps between ran beside it),
     update (`n` activities in its handler), signal, continue_as_new. `size`: the bytes of an
-    update's or a signal's input as stored (encrypted), which the driver sends again."""
+    update's or a signal's input as stored (encrypted), which the driver sends again.
+    `timeouts`: the start-to-close timeout of each of the step's activities, in seconds: the
+    server arms a timer for each and fires it when it is due, finished activity or not, so the
+    ceiling's no-ops ask for the same (with 30 s against ours' 15 s, the ceiling's timers fired
+    after its rounds while ours' fired inside them: 10 against 1 per order)."""
 
     kind: str
     n: int = 1
     seconds: float = 0.0
     size: int = 0
+    timeouts: list[float] = Field(default_factory=list)
     child: Shape | None = None
 
 
@@ -64,12 +69,17 @@ def _steps(history: Any, runs: dict[str, list[Any]]) -> list[Step]:
     for event in history.events:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            timeout = event.activity_task_scheduled_event_attributes.start_to_close_timeout
             if open_update is not None:
                 open_update.n += 1
+                open_update.timeouts.append(timeout.ToTimedelta().total_seconds())
             elif steps and steps[-1].kind == "activities" and _same_task(history, event):
                 steps[-1].n += 1
+                steps[-1].timeouts.append(timeout.ToTimedelta().total_seconds())
             else:
-                steps.append(Step(kind="activities"))
+                steps.append(
+                    Step(kind="activities", timeouts=[timeout.ToTimedelta().total_seconds()])
+                )
         elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
             fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
             if CHANGE_VERSION not in fields.indexed_fields:
