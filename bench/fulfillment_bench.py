@@ -174,8 +174,11 @@ async def _run(
     }
     tracker = await _tracker_cost(client, trackers, measured)
     bare_tracker = await _tracker_cost(client, bare_trackers, orders * len(bare_times))
+    per_round = round_ratios(our_times, bare_times)
     figures = {
         "fulfillment_ratio": ours / ceiling,
+        "fulfillment_round_ratio_min": min(per_round),
+        "fulfillment_round_ratio_max": max(per_round),
         "fulfillment_orders_per_s": ours,
         "fulfillment_ceiling_per_s": ceiling,
         "fulfillment_ceiling_noise": noise,
@@ -187,6 +190,10 @@ async def _run(
         "ceiling_tracker_actions_per_order": bare_tracker["actions"],
     }
     _print(figures, per_order, bare_actions, tracker, elapsed, bare_before, bare_after, measured)
+    print(
+        "fulfillment  per round (ours against the ceiling's rounds on either side): "
+        + ", ".join(f"{r:.2f}" for r in per_round)
+    )
     print(
         f"tracking     ceiling's bare tracker (one no-op page, the signals): "
         f"{bare_tracker['actions']:.1f} actions per order ({bare_tracker['runs']} runs)"
@@ -607,6 +614,14 @@ def _print_timing(timing: dict[str, dict[str, dict[str, float]]], orders: int) -
         "fulfillment  ceiling, one order: "
         + ", ".join(cell(name, t, 1) for name, t in timing["ceiling"].items())
     )
+
+
+def round_ratios(our_times: list[float], bare_times: list[float]) -> list[float]:
+    """Each round of ours against the ceiling's rounds just before and after it (same orders
+    per round): how far the ratio moves inside one run, where the machine's speed drifts."""
+    return [
+        (bare_times[i] + bare_times[i + 1]) / 2 / our_time for i, our_time in enumerate(our_times)
+    ]
 
 
 def _print(
