@@ -136,26 +136,20 @@ async def _run(
     async with ceiling_worker(client, settings) as bare_queue:
         await run_ceiling(client, bare_queue, shape, 1)  # warm, as the probe order warmed ours
         freeze_startup_heap()  # as a started worker does (worker.run_worker); both sides alike
-        await asyncio.sleep(SETTLE_SECONDS)
-        async with requests_into(rpcs["ceiling"], metrics_url):
-            with cpu_into(cpu["ceiling"]):
-                elapsed_bare, bare_id, ran = await run_ceiling(client, bare_queue, shape, orders)
+        async with measured_round(rpcs["ceiling"], cpu["ceiling"], metrics_url):
+            elapsed_bare, bare_id, ran = await run_ceiling(client, bare_queue, shape, orders)
         bare_times.append(elapsed_bare)
         bare_trackers += ran
         for round_ in range(ROUNDS):
             batch = ids[round_ * orders : (round_ + 1) * orders]
             calls_before = await _track_calls(sandbox_url)
-            await asyncio.sleep(SETTLE_SECONDS)
-            async with requests_into(rpcs["ours"], metrics_url):
-                with cpu_into(cpu["ours"]):
-                    elapsed, ran = await run_orders(client, task_queue, sandbox_url, batch)
+            async with measured_round(rpcs["ours"], cpu["ours"], metrics_url):
+                elapsed, ran = await run_orders(client, task_queue, sandbox_url, batch)
             calls += await _track_calls(sandbox_url) - calls_before
             our_times.append(elapsed)
             trackers += ran
-            await asyncio.sleep(SETTLE_SECONDS)
-            async with requests_into(rpcs["ceiling"], metrics_url):
-                with cpu_into(cpu["ceiling"]):
-                    elapsed_bare, _, ran = await run_ceiling(client, bare_queue, shape, orders)
+            async with measured_round(rpcs["ceiling"], cpu["ceiling"], metrics_url):
+                elapsed_bare, _, ran = await run_ceiling(client, bare_queue, shape, orders)
             bare_times.append(elapsed_bare)
             bare_trackers += ran
 
@@ -614,6 +608,18 @@ def _print_timing(timing: dict[str, dict[str, dict[str, float]]], orders: int) -
         "fulfillment  ceiling, one order: "
         + ", ".join(cell(name, t, 1) for name, t in timing["ceiling"].items())
     )
+
+
+@contextlib.asynccontextmanager
+async def measured_round(
+    requests: dict[str, float], cpu: dict[str, float], metrics_url: str
+) -> AsyncIterator[None]:
+    """One side's round: after SETTLE_SECONDS of quiet, the server's requests and each
+    process's CPU inside the block are added to `requests` and `cpu`."""
+    await asyncio.sleep(SETTLE_SECONDS)
+    async with requests_into(requests, metrics_url):
+        with cpu_into(cpu):
+            yield
 
 
 def round_ratios(our_times: list[float], bare_times: list[float]) -> list[float]:

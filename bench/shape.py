@@ -70,16 +70,15 @@ def _steps(history: Any, runs: dict[str, list[Any]]) -> list[Step]:
         kind = event.event_type
         if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             timeout = event.activity_task_scheduled_event_attributes.start_to_close_timeout
+            seconds = timeout.ToTimedelta().total_seconds()
             if open_update is not None:
                 open_update.n += 1
-                open_update.timeouts.append(timeout.ToTimedelta().total_seconds())
+                open_update.timeouts.append(seconds)
             elif steps and steps[-1].kind == "activities" and _same_task(history, event):
                 steps[-1].n += 1
-                steps[-1].timeouts.append(timeout.ToTimedelta().total_seconds())
+                steps[-1].timeouts.append(seconds)
             else:
-                steps.append(
-                    Step(kind="activities", timeouts=[timeout.ToTimedelta().total_seconds()])
-                )
+                steps.append(Step(kind="activities", timeouts=[seconds]))
         elif kind == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
             fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes
             if CHANGE_VERSION not in fields.indexed_fields:
